@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ControlsConfig(AppConfig):
+    name = "controls"
+    verbose_name = "Controls, audits and readiness"

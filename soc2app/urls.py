@@ -1,0 +1,22 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from soc2app import health
+from tenants import urls as tenant_urls
+from tenants import views as tenant_views
+
+# Every app's organization pages go under /o/<org_slug>/ (see TenantMiddleware).
+org_patterns = [
+    *tenant_urls.org_urlpatterns,
+]
+
+urlpatterns = [
+    path("", tenant_views.home, name="home"),
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("accounts/", include("allauth.urls")),
+    path("", include(tenant_urls.urlpatterns)),
+    path("o/<slug:org_slug>/", include(org_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+]

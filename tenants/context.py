@@ -1,0 +1,40 @@
+"""The current organization of a request or task, held in a ContextVar.
+
+Set by ``TenantMiddleware`` for ``/o/<slug>/`` views, by the API base view for API calls and by
+``org_scope`` in tasks and commands; always reset in ``finally`` so nothing leaks between
+requests that share a thread.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar, Token
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tenants.models import Organization
+
+_current_org_id: ContextVar[int | None] = ContextVar("current_org_id", default=None)
+
+
+def current_org_id() -> int | None:
+    return _current_org_id.get()
+
+
+def activate(org: Organization) -> Token:
+    return _current_org_id.set(org.pk)
+
+
+def deactivate(token: Token) -> None:
+    _current_org_id.reset(token)
+
+
+@contextmanager
+def org_scope(org: Organization) -> Iterator[Organization]:
+    """Run a block with ``org`` as the current organization (tasks, commands, tests)."""
+    token = activate(org)
+    try:
+        yield org
+    finally:
+        deactivate(token)

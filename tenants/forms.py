@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+from django.utils import timezone
+
+from tenants.models import Role, slug_validator
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(max_length=120, label="Organization name")
+    slug = forms.CharField(
+        max_length=50,
+        label="Address",
+        help_text="Used in links: /o/<address>/. Lowercase letters, digits and hyphens.",
+        validators=[slug_validator],
+    )
+
+    def clean_slug(self) -> str:
+        return self.cleaned_data["slug"].strip().lower()
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(label="E-mail address")
+    role = forms.ChoiceField(choices=())
+    access_until = forms.DateField(
+        required=False,
+        label="Access until",
+        help_text="Auditors only: the last day of their access (default: 90 days).",
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args: object, roles: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+
+    def clean_access_until(self) -> dt.date | None:
+        value = self.cleaned_data.get("access_until")
+        if value and value < timezone.localdate():
+            raise forms.ValidationError("Pick today or a later day.")
+        return value
+
+    @property
+    def access_expires_at(self) -> dt.datetime | None:
+        day = self.cleaned_data.get("access_until")
+        if not day:
+            return None
+        end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min)
+        return timezone.make_aware(end)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=())
+
+    def __init__(self, *args: object, roles: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, Role(r).label) for r in roles]

@@ -1,0 +1,180 @@
+"""Organizations (tenants), who belongs to them, invitations and the activity log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils import timezone
+
+from tenants.scoping import TenantManager, TenantModel
+
+RESERVED_SLUGS = frozenset(
+    {"new", "admin", "api", "accounts", "static", "media", "o", "orgs", "settings", "www"}
+)
+slug_validator = RegexValidator(
+    r"^[a-z0-9](?:[a-z0-9-]{1,48}[a-z0-9])$",
+    "Use 3 to 50 lowercase letters, digits or hyphens, starting and ending with a letter or digit.",
+    code="invalid_slug",
+)
+
+
+class Role(models.TextChoices):
+    OWNER = "owner", "Owner"
+    ADMIN = "admin", "Admin"
+    COMPLIANCE_MANAGER = "compliance_manager", "Compliance manager"
+    CONTRIBUTOR = "contributor", "Contributor"
+    AUDITOR = "auditor", "Auditor"
+
+
+class Organization(models.Model):
+    name = models.CharField(max_length=120)
+    slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipManager(TenantManager):
+    def for_user(self, user: settings.AUTH_USER_MODEL) -> models.QuerySet:
+        """A user's own memberships across organizations (the organization switcher).
+
+        Keyed by the authenticated user, so it cannot reveal another user's organizations.
+        """
+        now = timezone.now()
+        return (
+            self._unfiltered()
+            .filter(user=user)
+            .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+            .select_related("organization")
+            .order_by("organization__name")
+        )
+
+
+class Membership(TenantModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=32, choices=Role.choices)
+    # Auditors' access ends; other members' does not.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = MembershipManager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="membership_unique_user"),
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "role"], name="membership_org_role")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.organization_id} as {self.role}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.expires_at is None or self.expires_at > timezone.now()
+
+
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+class Invitation(TenantModel):
+    email = models.EmailField()
+    role = models.CharField(max_length=32, choices=Role.choices)
+    # Only a SHA-256 of the token is kept: a database leak does not hand out invitations.
+    token_hash = models.CharField(max_length=64, unique=True)
+    status = models.CharField(
+        max_length=16, choices=InvitationStatus.choices, default=InvitationStatus.PENDING
+    )
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    access_expires_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the membership it creates ends (auditors)."
+    )
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "email"],
+                condition=models.Q(status="pending"),
+                name="invitation_one_pending_per_email",
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "status"], name="invitation_org_status")]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} as {self.role}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class ActivityEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise TypeError("The activity log is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("The activity log is append-only.")
+
+
+class ActivityEntryManager(TenantManager.from_queryset(ActivityEntryQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class ActivityEntry(TenantModel):
+    """One row per change, written in the same transaction as the change it records."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Who acted, as it read at the time (user e-mail, API key name, "system"): survives deletion.
+    actor_label = models.CharField(max_length=200)
+    action = models.CharField(max_length=40)
+    object_type = models.CharField(max_length=60)
+    object_id = models.CharField(max_length=64, blank=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ActivityEntryManager()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "-created_at"], name="activity_org_created"),
+            models.Index(
+                fields=["organization", "object_type", "object_id"], name="activity_org_object"
+            ),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.object_type} {self.object_id}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        # An invariant, not business logic: entries are written once and never changed.
+        if self.pk is not None and not self._state.adding:
+            raise TypeError("The activity log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise TypeError("The activity log is append-only.")

@@ -1,0 +1,81 @@
+"""The one place that answers "may this membership do this action?".
+
+Views, API views, services and templates all ask ``can`` / ``require``; nothing else compares
+roles. Auditors are read-only by construction: no write action is granted to them here, except
+raising and commenting on their own requests for information.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from soc2app.errors import NotPermitted
+from tenants.models import Membership, Role
+
+
+class Action(StrEnum):
+    VIEW = "view"
+    ORG_MANAGE = "org.manage"
+    MEMBER_MANAGE = "member.manage"
+    OWNER_GRANT = "owner.grant"
+    ACTIVITY_VIEW = "activity.view"
+    APIKEY_MANAGE = "apikey.manage"
+    CONTROL_MANAGE = "control.manage"
+    CONTROL_EDIT_OWN = "control.edit_own"
+    AUDIT_MANAGE = "audit.manage"
+    EVIDENCE_SUBMIT = "evidence.submit"
+    EVIDENCE_REVIEW = "evidence.review"
+    REPORT_GENERATE = "report.generate"
+    REQUEST_RAISE = "request.raise"
+    REQUEST_ANSWER = "request.answer"
+    COMMENT = "comment"
+
+
+_MANAGER_ACTIONS = frozenset(
+    {
+        Action.VIEW,
+        Action.ACTIVITY_VIEW,
+        Action.CONTROL_MANAGE,
+        Action.CONTROL_EDIT_OWN,
+        Action.AUDIT_MANAGE,
+        Action.EVIDENCE_SUBMIT,
+        Action.EVIDENCE_REVIEW,
+        Action.REPORT_GENERATE,
+        Action.REQUEST_ANSWER,
+        Action.COMMENT,
+    }
+)
+_ADMIN_ACTIONS = _MANAGER_ACTIONS | {Action.ORG_MANAGE, Action.MEMBER_MANAGE, Action.APIKEY_MANAGE}
+
+ROLE_ACTIONS: dict[str, frozenset[Action]] = {
+    Role.OWNER: _ADMIN_ACTIONS | {Action.OWNER_GRANT},
+    Role.ADMIN: _ADMIN_ACTIONS,
+    Role.COMPLIANCE_MANAGER: _MANAGER_ACTIONS,
+    Role.CONTRIBUTOR: frozenset(
+        {Action.VIEW, Action.CONTROL_EDIT_OWN, Action.EVIDENCE_SUBMIT, Action.COMMENT}
+    ),
+    Role.AUDITOR: frozenset({Action.VIEW, Action.REQUEST_RAISE, Action.COMMENT}),
+}
+
+WRITE_ACTIONS = frozenset(Action) - {Action.VIEW, Action.ACTIVITY_VIEW}
+
+
+def can(membership: Membership | None, action: Action) -> bool:
+    if membership is None or not membership.is_active:
+        return False
+    return action in ROLE_ACTIONS.get(membership.role, frozenset())
+
+
+def require(membership: Membership | None, action: Action) -> None:
+    if not can(membership, action):
+        raise NotPermitted("Your role in this organization does not allow this action.")
+
+
+def grantable_roles(membership: Membership) -> list[str]:
+    """Roles this member may hand out in invitations and role changes."""
+    if not can(membership, Action.MEMBER_MANAGE):
+        return []
+    roles = [r for r in Role.values if r != Role.OWNER]
+    if can(membership, Action.OWNER_GRANT):
+        roles.insert(0, Role.OWNER)
+    return roles

@@ -1,0 +1,55 @@
+"""Reads for organizations, memberships, invitations and the activity log.
+
+``get_<thing>_for(membership, id)`` looks up inside the member's organization and raises
+``Http404`` for missing and foreign rows alike, so a URL never tells which one it was.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.db.models import QuerySet
+from django.http import Http404
+
+from tenants.models import ActivityEntry, Invitation, InvitationStatus, Membership, Organization
+
+
+def membership_for(*, user: AbstractBaseUser, org_slug: str) -> Membership | None:
+    """The user's active membership in the organization at ``org_slug``, or None."""
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.for_user(user).filter(organization__slug=org_slug).first()
+
+
+def memberships_of(user: AbstractBaseUser) -> QuerySet[Membership]:
+    return Membership.objects.for_user(user)
+
+
+def members_list(org: Organization) -> QuerySet[Membership]:
+    return Membership.objects.for_org(org).select_related("user").order_by("user__email")
+
+
+def invitations_pending(org: Organization) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.for_org(org)
+        .filter(status=InvitationStatus.PENDING)
+        .select_related("invited_by")
+        .order_by("-created_at")
+    )
+
+
+def activity_list(org: Organization) -> QuerySet[ActivityEntry]:
+    return ActivityEntry.objects.for_org(org).order_by("-created_at", "-id")
+
+
+def get_membership_for(membership: Membership, pk: int) -> Membership:
+    found = members_list(membership.organization).filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such member.")
+    return found
+
+
+def get_invitation_for(membership: Membership, pk: int) -> Invitation:
+    found = Invitation.objects.for_org(membership.organization).filter(pk=pk).first()
+    if found is None:
+        raise Http404("No such invitation.")
+    return found

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from tenants.services import invitations_expire
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def expire_invitations() -> int:
+    """Idempotent: a second run finds nothing pending past its expiry."""
+    count = invitations_expire()
+    if count:
+        logger.info("expired %d invitations", count)
+    return count

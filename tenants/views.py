@@ -1,0 +1,160 @@
+"""Browser views for organizations, members, invitations and the activity log.
+
+Each view validates input, calls a service or selector and renders; the organization and
+membership come from ``TenantMiddleware`` (``request.organization`` / ``request.membership``).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from soc2app.errors import DomainError
+from soc2app.forms import add_domain_error
+from tenants import permissions, selectors, services
+from tenants.forms import InvitationForm, OrganizationForm, RoleForm
+from tenants.models import Role
+from tenants.permissions import Action
+
+ACTIVITY_PAGE_SIZE = 50
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """Signed-in users land in their organization; others at the login page."""
+    if not request.user.is_authenticated:
+        return redirect("account_login")
+    memberships = list(selectors.memberships_of(request.user)[:2])
+    if len(memberships) == 1:
+        return redirect("org_home", org_slug=memberships[0].organization.slug)
+    return redirect("org_list")
+
+
+@login_required
+def org_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "tenants/org_list.html", {"memberships": selectors.memberships_of(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def org_create(request: HttpRequest) -> HttpResponse:
+    form = OrganizationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            org = services.organization_create(user=request.user, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"{org.name} is ready. Invite your colleagues next.")
+            return redirect("org_home", org_slug=org.slug)
+    return render(request, "tenants/org_create.html", {"form": form})
+
+
+def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
+    org = request.organization
+    context = {
+        "member_count": selectors.members_list(org).count(),
+        "recent_activity": selectors.activity_list(org)[:8]
+        if permissions.can(request.membership, Action.ACTIVITY_VIEW)
+        else [],
+    }
+    return render(request, "tenants/org_home.html", context)
+
+
+def members(request: HttpRequest, org_slug: str) -> HttpResponse:
+    return _render_members(request, InvitationForm(roles=permissions.grantable_roles(request.membership)))
+
+
+def _render_members(request: HttpRequest, form: InvitationForm, status: int = 200) -> HttpResponse:
+    membership = request.membership
+    context = {
+        "members": selectors.members_list(request.organization),
+        "invitations": selectors.invitations_pending(request.organization),
+        "form": form,
+        "roles": [(r, Role(r).label) for r in permissions.grantable_roles(membership)],
+    }
+    return render(request, "tenants/members.html", context, status=status)
+
+
+@require_POST
+def invitation_create(request: HttpRequest, org_slug: str) -> HttpResponse:
+    permissions.require(request.membership, Action.MEMBER_MANAGE)
+    form = InvitationForm(request.POST, roles=permissions.grantable_roles(request.membership))
+    if form.is_valid():
+        try:
+            result = services.invitation_create(
+                membership=request.membership,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                access_expires_at=form.access_expires_at,
+            )
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"Invitation sent to {result.invitation.email}.")
+            return redirect("members", org_slug=org_slug)
+    return _render_members(request, form, status=400)
+
+
+@require_POST
+def invitation_revoke(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    invitation = selectors.get_invitation_for(request.membership, pk)
+    services.invitation_revoke(membership=request.membership, invitation=invitation)
+    messages.success(request, f"The invitation of {invitation.email} was withdrawn.")
+    return redirect("members", org_slug=org_slug)
+
+
+@require_POST
+def member_role(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    target = selectors.get_membership_for(request.membership, pk)
+    form = RoleForm(request.POST, roles=permissions.grantable_roles(request.membership))
+    if not form.is_valid():
+        permissions.require(request.membership, Action.MEMBER_MANAGE)
+        messages.error(request, "Choose one of the listed roles.")
+        return redirect("members", org_slug=org_slug)
+    services.membership_change_role(
+        membership=request.membership, target=target, role=form.cleaned_data["role"]
+    )
+    messages.success(request, f"{target.user.email} is now {target.get_role_display()}.")
+    return redirect("members", org_slug=org_slug)
+
+
+@require_POST
+def member_remove(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    target = selectors.get_membership_for(request.membership, pk)
+    services.membership_remove(membership=request.membership, target=target)
+    messages.success(request, f"{target.user.email} no longer has access.")
+    return redirect("members", org_slug=org_slug)
+
+
+def activity(request: HttpRequest, org_slug: str) -> HttpResponse:
+    permissions.require(request.membership, Action.ACTIVITY_VIEW)
+    page = Paginator(selectors.activity_list(request.organization), ACTIVITY_PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return render(request, "tenants/activity.html", {"page": page})
+
+
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    """Shows what the invitation is for; a signed-in user with the invited address accepts it."""
+    try:
+        invitation = services.invitation_for_token(token)
+    except DomainError as exc:
+        return render(request, "tenants/invitation.html", {"problem": exc.message}, status=exc.status)
+    problem = services.invitation_problem(invitation)
+    if request.method == "POST" and not problem:
+        if not request.user.is_authenticated:
+            return redirect(f"{request.path}")
+        try:
+            membership = services.invitation_accept(user=request.user, token=token)
+        except DomainError as exc:
+            problem = exc.message
+        else:
+            messages.success(request, f"Welcome to {membership.organization.name}.")
+            return redirect("org_home", org_slug=membership.organization.slug)
+    context = {"invitation": invitation, "problem": problem}
+    return render(request, "tenants/invitation.html", context, status=400 if problem else 200)
