@@ -14,6 +14,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from tenants import context
 from tenants.selectors import membership_for
 
+LAST_ORG_SESSION_KEY = "last_org"
+
 
 class TenantMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
@@ -44,4 +46,6 @@ class TenantMiddleware:
         request.organization = membership.organization
         request.membership = membership
         request._tenant_token = context.activate(membership.organization)
+        if request.session.get(LAST_ORG_SESSION_KEY) != slug:
+            request.session[LAST_ORG_SESSION_KEY] = slug
         return None

@@ -17,7 +17,6 @@ class Action(StrEnum):
     VIEW = "view"
     ORG_MANAGE = "org.manage"
     MEMBER_MANAGE = "member.manage"
-    OWNER_GRANT = "owner.grant"
     ACTIVITY_VIEW = "activity.view"
     APIKEY_MANAGE = "apikey.manage"
     CONTROL_MANAGE = "control.manage"
@@ -35,6 +34,7 @@ _MANAGER_ACTIONS = frozenset(
     {
         Action.VIEW,
         Action.ACTIVITY_VIEW,
+        Action.MEMBER_MANAGE,
         Action.CONTROL_MANAGE,
         Action.CONTROL_EDIT_OWN,
         Action.AUDIT_MANAGE,
@@ -45,10 +45,10 @@ _MANAGER_ACTIONS = frozenset(
         Action.COMMENT,
     }
 )
-_ADMIN_ACTIONS = _MANAGER_ACTIONS | {Action.ORG_MANAGE, Action.MEMBER_MANAGE, Action.APIKEY_MANAGE}
+_ADMIN_ACTIONS = _MANAGER_ACTIONS | {Action.ORG_MANAGE, Action.APIKEY_MANAGE}
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.OWNER: _ADMIN_ACTIONS | {Action.OWNER_GRANT},
+    Role.OWNER: _ADMIN_ACTIONS,
     Role.ADMIN: _ADMIN_ACTIONS,
     Role.COMPLIANCE_MANAGER: _MANAGER_ACTIONS,
     Role.CONTRIBUTOR: frozenset(
@@ -71,11 +71,21 @@ def require(membership: Membership | None, action: Action) -> None:
         raise NotPermitted("Your role in this organization does not allow this action.")
 
 
-def grantable_roles(membership: Membership) -> list[str]:
+# Roles a member may hand out (and may change or remove): never one above their own.
+_GRANTABLE: dict[str, tuple[str, ...]] = {
+    Role.OWNER: tuple(Role.values),
+    Role.ADMIN: (Role.ADMIN, Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR, Role.AUDITOR),
+    Role.COMPLIANCE_MANAGER: (Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR, Role.AUDITOR),
+}
+
+
+def grantable_roles(membership: Membership | None) -> list[str]:
     """Roles this member may hand out in invitations and role changes."""
     if not can(membership, Action.MEMBER_MANAGE):
         return []
-    roles = [r for r in Role.values if r != Role.OWNER]
-    if can(membership, Action.OWNER_GRANT):
-        roles.insert(0, Role.OWNER)
-    return roles
+    return list(_GRANTABLE.get(membership.role, ()))
+
+
+def can_manage_member(membership: Membership | None, target: Membership) -> bool:
+    """May ``membership`` change the role of, or remove, ``target``?"""
+    return target.role in grantable_roles(membership)

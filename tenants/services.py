@@ -54,20 +54,26 @@ def _validate_slug(slug: str) -> None:
         raise ValidationFailed(f"“{slug}” is reserved; choose another address.", field="slug")
 
 
-def organization_create(*, user: AbstractBaseUser, name: str, slug: str) -> Organization:
-    """A new organization with ``user`` as its owner."""
+def organization_create(
+    *, name: str, slug: str, user: AbstractBaseUser | None = None, actor: Actor | None = None
+) -> Organization:
+    """A new organization; ``user``, when given, becomes its owner."""
     name = name.strip()
     slug = slug.strip().lower()
     if not name:
         raise ValidationFailed("Give the organization a name.", field="name")
+    if len(name) > Organization._meta.get_field("name").max_length:
+        raise ValidationFailed("Keep the name under 120 characters.", field="name")
     _validate_slug(slug)
+    actor = actor or (Actor.for_user(user) if user else Actor.system())
     try:
         with transaction.atomic():
             org = Organization.objects.create(name=name, slug=slug)
-            Membership(organization=org, user=user, role=Role.OWNER).save()
+            if user is not None:
+                Membership(organization=org, user=user, role=Role.OWNER).save()
             activity_record(
                 organization=org,
-                actor=Actor.for_user(user),
+                actor=actor,
                 action="create",
                 target=org,
                 changes={"name": [None, name], "slug": [None, slug]},
@@ -76,7 +82,7 @@ def organization_create(*, user: AbstractBaseUser, name: str, slug: str) -> Orga
         raise ValidationFailed(
             f"The address “{slug}” is taken; choose another.", field="slug"
         ) from exc
-    logger.info("organization %s created by user %s", slug, user.pk)
+    logger.info("organization %s created by %s", slug, actor.label)
     return org
 
 
@@ -122,7 +128,9 @@ def invitation_create(
         raise ValidationFailed("You cannot invite someone with this role.", field="role")
     now = timezone.now()
     if role == Role.AUDITOR:
-        access_expires_at = access_expires_at or now + dt.timedelta(days=AUDITOR_DEFAULT_ACCESS_DAYS)
+        access_expires_at = access_expires_at or now + dt.timedelta(
+            days=AUDITOR_DEFAULT_ACCESS_DAYS
+        )
     if access_expires_at is not None and access_expires_at <= now:
         raise ValidationFailed("Access must end in the future.", field="access_expires_at")
     with org_scope(org):
@@ -168,9 +176,11 @@ def invitation_revoke(*, membership: Membership, invitation: Invitation) -> None
     if invitation.organization_id != membership.organization_id:
         raise NotFound("Invitation not found.")
     with transaction.atomic():
-        changed = Invitation.objects.for_org(membership.organization_id).filter(
-            pk=invitation.pk, status=InvitationStatus.PENDING
-        ).update(status=InvitationStatus.REVOKED)
+        changed = (
+            Invitation.objects.for_org(membership.organization_id)
+            .filter(pk=invitation.pk, status=InvitationStatus.PENDING)
+            .update(status=InvitationStatus.REVOKED)
+        )
         if not changed:
             raise Conflict("This invitation is no longer pending.")
         activity_record(
@@ -229,9 +239,11 @@ def invitation_accept(*, user: AbstractBaseUser, token: str) -> Membership:
     org = invitation.organization
     with transaction.atomic():
         # Single use even under concurrency: only one request flips pending -> accepted.
-        claimed = Invitation.objects.for_org(org).filter(
-            pk=invitation.pk, status=InvitationStatus.PENDING
-        ).update(status=InvitationStatus.ACCEPTED, accepted_at=timezone.now(), accepted_by=user)
+        claimed = (
+            Invitation.objects.for_org(org)
+            .filter(pk=invitation.pk, status=InvitationStatus.PENDING)
+            .update(status=InvitationStatus.ACCEPTED, accepted_at=timezone.now(), accepted_by=user)
+        )
         if not claimed:
             raise ValidationFailed("This invitation has already been used.")
         if Membership.objects.for_org(org).filter(user=user).exists():
@@ -267,8 +279,8 @@ def _check_can_manage(membership: Membership, target: Membership) -> None:
     permissions.require(membership, Action.MEMBER_MANAGE)
     if target.organization_id != membership.organization_id:
         raise NotFound("Member not found.")
-    if target.role == Role.OWNER and not permissions.can(membership, Action.OWNER_GRANT):
-        raise NotPermitted("Only an owner can change or remove another owner.")
+    if not permissions.can_manage_member(membership, target):
+        raise NotPermitted("Your role cannot change or remove a member with this role.")
 
 
 def membership_change_role(*, membership: Membership, target: Membership, role: str) -> Membership:
@@ -317,3 +329,36 @@ def invitations_expire() -> int:
         .filter(status=InvitationStatus.PENDING, expires_at__lte=timezone.now())
         .update(status=InvitationStatus.EXPIRED)
     )
+
+
+def membership_add(
+    *,
+    organization: Organization,
+    user: AbstractBaseUser,
+    role: str,
+    actor: Actor,
+    expires_at: dt.datetime | None = None,
+) -> Membership:
+    """Add ``user`` to ``organization`` directly (command line and seeding; people use invitations).
+
+    Idempotent: an existing membership is returned unchanged.
+    """
+    if role not in Role.values:
+        raise ValidationFailed(f"Unknown role {role!r}.", field="role")
+    with transaction.atomic():
+        existing = Membership.objects.for_org(organization).filter(user=user).first()
+        if existing is not None:
+            return existing
+        membership = Membership(
+            organization=organization, user=user, role=role, expires_at=expires_at
+        )
+        membership.save()
+        activity_record(
+            organization=organization,
+            actor=actor,
+            action="create",
+            target=membership,
+            object_repr=f"{user.email} as {membership.get_role_display()}",
+            changes={"role": [None, role]},
+        )
+    return membership

@@ -17,6 +17,7 @@ from soc2app.errors import DomainError
 from soc2app.forms import add_domain_error
 from tenants import permissions, selectors, services
 from tenants.forms import InvitationForm, OrganizationForm, RoleForm
+from tenants.middleware import LAST_ORG_SESSION_KEY
 from tenants.models import Role
 from tenants.permissions import Action
 
@@ -24,18 +25,22 @@ ACTIVITY_PAGE_SIZE = 50
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    """Signed-in users land in their organization; others at the login page."""
+    """Signed-in users land in the organization they used last; others at the login page."""
     if not request.user.is_authenticated:
         return redirect("account_login")
-    memberships = list(selectors.memberships_of(request.user)[:2])
-    if len(memberships) == 1:
-        return redirect("org_home", org_slug=memberships[0].organization.slug)
-    return redirect("org_list")
+    memberships = list(selectors.memberships_of(request.user))
+    if not memberships:
+        return redirect("org_list")
+    last = request.session.get(LAST_ORG_SESSION_KEY)
+    chosen = next((m for m in memberships if m.organization.slug == last), memberships[0])
+    return redirect("org_home", org_slug=chosen.organization.slug)
 
 
 @login_required
 def org_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "tenants/org_list.html", {"memberships": selectors.memberships_of(request.user)})
+    return render(
+        request, "tenants/org_list.html", {"memberships": selectors.memberships_of(request.user)}
+    )
 
 
 @login_required
@@ -65,7 +70,9 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 
 def members(request: HttpRequest, org_slug: str) -> HttpResponse:
-    return _render_members(request, InvitationForm(roles=permissions.grantable_roles(request.membership)))
+    return _render_members(
+        request, InvitationForm(roles=permissions.grantable_roles(request.membership))
+    )
 
 
 def _render_members(request: HttpRequest, form: InvitationForm, status: int = 200) -> HttpResponse:
@@ -75,6 +82,7 @@ def _render_members(request: HttpRequest, form: InvitationForm, status: int = 20
         "invitations": selectors.invitations_pending(request.organization),
         "form": form,
         "roles": [(r, Role(r).label) for r in permissions.grantable_roles(membership)],
+        "manageable_roles": permissions.grantable_roles(membership),
     }
     return render(request, "tenants/members.html", context, status=status)
 
@@ -144,7 +152,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = services.invitation_for_token(token)
     except DomainError as exc:
-        return render(request, "tenants/invitation.html", {"problem": exc.message}, status=exc.status)
+        return render(
+            request, "tenants/invitation.html", {"problem": exc.message}, status=exc.status
+        )
     problem = services.invitation_problem(invitation)
     if request.method == "POST" and not problem:
         if not request.user.is_authenticated:

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# The two commands of README.md:  scripts/dev.sh run   |   scripts/dev.sh test
+# (`make run` / `make test` call them.) Everything else they need, they set up themselves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+VENV=.venv
+STAMP=$VENV/.installed
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+ensure_venv() {
+  if [ ! -x "$VENV/bin/python" ]; then
+    log "Creating virtual environment in $VENV ($($PYTHON --version))"
+    "$PYTHON" -m venv "$VENV"
+  fi
+  if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
+    log "Installing pinned dependencies"
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+    touch "$STAMP"
+  fi
+}
+
+# Browser tests drive Debian's chromium; install it when we may (root or password-less sudo).
+ensure_chromium() {
+  [ -x /usr/bin/chromium ] && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    sudo -n true 2>/dev/null || { log "chromium is not installed: browser tests will be skipped"; return 0; }
+    sudo="sudo -n"
+  fi
+  command -v apt-get >/dev/null || return 0
+  log "Installing chromium for the browser tests"
+  $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null \
+    || log "could not install chromium: browser tests will be skipped"
+}
+
+manage() { "$VENV/bin/python" manage.py "$@"; }
+
+cmd_run() {
+  ensure_venv
+  mkdir -p var/log
+  log "Migrating the database (${DATABASE_URL:-SQLite file var/db.sqlite3})"
+  manage migrate --no-input -v0
+  if manage help load_catalog >/dev/null 2>&1; then
+    log "Loading the Trust Services Criteria catalog"
+    manage load_catalog
+  fi
+  log "Seeding the demo organization"
+  local seed; seed=$(manage seed_demo)
+  log "Starting the Celery worker with beat (log: var/log/celery.log)"
+  "$VENV/bin/celery" -A soc2app worker -B --pool=solo --loglevel=INFO \
+    --schedule var/celerybeat-schedule >var/log/celery.log 2>&1 &
+  local worker=$!
+  trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+  local port=${PORT:-8000}
+  cat <<MSG
+
+  SOC 2 Readiness is starting at  http://127.0.0.1:$port/
+  Sign in with one of the demo logins:
+$seed
+
+  Stop with Ctrl-C.
+MSG
+  manage runserver "127.0.0.1:$port"
+}
+
+cmd_test() {
+  ensure_venv
+  ensure_chromium
+  log "Running the test suite against ${DATABASE_URL:-SQLite} / broker ${CELERY_BROKER_URL:-filesystem}"
+  "$VENV/bin/python" -m pytest "$@"
+}
+
+cmd_lint() {
+  ensure_venv
+  "$VENV/bin/ruff" check .
+  "$VENV/bin/ruff" format --check .
+}
+
+case "${1:-}" in
+  run) shift; cmd_run "$@" ;;
+  test) shift; cmd_test "$@" ;;
+  lint) shift; cmd_lint "$@" ;;
+  *) echo "usage: scripts/dev.sh run|test|lint [pytest args]" >&2; exit 2 ;;
+esac

@@ -1,0 +1,98 @@
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+
+from tenants.models import Membership, Organization, Role
+from tests.factories import MembershipFactory, OrganizationFactory
+
+REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+def _needs(item: pytest.Item, what: str, available: bool, reason: str) -> None:
+    if item.get_closest_marker(what) is None or available:
+        return
+    if REQUIRE_SERVICES:
+        pytest.fail(f"REQUIRE_SERVICES=1 but {reason}")
+    pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    is_pg = settings.DATABASES["default"]["ENGINE"].endswith("postgresql")
+    _needs(item, "postgres", is_pg, "needs PostgreSQL (set DATABASE_URL=postgres://...)")
+    is_redis = settings.CELERY_BROKER_URL.startswith("redis://")
+    _needs(item, "redis", is_redis, "needs a Redis broker (set CELERY_BROKER_URL=redis://...)")
+    _needs(
+        item,
+        "browser",
+        os.path.exists("/usr/bin/chromium"),
+        "needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_cache():
+    """Rate limits and cached values must not leak from one test into the next."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def org(db) -> Organization:
+    return OrganizationFactory(name="Acme", slug="acme-test")
+
+
+@pytest.fixture
+def other_org(db) -> Organization:
+    return OrganizationFactory(name="Globex", slug="globex-test")
+
+
+@pytest.fixture
+def make_member(db) -> Callable[..., Membership]:
+    def make(org: Organization, role: str = Role.COMPLIANCE_MANAGER, **kwargs) -> Membership:
+        return MembershipFactory(organization=org, role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def manager(org, make_member) -> Membership:
+    return make_member(org, Role.COMPLIANCE_MANAGER)
+
+
+@pytest.fixture
+def owner(org, make_member) -> Membership:
+    return make_member(org, Role.OWNER)
+
+
+@pytest.fixture
+def outsider(other_org, make_member) -> Membership:
+    """An owner of another organization: has every right, but not here."""
+    return make_member(other_org, Role.OWNER)
+
+
+@pytest.fixture
+def client_for() -> Callable[[Membership], Client]:
+    def make(membership: Membership) -> Client:
+        c = Client()
+        c.force_login(membership.user)
+        return c
+
+    return make
+
+
+@pytest.fixture
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"

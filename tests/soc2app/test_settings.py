@@ -1,0 +1,44 @@
+"""Settings come from the environment; production refuses unsafe values and passes check --deploy."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PROD = {
+    "APP_ENV": "production",
+    "SECRET_KEY": "k" * 20 + "-production-secret-for-the-deploy-check-0123456789",
+    "ALLOWED_HOSTS": "soc2.example.com",
+    "DEBUG": "false",
+}
+
+
+def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    full_env = {k: v for k, v in os.environ.items() if k not in PROD}
+    full_env.update(env)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_production_settings_pass_check_deploy_without_warnings():
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **PROD)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_refuses_debug_and_a_missing_secret():
+    result = _manage("check", **{**PROD, "DEBUG": "true"})
+    assert result.returncode != 0 and "DEBUG must be off" in result.stderr
+    result = _manage("check", **{**PROD, "SECRET_KEY": "short"})
+    assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_malformed_variable_names_itself():
+    result = _manage("check", DB_CONN_MAX_AGE="soon")
+    assert result.returncode != 0 and "DB_CONN_MAX_AGE must be an integer" in result.stderr
+    result = _manage("check", APP_ENV="staging")
+    assert result.returncode != 0 and "APP_ENV must be one of" in result.stderr
