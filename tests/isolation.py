@@ -14,7 +14,13 @@ from collections.abc import Iterator
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
-_CONVERTER_SAMPLES = {"int": "1", "slug": "sample", "str": "sample", "uuid": "00000000-0000-0000-0000-000000000001", "path": "sample"}
+_CONVERTER_SAMPLES = {
+    "int": "1",
+    "slug": "sample",
+    "str": "sample",
+    "uuid": "00000000-0000-0000-0000-000000000001",
+    "path": "sample",
+}
 
 
 def _walk(patterns: list, prefix: str = "") -> Iterator[tuple[str, str]]:
@@ -43,7 +49,9 @@ def build_path(route: str, org_slug: str) -> str:
     return "/" + path.lstrip("/")
 
 
-def assert_foreign_object_404(client: Client, path: str, *, methods: tuple[str, ...] = ("get", "post")) -> None:
+def assert_foreign_object_404(
+    client: Client, path: str, *, methods: tuple[str, ...] = ("get", "post")
+) -> None:
     """A member asking for another organization's object under their own slug gets 404."""
     for method in methods:
         response = getattr(client, method)(path)

@@ -24,4 +24,7 @@ def test_readyz_reports_an_unreachable_broker(client, monkeypatch):
     monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
     response = client.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "checks": {"database": "ok", "broker": "unreachable"}}
+    assert response.json() == {
+        "status": "unavailable",
+        "checks": {"database": "ok", "broker": "unreachable"},
+    }

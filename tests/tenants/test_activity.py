@@ -9,7 +9,9 @@ from tenants.models import ActivityEntry
 
 def _record(org, n):
     for i in range(n):
-        activity_record(organization=org, actor=Actor.system(), action="update", object_type="demo", object_id=i)
+        activity_record(
+            organization=org, actor=Actor.system(), action="update", object_type="demo", object_id=i
+        )
 
 
 @pytest.mark.django_db
@@ -29,7 +31,9 @@ def test_entries_cannot_be_changed_or_deleted(org):
 
 
 @pytest.mark.django_db
-def test_activity_page_paginates_in_constant_queries(org, manager, other_org, client_for, django_assert_num_queries):
+def test_activity_page_paginates_in_constant_queries(
+    org, manager, other_org, client_for, django_assert_num_queries
+):
     _record(other_org, 3)
     client = client_for(manager)
     url = reverse("activity", args=[org.slug])

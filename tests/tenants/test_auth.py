@@ -59,7 +59,9 @@ def test_unverified_email_cannot_sign_in(client):
 
 @pytest.mark.django_db
 def test_failed_logins_are_rate_limited(client, manager):
-    bodies = [_login(client, manager.user.email, "wrong-password").content.decode() for _ in range(6)]
+    bodies = [
+        _login(client, manager.user.email, "wrong-password").content.decode() for _ in range(6)
+    ]
     assert all("Too many failed login attempts" not in b for b in bodies[:5])
     assert "Too many failed login attempts" in bodies[5]
     # Even the right password is refused while the limit holds.

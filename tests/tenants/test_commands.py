@@ -16,16 +16,25 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
     call_command("seed_demo")
     second = capsys.readouterr().out
     assert counts == (3, 4)
-    assert (Membership.objects.for_org(org).count(), ActivityEntry.objects.for_org(org).count()) == counts
+    assert (
+        Membership.objects.for_org(org).count(),
+        ActivityEntry.objects.for_org(org).count(),
+    ) == counts
     for out in (first, second):
-        assert "manager@acme.example.com" in out and "auditor@acme.example.com" in out and "password:" in out
+        assert (
+            "manager@acme.example.com" in out
+            and "auditor@acme.example.com" in out
+            and "password:" in out
+        )
     roles = set(Membership.objects.for_org(org).values_list("role", flat=True))
     assert roles == {Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR, Role.AUDITOR}
 
 
 @pytest.mark.django_db
 def test_create_org_with_owner(capsys):
-    call_command("create_org", "initech", "--name", "Initech", "--owner-email", "Boss@Initech.example")
+    call_command(
+        "create_org", "initech", "--name", "Initech", "--owner-email", "Boss@Initech.example"
+    )
     org = Organization.objects.get(slug="initech")
     owner = Membership.objects.for_org(org).select_related("user").get()
     assert owner.role == Role.OWNER and owner.user.email == "boss@initech.example"

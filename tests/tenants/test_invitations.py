@@ -25,7 +25,9 @@ def _token_from_mail() -> str:
 
 @pytest.mark.django_db(transaction=True)
 def test_manager_invites_a_colleague_who_accepts(org, manager, client_for):
-    response = _invite(client_for(manager), org, email="New.Person@Example.com", role=Role.CONTRIBUTOR)
+    response = _invite(
+        client_for(manager), org, email="New.Person@Example.com", role=Role.CONTRIBUTOR
+    )
     assert response.status_code == 302
     assert len(mail.outbox) == 1
     assert mail.outbox[0].to == ["new.person@example.com"]
@@ -100,7 +102,9 @@ def test_invitation_for_someone_else_is_refused(org, manager):
 @pytest.mark.django_db
 def test_revoked_and_unknown_tokens(org, manager, client_for):
     new = invitation_create(membership=manager, email="x@example.com", role=Role.CONTRIBUTOR)
-    response = client_for(manager).post(reverse("invitation_revoke", args=[org.slug, new.invitation.pk]))
+    response = client_for(manager).post(
+        reverse("invitation_revoke", args=[org.slug, new.invitation.pk])
+    )
     assert response.status_code == 302
     user = UserFactory(email="x@example.com")
     page = client_for_user(user).get(new.accept_path)
@@ -128,10 +132,16 @@ def test_anonymous_visitor_is_asked_to_sign_in(client, org, manager):
             "access_until",
             "today or a later day",
         ),
-        ({"email": "a@example.com", "role": Role.AUDITOR, "access_until": "31/31/2031"}, "access_until", "valid date"),
+        (
+            {"email": "a@example.com", "role": Role.AUDITOR, "access_until": "31/31/2031"},
+            "access_until",
+            "valid date",
+        ),
     ],
 )
-def test_invalid_invitation_shows_error_next_to_the_field(org, manager, client_for, data, field, message):
+def test_invalid_invitation_shows_error_next_to_the_field(
+    org, manager, client_for, data, field, message
+):
     response = _invite(client_for(manager), org, **data)
     assert response.status_code == 400
     form = response.context["form"]
@@ -143,7 +153,9 @@ def test_invalid_invitation_shows_error_next_to_the_field(org, manager, client_f
 @pytest.mark.django_db
 def test_existing_member_and_duplicate_invitation(org, manager, make_member, client_for):
     colleague = make_member(org, Role.CONTRIBUTOR)
-    response = _invite(client_for(manager), org, email=colleague.user.email.upper(), role=Role.CONTRIBUTOR)
+    response = _invite(
+        client_for(manager), org, email=colleague.user.email.upper(), role=Role.CONTRIBUTOR
+    )
     assert "already a member" in " ".join(response.context["form"].errors["email"])
     _invite(client_for(manager), org, email="dup@example.com", role=Role.CONTRIBUTOR)
     response = _invite(client_for(manager), org, email="dup@example.com", role=Role.AUDITOR)
@@ -158,4 +170,7 @@ def test_auditor_invitation_gets_an_access_expiry(org, manager):
     user = UserFactory(email="cpa@firm.example")
     client_for_user(user).post(new.accept_path)
     membership = Membership.objects.for_org(org).get(user=user)
-    assert membership.role == Role.AUDITOR and membership.expires_at == new.invitation.access_expires_at
+    assert (
+        membership.role == Role.AUDITOR
+        and membership.expires_at == new.invitation.access_expires_at
+    )

@@ -20,7 +20,9 @@ def test_the_walker_finds_the_organization_routes():
 
 @pytest.mark.django_db
 @pytest.mark.parametrize(("route", "name"), ORG_ROUTES, ids=[n for _, n in ORG_ROUTES])
-def test_outsider_gets_404_on_every_organization_url(route, name, org, manager, outsider, client_for):
+def test_outsider_gets_404_on_every_organization_url(
+    route, name, org, manager, outsider, client_for
+):
     client = client_for(outsider)
     path = build_path(route, org.slug)
     for method in ("get", "post"):
@@ -57,12 +59,22 @@ def test_foreign_member_and_invitation_ids_are_404(org, other_org, owner, outsid
         membership=outsider, email="x@globex.example", role=Role.CONTRIBUTOR
     ).invitation
     client = client_for(owner)
-    assert_foreign_object_404(client, reverse("member_role", args=[org.slug, foreign_member.pk]), methods=("post",))
-    assert_foreign_object_404(client, reverse("member_remove", args=[org.slug, foreign_member.pk]), methods=("post",))
     assert_foreign_object_404(
-        client, reverse("invitation_revoke", args=[org.slug, foreign_invitation.pk]), methods=("post",)
+        client, reverse("member_role", args=[org.slug, foreign_member.pk]), methods=("post",)
     )
-    assert Membership.objects.for_org(other_org).filter(pk=foreign_member.pk, role=Role.CONTRIBUTOR).exists()
+    assert_foreign_object_404(
+        client, reverse("member_remove", args=[org.slug, foreign_member.pk]), methods=("post",)
+    )
+    assert_foreign_object_404(
+        client,
+        reverse("invitation_revoke", args=[org.slug, foreign_invitation.pk]),
+        methods=("post",),
+    )
+    assert (
+        Membership.objects.for_org(other_org)
+        .filter(pk=foreign_member.pk, role=Role.CONTRIBUTOR)
+        .exists()
+    )
     assert Invitation.objects.for_org(other_org).get(pk=foreign_invitation.pk).status == "pending"
 
 

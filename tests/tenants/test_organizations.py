@@ -51,8 +51,12 @@ def test_bad_slug_is_refused_next_to_the_field(user_client, slug, message):
 
 @pytest.mark.django_db
 def test_switcher_lists_only_own_organizations_and_home_follows_last_used(user_client):
-    a = MembershipFactory(user=user_client.user, organization__name="Alpha", organization__slug="alpha")
-    b = MembershipFactory(user=user_client.user, organization__name="Beta", organization__slug="beta")
+    a = MembershipFactory(
+        user=user_client.user, organization__name="Alpha", organization__slug="alpha"
+    )
+    b = MembershipFactory(
+        user=user_client.user, organization__name="Beta", organization__slug="beta"
+    )
     OrganizationFactory(name="Hidden Corp", slug="hidden")
     page = user_client.get("/o/beta/").content.decode()
     assert "Alpha" in page and "Beta" in page and "Hidden Corp" not in page

@@ -17,7 +17,10 @@ def test_auditor_may_not_write(action):
 
 def test_role_matrix_highlights():
     owner, admin = Membership(role=Role.OWNER), Membership(role=Role.ADMIN)
-    manager, contributor = Membership(role=Role.COMPLIANCE_MANAGER), Membership(role=Role.CONTRIBUTOR)
+    manager, contributor = (
+        Membership(role=Role.COMPLIANCE_MANAGER),
+        Membership(role=Role.CONTRIBUTOR),
+    )
     assert can(owner, Action.ORG_MANAGE) and can(admin, Action.APIKEY_MANAGE)
     assert not can(manager, Action.APIKEY_MANAGE) and can(manager, Action.MEMBER_MANAGE)
     assert can(contributor, Action.CONTROL_EDIT_OWN) and not can(contributor, Action.CONTROL_MANAGE)
@@ -35,7 +38,10 @@ def test_read_only_roles_cannot_manage_members(role, org, make_member, client_fo
     client = client_for(actor)
     before = ActivityEntry.objects.for_org(org).count()
     posts = [
-        (reverse("invitation_create", args=[org.slug]), {"email": "z@example.com", "role": Role.CONTRIBUTOR}),
+        (
+            reverse("invitation_create", args=[org.slug]),
+            {"email": "z@example.com", "role": Role.CONTRIBUTOR},
+        ),
         (reverse("member_role", args=[org.slug, target.pk]), {"role": Role.COMPLIANCE_MANAGER}),
         (reverse("member_remove", args=[org.slug, target.pk]), {}),
     ]
@@ -57,7 +63,9 @@ def test_members_page_hides_management_from_auditors(org, make_member, client_fo
 
 @pytest.mark.django_db
 def test_manager_cannot_touch_an_owner(org, owner, manager, client_for):
-    response = client_for(manager).post(reverse("member_role", args=[org.slug, owner.pk]), {"role": Role.CONTRIBUTOR})
+    response = client_for(manager).post(
+        reverse("member_role", args=[org.slug, owner.pk]), {"role": Role.CONTRIBUTOR}
+    )
     assert response.status_code in (400, 403)
     owner.refresh_from_db()
     assert owner.role == Role.OWNER
@@ -66,7 +74,9 @@ def test_manager_cannot_touch_an_owner(org, owner, manager, client_for):
 @pytest.mark.django_db
 def test_owner_changes_role_and_it_is_logged(org, owner, client_for):
     member = MembershipFactory(organization=org, role=Role.CONTRIBUTOR)
-    response = client_for(owner).post(reverse("member_role", args=[org.slug, member.pk]), {"role": Role.ADMIN})
+    response = client_for(owner).post(
+        reverse("member_role", args=[org.slug, member.pk]), {"role": Role.ADMIN}
+    )
     assert response.status_code == 302
     member.refresh_from_db()
     assert member.role == Role.ADMIN
@@ -90,4 +100,6 @@ def test_remove_member_is_logged(org, owner, client_for):
     client_for(owner).post(reverse("member_remove", args=[org.slug, member.pk]))
     assert not Membership.objects.for_org(org).filter(pk=member.pk).exists()
     entry = ActivityEntry.objects.for_org(org).get(action="delete")
-    assert entry.object_repr == member.user.email and entry.changes == {"role": [Role.CONTRIBUTOR, None]}
+    assert entry.object_repr == member.user.email and entry.changes == {
+        "role": [Role.CONTRIBUTOR, None]
+    }
