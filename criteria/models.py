@@ -151,3 +151,6 @@ class CrosswalkMapping(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["criterion", "reference"], name="crosswalk_unique")
         ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion_id} -> {self.reference_id}"
