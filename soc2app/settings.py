@@ -277,3 +277,5 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+# The framework the catalog pages and readiness use by default (its key in criteria/data).
+CATALOG_FRAMEWORK = env_str("CATALOG_FRAMEWORK", "aicpa-tsc-2017")

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from criteria import urls as catalog_urls
 from soc2app import health
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
@@ -8,6 +9,7 @@ from tenants import views as tenant_views
 # Every app's organization pages go under /o/<org_slug>/ (see TenantMiddleware).
 org_patterns = [
     *tenant_urls.org_urlpatterns,
+    path("catalog/", include(catalog_urls.org_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -17,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("", include(tenant_urls.urlpatterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    path("api/v1/", include("soc2app.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]

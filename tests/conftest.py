@@ -15,6 +15,29 @@ from tests.factories import MembershipFactory, OrganizationFactory
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the shipped catalog once: tests roll back around it (transactional ones run last
+    and reload it through the ``catalog`` fixture when they need it)."""
+    from criteria.catalog import catalog_load
+
+    with django_db_blocker.unblock():
+        catalog_load()
+
+
+@pytest.fixture
+def catalog(db):
+    """The default framework of the shipped catalog."""
+    from criteria.catalog import catalog_load
+    from criteria.models import Framework
+
+    framework = Framework.objects.filter(key=settings.CATALOG_FRAMEWORK).first()
+    if framework is None:
+        catalog_load()
+        framework = Framework.objects.get(key=settings.CATALOG_FRAMEWORK)
+    return framework
+
+
 def _needs(item: pytest.Item, what: str, available: bool, reason: str) -> None:
     if item.get_closest_marker(what) is None or available:
         return

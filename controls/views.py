@@ -1,0 +1,37 @@
+"""Browser views of the control library (and, later, of an organization's controls)."""
+
+from __future__ import annotations
+
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from controls import selectors
+from controls.filters import TemplateFilter
+
+LIBRARY_PAGE_SIZE = 25
+
+
+@require_GET
+def library(request: HttpRequest, org_slug: str) -> HttpResponse:
+    templates = selectors.templates_list()
+    filterset = TemplateFilter(request.GET or None, queryset=templates)
+    if not filterset.is_bound:
+        queryset = templates
+    else:
+        # An invalid filter lists nothing (its error shows beside the field) rather than
+        # silently ignoring it and listing everything.
+        queryset = filterset.qs if filterset.is_valid() else templates.none()
+    page = Paginator(queryset, LIBRARY_PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"filter": filterset, "page": page, "query": query.urlencode()}
+    return render(request, "controls/library.html", context)
+
+
+@require_GET
+def template_detail(request: HttpRequest, org_slug: str, code: str) -> HttpResponse:
+    return render(
+        request, "controls/template_detail.html", {"template": selectors.template_get(code)}
+    )
