@@ -9,9 +9,17 @@ from controls.models import ControlTemplate, ControlType, Frequency
 from criteria.models import Category
 
 
+def _category_choices() -> list[tuple[str, str]]:
+    # A callable, evaluated whenever the form field needs it: the catalog may change at run time.
+    pairs = Category.objects.order_by("position").values_list("key", "name")
+    return list(dict(pairs).items())
+
+
 class TemplateFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
-    category = django_filters.ChoiceFilter(method="by_category", label="Category", choices=())
+    category = django_filters.ChoiceFilter(
+        method="by_category", label="Category", choices=_category_choices
+    )
     criterion = django_filters.CharFilter(method="by_criterion", label="Criterion", max_length=12)
     type = django_filters.ChoiceFilter(
         field_name="control_type", choices=ControlType.choices, label="Type"
@@ -21,11 +29,6 @@ class TemplateFilter(django_filters.FilterSet):
     class Meta:
         model = ControlTemplate
         fields: list[str] = []
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        pairs = Category.objects.order_by("position").values_list("key", "name")
-        self.filters["category"].extra["choices"] = list(dict(pairs).items())
 
     def search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         value = value.strip()

@@ -17,7 +17,10 @@ PROD = {
 
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in PROD}
+    # Only what a deployment would have: none of the test run's own switches.
+    full_env = {
+        k: v for k, v in os.environ.items() if k not in PROD and k != "DJANGO_ALLOW_ASYNC_UNSAFE"
+    }
     full_env.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
