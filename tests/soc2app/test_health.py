@@ -20,6 +20,8 @@ def test_readyz_with_database_and_broker(client):
 @pytest.mark.django_db
 def test_readyz_reports_an_unreachable_broker(client, monkeypatch):
     # Nothing listens on port 1: the probe must say so quickly instead of hanging or raising.
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
     monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
     response = client.get("/readyz")
