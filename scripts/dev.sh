@@ -18,7 +18,7 @@ ensure_venv() {
   if [ ! -f "$STAMP" ] || [ pyproject.toml -nt "$STAMP" ]; then
     log "Installing pinned dependencies"
     "$VENV/bin/python" -m pip install --quiet --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+    "$VENV/bin/python" -m pip install --quiet ".[dev]"
     touch "$STAMP"
   fi
 }
