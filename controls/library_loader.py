@@ -129,3 +129,64 @@ def load_library(spec: LibrarySpec, report: LoadReport) -> ControlLibrary:
             template.criteria.set(wanted)
             report.add("template mapping", "updated" if current else "created")
     return library
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    frequency: str
+    period_unit: str
+    period_length: int
+    validity_days: int
+    sample_min: int
+    sample_max: int
+    note: str
+
+
+def parse_frequency_rules(path: Path, label: str) -> list[RuleSpec]:
+    from controls.models import PeriodUnit
+
+    doc = read_yaml(path, label=label).mapping(["rules"])
+    rules: list[RuleSpec] = []
+    for item in doc.items("rules"):
+        item.mapping(["frequency", "period", "validity_days", "sample"], ["note"])
+        period = item.child("period").mapping(["unit"], ["length"])
+        sample = item.child("sample").mapping(["min", "max"])
+        rule = RuleSpec(
+            frequency=item.choice("frequency", Frequency.values),
+            period_unit=period.choice("unit", PeriodUnit.values),
+            period_length=period.integer("length", minimum=1, maximum=366, required=False) or 1,
+            validity_days=item.integer("validity_days", minimum=1, maximum=3660),
+            sample_min=sample.integer("min", minimum=0, maximum=1000),
+            sample_max=sample.integer("max", minimum=0, maximum=1000),
+            note=item.text("note", max_length=300, required=False),
+        )
+        if rule.sample_min > rule.sample_max:
+            raise sample.error("min must not be larger than max")
+        if any(r.frequency == rule.frequency for r in rules):
+            raise item.error(f"frequency {rule.frequency} appears twice", "frequency")
+        rules.append(rule)
+    missing = sorted(set(Frequency.values) - {r.frequency for r in rules})
+    if missing:
+        raise doc.error(f"no rule for frequency {', '.join(missing)}", "rules")
+    return rules
+
+
+def load_frequency_rules(rules: list[RuleSpec], report: LoadReport) -> None:
+    from controls.models import FrequencyRule
+
+    existing = {r.frequency: r for r in FrequencyRule.objects.all()}
+    for rule in rules:
+        values = {
+            "period_unit": rule.period_unit,
+            "period_length": rule.period_length,
+            "validity_days": rule.validity_days,
+            "sample_min": rule.sample_min,
+            "sample_max": rule.sample_max,
+            "note": rule.note,
+        }
+        found = existing.get(rule.frequency)
+        if found is None:
+            FrequencyRule.objects.create(frequency=rule.frequency, **values)
+            report.add("frequency rule", "created")
+        elif update_fields(found, values):
+            report.add("frequency rule", "updated")

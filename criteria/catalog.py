@@ -9,16 +9,24 @@ from django.conf import settings
 from django.db import transaction
 
 from controls.library_loader import DATA_DIR as LIBRARY_DIR
-from controls.library_loader import load_library, parse_library
+from controls.library_loader import (
+    load_frequency_rules,
+    load_library,
+    parse_frequency_rules,
+    parse_library,
+)
 from criteria.loader import DATA_DIR, LoadReport, load_crosswalk, load_framework
 from criteria.specs import parse_crosswalk, parse_framework
+
+
+RULES_FILE = "frequency_rules.yaml"
 
 
 def shipped_files() -> dict[str, list[Path]]:
     return {
         "frameworks": sorted(DATA_DIR.glob("*.yaml")),
         "crosswalks": sorted((DATA_DIR / "crosswalks").glob("*.yaml")),
-        "libraries": sorted(LIBRARY_DIR.glob("*.yaml")),
+        "libraries": sorted(p for p in LIBRARY_DIR.glob("*.yaml") if p.name != RULES_FILE),
     }
 
 
@@ -49,8 +57,11 @@ def catalog_load(
         parse_library(p, _label(p))
         for p in (libraries if libraries is not None else shipped["libraries"])
     ]
+    rules_path = LIBRARY_DIR / RULES_FILE
+    rules = parse_frequency_rules(rules_path, _label(rules_path))
     report = LoadReport()
     with transaction.atomic():
+        load_frequency_rules(rules, report)
         for spec in framework_specs:
             load_framework(spec, report)
         for spec in crosswalk_specs:

@@ -1,3 +1,40 @@
-from controls.models.library import ControlLibrary, ControlTemplate, ControlType, Frequency
+from controls.models.audit import (
+    Answer,
+    Audit,
+    AuditCategory,
+    AuditStatus,
+    AuditSystem,
+    AuditType,
+    ReadinessSnapshot,
+    SelfAssessmentAnswer,
+)
+from controls.models.library import (
+    ControlLibrary,
+    ControlTemplate,
+    ControlType,
+    Frequency,
+    FrequencyRule,
+    PeriodUnit,
+)
+from controls.models.tenant import Control, ControlCriterion, ControlStatus, System
 
-__all__ = ["ControlLibrary", "ControlTemplate", "ControlType", "Frequency"]
+__all__ = [
+    "Answer",
+    "Audit",
+    "AuditCategory",
+    "AuditStatus",
+    "AuditSystem",
+    "AuditType",
+    "Control",
+    "ControlCriterion",
+    "ControlLibrary",
+    "ControlStatus",
+    "ControlTemplate",
+    "ControlType",
+    "Frequency",
+    "FrequencyRule",
+    "PeriodUnit",
+    "ReadinessSnapshot",
+    "SelfAssessmentAnswer",
+    "System",
+]

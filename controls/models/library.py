@@ -63,3 +63,46 @@ class ControlTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} {self.title}"
+
+
+class PeriodUnit(models.TextChoices):
+    MONTH = "month", "Months"
+    DAY = "day", "Days"
+    WINDOW = "window", "The whole window"
+
+
+class FrequencyRule(models.Model):
+    """How a control frequency turns into evidence expectations (editable reference data,
+    loaded from ``controls/data/frequency_rules.yaml``).
+
+    - the sub-periods of a Type 2 window that each need evidence (``period_unit``/``length``);
+    - how long one piece of evidence counts as current (``validity_days``);
+    - the sample size auditors commonly draw (a practitioner convention, not an AICPA rule).
+    """
+
+    frequency = models.CharField(max_length=16, choices=Frequency.choices, unique=True)
+    period_unit = models.CharField(max_length=8, choices=PeriodUnit.choices)
+    period_length = models.PositiveSmallIntegerField(default=1)
+    validity_days = models.PositiveSmallIntegerField()
+    sample_min = models.PositiveSmallIntegerField()
+    sample_max = models.PositiveSmallIntegerField()
+    note = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sample_min__lte=models.F("sample_max")), name="rule_sample_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_length__gte=1), name="rule_period_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.frequency
+
+    @property
+    def sample_label(self) -> str:
+        if self.sample_min == self.sample_max:
+            return str(self.sample_min)
+        return f"{self.sample_min}–{self.sample_max}"

@@ -1,0 +1,134 @@
+"""Evidence attached to controls: items and their append-only versions.
+
+A version's content (file, link or pushed data, its hash, size, type, uploader and the period
+it demonstrates) never changes once written; only its review and freshness state move on.
+Removal of an item is recorded, never a hard delete.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from tenants.scoping import TenantModel
+
+
+def evidence_upload_to(instance: EvidenceVersion, filename: str) -> str:
+    # A random key: the user's file name never reaches the storage backend.
+    return f"evidence/{instance.organization_id}/{uuid.uuid4().hex}"
+
+
+class EvidenceItem(TenantModel):
+    control = models.ForeignKey(
+        "controls.Control", on_delete=models.PROTECT, related_name="evidence_items"
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    removal_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["organization", "control"], name="evidence_item_org_control")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_removed(self) -> bool:
+        return self.removed_at is not None
+
+
+class EvidenceKind(models.TextChoices):
+    FILE = "file", "File"
+    LINK = "link", "Link"
+    DATA = "data", "Data record"
+
+
+class ReviewState(models.TextChoices):
+    PENDING = "pending", "Awaiting review"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+
+
+class Freshness(models.TextChoices):
+    FRESH = "fresh", "Current"
+    EXPIRING = "expiring", "Expiring soon"
+    STALE = "stale", "Stale"
+
+
+class EvidenceVersion(TenantModel):
+    item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    kind = models.CharField(max_length=8, choices=EvidenceKind.choices)
+    file = models.FileField(upload_to=evidence_upload_to, max_length=200, blank=True)
+    original_name = models.CharField(max_length=255, blank=True)
+    content_type = models.CharField(max_length=120, blank=True)
+    size = models.BigIntegerField(default=0)
+    sha256 = models.CharField(max_length=64)
+    url = models.URLField(max_length=2000, blank=True)
+    data = models.JSONField(null=True, blank=True)
+    # The period the evidence demonstrates (a Q1 access review uploaded in April is Q1).
+    effective_start = models.DateField()
+    effective_end = models.DateField()
+    valid_until = models.DateField()
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_by_label = models.CharField(max_length=200)
+    uploaded_at = models.DateTimeField(default=timezone.now)
+    review_state = models.CharField(
+        max_length=10, choices=ReviewState.choices, default=ReviewState.PENDING
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(blank=True)
+    freshness = models.CharField(max_length=10, choices=Freshness.choices, default=Freshness.FRESH)
+    freshness_changed_at = models.DateTimeField(default=timezone.now)
+    # The freshness state the owner was last told about: a digest never repeats a state.
+    notified_freshness = models.CharField(
+        max_length=10, choices=Freshness.choices, default=Freshness.FRESH
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "item", "number"], name="version_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(effective_end__gte=F("effective_start")), name="version_period_order"
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="file") & ~Q(file="") & ~Q(sha256=""))
+                | (Q(kind="link") & ~Q(url=""))
+                | (Q(kind="data") & Q(data__isnull=False)),
+                name="version_content_matches_kind",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "review_state"], name="version_org_review"),
+            models.Index(fields=["organization", "freshness"], name="version_org_freshness"),
+            models.Index(
+                fields=["organization", "effective_start", "effective_end"],
+                name="version_org_period",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.item_id} v{self.number}"
