@@ -18,7 +18,6 @@ from controls.library_loader import (
 from criteria.loader import DATA_DIR, LoadReport, load_crosswalk, load_framework
 from criteria.specs import parse_crosswalk, parse_framework
 
-
 RULES_FILE = "frequency_rules.yaml"
 
 

@@ -279,3 +279,12 @@ LOGGING = {
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 # The framework the catalog pages and readiness use by default (its key in criteria/data).
 CATALOG_FRAMEWORK = env_str("CATALOG_FRAMEWORK", "aicpa-tsc-2017")
+
+# --- Evidence -------------------------------------------------------------------------------
+EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_MB", 25, minimum=1) * 1024 * 1024
+EVIDENCE_MAX_DATA_BYTES = env_int("EVIDENCE_MAX_DATA_KB", 1024, minimum=1) * 1024
+EVIDENCE_GRACE_DAYS = env_int("EVIDENCE_GRACE_DAYS", 14, minimum=0)
+EVIDENCE_EXPIRING_DAYS = env_int("EVIDENCE_EXPIRING_DAYS", 14, minimum=1)
+# Uploads up to the limit stay in memory no longer than Django's default; bigger ones spool.
+DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_DATA_BYTES + 64 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

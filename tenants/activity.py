@@ -27,6 +27,14 @@ class Actor:
         return cls(label=user.email or user.get_username(), user_id=user.pk)
 
     @classmethod
+    def for_principal(cls, principal: Any) -> Actor:
+        """A membership (a person) or any principal with a ``label`` (an API key)."""
+        user = getattr(principal, "user", None)
+        if user is not None:
+            return cls.for_user(user)
+        return cls(label=principal.label)
+
+    @classmethod
     def system(cls, what: str = "system") -> Actor:
         return cls(label=what)
 

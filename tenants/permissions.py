@@ -89,3 +89,37 @@ def grantable_roles(membership: Membership | None) -> list[str]:
 def can_manage_member(membership: Membership | None, target: Membership) -> bool:
     """May ``membership`` change the role of, or remove, ``target``?"""
     return target.role in grantable_roles(membership)
+
+
+def can_edit_control(membership: Membership | None, control: object) -> bool:
+    """Managers edit every control; contributors only the controls they own."""
+    if can(membership, Action.CONTROL_MANAGE):
+        return True
+    return (
+        can(membership, Action.CONTROL_EDIT_OWN)
+        and membership is not None
+        and getattr(control, "owner_id", None) == membership.pk
+    )
+
+
+def can_submit_evidence(membership: Membership | None, control: object) -> bool:
+    if not can(membership, Action.EVIDENCE_SUBMIT):
+        return False
+    return (
+        can(membership, Action.CONTROL_MANAGE)
+        or getattr(control, "owner_id", None) == membership.pk
+    )
+
+
+def require_control_edit(membership: Membership | None, control: object) -> None:
+    if not can_edit_control(membership, control):
+        raise NotPermitted(
+            "Only a compliance manager or the control's owner can change this control."
+        )
+
+
+def require_evidence_submit(membership: Membership | None, control: object) -> None:
+    if not can_submit_evidence(membership, control):
+        raise NotPermitted(
+            "Only a compliance manager or the control's owner can add evidence to it."
+        )

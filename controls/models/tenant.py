@@ -56,6 +56,7 @@ class Control(TenantModel):
         ControlTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     evidence_guidance = models.TextField(blank=True)
+    due_date = models.DateField(null=True, blank=True, help_text="When it should be implemented.")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

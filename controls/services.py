@@ -1,0 +1,379 @@
+"""Write services for systems and controls (audits live in ``controls.audits``).
+
+Each checks permissions, validates business rules with field-level messages, runs in one
+transaction and writes the activity log in it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from controls.models import (
+    Control,
+    ControlCriterion,
+    ControlStatus,
+    ControlTemplate,
+    ControlType,
+    Frequency,
+    System,
+)
+from criteria.models import Criterion
+from criteria.selectors import framework_get
+from soc2app.errors import NotFound, ValidationFailed
+from tenants import permissions
+from tenants.activity import Actor, activity_record, diff, snapshot
+from tenants.models import Membership
+from tenants.permissions import Action
+
+CONTROL_FIELDS = (
+    "code",
+    "title",
+    "description",
+    "control_type",
+    "frequency",
+    "owner",
+    "status",
+    "na_justification",
+    "due_date",
+)
+# What a contributor may change on a control they own.
+OWNER_FIELDS = frozenset({"status", "description", "na_justification"})
+
+
+def _owner_in_org(membership: Membership, owner: Membership | int | None) -> Membership | None:
+    if owner is None or owner == "":
+        return None
+    owner_id = owner if isinstance(owner, int) else owner.pk
+    found = Membership.objects.for_org(membership.organization_id).filter(pk=owner_id).first()
+    if found is None:
+        raise ValidationFailed("Choose an owner from this organization.", field="owner")
+    return found
+
+
+def _criteria_for(refs: Iterable[str]) -> list[Criterion]:
+    refs = [r.strip().upper() for r in refs if r and r.strip()]
+    framework = framework_get()
+    found = {c.ref.upper(): c for c in Criterion.objects.filter(framework=framework, ref__in=refs)}
+    unknown = [r for r in refs if r not in found]
+    if unknown:
+        raise ValidationFailed(
+            f"{', '.join(unknown)} {'is' if len(unknown) == 1 else 'are'} not in the catalog "
+            f"({framework.name}).",
+            field="criteria",
+        )
+    return [found[r] for r in dict.fromkeys(refs)]
+
+
+def _validate_control(values: dict) -> None:
+    code = values.get("code", "")
+    if not code or len(code) > 20 or not all(c.isalnum() or c in "-_." for c in code):
+        raise ValidationFailed(
+            "Use 1 to 20 letters, digits, '-', '_' or '.' for the code.", field="code"
+        )
+    if not values.get("title", "").strip():
+        raise ValidationFailed("Give the control a title.", field="title")
+    if values.get("control_type") not in ControlType.values:
+        raise ValidationFailed("Choose a control type.", field="control_type")
+    if values.get("frequency") not in Frequency.values:
+        raise ValidationFailed("Choose a frequency.", field="frequency")
+    if values.get("status") not in ControlStatus.values:
+        raise ValidationFailed("Choose a status.", field="status")
+    if (
+        values["status"] == ControlStatus.NOT_APPLICABLE
+        and not values.get("na_justification", "").strip()
+    ):
+        raise ValidationFailed(
+            "Explain why the control does not apply: auditors ask for it.", field="na_justification"
+        )
+
+
+def _save_control(control: Control, *, adding: bool) -> None:
+    try:
+        with transaction.atomic():
+            control.save()
+    except IntegrityError as exc:
+        raise ValidationFailed(
+            f"Another control already uses the code {control.code}.", field="code"
+        ) from exc
+
+
+def control_create(
+    *,
+    membership: Membership,
+    code: str,
+    title: str,
+    control_type: str,
+    frequency: str,
+    description: str = "",
+    owner: Membership | int | None = None,
+    status: str = ControlStatus.NOT_STARTED,
+    na_justification: str = "",
+    due_date: dt.date | None = None,
+    criteria: Iterable[str] = (),
+    template: ControlTemplate | None = None,
+) -> Control:
+    permissions.require(membership, Action.CONTROL_MANAGE)
+    values = {
+        "code": code.strip().upper(),
+        "title": title.strip(),
+        "description": description.strip(),
+        "control_type": control_type,
+        "frequency": frequency,
+        "status": status,
+        "na_justification": na_justification.strip(),
+        "due_date": due_date,
+    }
+    _validate_control(values)
+    owner_obj = _owner_in_org(membership, owner)
+    mapped = _criteria_for(criteria)
+    org = membership.organization
+    with transaction.atomic():
+        control = Control(organization=org, owner=owner_obj, template=template, **values)
+        if template is not None:
+            control.evidence_guidance = template.evidence_guidance
+        _save_control(control, adding=True)
+        ControlCriterion.objects.bulk_create(
+            [ControlCriterion(organization=org, control=control, criterion=c) for c in mapped]
+        )
+        changes = {
+            k: [None, v]
+            for k, v in snapshot(control, CONTROL_FIELDS).items()
+            if v not in ("", None)
+        }
+        changes["criteria"] = [None, [c.ref for c in mapped]]
+        activity_record(
+            organization=org,
+            actor=Actor.for_principal(membership),
+            action="create",
+            target=control,
+            changes=changes,
+        )
+    return control
+
+
+@dataclass
+class AdoptResult:
+    adopted: list[Control] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+
+
+def controls_adopt(
+    *,
+    membership: Membership,
+    templates: Iterable[ControlTemplate],
+    owner: Membership | int | None = None,
+) -> AdoptResult:
+    """Adopt library templates as controls, mapped to the template's criteria.
+
+    A template whose code is already used in the organization is skipped (and reported),
+    so adopting twice creates nothing twice.
+    """
+    permissions.require(membership, Action.CONTROL_MANAGE)
+    templates = list(templates)
+    taken = set(
+        Control.objects.for_org(membership.organization_id)
+        .filter(code__in=[t.code for t in templates])
+        .values_list("code", flat=True)
+    )
+    result = AdoptResult()
+    owner_obj = _owner_in_org(membership, owner)
+    with transaction.atomic():
+        for template in templates:
+            if template.code in taken:
+                result.skipped.append(template.code)
+                continue
+            result.adopted.append(
+                control_create(
+                    membership=membership,
+                    code=template.code,
+                    title=template.title,
+                    description=template.description,
+                    control_type=template.control_type,
+                    frequency=template.frequency,
+                    owner=owner_obj,
+                    criteria=[c.ref for c in template.criteria.all()],
+                    template=template,
+                )
+            )
+    return result
+
+
+def control_update(*, membership: Membership, control: Control, **changes: object) -> Control:
+    """Change fields of a control. Contributors may change only status, description and the
+    not-applicable justification, and only on controls they own."""
+    permissions.require_control_edit(membership, control)
+    unknown = set(changes) - set(CONTROL_FIELDS)
+    if unknown:
+        raise ValidationFailed(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+    if not permissions.can(membership, Action.CONTROL_MANAGE):
+        forbidden = sorted(set(changes) - OWNER_FIELDS)
+        if forbidden:
+            raise ValidationFailed(
+                f"As the control's owner you can change its status and description, not {', '.join(forbidden)}.",
+                field=forbidden[0],
+            )
+    before = snapshot(control, CONTROL_FIELDS)
+    if "owner" in changes:
+        changes["owner"] = _owner_in_org(membership, changes["owner"])
+    for name, value in changes.items():
+        setattr(
+            control, name, value.strip() if isinstance(value, str) and name != "status" else value
+        )
+    if "code" in changes:
+        control.code = control.code.upper()
+    _validate_control({name: getattr(control, name) for name in CONTROL_FIELDS if name != "owner"})
+    after = snapshot(control, CONTROL_FIELDS)
+    changed = diff(before, after)
+    if not changed:
+        return control
+    control.updated_at = timezone.now()
+    with transaction.atomic():
+        _save_control(control, adding=False)
+        activity_record(
+            organization=membership.organization,
+            actor=Actor.for_principal(membership),
+            action="update",
+            target=control,
+            changes=changed,
+        )
+    return control
+
+
+def control_set_criteria(
+    *, membership: Membership, control: Control, refs: Iterable[str]
+) -> Control:
+    permissions.require(membership, Action.CONTROL_MANAGE)
+    wanted = {c.pk: c for c in _criteria_for(refs)}
+    org = membership.organization
+    with transaction.atomic():
+        current = dict(
+            ControlCriterion.objects.for_org(org)
+            .filter(control=control)
+            .values_list("criterion_id", "criterion__ref")
+        )
+        if set(current) == set(wanted):
+            return control
+        ControlCriterion.objects.for_org(org).filter(control=control).exclude(
+            criterion_id__in=wanted
+        ).delete()
+        ControlCriterion.objects.bulk_create(
+            [
+                ControlCriterion(organization=org, control=control, criterion=c)
+                for pk, c in wanted.items()
+                if pk not in current
+            ]
+        )
+        activity_record(
+            organization=org,
+            actor=Actor.for_principal(membership),
+            action="update",
+            target=control,
+            changes={
+                "criteria": [sorted(current.values()), sorted(c.ref for c in wanted.values())]
+            },
+        )
+    return control
+
+
+def controls_bulk_update(
+    *,
+    membership: Membership,
+    controls: Iterable[Control],
+    owner: object = ...,
+    status: str | None = None,
+) -> int:
+    """Set the owner and/or status of many controls at once; returns how many changed."""
+    permissions.require(membership, Action.CONTROL_MANAGE)
+    changes: dict[str, object] = {}
+    if owner is not ...:
+        changes["owner"] = owner
+    if status:
+        if status == ControlStatus.NOT_APPLICABLE:
+            raise ValidationFailed(
+                "Mark controls not applicable one by one, each with its justification.",
+                field="status",
+            )
+        changes["status"] = status
+    if not changes:
+        raise ValidationFailed("Choose an owner or a status to apply.")
+    count = 0
+    with transaction.atomic():
+        for control in controls:
+            before = snapshot(control, CONTROL_FIELDS)
+            control_update(membership=membership, control=control, **changes)
+            count += before != snapshot(control, CONTROL_FIELDS)
+    return count
+
+
+def control_delete(*, membership: Membership, control: Control) -> None:
+    """Delete a control that has no evidence (otherwise mark it not applicable)."""
+    from evidence.models import EvidenceItem
+
+    permissions.require(membership, Action.CONTROL_MANAGE)
+    if EvidenceItem.objects.for_org(membership.organization_id).filter(control=control).exists():
+        raise ValidationFailed(
+            f"{control.code} has evidence and cannot be deleted; mark it not applicable instead."
+        )
+    with transaction.atomic():
+        activity_record(
+            organization=membership.organization,
+            actor=Actor.for_principal(membership),
+            action="delete",
+            target=control,
+            changes={"code": [control.code, None]},
+        )
+        ControlCriterion.objects.for_org(membership.organization_id).filter(
+            control=control
+        ).delete()
+        control.delete()
+
+
+def system_save(
+    *,
+    membership: Membership,
+    system: System | None = None,
+    name: str,
+    description: str = "",
+    owner: Membership | int | None = None,
+    components: Iterable[str] = (),
+) -> System:
+    """Create a system, or update ``system``."""
+    permissions.require(membership, Action.AUDIT_MANAGE)
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("Give the system a name.", field="name")
+    cleaned = [c.strip()[:120] for c in components if c and c.strip()]
+    if len(cleaned) > 100:
+        raise ValidationFailed("List at most 100 components.", field="components")
+    owner_obj = _owner_in_org(membership, owner)
+    fields = ("name", "description", "owner", "components")
+    org = membership.organization
+    adding = system is None
+    system = system or System(organization=org)
+    if not adding and system.organization_id != org.pk:
+        raise NotFound("No such system.")
+    before = snapshot(system, fields) if not adding else {}
+    system.name, system.description, system.owner, system.components = (
+        name,
+        description.strip(),
+        owner_obj,
+        cleaned,
+    )
+    try:
+        with transaction.atomic():
+            system.save()
+            activity_record(
+                organization=org,
+                actor=Actor.for_principal(membership),
+                action="create" if adding else "update",
+                target=system,
+                changes=diff(before, snapshot(system, fields)),
+            )
+    except IntegrityError as exc:
+        raise ValidationFailed(f"A system named “{name}” already exists.", field="name") from exc
+    return system

@@ -1,0 +1,345 @@
+"""Write services for evidence: files, links and pushed data as new versions; review;
+recorded removal. Nothing is ever overwritten: each submission is a new version."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.storage import default_storage
+from django.core.validators import URLValidator
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from controls.models import Control, FrequencyRule
+from evidence.models import (
+    EvidenceItem,
+    EvidenceKind,
+    EvidenceVersion,
+    Freshness,
+    ReviewState,
+    evidence_upload_to,
+)
+from evidence.validation import UploadRejected, check_upload, sanitize_filename
+from soc2app.errors import NotFound, ValidationFailed
+from tenants import permissions
+from tenants.activity import Actor, activity_record
+from tenants.models import Membership
+from tenants.permissions import Action
+
+logger = logging.getLogger(__name__)
+
+
+def valid_until_for(effective_end: dt.date, frequency: str) -> dt.date:
+    """Until when evidence for a period ending ``effective_end`` counts as current."""
+    rule = FrequencyRule.objects.filter(frequency=frequency).first()
+    days = rule.validity_days if rule else 365
+    return effective_end + dt.timedelta(days=days + settings.EVIDENCE_GRACE_DAYS)
+
+
+def freshness_of(valid_until: dt.date, today: dt.date) -> str:
+    if valid_until < today:
+        return Freshness.STALE
+    if valid_until < today + dt.timedelta(days=settings.EVIDENCE_EXPIRING_DAYS):
+        return Freshness.EXPIRING
+    return Freshness.FRESH
+
+
+def _check_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
+    if start is None:
+        raise ValidationFailed(
+            "Give the date (or first day) the evidence demonstrates.", field="effective_start"
+        )
+    end = end or start
+    if end < start:
+        raise ValidationFailed(
+            "The period must end on or after its first day.", field="effective_end"
+        )
+    today = timezone.localdate()
+    if start > today:
+        raise ValidationFailed(
+            "Evidence cannot demonstrate a day in the future.", field="effective_start"
+        )
+    if end > today:
+        raise ValidationFailed("The period cannot end in the future.", field="effective_end")
+    if (end - start).days > 366 * 2:
+        raise ValidationFailed(
+            "A period of evidence can span at most two years.", field="effective_end"
+        )
+    return start, end
+
+
+def _item_for(
+    membership: Membership, control: Control, item: EvidenceItem | None, title: str
+) -> EvidenceItem:
+    if item is not None:
+        if item.control_id != control.pk or item.organization_id != membership.organization_id:
+            raise NotFound("No such evidence item.")
+        if item.is_removed:
+            raise ValidationFailed("This evidence was removed; add a new item instead.")
+        return item
+    title = title.strip()
+    if not title:
+        raise ValidationFailed("Give the evidence a title.", field="title")
+    if len(title) > 200:
+        raise ValidationFailed("Keep the title under 200 characters.", field="title")
+    new = EvidenceItem(
+        organization_id=membership.organization_id,
+        control=control,
+        title=title,
+        created_by=getattr(membership, "user", None),
+    )
+    new.save()
+    return new
+
+
+def _add_version(
+    *,
+    membership: Membership,
+    control: Control,
+    item: EvidenceItem | None,
+    title: str,
+    description: str,
+    effective: tuple[dt.date, dt.date],
+    **content: Any,
+) -> EvidenceVersion:
+    org = membership.organization
+    actor = Actor.for_principal(membership)
+    with transaction.atomic():
+        item = _item_for(membership, control, item, title)
+        if description and not item.description:
+            item.description = description.strip()
+            item.save(update_fields=["description"])
+        # Lock the item so concurrent uploads get consecutive numbers.
+        EvidenceItem.objects.for_org(org).select_for_update().filter(pk=item.pk).first()
+        last = (
+            EvidenceVersion.objects.for_org(org).filter(item=item).aggregate(n=Max("number"))["n"]
+            or 0
+        )
+        valid_until = valid_until_for(effective[1], control.frequency)
+        freshness = freshness_of(valid_until, timezone.localdate())
+        version = EvidenceVersion(
+            organization=org,
+            item=item,
+            number=last + 1,
+            effective_start=effective[0],
+            effective_end=effective[1],
+            valid_until=valid_until,
+            uploaded_by=getattr(membership, "user", None),
+            uploaded_by_label=actor.label,
+            freshness=freshness,
+            notified_freshness=freshness,
+            **content,
+        )
+        version.save()
+        activity_record(
+            organization=org,
+            actor=actor,
+            action="upload" if content["kind"] == EvidenceKind.FILE else "add",
+            target=version,
+            object_repr=f"{control.code}: {item.title} v{version.number}",
+            changes={
+                "kind": [None, version.kind],
+                "sha256": [None, version.sha256],
+                "effective": [None, f"{effective[0]}..{effective[1]}"],
+            },
+        )
+    return version
+
+
+def evidence_submit_file(
+    *,
+    membership: Membership,
+    control: Control,
+    upload: Any,
+    effective_start: dt.date | None,
+    effective_end: dt.date | None = None,
+    item: EvidenceItem | None = None,
+    title: str = "",
+    description: str = "",
+) -> EvidenceVersion:
+    """Store an uploaded file as a new version (of ``item``, or of a new item)."""
+    permissions.require_evidence_submit(membership, control)
+    effective = _check_period(effective_start, effective_end)
+    name = getattr(upload, "name", "") or "file"
+    try:
+        checked = check_upload(upload, name=name)
+    except UploadRejected as exc:
+        raise ValidationFailed(exc.message, field="file", code=exc.code) from exc
+    key = default_storage.save(
+        evidence_upload_to(_OrgRef(membership.organization_id), checked.safe_name), upload
+    )
+    try:
+        return _add_version(
+            membership=membership,
+            control=control,
+            item=item,
+            title=title or checked.safe_name,
+            description=description,
+            effective=effective,
+            kind=EvidenceKind.FILE,
+            file=key,
+            original_name=checked.safe_name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+        )
+    except BaseException:
+        # Nothing half-written: a version that did not commit leaves no file behind.
+        default_storage.delete(key)
+        raise
+
+
+class _OrgRef:
+    def __init__(self, organization_id: int):
+        self.organization_id = organization_id
+
+
+def evidence_add_link(
+    *,
+    membership: Membership,
+    control: Control,
+    url: str,
+    effective_start: dt.date | None,
+    effective_end: dt.date | None = None,
+    item: EvidenceItem | None = None,
+    title: str = "",
+    description: str = "",
+) -> EvidenceVersion:
+    permissions.require_evidence_submit(membership, control)
+    url = (url or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError as exc:
+        raise ValidationFailed("Enter a full http:// or https:// address.", field="url") from exc
+    if len(url) > 2000:
+        raise ValidationFailed("Keep the address under 2,000 characters.", field="url")
+    effective = _check_period(effective_start, effective_end)
+    return _add_version(
+        membership=membership,
+        control=control,
+        item=item,
+        title=title or url[:200],
+        description=description,
+        effective=effective,
+        kind=EvidenceKind.LINK,
+        url=url,
+        sha256=hashlib.sha256(url.encode()).hexdigest(),
+    )
+
+
+def canonical_json(data: Any) -> bytes:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def evidence_push_data(
+    *,
+    membership: Membership,
+    control: Control,
+    data: Any,
+    effective_start: dt.date | None,
+    effective_end: dt.date | None = None,
+    item: EvidenceItem | None = None,
+    title: str = "",
+    description: str = "",
+) -> EvidenceVersion:
+    """A JSON record pushed by an integration (a check result, an export)."""
+    permissions.require_evidence_submit(membership, control)
+    if not isinstance(data, dict | list) or not data:
+        raise ValidationFailed("Send the record as a non-empty JSON object or array.", field="data")
+    raw = canonical_json(data)
+    if len(raw) > settings.EVIDENCE_MAX_DATA_BYTES:
+        raise ValidationFailed(
+            f"The record is {len(raw):,} bytes; the limit is {settings.EVIDENCE_MAX_DATA_BYTES:,}. "
+            "Upload it as a file instead.",
+            field="data",
+        )
+    effective = _check_period(effective_start, effective_end)
+    return _add_version(
+        membership=membership,
+        control=control,
+        item=item,
+        title=title or f"Data record for {control.code}",
+        description=description,
+        effective=effective,
+        kind=EvidenceKind.DATA,
+        data=data,
+        size=len(raw),
+        content_type="application/json",
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def evidence_review(
+    *, membership: Membership, version: EvidenceVersion, decision: str, comment: str = ""
+) -> EvidenceVersion:
+    """Accept or reject a version, with a comment (required to reject)."""
+    permissions.require(membership, Action.EVIDENCE_REVIEW)
+    if version.organization_id != membership.organization_id:
+        raise NotFound("No such evidence.")
+    if decision not in (ReviewState.ACCEPTED, ReviewState.REJECTED):
+        raise ValidationFailed("Choose accept or reject.", field="decision")
+    comment = comment.strip()
+    if decision == ReviewState.REJECTED and not comment:
+        raise ValidationFailed(
+            "Say why the evidence is rejected, so its owner can fix it.", field="comment"
+        )
+    before = version.review_state
+    with transaction.atomic():
+        version.review_state = decision
+        version.review_comment = comment
+        version.reviewed_by = getattr(membership, "user", None)
+        version.reviewed_at = timezone.now()
+        version.save(update_fields=["review_state", "review_comment", "reviewed_by", "reviewed_at"])
+        activity_record(
+            organization=membership.organization,
+            actor=Actor.for_principal(membership),
+            action="review",
+            target=version,
+            changes={"review_state": [before, decision], "comment": [None, comment or None]},
+        )
+    return version
+
+
+def evidence_item_remove(
+    *, membership: Membership, item: EvidenceItem, reason: str
+) -> EvidenceItem:
+    """Take an item out of use. Its versions and files are kept, and the removal is logged."""
+    permissions.require_evidence_submit(membership, item.control)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("Say why the evidence is removed.", field="reason")
+    if item.is_removed:
+        raise ValidationFailed("This evidence was already removed.")
+    with transaction.atomic():
+        item.removed_at = timezone.now()
+        item.removed_by = getattr(membership, "user", None)
+        item.removal_reason = reason
+        item.save(update_fields=["removed_at", "removed_by", "removal_reason"])
+        activity_record(
+            organization=membership.organization,
+            actor=Actor.for_principal(membership),
+            action="remove",
+            target=item,
+            changes={"removed": [None, reason]},
+        )
+    return item
+
+
+__all__ = [
+    "canonical_json",
+    "evidence_add_link",
+    "evidence_item_remove",
+    "evidence_push_data",
+    "evidence_review",
+    "evidence_submit_file",
+    "freshness_of",
+    "sanitize_filename",
+    "valid_until_for",
+]
