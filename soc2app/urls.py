@@ -1,7 +1,9 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from controls import urls as control_urls
 from criteria import urls as catalog_urls
+from evidence import urls as evidence_urls
 from soc2app import health
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
@@ -10,6 +12,8 @@ from tenants import views as tenant_views
 org_patterns = [
     *tenant_urls.org_urlpatterns,
     path("catalog/", include(catalog_urls.org_urlpatterns)),
+    *control_urls.org_urlpatterns,
+    path("evidence/", include(evidence_urls.org_urlpatterns)),
 ]
 
 urlpatterns = [

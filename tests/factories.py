@@ -58,3 +58,87 @@ class MembershipFactory(TenantFactory):
     organization = factory.SubFactory(OrganizationFactory)
     user = factory.SubFactory(UserFactory)
     role = Role.COMPLIANCE_MANAGER
+
+
+class SystemFactory(TenantFactory):
+    class Meta:
+        model = "controls.System"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    name = factory.Sequence(lambda n: f"System {n}")
+
+
+class ControlFactory(TenantFactory):
+    """A control; pass ``organization`` (and ``owner``, a membership of it) explicitly."""
+
+    class Meta:
+        model = "controls.Control"
+
+    organization = factory.SubFactory(OrganizationFactory)
+    code = factory.Sequence(lambda n: f"CTL-{n:03d}")
+    title = factory.Sequence(lambda n: f"Control {n}")
+    control_type = "procedural"
+    frequency = "quarterly"
+    status = "implemented"
+
+
+def control_map(control, *refs: str):
+    """Map ``control`` to criteria of the default framework by reference (CC6.1 ...)."""
+    from django.conf import settings
+
+    from controls.models import ControlCriterion
+    from criteria.models import Criterion
+
+    for criterion in Criterion.objects.filter(
+        framework__key=settings.CATALOG_FRAMEWORK, ref__in=refs
+    ):
+        ControlCriterion(
+            organization_id=control.organization_id, control=control, criterion=criterion
+        ).save()
+    return control
+
+
+class EvidenceItemFactory(TenantFactory):
+    class Meta:
+        model = "evidence.EvidenceItem"
+
+    organization = factory.LazyAttribute(lambda o: o.control.organization)
+    title = factory.Sequence(lambda n: f"Evidence {n}")
+
+
+def evidence_row(control, start, end=None, *, state="accepted", valid_until=None, item=None):
+    """A link evidence version (no file) for ``control`` demonstrating [start, end].
+
+    Rows written directly, for engine and query tests; the services are tested on their own.
+    """
+    import datetime as dt
+    import hashlib
+
+    from django.db.models import Max
+
+    from evidence.models import EvidenceVersion
+
+    end = end or start
+    item = item or EvidenceItemFactory(control=control)
+    number = (
+        EvidenceVersion.objects.for_org(control.organization_id)
+        .filter(item=item)
+        .aggregate(n=Max("number"))["n"]
+        or 0
+    ) + 1
+    url = f"https://evidence.example.com/{control.code}/{item.pk}/{number}"
+    version = EvidenceVersion(
+        organization_id=control.organization_id,
+        item=item,
+        number=number,
+        kind="link",
+        url=url,
+        sha256=hashlib.sha256(url.encode()).hexdigest(),
+        effective_start=start,
+        effective_end=end,
+        valid_until=valid_until or end + dt.timedelta(days=120),
+        uploaded_by_label="factory",
+        review_state=state,
+    )
+    version.save()
+    return version
