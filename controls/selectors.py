@@ -1,12 +1,22 @@
-"""Reads of the control library (global) and, later, of tenant controls."""
+"""Reads of the control library (global) and of an organization's controls, systems and audits."""
 
 from __future__ import annotations
 
 from django.db.models import Prefetch, QuerySet
 from django.http import Http404
 
-from controls.models import ControlTemplate
+from controls.models import (
+    Audit,
+    AuditCategory,
+    AuditSystem,
+    Control,
+    ControlCriterion,
+    ControlTemplate,
+    SelfAssessmentAnswer,
+    System,
+)
 from criteria.models import Criterion
+from tenants.models import Membership, Organization, Role
 
 
 def templates_list() -> QuerySet[ControlTemplate]:
@@ -29,3 +39,121 @@ def template_get(code: str) -> ControlTemplate:
     if template is None:
         raise Http404("No such control template.")
     return template
+
+
+# --- An organization's controls, systems and audits -----------------------------------------
+
+
+def controls_list(org: Organization | int) -> QuerySet[Control]:
+    """Controls with their owner and mapped criteria (two queries for any number of rows)."""
+    return (
+        Control.objects.for_org(org)
+        .select_related("owner__user")
+        .prefetch_related(
+            Prefetch(
+                "mappings",
+                queryset=ControlCriterion.objects.for_org(org)
+                .select_related("criterion")
+                .order_by("criterion__position"),
+            )
+        )
+        .order_by("code")
+    )
+
+
+def control_get_for(org: Organization | int, pk: int | str) -> Control:
+    """One control of ``org``; 404 for a missing id and another organization's alike."""
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such control.") from None
+    control = controls_list(org).select_related("template").filter(pk=pk).first()
+    if control is None:
+        raise Http404("No such control.")
+    return control
+
+
+def control_criteria_refs(control: Control) -> list[str]:
+    return [m.criterion.ref for m in control.mappings.all()]
+
+
+def owner_choices(org: Organization | int) -> list[tuple[int, str]]:
+    """Members who can own a control (everyone but auditors), as form choices."""
+    rows = (
+        Membership.objects.for_org(org)
+        .exclude(role=Role.AUDITOR)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    return [(m.pk, m.user.email) for m in rows if m.is_active]
+
+
+def systems_list(org: Organization | int) -> QuerySet[System]:
+    return System.objects.for_org(org).select_related("owner__user").order_by("name")
+
+
+def system_get_for(org: Organization | int, pk: int | str) -> System:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such system.") from None
+    system = systems_list(org).filter(pk=pk).first()
+    if system is None:
+        raise Http404("No such system.")
+    return system
+
+
+def audits_list(org: Organization | int) -> QuerySet[Audit]:
+    return Audit.objects.for_org(org).order_by("-created_at")
+
+
+def audit_get_for(org: Organization | int, pk: int | str) -> Audit:
+    try:
+        pk = int(pk)
+    except (TypeError, ValueError):
+        raise Http404("No such audit.") from None
+    audit = audits_list(org).select_related("framework").filter(pk=pk).first()
+    if audit is None:
+        raise Http404("No such audit.")
+    return audit
+
+
+def audit_scope(audit: Audit) -> tuple[list[str], list[System]]:
+    """The category keys and the systems in ``audit``'s scope."""
+    org = audit.organization_id
+    keys = list(
+        AuditCategory.objects.for_org(org)
+        .filter(audit=audit)
+        .order_by("category__position")
+        .values_list("category__key", flat=True)
+    )
+    systems = [
+        link.system
+        for link in AuditSystem.objects.for_org(org)
+        .filter(audit=audit)
+        .select_related("system")
+        .order_by("system__name")
+    ]
+    return keys, systems
+
+
+def self_assessment_rows(audit: Audit) -> list[tuple[Criterion, SelfAssessmentAnswer | None]]:
+    from controls.audits import scope_criteria
+
+    answers = {
+        a.criterion_id: a
+        for a in SelfAssessmentAnswer.objects.for_org(audit.organization_id).filter(audit=audit)
+    }
+    return [(c, answers.get(c.pk)) for c in scope_criteria(audit)]
+
+
+def suggested_templates(audit: Audit, criterion_ids: list[int]) -> QuerySet[ControlTemplate]:
+    """Library templates mapped to the given criteria whose code the organization has not
+    adopted yet: what to adopt to close the gaps."""
+    adopted = Control.objects.for_org(audit.organization_id).values("code")
+    return (
+        templates_list()
+        .filter(criteria__in=criterion_ids, library__framework_id=audit.framework_id)
+        .exclude(code__in=adopted)
+        .distinct()
+    )

@@ -9,6 +9,9 @@ from django.views.decorators.http import require_GET
 
 from controls import selectors
 from controls.filters import TemplateFilter
+from controls.models import Control
+from tenants import permissions
+from tenants.permissions import Action
 
 LIBRARY_PAGE_SIZE = 25
 
@@ -27,6 +30,13 @@ def library(request: HttpRequest, org_slug: str) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     context = {"filter": filterset, "page": page, "query": query.urlencode()}
+    if permissions.can(request.membership, Action.CONTROL_MANAGE):
+        org = request.organization
+        context["owners"] = selectors.owner_choices(org)
+        codes = [t.code for t in page.object_list]
+        context["adopted"] = set(
+            Control.objects.for_org(org).filter(code__in=codes).values_list("code", flat=True)
+        )
     return render(request, "controls/library.html", context)
 
 

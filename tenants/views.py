@@ -60,7 +60,10 @@ def org_create(request: HttpRequest) -> HttpResponse:
 
 def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     org = request.organization
+    from controls.selectors import audits_list
+
     context = {
+        "audits": list(audits_list(org)[:5]),
         "member_count": selectors.members_list(org).count(),
         "recent_activity": selectors.activity_list(org)[:8]
         if permissions.can(request.membership, Action.ACTIVITY_VIEW)

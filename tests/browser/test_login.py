@@ -8,7 +8,7 @@ from tenants.management.commands.seed_demo import DEMO_PASSWORD
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_demo_manager_signs_in_and_reaches_the_organization_home(page):
+def test_demo_manager_signs_in_and_reaches_the_organization_home(page, catalog):
     call_command("seed_demo")
     page.goto("/")
     assert "/accounts/login/" in page.url

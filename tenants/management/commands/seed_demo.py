@@ -59,4 +59,7 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<20} {email:<32} password: {DEMO_PASSWORD}")
 
     def _extend(self, organization: Organization) -> None:
-        """Demo data of the other apps (controls, evidence, audits) hooks in here."""
+        """Demo data of the other apps: controls, evidence and audits."""
+        from controls.demo import demo_seed
+
+        demo_seed(organization)

@@ -1,0 +1,91 @@
+"""Geometry of the readiness charts, computed here so templates only draw (server-rendered
+SVG: no JavaScript, no CDN, and the same picture prints in the PDF reports)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from controls.readiness import AuditReadiness
+
+BAR_WIDTH = 420  # px of the bar area; labels sit to its left
+ROW_HEIGHT = 30
+LABEL_WIDTH = 190
+SEGMENTS = (("met", "Met"), ("partial", "Partial"), ("gap", "Gap"))
+
+
+@dataclass
+class Segment:
+    status: str
+    label: str
+    count: int
+    x: float
+    width: float
+
+
+@dataclass
+class Bar:
+    name: str
+    score: str
+    y: int
+    text_y: int
+    segments: list[Segment]
+    not_applicable: int
+
+
+def category_bars(readiness: AuditReadiness) -> dict:
+    """One stacked bar per category (met / partial / gap criteria), plus the overall bar."""
+    rows = [(c.name, c.counts, c.score) for c in readiness.categories]
+    rows.append(("Overall", readiness.counts, readiness.score))
+    bars = []
+    for index, (name, counts, score) in enumerate(rows):
+        total = sum(counts[s] for s, _ in SEGMENTS)
+        x = float(LABEL_WIDTH)
+        segments = []
+        for status, label in SEGMENTS:
+            width = BAR_WIDTH * counts[status] / total if total else 0.0
+            if counts[status]:
+                segments.append(
+                    Segment(status, label, counts[status], round(x, 1), round(width, 1))
+                )
+            x += width
+        y = index * ROW_HEIGHT + 6
+        bars.append(Bar(name, f"{score}%", y, y + 14, segments, counts.get("not_applicable", 0)))
+    return {
+        "bars": bars,
+        "width": LABEL_WIDTH + BAR_WIDTH + 70,
+        "height": len(bars) * ROW_HEIGHT + 8,
+        "score_x": LABEL_WIDTH + BAR_WIDTH + 8,
+        "label_x": LABEL_WIDTH - 8,
+        "track_x": LABEL_WIDTH,
+        "track_width": BAR_WIDTH,
+        "bar_height": 20,
+    }
+
+
+def _state(flag: object) -> str:
+    if isinstance(flag, bool):
+        return "covered" if flag else "missing"
+    return str(flag)
+
+
+def period_rows(readiness: AuditReadiness) -> list[dict]:
+    """For a Type 2 audit: each mapped control's sub-periods and whether evidence covers them."""
+    rows = []
+    for control_readiness in sorted(readiness.controls.values(), key=lambda r: r.control.code):
+        if not control_readiness.control.is_applicable:
+            continue
+        periods = [
+            {"label": period.label, "state": _state(flag)}
+            for period, flag in control_readiness.periods
+        ]
+        rows.append(
+            {
+                "control": control_readiness.control,
+                "periods": periods,
+                "covered": sum(p["state"] == "covered" for p in periods),
+                "missing": sum(p["state"] == "missing" for p in periods),
+                "sample": control_readiness.sample,
+                "note": control_readiness.note,
+            }
+        )
+    return rows

@@ -1,0 +1,179 @@
+"""Realistic demo data for ``seed_demo``: a system, adopted controls with owners and statuses,
+evidence across a Type 2 window (some missing, some awaiting review, some stale), a Type 1 and
+a Type 2 audit with a partial self-assessment. Everything goes through the services, so the
+activity log reads like a real organization's. Idempotent: what exists is left alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.utils import timezone
+
+from controls import audits as audit_services
+from controls import services
+from controls.models import Audit, Control, ControlStatus, ControlTemplate, FrequencyRule, System
+from controls.periods import add_months, split_window
+from criteria.selectors import framework_get
+from evidence import services as evidence_services
+from evidence.models import ReviewState
+from tenants.models import Membership, Organization, Role
+
+logger = logging.getLogger(__name__)
+
+SYSTEM = ("Acme Cloud Platform", "The customer-facing SaaS and what runs it.")
+COMPONENTS = ["Web app", "Public API", "PostgreSQL", "Object storage", "Identity provider"]
+# Library templates of these categories are adopted; a few are left for the user to adopt.
+ADOPT_CATEGORIES = ("security", "availability", "confidentiality")
+LEAVE_OUT_EVERY = 2  # every second template stays in the library: gaps for the demo
+
+
+def demo_seed(organization: Organization) -> None:
+    manager = _member(organization, Role.COMPLIANCE_MANAGER)
+    contributor = _member(organization, Role.CONTRIBUTOR)
+    if manager is None:
+        return
+    system = System.objects.for_org(organization).filter(name=SYSTEM[0]).first()
+    if system is None:
+        system = services.system_save(
+            membership=manager,
+            name=SYSTEM[0],
+            description=SYSTEM[1],
+            owner=manager,
+            components=COMPONENTS,
+        )
+    if not Control.objects.for_org(organization).exists():
+        _controls(organization, manager, contributor)
+    today = timezone.localdate()
+    window_start = add_months(today.replace(day=1), -9)
+    _audit(
+        manager,
+        name="SOC 2 Type 2 (demo)",
+        audit_type="type2",
+        window_start=window_start,
+        window_end=add_months(window_start, 12) - dt.timedelta(days=1),
+        categories=["availability"],
+        system=system,
+    )
+    _audit(
+        manager,
+        name="SOC 2 Type 1 (demo)",
+        audit_type="type1",
+        as_of_date=today - dt.timedelta(days=14),
+        categories=["confidentiality"],
+        system=system,
+    )
+
+
+def _member(organization: Organization, role: str) -> Membership | None:
+    return (
+        Membership.objects.for_org(organization)
+        .filter(role=role)
+        .select_related("user", "organization")
+        .order_by("pk")
+        .first()
+    )
+
+
+def _controls(organization, manager, contributor) -> None:
+    framework = framework_get()
+    templates = list(
+        ControlTemplate.objects.filter(
+            library__framework=framework, criteria__category__key__in=ADOPT_CATEGORIES
+        )
+        .distinct()
+        .order_by("position")
+        .prefetch_related("criteria")
+    )
+    chosen = [t for i, t in enumerate(templates) if i % LEAVE_OUT_EVERY != LEAVE_OUT_EVERY - 1]
+    adopted = services.controls_adopt(membership=manager, templates=chosen).adopted
+    rules = {r.frequency: r for r in FrequencyRule.objects.all()}
+    today = timezone.localdate()
+    for index, control in enumerate(adopted):
+        owner = contributor if contributor is not None and index % 3 == 0 else manager
+        status = _status_for(index)
+        changes = {"owner": owner, "status": status}
+        if status == ControlStatus.NOT_APPLICABLE:
+            changes["na_justification"] = "No physical office: all staff are remote."
+        services.control_update(membership=manager, control=control, **changes)
+        if status == ControlStatus.IMPLEMENTED:
+            _evidence(manager, control, rules.get(control.frequency), today, index)
+
+
+def _status_for(index: int) -> str:
+    if index == 7:
+        return ControlStatus.NOT_APPLICABLE
+    return {
+        0: ControlStatus.NOT_STARTED,
+        1: ControlStatus.IN_PROGRESS,
+        2: ControlStatus.NOT_STARTED,
+        3: ControlStatus.IN_PROGRESS,
+    }.get(index % 7, ControlStatus.IMPLEMENTED)
+
+
+def _evidence(manager, control, rule, today: dt.date, index: int) -> None:
+    """Evidence for the last nine months, one piece per period of the control's frequency
+    (monthly exports for daily or continuous controls). Some periods are left empty, the
+    newest piece of some controls awaits review, and a few controls' evidence is old."""
+    start = add_months(today.replace(day=1), -9)
+    end = today - dt.timedelta(days=1)
+    if rule is None or rule.period_unit == "day" or control.frequency == "continuous":
+        periods = split_window(start, end, "month", 1)
+    else:
+        periods = split_window(start, end, rule.period_unit, rule.period_length)
+    stale = index % 11 == 5
+    if stale:
+        periods = periods[:1]
+    for number, period in enumerate(periods):
+        if index % 9 == 4 and number == len(periods) // 2:
+            continue  # a missing period: the Type 2 coverage shows the hole
+        if control.frequency in ("daily", "continuous", "weekly"):
+            version = evidence_services.evidence_push_data(
+                membership=manager,
+                control=control,
+                data={
+                    "check": control.title,
+                    "period": [period.start.isoformat(), period.end.isoformat()],
+                    "runs": (period.end - period.start).days + 1,
+                    "failures": 0,
+                },
+                effective_start=period.start,
+                effective_end=period.end,
+                title=f"{control.code} monitoring export",
+            )
+        else:
+            version = evidence_services.evidence_add_link(
+                membership=manager,
+                control=control,
+                url=f"https://docs.acme.example.com/evidence/{control.code.lower()}/{period.start:%Y-%m}",
+                effective_start=period.start,
+                effective_end=period.end,
+                title=f"{control.code} {period.label}",
+            )
+        pending = number == len(periods) - 1 and index % 4 == 2
+        if not pending:
+            evidence_services.evidence_review(
+                membership=manager, version=version, decision=ReviewState.ACCEPTED
+            )
+
+
+def _audit(manager, *, name: str, categories: list[str], system: System, **values) -> None:
+    org = manager.organization
+    if Audit.objects.for_org(org).filter(name=name).exists():
+        return
+    audit = audit_services.audit_save(
+        membership=manager,
+        name=name,
+        status="readiness",
+        categories=categories,
+        systems=[system.pk],
+        **values,
+    )
+    criteria = audit_services.scope_criteria(audit)
+    answers = {}
+    for index, criterion in enumerate(criteria[:20]):
+        answer = ("in_place", "in_place", "partly", "not_in_place")[index % 4]
+        answers[criterion.ref] = (answer, "")
+    audit_services.self_assessment_save(membership=manager, audit=audit, answers=answers)
+    logger.info("demo audit %s created", audit.name)

@@ -1,0 +1,37 @@
+"""seed_demo fills the demo organization with controls, evidence and two audits, once."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from controls.models import Audit, Control, System
+from controls.readiness import audit_readiness
+from evidence.models import EvidenceVersion
+from tenants.models import Organization
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts(org):
+    return (
+        System.objects.for_org(org).count(),
+        Control.objects.for_org(org).count(),
+        EvidenceVersion.objects.for_org(org).count(),
+        Audit.objects.for_org(org).count(),
+    )
+
+
+def test_seed_demo_is_realistic_and_idempotent(catalog, capsys):
+    call_command("seed_demo", "--org", "demo-co")
+    org = Organization.objects.get(slug="demo-co")
+    first = _counts(org)
+    systems, controls, versions, audits = first
+    assert systems == 1 and controls > 40 and versions > 100 and audits == 2
+    call_command("seed_demo", "--org", "demo-co")
+    assert _counts(org) == first
+    for audit in Audit.objects.for_org(org):
+        readiness = audit_readiness(audit)
+        # A demo with something to do: mostly ready, with partial criteria left.
+        assert readiness.counts["met"] > 0 and readiness.counts["partial"] > 0
+    assert "manager@demo-co.example.com" in capsys.readouterr().out
