@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from controls.models import Audit, Control, SelfAssessmentAnswer
 from tests.factories import PASSWORD, MembershipFactory, OrganizationFactory
@@ -27,7 +28,7 @@ def test_manager_walks_the_readiness_journey(page, catalog):
     page.get_by_role("link", name="Plan your first audit").click()
     page.get_by_label("Name").fill("FY27 SOC 2 Type 2")
     page.get_by_label("Type 2 (operating effectiveness over a period)").check()
-    start = dt.date.today().replace(day=1)
+    start = timezone.localdate().replace(day=1)
     page.get_by_label("Window start (Type 2)").fill(start.isoformat())
     # A window too long first: the message says what is wrong and nothing is saved.
     page.get_by_label("Window end (Type 2)").fill((start + dt.timedelta(days=400)).isoformat())
