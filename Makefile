@@ -6,3 +6,6 @@ test:
 	scripts/dev.sh test
 lint:
 	scripts/dev.sh lint
+# Seeds realistic data in a throwaway PostgreSQL database and prints figures.
+bench:
+	scripts/dev.sh bench

@@ -74,6 +74,14 @@ cmd_test() {
   "$VENV/bin/python" -m pytest "$@"
 }
 
+# Benchmarks: PostgreSQL by default (the figures that matter), in a throwaway database.
+cmd_bench() {
+  ensure_venv
+  export DATABASE_URL=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/soc2app}
+  log "Benchmarks against ${DATABASE_URL%%@*}@… (a throwaway test database)"
+  manage bench "$@"
+}
+
 cmd_lint() {
   ensure_venv
   "$VENV/bin/ruff" check .
@@ -84,5 +92,6 @@ case "${1:-}" in
   run) shift; cmd_run "$@" ;;
   test) shift; cmd_test "$@" ;;
   lint) shift; cmd_lint "$@" ;;
-  *) echo "usage: scripts/dev.sh run|test|lint [pytest args]" >&2; exit 2 ;;
+  bench) shift; cmd_bench "$@" ;;
+  *) echo "usage: scripts/dev.sh run|test|lint|bench [args]" >&2; exit 2 ;;
 esac

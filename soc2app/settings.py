@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "soc2app",
     "tenants",
     "criteria",
     "controls",
@@ -148,6 +149,8 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Where the file-based backend (django.core.mail.backends.filebased.EmailBackend) writes.
+EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SOC 2 Readiness <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -247,6 +250,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "tenants.tasks.expire_invitations",
         "schedule": crontab(minute="*/15"),
     },
+    # "What changed since last week" on the readiness dashboard compares with these.
+    "snapshot-readiness": {
+        "task": "controls.tasks.snapshot_readiness",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 
 # --- Security -------------------------------------------------------------------------------
@@ -285,6 +293,16 @@ EVIDENCE_MAX_UPLOAD_BYTES = env_int("EVIDENCE_MAX_UPLOAD_MB", 25, minimum=1) * 1
 EVIDENCE_MAX_DATA_BYTES = env_int("EVIDENCE_MAX_DATA_KB", 1024, minimum=1) * 1024
 EVIDENCE_GRACE_DAYS = env_int("EVIDENCE_GRACE_DAYS", 14, minimum=0)
 EVIDENCE_EXPIRING_DAYS = env_int("EVIDENCE_EXPIRING_DAYS", 14, minimum=1)
+# Rows per keyset batch of the freshness scan (each batch is its own short transaction).
+EVIDENCE_FRESHNESS_BATCH = env_int("EVIDENCE_FRESHNESS_BATCH", 10_000, minimum=1)
+# Hour of the day (UTC) when Celery beat runs the freshness check and sends the digests.
+EVIDENCE_CHECK_HOUR = env_int("EVIDENCE_CHECK_HOUR", 6, minimum=0)
+if EVIDENCE_CHECK_HOUR > 23:
+    raise ImproperlyConfigured(f"EVIDENCE_CHECK_HOUR must be 0 to 23, got {EVIDENCE_CHECK_HOUR}")
+CELERY_BEAT_SCHEDULE["evidence-check-freshness"] = {
+    "task": "evidence.tasks.check_freshness",
+    "schedule": crontab(hour=EVIDENCE_CHECK_HOUR, minute=0),
+}
 # Uploads up to the limit stay in memory no longer than Django's default; bigger ones spool.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_DATA_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -1,0 +1,25 @@
+"""The benchmark sections run (at a tiny scale) so `make bench` cannot rot unnoticed.
+Figures are printed, never asserted: timing belongs to the benchmark, not to tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from soc2app.bench.common import Results
+
+pytestmark = pytest.mark.django_db
+
+
+def test_readiness_section_seeds_and_reports_its_figures(catalog, settings, capsys):
+    from soc2app.bench import readiness
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    results = Results()
+    readiness.run(results, scale=0.02)
+    names = [f.name for f in results.figures]
+    assert names[0].startswith("seed 10 controls, 1,000 versions")
+    assert "type2: render the dashboard page" in names
+    # The query count printed beside the figure is the engine's fixed number.
+    notes = {f.name: f.note for f in results.figures}
+    assert notes["type1: compute readiness (61 criteria)"].startswith("6 queries")
+    assert "HTTP 200" in notes["type2: render the dashboard page"]
