@@ -17,10 +17,10 @@ from controls.models import (
     SelfAssessmentAnswer,
     System,
 )
-from controls.periods import window_months
-from criteria.models import Category, Criterion
+from controls.periods import window_length_label, window_months
+from criteria.models import Category, Criterion, Framework
 from criteria.selectors import framework_get
-from soc2app.errors import ValidationFailed
+from soc2app.errors import NotFound, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record, diff, snapshot
 from tenants.models import Membership
@@ -42,7 +42,7 @@ AUDIT_FIELDS = (
 
 
 def _validate_dates(values: Mapping) -> None:
-    if values["audit_type"] not in AuditType.values:
+    if values.get("audit_type") not in AuditType.values:
         raise ValidationFailed("Choose Type 1 or Type 2.", field="audit_type")
     today = timezone.localdate()
     if values["audit_type"] == AuditType.TYPE1:
@@ -69,12 +69,14 @@ def _validate_dates(values: Mapping) -> None:
         months = window_months(start, end)
         if months > MAX_WINDOW_MONTHS + 1e-9:
             raise ValidationFailed(
-                f"The window is {months:.1f} months long; a SOC 2 Type 2 window is at most 12 months.",
+                f"The window is {window_length_label(start, end)} long; "
+                "a SOC 2 Type 2 window is at most 12 months.",
                 field="window_end",
             )
         if months < MIN_WINDOW_MONTHS - 1e-9:
             raise ValidationFailed(
-                f"The window is {months:.1f} months long; auditors expect at least 3 months.",
+                f"The window is {window_length_label(start, end)} long; "
+                "auditors expect at least 3 months.",
                 field="window_end",
             )
         if values.get("status") == AuditStatus.COMPLETED and end > today:
@@ -89,30 +91,38 @@ def _validate_dates(values: Mapping) -> None:
         raise ValidationFailed("Choose a status.", field="status")
 
 
-def _scope(membership: Membership, category_keys: Iterable[str], system_ids: Iterable[int]):
-    framework = framework_get()
-    keys = set(category_keys)
+def _scope(
+    membership: Membership,
+    framework: Framework,
+    category_keys: Iterable[str],
+    system_ids: Iterable[int | str],
+) -> tuple[list[Category], list[System]]:
+    """The categories (Security always among them) and systems of the audit's scope."""
+    keys = {k.strip() for k in category_keys if k and k.strip()}
     categories = list(Category.objects.filter(framework=framework))
     known = {c.key for c in categories}
     unknown = sorted(keys - known)
     if unknown:
         raise ValidationFailed(f"Unknown category: {', '.join(unknown)}.", field="categories")
     chosen = [c for c in categories if c.always_in_scope or c.key in keys]
-    system_ids = {int(s) for s in system_ids}
-    systems = list(System.objects.for_org(membership.organization_id).filter(pk__in=system_ids))
-    if len(systems) != len(system_ids):
+    try:
+        wanted = {int(s) for s in system_ids}
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed("Choose systems of this organization.", field="systems") from exc
+    systems = list(System.objects.for_org(membership.organization_id).filter(pk__in=wanted))
+    if len(systems) != len(wanted):
         raise ValidationFailed("Choose systems of this organization.", field="systems")
-    return framework, chosen, systems
+    return chosen, systems
 
 
 def _normalize(values: dict) -> dict:
     values = dict(values)
-    values["name"] = values.get("name", "").strip()
-    values["cpa_firm"] = values.get("cpa_firm", "").strip()
-    values.setdefault("status", AuditStatus.PLANNING)
+    values["name"] = (values.get("name") or "").strip()
+    values["cpa_firm"] = (values.get("cpa_firm") or "").strip()
+    values["status"] = values.get("status") or AuditStatus.PLANNING
     if not values["name"]:
         raise ValidationFailed("Give the audit a name.", field="name")
-    if values["audit_type"] == AuditType.TYPE1:
+    if values.get("audit_type") == AuditType.TYPE1:
         values["window_start"] = values["window_end"] = None
     elif values.get("audit_type") == AuditType.TYPE2:
         values["as_of_date"] = None
@@ -123,11 +133,15 @@ def audit_save(
     *,
     membership: Membership,
     audit: Audit | None = None,
-    categories: Iterable[str] = (),
-    systems: Iterable[int] = (),
+    categories: Iterable[str] | None = None,
+    systems: Iterable[int | str] | None = None,
     **values: object,
 ) -> Audit:
-    """Create an audit (``audit`` None) or update one: type, dates, scope and CPA firm."""
+    """Create an audit (``audit`` None) or update one: type, dates, scope and CPA firm.
+
+    On update, fields not given keep their value, and so do ``categories`` and ``systems``
+    when they are None. Security is always in scope.
+    """
     permissions.require(membership, Action.AUDIT_MANAGE)
     unknown = set(values) - set(AUDIT_FIELDS)
     if unknown:
@@ -135,16 +149,28 @@ def audit_save(
     adding = audit is None
     org = membership.organization
     if not adding:
+        if audit.organization_id != membership.organization_id:
+            raise NotFound("No such audit.")
         values = {**snapshot_values(audit), **values}
+        current = _current_scope(audit)
+        categories = current[0] if categories is None else categories
+        systems = current[1] if systems is None else systems
     values = _normalize(values)
     _validate_dates(values)
-    framework, chosen, system_objs = _scope(membership, categories, systems)
+    framework = framework_get() if adding else audit.framework
+    chosen, system_objs = _scope(membership, framework, categories or (), systems or ())
+    clash = Audit.objects.for_org(org).filter(name=values["name"])
+    if not adding:
+        clash = clash.exclude(pk=audit.pk)
+    if clash.exists():
+        raise ValidationFailed(f"Another audit is already named “{values['name']}”.", field="name")
     audit = audit or Audit(
         organization=org, framework=framework, created_by=getattr(membership, "user", None)
     )
     before = snapshot(audit, AUDIT_FIELDS) if not adding else {}
     for name, value in values.items():
         setattr(audit, name, value)
+    keys = {c.pk: c.key for c in Category.objects.filter(framework=framework)}
     try:
         with transaction.atomic():
             audit.save()
@@ -155,13 +181,15 @@ def audit_save(
                 AuditSystem, org, audit, "system", [s.pk for s in system_objs]
             )
             changes = diff(before, snapshot(audit, AUDIT_FIELDS))
-            new_categories = sorted(c.key for c in chosen)
             if adding or old_categories != {c.pk for c in chosen}:
-                changes["categories"] = [None if adding else "changed", new_categories]
+                changes["categories"] = [
+                    None if adding else sorted(keys[pk] for pk in old_categories),
+                    sorted(c.key for c in chosen),
+                ]
             if adding or old_systems != {s.pk for s in system_objs}:
                 changes["systems"] = [
-                    None if adding else "changed",
-                    sorted(s.name for s in system_objs),
+                    None if adding else sorted(old_systems),
+                    sorted(s.pk for s in system_objs),
                 ]
             if changes:
                 activity_record(
@@ -172,10 +200,24 @@ def audit_save(
                     changes=changes,
                 )
     except IntegrityError as exc:
+        # Two saves racing for one name: the check above saw neither.
         raise ValidationFailed(
             f"Another audit is already named “{values['name']}”.", field="name"
         ) from exc
     return audit
+
+
+def _current_scope(audit: Audit) -> tuple[list[str], list[int]]:
+    org = audit.organization_id
+    keys = list(
+        AuditCategory.objects.for_org(org)
+        .filter(audit=audit)
+        .values_list("category__key", flat=True)
+    )
+    systems = list(
+        AuditSystem.objects.for_org(org).filter(audit=audit).values_list("system_id", flat=True)
+    )
+    return keys, systems
 
 
 def snapshot_values(audit: Audit) -> dict:
@@ -217,13 +259,19 @@ def self_assessment_save(
     Criteria outside the audit's scope are refused; "not applicable" needs notes.
     """
     permissions.require(membership, Action.AUDIT_MANAGE)
+    if audit.organization_id != membership.organization_id:
+        raise NotFound("No such audit.")
     in_scope = {c.ref: c for c in scope_criteria(audit)}
+    answers = {
+        ref.strip().upper(): (answer, (notes or "").strip())
+        for ref, (answer, notes) in answers.items()
+    }
     for ref, (answer, notes) in answers.items():
         if ref not in in_scope:
             raise ValidationFailed(f"{ref} is not in this audit's scope.", field=ref)
         if answer not in Answer.values:
             raise ValidationFailed(f"Choose an answer for {ref}.", field=ref)
-        if answer == Answer.NOT_APPLICABLE and not notes.strip():
+        if answer == Answer.NOT_APPLICABLE and not notes:
             raise ValidationFailed(f"Explain why {ref} does not apply.", field=ref)
     org = membership.organization
     existing = {
@@ -235,7 +283,6 @@ def self_assessment_save(
         for ref, (answer, notes) in answers.items():
             criterion = in_scope[ref]
             row = existing.get(criterion.pk)
-            notes = notes.strip()
             if row is None:
                 SelfAssessmentAnswer(
                     organization=org,

@@ -4,7 +4,12 @@ A window is split into the sub-periods a control's frequency implies, counted fr
 start (not the calendar): a quarterly control over 15 Feb – 14 Feb has quarters starting
 15 Feb, 15 May, 15 Aug and 15 Nov. Month steps are computed from the window start each time,
 so 31 Jan + 1 month is 28/29 Feb and + 2 months is 31 Mar again (no drift). All dates are
-inclusive; the last period ends on the window end.
+inclusive; the last period ends on the window end (so it may be shorter, like the last week
+of a weekly control).
+
+Evidence covers every period its inclusive effective range overlaps: evidence dated the last
+day of a quarter covers that quarter only, evidence dated the first day of the next covers the
+next one only, and evidence for 31 Mar – 1 Apr covers both.
 """
 
 from __future__ import annotations
@@ -12,8 +17,17 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from dataclasses import dataclass
+from enum import StrEnum
 
 from controls.models import PeriodUnit
+
+
+class PeriodStatus(StrEnum):
+    """Where a sub-period of a Type 2 window stands (see ``controls.readiness``)."""
+
+    COVERED = "covered"  # accepted evidence overlaps it
+    MISSING = "missing"  # it has ended with no accepted evidence
+    UPCOMING = "upcoming"  # no accepted evidence yet, but it has not ended
 
 
 @dataclass(frozen=True)
@@ -38,15 +52,33 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def window_months(start: dt.date, end: dt.date) -> float:
-    """Length of an inclusive window in months (12 for 1 Jan – 31 Dec)."""
+def _whole_months(start: dt.date, end: dt.date) -> int:
+    """How many whole months the inclusive window [start, end] spans."""
     whole = 0
     while add_months(start, whole + 1) <= end + dt.timedelta(days=1):
         whole += 1
+    return whole
+
+
+def window_months(start: dt.date, end: dt.date) -> float:
+    """Length of an inclusive window in months (12 for 1 Jan – 31 Dec)."""
+    whole = _whole_months(start, end)
     rest_start = add_months(start, whole)
     rest_days = (end - rest_start).days + 1
     month_days = (add_months(start, whole + 1) - rest_start).days
     return whole + rest_days / month_days
+
+
+def window_length_label(start: dt.date, end: dt.date) -> str:
+    """An inclusive window's length in words: "12 months", "12 months and 1 day"."""
+    whole = _whole_months(start, end)
+    days = (end - add_months(start, whole)).days + 1
+    parts = []
+    if whole:
+        parts.append(f"{whole} month{'s' if whole != 1 else ''}")
+    if days or not whole:
+        parts.append(f"{days} day{'s' if days != 1 else ''}")
+    return " and ".join(parts)
 
 
 def split_window(start: dt.date, end: dt.date, unit: str, length: int) -> list[Period]:
@@ -75,7 +107,8 @@ def split_window(start: dt.date, end: dt.date, unit: str, length: int) -> list[P
 
 
 def covered(periods: list[Period], ranges: list[tuple[dt.date, dt.date]]) -> list[bool]:
-    """For each period (in order), whether any inclusive (start, end) range overlaps it.
+    """For each period (in ascending order, as ``split_window`` returns them), whether any
+    inclusive (start, end) range overlaps it; ``ranges`` may overlap and come in any order.
 
     One sweep: ranges are taken in order of start; a period is covered when the furthest end
     among the ranges that start before the period ends reaches into the period.
@@ -91,3 +124,16 @@ def covered(periods: list[Period], ranges: list[tuple[dt.date, dt.date]]) -> lis
             j += 1
         result.append(furthest is not None and furthest >= period.start)
     return result
+
+
+def period_statuses(
+    periods: list[Period], ranges: list[tuple[dt.date, dt.date]], today: dt.date
+) -> list[PeriodStatus]:
+    """Covered, missing or upcoming for each period. A period has ended when its last day is
+    before ``today``: evidence for a period that ends today can still arrive today."""
+    return [
+        PeriodStatus.COVERED
+        if ok
+        else (PeriodStatus.UPCOMING if period.end >= today else PeriodStatus.MISSING)
+        for period, ok in zip(periods, covered(periods, ranges), strict=True)
+    ]

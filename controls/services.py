@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
 from controls.models import (
@@ -24,7 +25,7 @@ from controls.models import (
 )
 from criteria.models import Criterion
 from criteria.selectors import framework_get
-from soc2app.errors import NotFound, ValidationFailed
+from soc2app.errors import NotFound, NotPermitted, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record, diff, snapshot
 from tenants.models import Membership
@@ -45,17 +46,36 @@ CONTROL_FIELDS = (
 OWNER_FIELDS = frozenset({"status", "description", "na_justification"})
 
 
-def _owner_in_org(membership: Membership, owner: Membership | int | None) -> Membership | None:
+def _owner_in_org(
+    membership: Membership, owner: Membership | int | str | None
+) -> Membership | None:
+    """The owner, looked up inside the acting member's organization (ids from forms too)."""
     if owner is None or owner == "":
         return None
-    owner_id = owner if isinstance(owner, int) else owner.pk
-    found = Membership.objects.for_org(membership.organization_id).filter(pk=owner_id).first()
+    if isinstance(owner, Membership):
+        owner_id = owner.pk
+    elif isinstance(owner, int) or (isinstance(owner, str) and owner.strip().isdigit()):
+        owner_id = int(owner)
+    else:
+        owner_id = None
+    found = (
+        Membership.objects.for_org(membership.organization_id).filter(pk=owner_id).first()
+        if owner_id is not None
+        else None
+    )
     if found is None:
         raise ValidationFailed("Choose an owner from this organization.", field="owner")
     return found
 
 
+def _same_org(membership: Membership, obj: Control | System) -> None:
+    # Callers fetch inside the organization; this is the backstop (404, like a missing row).
+    if obj.organization_id != membership.organization_id:
+        raise NotFound(f"No such {obj._meta.verbose_name}.")
+
+
 def _criteria_for(refs: Iterable[str]) -> list[Criterion]:
+    """Criteria of the catalog by reference; unknown references are named in the message."""
     refs = [r.strip().upper() for r in refs if r and r.strip()]
     framework = framework_get()
     found = {c.ref.upper(): c for c in Criterion.objects.filter(framework=framework, ref__in=refs)}
@@ -175,18 +195,21 @@ def controls_adopt(
     """
     permissions.require(membership, Action.CONTROL_MANAGE)
     templates = list(templates)
+    prefetch_related_objects(templates, "criteria")
     taken = set(
         Control.objects.for_org(membership.organization_id)
-        .filter(code__in=[t.code for t in templates])
+        .filter(code__in=[t.code.upper() for t in templates])
         .values_list("code", flat=True)
     )
     result = AdoptResult()
     owner_obj = _owner_in_org(membership, owner)
     with transaction.atomic():
         for template in templates:
-            if template.code in taken:
+            if template.code.upper() in taken:
                 result.skipped.append(template.code)
                 continue
+            # Two templates with one code (from two libraries): the first one wins.
+            taken.add(template.code.upper())
             result.adopted.append(
                 control_create(
                     membership=membership,
@@ -205,7 +228,11 @@ def controls_adopt(
 
 def control_update(*, membership: Membership, control: Control, **changes: object) -> Control:
     """Change fields of a control. Contributors may change only status, description and the
-    not-applicable justification, and only on controls they own."""
+    not-applicable justification, and only on controls they own.
+
+    Everything is validated before ``control`` is touched: a refused change leaves it as it was.
+    """
+    _same_org(membership, control)
     permissions.require_control_edit(membership, control)
     unknown = set(changes) - set(CONTROL_FIELDS)
     if unknown:
@@ -213,40 +240,59 @@ def control_update(*, membership: Membership, control: Control, **changes: objec
     if not permissions.can(membership, Action.CONTROL_MANAGE):
         forbidden = sorted(set(changes) - OWNER_FIELDS)
         if forbidden:
-            raise ValidationFailed(
-                f"As the control's owner you can change its status and description, not {', '.join(forbidden)}.",
+            raise NotPermitted(
+                "As the control's owner you can change its status and description, "
+                f"not {', '.join(forbidden)}.",
                 field=forbidden[0],
             )
-    before = snapshot(control, CONTROL_FIELDS)
-    if "owner" in changes:
-        changes["owner"] = _owner_in_org(membership, changes["owner"])
+    values = {name: getattr(control, name) for name in CONTROL_FIELDS if name != "owner"}
     for name, value in changes.items():
-        setattr(
-            control, name, value.strip() if isinstance(value, str) and name != "status" else value
+        if name != "owner":
+            values[name] = value.strip() if isinstance(value, str) else value
+    values["code"] = (values["code"] or "").upper()
+    if "owner" in changes:
+        values["owner"] = _owner_in_org(membership, changes["owner"])
+    _validate_control(values)
+    if (
+        values["code"] != control.code
+        and Control.objects.for_org(membership.organization_id)
+        .filter(code=values["code"])
+        .exclude(pk=control.pk)
+        .exists()
+    ):
+        raise ValidationFailed(
+            f"Another control already uses the code {values['code']}.", field="code"
         )
-    if "code" in changes:
-        control.code = control.code.upper()
-    _validate_control({name: getattr(control, name) for name in CONTROL_FIELDS if name != "owner"})
-    after = snapshot(control, CONTROL_FIELDS)
-    changed = diff(before, after)
+    before = snapshot(control, CONTROL_FIELDS)
+    previous = {name: getattr(control, name) for name in values}
+    for name, value in values.items():
+        setattr(control, name, value)
+    changed = diff(before, snapshot(control, CONTROL_FIELDS))
     if not changed:
         return control
     control.updated_at = timezone.now()
-    with transaction.atomic():
-        _save_control(control, adding=False)
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_principal(membership),
-            action="update",
-            target=control,
-            changes=changed,
-        )
+    try:
+        with transaction.atomic():
+            _save_control(control, adding=False)
+            activity_record(
+                organization=membership.organization,
+                actor=Actor.for_principal(membership),
+                action="update",
+                target=control,
+                changes=changed,
+            )
+    except ValidationFailed:
+        for name, value in previous.items():
+            setattr(control, name, value)
+        raise
     return control
 
 
 def control_set_criteria(
     *, membership: Membership, control: Control, refs: Iterable[str]
 ) -> Control:
+    """Map ``control`` to exactly the criteria ``refs`` (references such as CC6.1)."""
+    _same_org(membership, control)
     permissions.require(membership, Action.CONTROL_MANAGE)
     wanted = {c.pk: c for c in _criteria_for(refs)}
     org = membership.organization
@@ -314,6 +360,7 @@ def control_delete(*, membership: Membership, control: Control) -> None:
     """Delete a control that has no evidence (otherwise mark it not applicable)."""
     from evidence.models import EvidenceItem
 
+    _same_org(membership, control)
     permissions.require(membership, Action.CONTROL_MANAGE)
     if EvidenceItem.objects.for_org(membership.organization_id).filter(control=control).exists():
         raise ValidationFailed(
@@ -355,8 +402,8 @@ def system_save(
     org = membership.organization
     adding = system is None
     system = system or System(organization=org)
-    if not adding and system.organization_id != org.pk:
-        raise NotFound("No such system.")
+    if not adding:
+        _same_org(membership, system)
     before = snapshot(system, fields) if not adding else {}
     system.name, system.description, system.owner, system.components = (
         name,
@@ -364,6 +411,9 @@ def system_save(
         owner_obj,
         cleaned,
     )
+    changes = diff(before, snapshot(system, fields))
+    if not changes:
+        return system
     try:
         with transaction.atomic():
             system.save()
@@ -372,7 +422,7 @@ def system_save(
                 actor=Actor.for_principal(membership),
                 action="create" if adding else "update",
                 target=system,
-                changes=diff(before, snapshot(system, fields)),
+                changes=changes,
             )
     except IntegrityError as exc:
         raise ValidationFailed(f"A system named “{name}” already exists.", field="name") from exc

@@ -88,9 +88,11 @@ def test_manager_creates_a_mapped_control(org, manager, client_for, catalog):
         .values_list("criterion__ref", flat=True)
     )
     assert refs == {"CC1.1", "CC1.4"}
-    assert ActivityEntry.objects.filter(
-        organization=org, action="create", object_id=str(control.pk)
-    ).exists()
+    assert (
+        ActivityEntry.objects.for_org(org)
+        .filter(action="create", object_id=str(control.pk))
+        .exists()
+    )
 
 
 def test_create_shows_service_errors_beside_the_field(org, manager, client_for, catalog):

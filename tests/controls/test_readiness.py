@@ -1,0 +1,536 @@
+"""The readiness engine on real rows: controls, mappings, evidence versions, answers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from decimal import Decimal
+
+import pytest
+from django.utils import timezone
+
+from controls.models import Control, ControlCriterion, FrequencyRule, SelfAssessmentAnswer
+from controls.readiness import PeriodStatus, Status, audit_readiness
+from criteria.models import Criterion
+from evidence.models import EvidenceItem, EvidenceVersion
+from tenants.models import Role
+from tests.factories import ControlFactory, control_map, evidence_row
+
+D = dt.date
+pytestmark = pytest.mark.django_db
+AS_OF = D(2025, 3, 31)
+SECURITY_CRITERIA = 33
+
+
+LONG_AGO = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
+
+
+def mapped(org, *refs: str, **fields):
+    """A control mapped to ``refs``, added before every window of these tests."""
+    return control_map(ControlFactory(organization=org, created_at=LONG_AGO, **fields), *refs)
+
+
+def by_ref(readiness) -> dict:
+    return {r.criterion.ref: r for r in readiness.criteria}
+
+
+def answer(audit, ref: str, value: str, notes: str = "") -> None:
+    SelfAssessmentAnswer(
+        organization_id=audit.organization_id,
+        audit=audit,
+        criterion=Criterion.objects.get(framework=audit.framework, ref=ref),
+        answer=value,
+        notes=notes,
+    ).save()
+
+
+# --- Type 1 ---------------------------------------------------------------------------------
+
+
+def test_type1_met_partial_and_gap_with_their_reasons(org, make_audit):
+    audit = make_audit(org, as_of=AS_OF)
+    met = mapped(org, "CC6.1", code="AC-1")
+    evidence_row(met, D(2025, 1, 1), D(2025, 3, 1), valid_until=D(2025, 6, 30))
+    mapped(org, "CC6.2", code="AC-2", status="in_progress")
+    mapped(org, "CC6.3", code="AC-3")
+    mapped(org, "CC6.4", code="AC-4", status="not_started")
+
+    result = by_ref(audit_readiness(audit))
+
+    assert result["CC6.1"].status == Status.MET
+    assert result["CC6.1"].reasons == [
+        "Met by AC-1 (implemented, evidence current on the as-of date)."
+    ]
+    assert result["CC6.2"].status == Status.PARTIAL
+    assert result["CC6.2"].reasons == [
+        "AC-2 is in progress; no accepted evidence valid on 31 Mar 2025."
+    ]
+    assert result["CC6.3"].status == Status.PARTIAL
+    assert result["CC6.3"].reasons == [
+        "AC-3 is implemented but has no accepted evidence valid on 31 Mar 2025."
+    ]
+    assert result["CC6.4"].status == Status.GAP
+    assert result["CC6.4"].reasons == [
+        "AC-4 is not started; no accepted evidence valid on 31 Mar 2025."
+    ]
+    assert result["CC6.5"].status == Status.GAP
+    assert result["CC6.5"].reasons == ["No control is mapped to this criterion."]
+
+
+def test_one_operating_control_is_enough_and_owners_are_listed(org, make_audit, make_member):
+    audit = make_audit(org, as_of=AS_OF)
+    alice = make_member(org, Role.CONTRIBUTOR, user__email="alice@example.com")
+    bob = make_member(org, Role.CONTRIBUTOR, user__email="bob@example.com")
+    ok = mapped(org, "CC6.1", code="AC-1", owner=bob)
+    evidence_row(ok, D(2025, 3, 1))
+    mapped(org, "CC6.1", code="AC-2", owner=alice)
+    mapped(org, "CC6.1", code="AC-3")
+
+    cc61 = by_ref(audit_readiness(audit))["CC6.1"]
+
+    assert cc61.status == Status.MET
+    assert cc61.reasons == ["Met by AC-1 (implemented, evidence current on the as-of date)."]
+    assert [c.control.code for c in cc61.controls] == ["AC-1", "AC-2", "AC-3"]
+    assert cc61.owners == ["alice@example.com", "bob@example.com"]
+
+
+@pytest.mark.parametrize(
+    ("start", "valid_until", "counts"),
+    [
+        (D(2025, 1, 1), AS_OF, True),  # valid through the as-of date
+        (D(2025, 1, 1), AS_OF - dt.timedelta(days=1), False),  # expired the day before
+        (AS_OF, AS_OF + dt.timedelta(days=90), True),  # demonstrates from that very day
+        (AS_OF + dt.timedelta(days=1), AS_OF + dt.timedelta(days=90), False),  # from the day after
+    ],
+)
+def test_type1_evidence_must_be_valid_on_the_as_of_date(
+    org, make_audit, start, valid_until, counts
+):
+    audit = make_audit(org, as_of=AS_OF)
+    control = mapped(org, "CC6.1")
+    evidence_row(control, start, start, valid_until=valid_until)
+
+    readiness = audit_readiness(audit)
+
+    assert by_ref(readiness)["CC6.1"].status == (Status.MET if counts else Status.PARTIAL)
+    assert readiness.controls[control.pk].accepted == (1 if counts else 0)
+
+
+def test_pending_and_rejected_evidence_do_not_count(org, make_audit):
+    audit = make_audit(org, as_of=AS_OF)
+    pending = mapped(org, "CC6.1", code="AC-1")
+    evidence_row(pending, D(2025, 3, 1), state="pending")
+    evidence_row(pending, D(2025, 3, 2), state="pending")
+    rejected = mapped(org, "CC6.2", code="AC-2")
+    evidence_row(rejected, D(2025, 3, 1), state="rejected")
+
+    readiness = audit_readiness(audit)
+    result = by_ref(readiness)
+
+    assert result["CC6.1"].status == Status.PARTIAL
+    assert result["CC6.1"].reasons == [
+        "AC-1 is implemented but has no accepted evidence valid on 31 Mar 2025 (2 awaiting review)."
+    ]
+    assert readiness.controls[pending.pk].pending == 2
+    assert result["CC6.2"].status == Status.PARTIAL
+    assert result["CC6.2"].reasons == [
+        "AC-2 is implemented but has no accepted evidence valid on 31 Mar 2025."
+    ]
+
+
+def test_removed_evidence_items_do_not_count(org, make_audit):
+    audit = make_audit(org, as_of=AS_OF)
+    window = make_audit(org, window=(D(2024, 1, 1), D(2024, 12, 31)))
+    control = mapped(org, "CC6.1", frequency="annual")
+    version = evidence_row(control, D(2024, 6, 1), valid_until=D(2025, 6, 1))
+    assert by_ref(audit_readiness(audit))["CC6.1"].status == Status.MET
+    assert by_ref(audit_readiness(window, today=D(2025, 1, 15)))["CC6.1"].status == Status.MET
+
+    EvidenceItem.objects.for_org(org).filter(pk=version.item_id).update(
+        removed_at=timezone.now(), removal_reason="uploaded to the wrong control"
+    )
+
+    assert by_ref(audit_readiness(audit))["CC6.1"].status == Status.PARTIAL
+    assert by_ref(audit_readiness(window, today=D(2025, 1, 15)))["CC6.1"].status == Status.PARTIAL
+
+
+def test_not_applicable_controls_are_skipped(org, make_audit):
+    audit = make_audit(org, as_of=AS_OF)
+    na = ControlFactory(
+        organization=org,
+        code="AC-9",
+        status="not_applicable",
+        na_justification="No on-premises hardware.",
+    )
+    evidence_row(na, D(2025, 3, 1))  # evidence on an NA control makes it count no more
+    control_map(na, "CC6.1", "CC6.4")
+    working = mapped(org, "CC6.1", code="AC-1")
+    evidence_row(working, D(2025, 3, 1))
+    mapped(org, "CC6.1", code="AC-2", status="in_progress")
+
+    result = by_ref(audit_readiness(audit))
+
+    assert result["CC6.1"].status == Status.MET
+    assert result["CC6.1"].reasons == [
+        "Met by AC-1 (implemented, evidence current on the as-of date)."
+    ]
+    assert result["CC6.4"].status == Status.GAP
+    assert result["CC6.4"].reasons == [
+        "Every mapped control is marked not applicable; map a control that applies."
+    ]
+
+
+def test_a_criterion_answered_not_applicable_is_left_out_of_the_score(org, make_audit):
+    audit = make_audit(org, as_of=AS_OF)
+    control = mapped(org, "CC6.1")
+    evidence_row(control, D(2025, 3, 1))
+    before = audit_readiness(audit)
+    answer(audit, "CC6.4", "not_applicable", "All data centres are run by our cloud provider.")
+    answer(audit, "CC6.5", "not_in_place")  # other answers change nothing
+
+    after = audit_readiness(audit)
+    cc64 = by_ref(after)["CC6.4"]
+
+    assert cc64.status == Status.NOT_APPLICABLE
+    assert cc64.reasons == [
+        "Marked not applicable in the self-assessment: "
+        "All data centres are run by our cloud provider."
+    ]
+    assert cc64.answer.notes.startswith("All data centres")
+    assert by_ref(after)["CC6.5"].status == Status.GAP
+    assert before.counts == {"met": 1, "partial": 0, "gap": 32, "not_applicable": 0}
+    assert after.counts == {"met": 1, "partial": 0, "gap": 31, "not_applicable": 1}
+    assert before.score == Decimal("3.0")  # 1 / 33
+    assert after.score == Decimal("3.1")  # 1 / 32
+    assert after.categories[0].total == 32
+
+
+# --- Type 2 ---------------------------------------------------------------------------------
+
+WINDOW = (D(2024, 2, 15), D(2025, 2, 14))  # quarters not aligned to the calendar
+AFTER = D(2025, 3, 1)
+
+
+def test_type2_quarterly_control_with_three_quarters_of_four_is_partial(org, make_audit):
+    audit = make_audit(org, window=WINDOW)
+    control = mapped(org, "CC6.1", code="AC-1")
+    evidence_row(control, D(2024, 3, 31))
+    evidence_row(control, D(2024, 5, 15), D(2024, 8, 14))
+    evidence_row(control, D(2025, 2, 14))  # the window's last day
+    evidence_row(control, D(2024, 9, 1), state="pending")
+
+    readiness = audit_readiness(audit, today=AFTER)
+    cc61 = by_ref(readiness)["CC6.1"]
+    ctl = readiness.controls[control.pk]
+
+    assert cc61.status == Status.PARTIAL
+    assert cc61.reasons == [
+        "AC-1 is implemented but has no accepted evidence for 1 of 4 periods: "
+        "15 Aug 2024 – 14 Nov 2024; 1 awaiting review."
+    ]
+    assert [s for _, s in ctl.periods] == ["covered", "covered", "missing", "covered"]
+    assert [p.label for p in ctl.missing_periods] == ["15 Aug 2024 – 14 Nov 2024"]
+    assert ctl.upcoming_periods == []
+    assert (ctl.accepted, ctl.pending, ctl.sample) == (3, 1, "2")
+
+    evidence_row(control, D(2024, 11, 14))  # the missing quarter's last day
+    cc61 = by_ref(audit_readiness(audit, today=AFTER))["CC6.1"]
+    assert cc61.status == Status.MET
+    assert cc61.reasons == ["Met by AC-1 (implemented, evidence in every period)."]
+
+
+def test_type2_only_overlapping_accepted_evidence_counts(org, make_audit):
+    audit = make_audit(org, window=WINDOW)
+    control = mapped(org, "CC6.1", frequency="annual")
+    evidence_row(control, D(2024, 2, 14))  # the day before the window
+    evidence_row(control, D(2025, 2, 15))  # the day after
+    evidence_row(control, D(2024, 6, 1), state="rejected")
+
+    readiness = audit_readiness(audit, today=AFTER)
+
+    assert by_ref(readiness)["CC6.1"].status == Status.PARTIAL
+    assert readiness.controls[control.pk].accepted == 0
+
+
+def test_a_control_added_mid_window_gets_a_note(org, make_audit):
+    audit = make_audit(org, window=(D(2024, 1, 1), D(2024, 12, 31)))
+    late = control_map(
+        ControlFactory(
+            organization=org,
+            code="AC-1",
+            frequency="monthly",
+            created_at=dt.datetime(2024, 6, 10, 9, tzinfo=dt.UTC),
+        ),
+        "CC6.1",
+    )
+    early = mapped(org, "CC6.2", code="AC-2")
+    for month in range(6, 13):
+        evidence_row(late, D(2024, month, 15))
+
+    readiness = audit_readiness(audit, today=D(2025, 1, 10))
+    late_ready = readiness.controls[late.pk]
+
+    assert late_ready.adopted_on == D(2024, 6, 10)
+    assert late_ready.note == (
+        "no accepted evidence for 5 of 12 periods: 01 Jan 2024 – 31 Jan 2024, "
+        "01 Feb 2024 – 29 Feb 2024, 01 Mar 2024 – 31 Mar 2024 … "
+        "(adopted on 10 Jun 2024, after the window started)"
+    )
+    assert late_ready.sample == "2–5"
+    assert by_ref(readiness)["CC6.1"].status == Status.PARTIAL
+    assert readiness.controls[early.pk].adopted_on is None
+    assert "adopted" not in readiness.controls[early.pk].note
+
+
+def test_type2_in_progress_periods_not_ended_are_upcoming(org, make_audit):
+    audit = make_audit(org, window=(D(2025, 1, 1), D(2025, 12, 31)))
+    done = mapped(org, "CC6.1", code="AC-1")
+    evidence_row(done, D(2025, 3, 15))
+    behind = mapped(org, "CC6.2", code="AC-2")
+    evidence_row(behind, D(2025, 4, 20))  # Q2 covered early, Q1 still missing
+
+    readiness = audit_readiness(audit, today=D(2025, 5, 10))
+    result = by_ref(readiness)
+    done_ready, behind_ready = readiness.controls[done.pk], readiness.controls[behind.pk]
+
+    assert [s for _, s in done_ready.periods] == [
+        PeriodStatus.COVERED,
+        PeriodStatus.UPCOMING,
+        PeriodStatus.UPCOMING,
+        PeriodStatus.UPCOMING,
+    ]
+    assert done_ready.missing_periods == []
+    assert done_ready.periods_ended == 1
+    assert result["CC6.1"].status == Status.MET
+    assert result["CC6.1"].reasons == [
+        "Met by AC-1 (implemented, evidence in every ended period; 3 still to come)."
+    ]
+    assert [s for _, s in behind_ready.periods] == ["missing", "covered", "upcoming", "upcoming"]
+    assert result["CC6.2"].status == Status.PARTIAL
+    assert result["CC6.2"].reasons == [
+        "AC-2 is implemented but has no accepted evidence for 1 of 1 ended periods: "
+        "01 Jan 2025 – 31 Mar 2025."
+    ]
+
+
+def test_type2_period_ending_today_is_still_upcoming(org, make_audit):
+    audit = make_audit(org, window=(D(2025, 1, 1), D(2025, 12, 31)))
+    control = mapped(org, "CC6.1")
+    evidence_row(control, D(2025, 1, 20))  # January only
+    control.frequency = "monthly"
+    control.save()
+
+    on_the_day = audit_readiness(audit, today=D(2025, 2, 28)).controls[control.pk]
+    day_after = audit_readiness(audit, today=D(2025, 3, 1)).controls[control.pk]
+
+    assert [s for _, s in on_the_day.periods[:3]] == ["covered", "upcoming", "upcoming"]
+    assert on_the_day.evidence_ok
+    assert [s for _, s in day_after.periods[:3]] == ["covered", "missing", "upcoming"]
+    assert not day_after.evidence_ok
+
+
+def test_type2_before_any_period_ends_one_accepted_version_in_the_window_is_needed(org, make_audit):
+    audit = make_audit(org, window=(D(2025, 1, 1), D(2025, 12, 31)))
+    started = mapped(org, "CC6.1", code="AC-1")
+    evidence_row(started, D(2025, 1, 20))
+    idle = mapped(org, "CC6.2", code="AC-2")
+    evidence_row(idle, D(2024, 12, 20))  # before the window: does not count
+    evidence_row(idle, D(2025, 1, 21), state="pending")
+    annual = mapped(org, "CC6.3", code="AC-3", frequency="annual")
+    evidence_row(annual, D(2025, 2, 1))
+
+    readiness = audit_readiness(audit, today=D(2025, 2, 10))
+    result = by_ref(readiness)
+
+    assert readiness.controls[started.pk].periods_ended == 0
+    assert result["CC6.1"].status == Status.MET
+    assert result["CC6.1"].reasons == [
+        "Met by AC-1 (implemented, evidence in the window so far; 3 periods still to come)."
+    ]
+    assert result["CC6.2"].status == Status.PARTIAL
+    assert result["CC6.2"].reasons == [
+        "AC-2 is implemented but has no accepted evidence in the window yet "
+        "(the first period ends 31 Mar 2025); 1 awaiting review."
+    ]
+    assert readiness.controls[idle.pk].missing_periods == []
+    assert result["CC6.3"].status == Status.MET
+    assert result["CC6.3"].reasons == ["Met by AC-3 (implemented, evidence in every period)."]
+
+
+def test_frequency_rules_are_data_the_engine_reads(org, make_audit):
+    audit = make_audit(org, window=(D(2025, 1, 1), D(2025, 12, 31)))
+    control = mapped(org, "CC6.1")
+    assert audit_readiness(audit, today=AFTER).controls[control.pk].sample == "2"
+
+    FrequencyRule.objects.filter(frequency="quarterly").update(
+        sample_min=3, sample_max=4, period_length=6
+    )
+    ctl = audit_readiness(audit, today=D(2026, 1, 10)).controls[control.pk]
+
+    assert ctl.sample == "3–4"
+    assert [p.label for p, _ in ctl.periods] == [
+        "01 Jan 2025 – 30 Jun 2025",
+        "01 Jul 2025 – 31 Dec 2025",
+    ]
+
+
+# --- Scores ---------------------------------------------------------------------------------
+
+
+def test_scores_per_category_and_overall(org, make_audit):
+    audit = make_audit(org, as_of=AS_OF, categories=("availability",))
+    for code, refs, status, evidence in [
+        ("AC-1", ("CC6.1", "A1.1"), "implemented", True),
+        ("AC-2", ("CC6.2", "A1.2"), "in_progress", False),
+    ]:
+        control = mapped(org, *refs, code=code, status=status)
+        if evidence:
+            evidence_row(control, D(2025, 3, 1))
+    answer(audit, "CC1.1", "not_applicable", "We have no board; see the scoping memo.")
+
+    readiness = audit_readiness(audit)
+    security, availability = readiness.categories
+
+    assert (security.key, security.name) == ("security", "Security")
+    assert security.counts == {"met": 1, "partial": 1, "gap": 30, "not_applicable": 1}
+    assert security.total == 32
+    assert security.score == Decimal("4.7")  # 1.5 / 32 = 4.6875
+    assert availability.key == "availability"
+    assert availability.counts == {"met": 1, "partial": 1, "gap": 1, "not_applicable": 0}
+    assert availability.score == Decimal("50.0")
+    assert readiness.counts == {"met": 2, "partial": 2, "gap": 31, "not_applicable": 1}
+    assert readiness.score == Decimal("8.6")  # 3 / 35 = 8.571
+    assert len(readiness.criteria) == SECURITY_CRITERIA + 3
+    assert [c.criterion.ref for c in readiness.gaps][:2] == ["CC1.2", "CC1.3"]
+    assert {c.status for c in readiness.gaps} == {Status.GAP, Status.PARTIAL}
+
+
+def test_controls_mapped_only_outside_the_scope_are_not_evaluated(org, make_audit):
+    audit = make_audit(org, as_of=AS_OF)  # Security only
+    outside = mapped(org, "A1.1")
+
+    readiness = audit_readiness(audit)
+
+    assert outside.pk not in readiness.controls
+    assert "A1.1" not in by_ref(readiness)
+    assert readiness.score == Decimal("0.0")
+
+
+# --- Queries and isolation ------------------------------------------------------------------
+
+
+def _bulk_evidence(org, controls, per_control: int, start: dt.date) -> None:
+    """``per_control`` accepted versions for each control, written in two bulk inserts."""
+    items = EvidenceItem.objects.bulk_create(
+        [EvidenceItem(organization=org, control=c, title=f"Export {c.code}") for c in controls]
+    )
+    versions = []
+    for item in items:
+        for n in range(per_control):
+            day = start + dt.timedelta(days=7 * n)
+            url = f"https://evidence.example.com/{item.pk}/{n}"
+            versions.append(
+                EvidenceVersion(
+                    organization=org,
+                    item=item,
+                    number=n + 1,
+                    kind="link",
+                    url=url,
+                    sha256=hashlib.sha256(url.encode()).hexdigest(),
+                    effective_start=day,
+                    effective_end=day,
+                    valid_until=day + dt.timedelta(days=120),
+                    uploaded_by_label="bulk",
+                    review_state="accepted" if n % 5 else "pending",
+                )
+            )
+    EvidenceVersion.objects.bulk_create(versions)
+
+
+def _build(org, make_member, count: int, first: int) -> None:
+    owner = make_member(org, Role.CONTRIBUTOR)
+    refs = list(
+        Criterion.objects.filter(category__key="security")
+        .order_by("position")
+        .values_list("ref", flat=True)
+    )
+    controls = []
+    for i in range(first, first + count):
+        control = ControlFactory(
+            organization=org,
+            code=f"Q-{i:03d}",
+            owner=owner if i % 2 else None,
+            frequency=["monthly", "quarterly", "weekly", "annual"][i % 4],
+            status=["implemented", "in_progress"][i % 7 == 0],
+        )
+        control_map(control, refs[i % len(refs)], refs[(i * 7) % len(refs)])
+        controls.append(control)
+    _bulk_evidence(org, controls, 20, D(2024, 1, 3))
+
+
+@pytest.mark.parametrize("type2", [False, True], ids=["type1", "type2"])
+def test_readiness_takes_the_same_queries_for_5_and_60_controls(
+    org, make_audit, make_member, django_assert_num_queries, type2
+):
+    audit = (
+        make_audit(org, window=(D(2024, 1, 1), D(2024, 12, 31)), categories=("availability",))
+        if type2
+        else make_audit(org, as_of=D(2024, 6, 30), categories=("availability",))
+    )
+
+    def compute_and_read():
+        readiness = audit_readiness(audit, today=D(2025, 1, 10))
+        # Touch everything a page shows: owners, categories, notes, periods.
+        for r in readiness.criteria:
+            r.owners, r.criterion.category.name, r.reasons  # noqa: B018
+            for c in r.controls:
+                c.control.get_status_display(), c.note, c.periods  # noqa: B018
+        return readiness
+
+    _build(org, make_member, 5, first=1)
+    # scope categories, criteria with categories, mappings with controls/owners/users,
+    # frequency rules, evidence grouped per control (and range), self-assessment answers
+    with django_assert_num_queries(6):
+        small = compute_and_read()
+    _build(org, make_member, 55, first=6)
+    with django_assert_num_queries(6):
+        big = compute_and_read()
+
+    assert len(small.controls) == 5 and len(big.controls) == 60
+    assert EvidenceVersion.objects.for_org(org).count() == 60 * 20
+    assert sum(c.accepted for c in big.controls.values()) > 0
+
+
+def test_another_organizations_rows_never_change_the_result(
+    org, other_org, make_audit, make_member
+):
+    def build(organization):
+        audit = make_audit(organization, as_of=AS_OF)
+        control = mapped(organization, "CC6.1", code="AC-1")
+        evidence_row(control, D(2025, 3, 1))
+        mapped(organization, "CC6.2", code="AC-2")
+        return audit, control
+
+    def summary(readiness):
+        return (
+            readiness.score,
+            readiness.counts,
+            [(r.criterion.ref, r.status, r.reasons, r.owners) for r in readiness.criteria],
+            sorted(c.control.code for c in readiness.controls.values()),
+        )
+
+    audit, _ = build(org)
+    alone = summary(audit_readiness(audit))
+
+    # The same codes, mappings and evidence in another organization, plus more.
+    other_audit, _ = build(other_org)
+    their_ac2 = Control.objects.for_org(other_org).get(code="AC-2")
+    evidence_row(their_ac2, D(2025, 3, 1))
+    answer(other_audit, "CC6.3", "not_applicable", "Not for them.")
+    stranger = mapped(other_org, "CC6.4", code="AC-9", owner=make_member(other_org))
+    evidence_row(stranger, D(2025, 3, 1))
+    assert ControlCriterion.objects.for_org(other_org).count() == 3
+
+    assert summary(audit_readiness(audit)) == alone
+    assert by_ref(audit_readiness(audit))["CC6.2"].status == Status.PARTIAL
+    assert by_ref(audit_readiness(other_audit))["CC6.2"].status == Status.MET
