@@ -132,10 +132,8 @@ def control_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse
         "criteria": [m.criterion for m in control.mappings.all()],
         "can_edit": permissions.can_edit_control(membership, control),
         "can_manage": permissions.can(membership, Action.CONTROL_MANAGE),
-        "can_submit": permissions.can_submit_evidence(membership, control),
-        "evidence_items": evidence_selectors.evidence_for_control(org, control)
-        if hasattr(evidence_selectors, "evidence_for_control")
-        else [],
+        "can_add_evidence": permissions.can_submit_evidence(membership, control),
+        "evidence_items": evidence_selectors.evidence_for_control(org, control),
         "history": tenant_selectors.activity_list(org).filter(
             object_type="controls.control", object_id=str(control.pk)
         )[:10]

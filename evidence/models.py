@@ -104,6 +104,9 @@ class EvidenceVersion(TenantModel):
     notified_freshness = models.CharField(
         max_length=10, choices=Freshness.choices, default=Freshness.FRESH
     )
+    # Which digest run claimed this row (see evidence.notifications): a run sends only the
+    # rows it claimed itself, so two concurrent runs never mail the same change twice.
+    notify_claim = models.UUIDField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-number"]
@@ -128,6 +131,7 @@ class EvidenceVersion(TenantModel):
                 fields=["organization", "effective_start", "effective_end"],
                 name="version_org_period",
             ),
+            models.Index(fields=["organization", "notify_claim"], name="version_org_claim"),
         ]
 
     def __str__(self) -> str:

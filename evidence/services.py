@@ -51,6 +51,13 @@ def freshness_of(valid_until: dt.date, today: dt.date) -> str:
     return Freshness.FRESH
 
 
+def _require_submit(membership: Membership, control: Control) -> None:
+    # Another organization's control is "not found", whatever the member's role there.
+    if control.organization_id != membership.organization_id:
+        raise NotFound("No such control.")
+    permissions.require_evidence_submit(membership, control)
+
+
 def _check_period(start: dt.date | None, end: dt.date | None) -> tuple[dt.date, dt.date]:
     if start is None:
         raise ValidationFailed(
@@ -132,7 +139,7 @@ def _add_version(
             effective_end=effective[1],
             valid_until=valid_until,
             uploaded_by=getattr(membership, "user", None),
-            uploaded_by_label=actor.label,
+            uploaded_by_label=actor.label[:200],
             freshness=freshness,
             notified_freshness=freshness,
             **content,
@@ -165,7 +172,7 @@ def evidence_submit_file(
     description: str = "",
 ) -> EvidenceVersion:
     """Store an uploaded file as a new version (of ``item``, or of a new item)."""
-    permissions.require_evidence_submit(membership, control)
+    _require_submit(membership, control)
     effective = _check_period(effective_start, effective_end)
     name = getattr(upload, "name", "") or "file"
     try:
@@ -212,14 +219,15 @@ def evidence_add_link(
     title: str = "",
     description: str = "",
 ) -> EvidenceVersion:
-    permissions.require_evidence_submit(membership, control)
+    _require_submit(membership, control)
     url = (url or "").strip()
+    # Length first: URLValidator refuses very long addresses with a less helpful message.
+    if len(url) > 2000:
+        raise ValidationFailed("Keep the address under 2,000 characters.", field="url")
     try:
         URLValidator(schemes=["http", "https"])(url)
     except ValidationError as exc:
         raise ValidationFailed("Enter a full http:// or https:// address.", field="url") from exc
-    if len(url) > 2000:
-        raise ValidationFailed("Keep the address under 2,000 characters.", field="url")
     effective = _check_period(effective_start, effective_end)
     return _add_version(
         membership=membership,
@@ -235,7 +243,10 @@ def evidence_add_link(
 
 
 def canonical_json(data: Any) -> bytes:
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # allow_nan=False: NaN and Infinity are not JSON, and PostgreSQL's jsonb refuses them.
+    return json.dumps(
+        data, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode()
 
 
 def evidence_push_data(
@@ -250,10 +261,17 @@ def evidence_push_data(
     description: str = "",
 ) -> EvidenceVersion:
     """A JSON record pushed by an integration (a check result, an export)."""
-    permissions.require_evidence_submit(membership, control)
+    _require_submit(membership, control)
     if not isinstance(data, dict | list) or not data:
         raise ValidationFailed("Send the record as a non-empty JSON object or array.", field="data")
-    raw = canonical_json(data)
+    try:
+        raw = canonical_json(data)
+    except (ValueError, TypeError, RecursionError) as exc:
+        raise ValidationFailed(
+            "The record must be plain JSON (no NaN or Infinity) nested at most a few hundred "
+            "levels deep.",
+            field="data",
+        ) from exc
     if len(raw) > settings.EVIDENCE_MAX_DATA_BYTES:
         raise ValidationFailed(
             f"The record is {len(raw):,} bytes; the limit is {settings.EVIDENCE_MAX_DATA_BYTES:,}. "
@@ -280,9 +298,11 @@ def evidence_review(
     *, membership: Membership, version: EvidenceVersion, decision: str, comment: str = ""
 ) -> EvidenceVersion:
     """Accept or reject a version, with a comment (required to reject)."""
-    permissions.require(membership, Action.EVIDENCE_REVIEW)
     if version.organization_id != membership.organization_id:
         raise NotFound("No such evidence.")
+    permissions.require(membership, Action.EVIDENCE_REVIEW)
+    if version.item.is_removed:
+        raise ValidationFailed("This evidence was removed; it can no longer be reviewed.")
     if decision not in (ReviewState.ACCEPTED, ReviewState.REJECTED):
         raise ValidationFailed("Choose accept or reject.", field="decision")
     comment = comment.strip()
@@ -311,6 +331,8 @@ def evidence_item_remove(
     *, membership: Membership, item: EvidenceItem, reason: str
 ) -> EvidenceItem:
     """Take an item out of use. Its versions and files are kept, and the removal is logged."""
+    if item.organization_id != membership.organization_id:
+        raise NotFound("No such evidence.")
     permissions.require_evidence_submit(membership, item.control)
     reason = reason.strip()
     if not reason:
@@ -332,9 +354,27 @@ def evidence_item_remove(
     return item
 
 
+def evidence_download_record(*, membership: Membership, version: EvidenceVersion) -> None:
+    """Log that a member fetched a version's content (auditors included: reading is allowed,
+    and who saw which evidence is part of the audit trail)."""
+    if version.organization_id != membership.organization_id:
+        raise NotFound("No such evidence.")
+    permissions.require(membership, Action.VIEW)
+    with transaction.atomic():
+        activity_record(
+            organization=membership.organization,
+            actor=Actor.for_principal(membership),
+            action="download",
+            target=version,
+            object_repr=f"{version.item.title} v{version.number}",
+            changes={"sha256": [None, version.sha256]},
+        )
+
+
 __all__ = [
     "canonical_json",
     "evidence_add_link",
+    "evidence_download_record",
     "evidence_item_remove",
     "evidence_push_data",
     "evidence_review",

@@ -209,7 +209,10 @@ def _scan(fileobj: BinaryFile, limit: int) -> tuple[int, str, bytes, bool]:
                 is_text = False
             is_text = is_text and b"\x00" not in chunk  # NUL: UTF-16 or binary data
     if size == 0:
-        raise UploadRejected("The file is empty.", code="empty")
+        raise UploadRejected(
+            "The file is empty: check that you chose the right file and upload it again.",
+            code="empty",
+        )
     try:
         decoder.decode(b"", final=True)  # a multi-byte character cut off at the end
     except UnicodeDecodeError:
@@ -384,7 +387,9 @@ def _inspect_zip(zf: zipfile.ZipFile, budget: _Budget, *, depth: int) -> None:
 def _classify_zip(zf: zipfile.ZipFile) -> str:
     names = zf.namelist()
     if not names:
-        raise UploadRejected("The archive is empty.", code="empty")
+        raise UploadRejected(
+            "The archive is empty: add the files to it and upload it again.", code="empty"
+        )
     if "META-INF/MANIFEST.MF" in names or any(n.endswith(".class") for n in names):
         raise UploadRejected(_EXECUTABLE_MESSAGE, code="executable_not_allowed")  # a JAR
     # libmagic only recognises Office files whose first member is [Content_Types].xml.

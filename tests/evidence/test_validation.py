@@ -251,7 +251,9 @@ def test_rejection_belongs_to_the_domain_error_family():
 
     assert isinstance(error, DomainError)
     assert error.status == 400
-    assert error.message == "The file is empty."
+    assert error.message == (
+        "The file is empty: check that you chose the right file and upload it again."
+    )
 
 
 # --- size -----------------------------------------------------------------------------------
@@ -306,7 +308,9 @@ def test_limit_holds_when_the_size_cannot_be_known_in_advance():
 
 
 def test_empty_file():
-    assert _rejected(b"", "empty.pdf", "empty").message == "The file is empty."
+    assert _rejected(b"", "empty.pdf", "empty").message == (
+        "The file is empty: check that you chose the right file and upload it again."
+    )
 
 
 # --- refused content, whatever the name says ---------------------------------------------------

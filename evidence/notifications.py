@@ -1,0 +1,167 @@
+"""Evidence digests: one e-mail per person per organization listing the evidence that became
+expiring or stale since they were last told.
+
+Who is told: the owner of the evidence's control; for controls nobody owns (or whose owner's
+access has ended), the organization's compliance managers, or failing those its owners and
+admins.
+
+Exactly once per state: a run claims the rows with one conditional UPDATE that stamps them
+with its own token (``notified_freshness`` catches up with ``freshness``), then reads back only
+the rows carrying that token. A concurrent run's UPDATE skips rows already claimed (the WHERE
+clause is re-checked on the locked row), so nothing is mailed twice. The e-mails go out after
+the claim commits; if sending then fails the rows stay claimed (at most once, and logged).
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+from evidence.models import EvidenceVersion, Freshness
+from evidence.selectors import live_versions
+from tenants.activity import Actor, activity_record
+from tenants.models import Membership, Organization, Role
+
+logger = logging.getLogger(__name__)
+
+NOTIFY_STATES = (Freshness.EXPIRING, Freshness.STALE)
+
+
+def _pending(versions):  # type: ignore[no-untyped-def]
+    return (
+        live_versions(versions)
+        .filter(freshness__in=NOTIFY_STATES)
+        .exclude(notified_freshness=F("freshness"))
+    )
+
+
+def organizations_to_notify(changes: Iterable[int]) -> list[Organization]:
+    """Organizations whose states just changed, plus any with changes nobody was told about."""
+    pending = (
+        _pending(
+            EvidenceVersion.objects.dangerously_unscoped(reason="find organizations to notify")
+        )
+        .order_by()
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+    ids = set(changes) | set(pending)
+    return list(Organization.objects.filter(pk__in=ids).order_by("slug"))
+
+
+@dataclass
+class Digest:
+    user: AbstractBaseUser
+    stale: list[EvidenceVersion] = field(default_factory=list)
+    expiring: list[EvidenceVersion] = field(default_factory=list)
+
+    def add(self, version: EvidenceVersion) -> None:
+        bucket = self.stale if version.freshness == Freshness.STALE else self.expiring
+        if version not in bucket:
+            bucket.append(version)
+
+
+def _fallback_recipients(org: Organization) -> list[AbstractBaseUser]:
+    members = [
+        m
+        for m in Membership.objects.for_org(org)
+        .filter(role__in=[Role.COMPLIANCE_MANAGER, Role.OWNER, Role.ADMIN])
+        .select_related("user")
+        .order_by("user__email")
+        if m.is_active and m.user.email
+    ]
+    managers = [m.user for m in members if m.role == Role.COMPLIANCE_MANAGER]
+    return managers or [m.user for m in members]
+
+
+def _item_url(org: Organization, version: EvidenceVersion) -> str:
+    path = reverse("evidence_item", kwargs={"org_slug": org.slug, "pk": version.item_id})
+    return settings.SITE_URL + path
+
+
+def _message(org: Organization, digest: Digest) -> EmailMultiAlternatives:
+    count = len(digest.stale) + len(digest.expiring)
+    rows = lambda versions: [  # noqa: E731
+        {"version": v, "control": v.item.control, "url": _item_url(org, v)} for v in versions
+    ]
+    context = {
+        "organization": org,
+        "user": digest.user,
+        "stale": rows(digest.stale),
+        "expiring": rows(digest.expiring),
+        "count": count,
+        "overview_url": settings.SITE_URL
+        + reverse("evidence_overview", kwargs={"org_slug": org.slug}),
+        "expiring_days": settings.EVIDENCE_EXPIRING_DAYS,
+    }
+    noun = "item needs" if count == 1 else "items need"
+    message = EmailMultiAlternatives(
+        subject=f"{org.name}: {count} evidence {noun} attention",
+        body=render_to_string("emails/evidence_digest.txt", context),
+        to=[digest.user.email],
+    )
+    message.attach_alternative(
+        render_to_string("emails/evidence_digest.html", context), "text/html"
+    )
+    return message
+
+
+def _send(messages: list[EmailMultiAlternatives]) -> None:
+    try:
+        get_connection().send_messages(messages)
+    except Exception:
+        # Claimed rows are not claimed again: better one missed digest than a flood of repeats.
+        logger.exception("sending %d evidence digests failed", len(messages))
+
+
+def digests_send(*, organization: Organization) -> int:
+    """Claim and mail what became expiring/stale in ``organization``; returns digests sent."""
+    token = uuid.uuid4()
+    scope = EvidenceVersion.objects.for_org(organization)
+    with transaction.atomic():
+        claimed = _pending(scope).update(notified_freshness=F("freshness"), notify_claim=token)
+        if not claimed:
+            return 0
+        rows = (
+            scope.filter(notify_claim=token)
+            .select_related("item__control__owner__user")
+            .order_by("valid_until", "item__control__code", "pk")
+        )
+        digests: dict[int, Digest] = {}
+        fallback: list[AbstractBaseUser] | None = None
+        for version in rows:
+            owner = version.item.control.owner
+            if owner is not None and owner.is_active and owner.user.email:
+                users = [owner.user]
+            else:
+                fallback = _fallback_recipients(organization) if fallback is None else fallback
+                users = fallback
+            for user in users:
+                digests.setdefault(user.pk, Digest(user=user)).add(version)
+        messages = [_message(organization, d) for d in digests.values()]
+        activity_record(
+            organization=organization,
+            actor=Actor.system("freshness check"),
+            action="notify",
+            object_type="evidence.digest",
+            object_repr=f"{len(messages)} evidence digests about {claimed} versions",
+            changes={
+                "recipients": [None, sorted(d.user.email for d in digests.values())],
+                "versions": [None, claimed],
+            },
+        )
+        if not messages:
+            logger.warning("%s: %d evidence changes but nobody to tell", organization.slug, claimed)
+        else:
+            transaction.on_commit(lambda: _send(messages))
+    return len(messages)

@@ -1,0 +1,39 @@
+"""Celery tasks of the evidence app: thin wrappers around services."""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+from django.db import OperationalError
+
+from evidence.freshness import freshness_check
+from tenants.models import Organization
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,  # a worker killed mid-run leaves the message queued; the rerun is idempotent
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),  # database restart or lock timeout: try again later
+    retry_backoff=30,
+    retry_backoff_max=15 * 60,
+    retry_jitter=True,
+    max_retries=5,
+    soft_time_limit=25 * 60,
+    time_limit=30 * 60,
+    ignore_result=False,  # the summary is useful where a result backend is configured
+)
+def check_freshness(organization_id: int | None = None) -> dict:
+    """The daily job (Celery beat): update evidence freshness and send the owners' digests.
+
+    Idempotent: a second run changes no row and sends no e-mail.
+    """
+    organization = None
+    if organization_id is not None:
+        organization = Organization.objects.filter(pk=organization_id).first()
+        if organization is None:
+            logger.warning("check_freshness: organization %s no longer exists", organization_id)
+            return {"changed": 0, "digests": 0, "organizations": {}}
+    return freshness_check(organization=organization).as_dict()

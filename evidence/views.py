@@ -1,0 +1,217 @@
+"""Evidence pages under /o/<org_slug>/evidence/.
+
+Nothing from an upload is ever rendered inline: files are only sent as attachments, with
+``nosniff`` and a sandboxing Content-Security-Policy, and a link is shown as text with its
+address, never followed by a redirect of ours.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from evidence import selectors, services
+from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewForm
+from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
+from soc2app.errors import ValidationFailed
+from soc2app.forms import add_domain_error
+from tenants import permissions
+from tenants.permissions import Action
+
+PAGE_SIZE = 25
+DOWNLOAD_CSP = "default-src 'none'; sandbox"
+
+
+@require_GET
+def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
+    org = request.organization
+    filters = AttentionFilter(request.GET or None, owners=selectors.owner_choices(org))
+    if filters.is_bound and not filters.is_valid():
+        # An invalid filter lists nothing (its error shows beside the field).
+        versions = EvidenceVersion.objects.for_org(org).none()
+    else:
+        chosen = filters.cleaned_data if filters.is_bound else {}
+        versions = selectors.attention_list(
+            org, state=chosen.get("state", ""), owner=chosen.get("owner") or None
+        )
+    page = Paginator(versions, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "filter": filters,
+        "page": page,
+        "query": query.urlencode(),
+        "summary": selectors.freshness_summary(org),
+        "filtered": any(request.GET.get(k) for k in ("state", "owner")),
+    }
+    return render(request, "evidence/overview.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpResponse:
+    org, membership = request.organization, request.membership
+    control = selectors.control_get_for(org, control_pk)
+    permissions.require_evidence_submit(membership, control)
+    items = selectors.evidence_for_control(org, control)
+    posted = request.method == "POST"
+    form = EvidenceAddForm(
+        request.POST if posted else None,
+        request.FILES if posted else None,
+        items=items,
+        initial={"item": request.GET.get("item", "")},
+    )
+    if posted and form.is_valid():
+        data = form.cleaned_data
+        common = {
+            "membership": membership,
+            "control": control,
+            "item": form.chosen_item,
+            "title": data["title"],
+            "description": data["description"],
+            "effective_start": data["effective_start"],
+            "effective_end": data["effective_end"],
+        }
+        try:
+            if data["kind"] == EvidenceKind.FILE:
+                version = services.evidence_submit_file(upload=data["file"], **common)
+            else:
+                version = services.evidence_add_link(url=data["url"], **common)
+        except ValidationFailed as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(
+                request, f"Saved as version {version.number} of “{version.item.title}”."
+            )
+            return redirect("evidence_item", org_slug=org.slug, pk=version.item_id)
+    context = {
+        "control": control,
+        "form": form,
+        "items": items,
+        "max_upload_mb": settings.EVIDENCE_MAX_UPLOAD_BYTES // (1024 * 1024),
+    }
+    return render(request, "evidence/add.html", context, status=400 if posted else 200)
+
+
+def _render_item(
+    request: HttpRequest,
+    item: EvidenceItem,
+    *,
+    review_error: tuple[int, str] | None = None,
+    remove_form: RemoveForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    membership = request.membership
+    live = not item.is_removed
+    context = {
+        "item": item,
+        "control": item.control,
+        "versions": item.version_list,
+        "can_review": live and permissions.can(membership, Action.EVIDENCE_REVIEW),
+        "can_change": live and permissions.can_submit_evidence(membership, item.control),
+        "review_error": review_error,
+        "remove_form": remove_form or RemoveForm(),
+    }
+    return render(request, "evidence/item_detail.html", context, status=status)
+
+
+@require_GET
+def item_detail(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
+    return _render_item(request, selectors.item_get_for(request.organization, pk))
+
+
+@require_POST
+def version_review(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
+    org, membership = request.organization, request.membership
+    version = selectors.version_get_for(org, pk)
+    permissions.require(membership, Action.EVIDENCE_REVIEW)
+    form = ReviewForm(request.POST)
+    if not form.is_valid():
+        error = "Choose accept or reject (and keep the comment under 5,000 characters)."
+    else:
+        try:
+            services.evidence_review(
+                membership=membership,
+                version=version,
+                decision=form.cleaned_data["decision"],
+                comment=form.cleaned_data["comment"],
+            )
+        except ValidationFailed as exc:
+            error = exc.message
+        else:
+            verb = "accepted" if version.review_state == "accepted" else "rejected"
+            messages.success(request, f"Version {version.number} {verb}.")
+            return redirect("evidence_item", org_slug=org.slug, pk=version.item_id)
+    item = selectors.item_get_for(org, version.item_id)
+    return _render_item(request, item, review_error=(version.pk, error), status=400)
+
+
+@require_POST
+def item_remove(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
+    org, membership = request.organization, request.membership
+    item = selectors.item_get_for(org, pk)
+    permissions.require_evidence_submit(membership, item.control)
+    form = RemoveForm(request.POST)
+    if form.is_valid():
+        try:
+            services.evidence_item_remove(
+                membership=membership, item=item, reason=form.cleaned_data["reason"]
+            )
+        except ValidationFailed as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"“{item.title}” was removed; its versions are kept.")
+            return redirect("evidence_item", org_slug=org.slug, pk=item.pk)
+    return _render_item(request, selectors.item_get_for(org, pk), remove_form=form, status=400)
+
+
+def content_disposition(filename: str) -> str:
+    """``attachment`` with an ASCII fallback name and the exact name as RFC 6266 filename*."""
+    fallback = "".join(
+        ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in filename
+    )
+    return f"attachment; filename=\"{fallback or 'evidence'}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def _download_name(version: EvidenceVersion) -> str:
+    if version.kind == EvidenceKind.FILE and version.original_name:
+        return version.original_name
+    stem = slugify(version.item.title)[:80] or "evidence"
+    return f"{stem}-v{version.number}.json" if version.kind == EvidenceKind.DATA else stem
+
+
+@require_GET
+def version_download(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
+    version = selectors.version_get_for(request.organization, pk)
+    if version.kind == EvidenceKind.LINK:
+        # Shown, not followed: the page says where the evidence lives.
+        return render(request, "evidence/link.html", {"version": version, "item": version.item})
+    if version.kind == EvidenceKind.FILE:
+        try:
+            handle = default_storage.open(version.file.name, "rb")
+        except (FileNotFoundError, OSError):
+            raise Http404("The file of this evidence is missing from storage.") from None
+        response: HttpResponse = FileResponse(
+            handle, content_type=version.content_type or "application/octet-stream"
+        )
+    else:
+        response = HttpResponse(
+            services.canonical_json(version.data), content_type="application/json"
+        )
+    try:
+        services.evidence_download_record(membership=request.membership, version=version)
+    except BaseException:
+        response.close()  # releases the storage file handle
+        raise
+    response["Content-Disposition"] = content_disposition(_download_name(version))
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
+    response["Cache-Control"] = "private, no-store"
+    return response
