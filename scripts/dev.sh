@@ -37,9 +37,26 @@ ensure_chromium() {
     || log "could not install chromium: browser tests will be skipped"
 }
 
+# System libraries the app needs: libmagic (upload type sniffing), Pango (WeasyPrint PDFs).
+ensure_system_libs() {
+  local missing=()
+  ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || missing+=(libmagic1)
+  ldconfig -p 2>/dev/null | grep -q libpango-1.0.so.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+  [ ${#missing[@]} -eq 0 ] && return 0
+  local sudo=""
+  if [ "$(id -u)" != 0 ]; then
+    sudo -n true 2>/dev/null || { log "Missing system packages: ${missing[*]} (sudo apt-get install ${missing[*]})"; return 0; }
+    sudo="sudo -n"
+  fi
+  log "Installing ${missing[*]}"
+  $sudo apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null \
+    || log "could not install ${missing[*]}"
+}
+
 manage() { "$VENV/bin/python" manage.py "$@"; }
 
 cmd_run() {
+  ensure_system_libs
   ensure_venv
   mkdir -p var/log
   log "Migrating the database (${DATABASE_URL:-SQLite file var/db.sqlite3})"
@@ -68,6 +85,7 @@ MSG
 }
 
 cmd_test() {
+  ensure_system_libs
   ensure_venv
   ensure_chromium
   log "Running the test suite against ${DATABASE_URL:-SQLite} / broker ${CELERY_BROKER_URL:-filesystem}"
