@@ -1,9 +1,11 @@
 """The daily freshness check: mark evidence fresh / expiring / stale, then send digests.
 
-State changes are set-based UPDATEs, never a Python loop over rows. The versions are walked in
-keyset batches (by primary key, about ``EVIDENCE_FRESHNESS_BATCH`` rows each), each batch its
-own short transaction, so no lock is held for long and a crash loses at most one batch. Every
-UPDATE excludes the rows already in its target state, so a second run changes nothing.
+State changes are set-based UPDATEs, never a Python loop over rows. Only the latest version
+of each item counts; the scan walks those (the ``is_latest`` flag) in keyset batches (by
+primary key, about ``EVIDENCE_FRESHNESS_BATCH`` rows each), each batch one UPDATE in its own
+short transaction that also reports what it changed, so no lock is held for long and a crash
+loses at most one batch. Every UPDATE excludes the rows already in its target state, so a
+second run changes nothing.
 
 ``freshness_check`` is what both the ``check_freshness`` command and the Celery task run.
 """
@@ -12,17 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, CharField, Count, F, Q, QuerySet, Value, When
+from django.db import connection, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from evidence.models import EvidenceVersion, Freshness
 from evidence.notifications import digests_send, organizations_to_notify
-from evidence.selectors import live_versions
 from tenants.context import org_scope
 from tenants.models import Organization
 
@@ -82,16 +83,6 @@ class FreshnessRun:
         }
 
 
-def state_conditions(today: dt.date) -> dict[str, Q]:
-    """valid_until against today, exactly as ``evidence.services.freshness_of`` decides."""
-    soon = today + dt.timedelta(days=settings.EVIDENCE_EXPIRING_DAYS)
-    return {
-        Freshness.STALE: Q(valid_until__lt=today),
-        Freshness.EXPIRING: Q(valid_until__gte=today, valid_until__lt=soon),
-        Freshness.FRESH: Q(valid_until__gte=soon),
-    }
-
-
 def _scope(organization: Organization | None) -> QuerySet[EvidenceVersion]:
     if organization is not None:
         return EvidenceVersion.objects.for_org(organization)
@@ -100,38 +91,47 @@ def _scope(organization: Organization | None) -> QuerySet[EvidenceVersion]:
     )
 
 
-def _update_batch(
-    rows: QuerySet[EvidenceVersion], today: dt.date, now: dt.datetime
-) -> dict[tuple[int, str], int]:
-    """One guarded UPDATE over one batch; returns {(organization_id, state): rows changed}."""
-    soon = today + dt.timedelta(days=settings.EVIDENCE_EXPIRING_DAYS)
-    conditions = state_conditions(today)
-    target = Case(
-        When(conditions[Freshness.STALE], then=Value(Freshness.STALE.value)),
-        When(conditions[Freshness.EXPIRING], then=Value(Freshness.EXPIRING.value)),
-        default=Value(Freshness.FRESH.value),
-        output_field=CharField(),
-    )
-    # The guard: rows already in their target state are not touched, so a rerun changes 0.
-    changed = rows.exclude(freshness=target).update(
-        freshness=target,
-        freshness_changed_at=now,
-        # Current again (a longer expiring window, say): a later expiry is news again.
-        notified_freshness=Case(
-            When(valid_until__gte=soon, then=Value(Freshness.FRESH.value)),
-            default=F("notified_freshness"),
-        ),
-    )
-    if not changed:
-        return {}
-    # Which organizations: one grouped read of this batch's rows stamped by this run.
-    grouped = (
-        rows.filter(freshness_changed_at=now)
-        .order_by()
-        .values_list("organization_id", "freshness")
-        .annotate(n=Count("pk"))
-    )
-    return {(org_id, state): n for org_id, state, n in grouped}
+# One guarded UPDATE over the latest versions of live items in one primary-key window.
+# The guard (``freshness <>`` its target) leaves rows already in their state untouched, so a
+# rerun changes 0 rows. NOT EXISTS over the few removed items (a partial index) rather than a
+# join keeps it a single-table UPDATE: under concurrent updates its WHERE clause is re-checked
+# on the locked row. Items and their versions always share an organization (the services).
+_TARGET = (
+    "CASE WHEN v.valid_until < %(today)s THEN 'stale' "
+    "WHEN v.valid_until < %(soon)s THEN 'expiring' ELSE 'fresh' END"
+)
+_UPDATE = f"""
+    UPDATE evidence_evidenceversion AS v SET
+        freshness = {_TARGET},
+        freshness_changed_at = %(now)s,
+        -- current again (a longer expiring window, say): a later expiry is news again
+        notified_freshness = CASE WHEN v.valid_until >= %(soon)s THEN 'fresh'
+                                  ELSE v.notified_freshness END
+    WHERE v.is_latest AND v.id > %(after)s AND v.id <= %(upto)s {{org}}
+      AND v.freshness <> {_TARGET}
+      AND NOT EXISTS (SELECT 1 FROM evidence_evidenceitem AS i
+                      WHERE i.id = v.item_id AND i.removed_at IS NOT NULL)
+    RETURNING organization_id, freshness
+"""  # noqa: S608 (no user input: the only substitution is the fixed organization filter)
+
+
+def _update_sql(organization: Organization | None) -> str:
+    sql = _UPDATE.format(org="AND v.organization_id = %(org)s" if organization else "")
+    if connection.vendor == "postgresql":
+        # Counted in the same statement: a few rows per batch come back, not one per change.
+        grouped = "SELECT organization_id, freshness, count(*) FROM changed GROUP BY 1, 2"
+        return f"WITH changed AS ({sql}) {grouped}"  # noqa: S608
+    return sql  # SQLite (3.35+) has RETURNING, but not in a WITH clause: counted below
+
+
+def _update_batch(sql: str, params: dict) -> Counter[tuple[int, str]]:
+    """Run one batch's UPDATE; returns {(organization_id, state): rows changed}."""
+    counts: Counter[tuple[int, str]] = Counter()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        for row in cursor.fetchall():
+            counts[(row[0], row[1])] += row[2] if len(row) > 2 else 1
+    return counts
 
 
 def freshness_update(
@@ -139,24 +139,32 @@ def freshness_update(
 ) -> dict[int, dict[str, int]]:
     """Bring the freshness of every live item's latest version up to date.
 
+    Walks the latest versions (``is_latest``, a partial index on the primary key) in keyset
+    batches of ``EVIDENCE_FRESHNESS_BATCH`` rows, one short transaction and one UPDATE each.
     Returns {organization_id: {state: rows moved into it}}. Idempotent.
     """
     today = today or timezone.localdate()
-    now = timezone.now()
+    params = {
+        "today": today,
+        "soon": today + dt.timedelta(days=settings.EVIDENCE_EXPIRING_DAYS),
+        "now": timezone.now(),
+        "org": organization.pk if organization else None,
+    }
     batch = settings.EVIDENCE_FRESHNESS_BATCH
-    scope = _scope(organization)
+    latest = _scope(organization).filter(is_latest=True).order_by("pk")
+    sql = _update_sql(organization)
     totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     last = 0
     while True:
-        window = scope.filter(pk__gt=last)
         # Keyset pagination: the primary key of the batch's last row bounds it.
         upper = next(
-            iter(window.order_by("pk").values_list("pk", flat=True)[batch - 1 : batch]), None
+            iter(latest.filter(pk__gt=last).values_list("pk", flat=True)[batch - 1 : batch]),
+            None,
         )
-        rows = window if upper is None else window.filter(pk__lte=upper)
         with transaction.atomic():
-            for (org_id, state), n in _update_batch(live_versions(rows), today, now).items():
-                totals[org_id][state] += n
+            changed = _update_batch(sql, {**params, "after": last, "upto": upper or 2**63 - 1})
+        for (org_id, state), n in changed.items():
+            totals[org_id][state] += n
         if upper is None:
             break
         last = upper

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 from django.conf import settings
-from django.db import models
+from django.db import models, router, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -41,7 +41,11 @@ class EvidenceItem(TenantModel):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
-            models.Index(fields=["organization", "control"], name="evidence_item_org_control")
+            models.Index(fields=["organization", "control"], name="evidence_item_org_control"),
+            # The few removed items: the freshness scan's anti-join reads only these.
+            models.Index(
+                fields=["id"], condition=Q(removed_at__isnull=False), name="evidence_item_removed"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -107,6 +111,10 @@ class EvidenceVersion(TenantModel):
     # Which digest run claimed this row (see evidence.notifications): a run sends only the
     # rows it claimed itself, so two concurrent runs never mail the same change twice.
     notify_claim = models.UUIDField(null=True, blank=True, editable=False)
+    # True on the item's newest version only, written by the insert of a version (see
+    # ``save``) in the same transaction, so "the latest version of each item" is an indexed
+    # flag rather than an anti-join over all versions (the freshness scan, the overview).
+    is_latest = models.BooleanField(default=False, editable=False)
 
     class Meta:
         ordering = ["-number"]
@@ -123,16 +131,54 @@ class EvidenceVersion(TenantModel):
                 | (Q(kind="data") & Q(data__isnull=False)),
                 name="version_content_matches_kind",
             ),
+            # At most one latest version per item: a lost race fails loudly, never silently.
+            models.UniqueConstraint(
+                fields=["organization", "item"],
+                condition=Q(is_latest=True),
+                name="version_one_latest",
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "review_state"], name="version_org_review"),
-            models.Index(fields=["organization", "freshness"], name="version_org_freshness"),
             models.Index(
                 fields=["organization", "effective_start", "effective_end"],
                 name="version_org_period",
             ),
             models.Index(fields=["organization", "notify_claim"], name="version_org_claim"),
+            # The freshness scan walks the latest versions in primary-key order. No index
+            # holds the freshness columns, so the scan's UPDATEs can be HOT (heap-only) on
+            # PostgreSQL and skip every index; per-organization reads of the state go through
+            # ``version_one_latest`` (an organization's latest versions).
+            models.Index(fields=["id"], condition=Q(is_latest=True), name="version_latest_id"),
         ]
 
     def __str__(self) -> str:
         return f"{self.item_id} v{self.number}"
+
+    def save(self, *args, **kwargs) -> None:
+        """A new version becomes its item's latest (unless a higher number exists already),
+        clearing the previous one in the same transaction. Later saves never write the flag.
+
+        Concurrent inserts for one item are serialized by the caller's lock on the item
+        (``evidence.services._add_version``); without it, ``version_one_latest`` refuses the
+        second of two racing inserts rather than leaving two latest versions.
+        """
+        if not self._state.adding:
+            if kwargs.get("update_fields") is None:
+                deferred = self.get_deferred_fields()
+                kwargs["update_fields"] = [
+                    f.name
+                    for f in self._meta.concrete_fields
+                    if not f.primary_key and f.name != "is_latest" and f.attname not in deferred
+                ]
+            super().save(*args, **kwargs)
+            return
+        siblings = EvidenceVersion._base_manager.filter(
+            organization_id=self.organization_id, item_id=self.item_id
+        )
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            self.is_latest = not siblings.filter(number__gt=self.number).exists()
+            if self.is_latest:
+                siblings.filter(is_latest=True).update(is_latest=False)
+            super().save(*args, **kwargs)

@@ -41,18 +41,9 @@ def _pk(value: object, what: str) -> int:
 
 
 def latest_versions(versions: QuerySet[EvidenceVersion]) -> QuerySet[EvidenceVersion]:
-    """Only the newest version of each item: no version of the same item has a higher number.
-
-    An anti-join (NOT EXISTS) rather than a per-item loop, served by the unique index on
-    (organization, item, number). The subquery is correlated on the outer row's organization
-    and item, so it reads nothing of another organization.
-    """
-    newer = versions.model._base_manager.filter(
-        organization_id=OuterRef("organization_id"),
-        item_id=OuterRef("item_id"),
-        number__gt=OuterRef("number"),
-    )
-    return versions.filter(~Exists(newer))
+    """Only the newest version of each item: the ``is_latest`` flag, kept by the insert of
+    each version (``EvidenceVersion.save``) and served by partial indexes."""
+    return versions.filter(is_latest=True)
 
 
 def live_versions(versions: QuerySet[EvidenceVersion]) -> QuerySet[EvidenceVersion]:

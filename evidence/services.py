@@ -144,6 +144,8 @@ def _add_version(
             notified_freshness=freshness,
             **content,
         )
+        # The insert makes it the item's latest and clears the previous one (is_latest, see
+        # EvidenceVersion.save), in this transaction and under the item lock taken above.
         version.save()
         activity_record(
             organization=org,

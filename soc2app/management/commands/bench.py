@@ -18,7 +18,7 @@ from soc2app.bench.common import Results
 
 SECTIONS = {
     "readiness": "soc2app.bench.readiness",
-    "evidence": "soc2app.bench.evidence",
+    "evidence": "evidence.bench",
     "reports": "reports.bench",
 }
 
