@@ -43,6 +43,18 @@ def template_get(code: str) -> ControlTemplate:
 
 # --- An organization's controls, systems and audits -----------------------------------------
 
+MAX_PK = 2**63 - 1  # bigint; larger ids would be a database error, not a 404
+
+
+def _pk(value: object, message: str) -> int:
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise Http404(message) from None
+    if not 0 < pk <= MAX_PK:
+        raise Http404(message)
+    return pk
+
 
 def controls_list(org: Organization | int) -> QuerySet[Control]:
     """Controls with their owner and mapped criteria (two queries for any number of rows)."""
@@ -63,10 +75,7 @@ def controls_list(org: Organization | int) -> QuerySet[Control]:
 
 def control_get_for(org: Organization | int, pk: int | str) -> Control:
     """One control of ``org``; 404 for a missing id and another organization's alike."""
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such control.") from None
+    pk = _pk(pk, "No such control.")
     control = controls_list(org).select_related("template").filter(pk=pk).first()
     if control is None:
         raise Http404("No such control.")
@@ -93,10 +102,7 @@ def systems_list(org: Organization | int) -> QuerySet[System]:
 
 
 def system_get_for(org: Organization | int, pk: int | str) -> System:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such system.") from None
+    pk = _pk(pk, "No such system.")
     system = systems_list(org).filter(pk=pk).first()
     if system is None:
         raise Http404("No such system.")
@@ -108,10 +114,7 @@ def audits_list(org: Organization | int) -> QuerySet[Audit]:
 
 
 def audit_get_for(org: Organization | int, pk: int | str) -> Audit:
-    try:
-        pk = int(pk)
-    except (TypeError, ValueError):
-        raise Http404("No such audit.") from None
+    pk = _pk(pk, "No such audit.")
     audit = audits_list(org).select_related("framework").filter(pk=pk).first()
     if audit is None:
         raise Http404("No such audit.")

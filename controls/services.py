@@ -394,6 +394,8 @@ def system_save(
     name = name.strip()
     if not name:
         raise ValidationFailed("Give the system a name.", field="name")
+    if len(name) > System._meta.get_field("name").max_length:
+        raise ValidationFailed("Keep the name under 120 characters.", field="name")
     cleaned = [c.strip()[:120] for c in components if c and c.strip()]
     if len(cleaned) > 100:
         raise ValidationFailed("List at most 100 components.", field="components")

@@ -265,3 +265,13 @@ def test_foreign_controls_are_404(org, other_org, manager, client_for, catalog):
             url(name, org, pk=foreign.pk),
             methods=("post",) if name == "control_delete" else ("get", "post"),
         )
+
+
+def test_huge_and_foreign_ids_are_plain_404s(org, manager, client_for, catalog):
+    client = client_for(manager)
+    for path in (
+        f"/o/{org.slug}/controls/99999999999999999999999/",
+        f"/o/{org.slug}/audits/9223372036854775808/",
+        f"/o/{org.slug}/systems/99999999999999999999/",
+    ):
+        assert client.get(path).status_code == 404
