@@ -47,7 +47,7 @@ from controls.models import (
 )
 from controls.periods import Period, PeriodStatus, period_statuses, split_window
 from criteria.models import Criterion
-from evidence.models import EvidenceVersion, ReviewState
+from evidence.models import EvidenceVersion, ReviewState, ScanState
 
 WEIGHTS = {"met": Decimal(1), "partial": Decimal("0.5"), "gap": Decimal(0)}
 
@@ -229,6 +229,8 @@ def _evaluate_controls(
     versions = (
         EvidenceVersion.objects.for_org(audit.organization_id)
         .filter(item__control_id__in=list(controls), item__removed_at__isnull=True)
+        # A file waiting for its malware scan, or quarantined, proves nothing yet.
+        .exclude(scan_state__in=[ScanState.PENDING, ScanState.INFECTED])
         .order_by()
     )
     if not audit.is_type2:

@@ -171,6 +171,20 @@ def freshness_update(
     return {org_id: dict(states) for org_id, states in totals.items()}
 
 
+def _emit_webhooks(org: Organization, result: OrgChanges, today: dt.date) -> None:
+    """One ``evidence.stale`` / ``evidence.expiring`` event per organization and run, with
+    the counts; subscribers fetch the details from the API."""
+    from tenants.webhooks.services import webhooks_emit
+
+    for event, count in (("evidence.stale", result.stale), ("evidence.expiring", result.expiring)):
+        if count:
+            webhooks_emit(
+                organization=org,
+                event=event,
+                payload={"organization": org.slug, "date": today.isoformat(), "versions": count},
+            )
+
+
 def freshness_check(
     *, organization: Organization | None = None, today: dt.date | None = None
 ) -> FreshnessRun:
@@ -194,6 +208,7 @@ def freshness_check(
             fresh=states.get(Freshness.FRESH, 0),
             digests=digests,
         )
+        _emit_webhooks(org, result, today)
         if result.changed or result.digests or organization is not None:
             run.organizations[org.slug] = result
     logger.info("freshness check %s: %s", today, run.as_dict())

@@ -74,6 +74,16 @@ class Freshness(models.TextChoices):
     STALE = "stale", "Stale"
 
 
+class ScanState(models.TextChoices):
+    """The malware scan of a file (evidence.scanning). Only ``pending`` and ``infected`` hide
+    a version: they are not downloadable and not counted by readiness."""
+
+    NOT_SCANNED = "not_scanned", "Not scanned"
+    CLEAN = "clean", "Clean"
+    PENDING = "pending", "Waiting for the malware scan"
+    INFECTED = "infected", "Quarantined: malware found"
+
+
 class EvidenceVersion(TenantModel):
     item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -115,6 +125,13 @@ class EvidenceVersion(TenantModel):
     # ``save``) in the same transaction, so "the latest version of each item" is an indexed
     # flag rather than an anti-join over all versions (the freshness scan, the overview).
     is_latest = models.BooleanField(default=False, editable=False)
+    # db_default too: raw bulk inserts (the benchmark's seeding, migrations) get a state.
+    scan_state = models.CharField(
+        max_length=12,
+        choices=ScanState.choices,
+        default=ScanState.NOT_SCANNED,
+        db_default=ScanState.NOT_SCANNED,
+    )
 
     class Meta:
         ordering = ["-number"]

@@ -26,6 +26,7 @@ from evidence.models import (
     ReviewState,
     evidence_upload_to,
 )
+from evidence.scanning import upload_scan
 from evidence.validation import UploadRejected, check_upload, sanitize_filename
 from soc2app.errors import NotFound, ValidationFailed
 from tenants import permissions
@@ -181,6 +182,8 @@ def evidence_submit_file(
         checked = check_upload(upload, name=name)
     except UploadRejected as exc:
         raise ValidationFailed(exc.message, field="file", code=exc.code) from exc
+    # Before storing: infected files are refused (and logged); clamd down holds as pending.
+    scan_state = upload_scan(membership=membership, control=control, upload=upload, checked=checked)
     key = default_storage.save(
         evidence_upload_to(_OrgRef(membership.organization_id), checked.safe_name), upload
     )
@@ -198,6 +201,7 @@ def evidence_submit_file(
             content_type=checked.content_type,
             size=checked.size,
             sha256=checked.sha256,
+            scan_state=scan_state,
         )
     except BaseException:
         # Nothing half-written: a version that did not commit leaves no file behind.

@@ -20,8 +20,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from evidence import selectors, services
 from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewForm
-from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
-from soc2app.errors import ValidationFailed
+from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion, ScanState
+from soc2app.errors import Conflict, ValidationFailed
 from soc2app.forms import add_domain_error
 from tenants import permissions
 from tenants.permissions import Action
@@ -194,6 +194,12 @@ def version_download(request: HttpRequest, org_slug: str, pk: str) -> HttpRespon
         # Shown, not followed: the page says where the evidence lives.
         return render(request, "evidence/link.html", {"version": version, "item": version.item})
     if version.kind == EvidenceKind.FILE:
+        if version.scan_state in (ScanState.PENDING, ScanState.INFECTED):
+            raise Conflict(
+                "This file was quarantined: the malware scan found a threat."
+                if version.scan_state == ScanState.INFECTED
+                else "This file is waiting for its malware scan; try again in a few minutes."
+            )
         try:
             handle = default_storage.open(version.file.name, "rb")
         except (FileNotFoundError, OSError):

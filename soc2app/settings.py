@@ -8,6 +8,8 @@ Every variable is documented in README.md.
 
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -71,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.TenantMiddleware",
     "soc2app.middleware.DomainErrorMiddleware",
+    "soc2app.middleware.DatabaseUnavailableMiddleware",
 ]
 
 ROOT_URLCONF = "soc2app.urls"
@@ -106,7 +109,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            # Degrades to "nothing cached" during a Redis outage instead of failing requests.
+            "BACKEND": "soc2app.cache.TolerantRedisCache",
+            "LOCATION": REDIS_URL,
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -165,19 +173,35 @@ if not PRODUCTION:
 STORAGE_BACKEND = env_choice("STORAGE", "local", ("local", "s3"))
 MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
 _default_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+
+
+def s3_storage_options() -> dict:
+    """django-storages options of the S3 backend (any S3-compatible server: MinIO, AWS)."""
+    bucket = env_str("S3_BUCKET").strip()
+    if len(bucket) < 3:
+        raise ImproperlyConfigured("STORAGE=s3 needs S3_BUCKET (a bucket name of 3+ characters)")
+    return {
+        "bucket_name": bucket,
+        "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
+        "region_name": env_str("S3_REGION") or None,
+        "access_key": env_str("S3_ACCESS_KEY_ID") or None,
+        "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
+        # MinIO and most self-hosted servers want path-style URLs (http://host/bucket/key).
+        "addressing_style": env_choice("S3_ADDRESSING_STYLE", "path", ("path", "virtual", "auto")),
+        "signature_version": "s3v4",
+        # Objects are private; every download goes through our view (permission check and
+        # activity entry), so no pre-signed URL is ever handed out.
+        "default_acl": "private",
+        "querystring_auth": False,
+        # Keys are random (evidence_upload_to): an existing key is never silently replaced.
+        "file_overwrite": False,
+    }
+
+
 if STORAGE_BACKEND == "s3":
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": {
-            "bucket_name": env_str("S3_BUCKET"),
-            "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
-            "region_name": env_str("S3_REGION") or None,
-            "access_key": env_str("S3_ACCESS_KEY_ID") or None,
-            "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
-            "default_acl": None,
-            "querystring_auth": True,
-            "file_overwrite": False,
-        },
+        "OPTIONS": s3_storage_options(),
     }
 STORAGES = {
     "default": _default_storage,
@@ -197,9 +221,20 @@ USE_I18N = True
 USE_TZ = True
 
 # --- REST API -------------------------------------------------------------------------------
+# Requests per API key, e.g. "600/min" (periods: s, min, hour, day).
+API_KEY_RATE = env_str("API_KEY_RATE", "600/min").strip()
+if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_KEY_RATE):
+    raise ImproperlyConfigured(f"API_KEY_RATE must look like 600/min, got {API_KEY_RATE!r}")
+# A key's "last used" time is written at most this often (seconds), not on every request.
+API_KEY_LAST_USED_INTERVAL = 60
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Bearer first: its challenge makes unauthenticated API calls 401 rather than 403.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "soc2app.api.authentication.ApiKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["soc2app.api.permissions.IsAuthenticatedOrApiKey"],
+    "DEFAULT_THROTTLE_CLASSES": ["soc2app.api.throttling.ApiKeyRateThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "soc2app.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -219,6 +254,24 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
+    # Request bodies get their own components, so file fields are documented as binary uploads.
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation documents the one error shape (soc2app/api/schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "soc2app.api.schema.add_error_responses",
+    ],
+    # Several choice sets share a field name (status, kind): name each enum explicitly.
+    "ENUM_NAME_OVERRIDES": {
+        "ControlStatusEnum": "controls.models.ControlStatus",
+        "AuditStatusEnum": "controls.models.AuditStatus",
+        "CriterionStatusEnum": "controls.readiness.Status",
+        "PeriodStatusEnum": "controls.periods.PeriodStatus",
+        "EvidenceKindEnum": "evidence.models.EvidenceKind",
+        "FileKindEnum": ["file"],
+        "LinkKindEnum": ["link"],
+        "DataKindEnum": ["data"],
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------------
@@ -231,10 +284,25 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        # Broadcast (worker control) messages; kombu's default is ./control in the cwd.
+        "control_folder": str(_broker_dir / "control"),
         "store_processed": False,
     }
 else:
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # A Redis that is down or unreachable must fail a publish in seconds, not hang a request.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": 3600,
+        "socket_connect_timeout": env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2, minimum=1),
+    }
+# Seconds to wait for the broker when publishing, and a short retry policy: code that sends a
+# task (a report, a webhook) records its work first and says "queued" when the send fails.
+CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2, minimum=1)
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 CELERY_TASK_IGNORE_RESULT = True
@@ -255,6 +323,22 @@ CELERY_BEAT_SCHEDULE = {
         "task": "controls.tasks.snapshot_readiness",
         "schedule": crontab(hour=2, minute=30),
     },
+}
+
+# --- Webhooks -------------------------------------------------------------------------------
+# Private, loopback and link-local targets are refused (SSRF) unless this is on (development).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+if PRODUCTION and WEBHOOK_ALLOW_PRIVATE:
+    raise ImproperlyConfigured("WEBHOOK_ALLOW_PRIVATE must be off when APP_ENV=production")
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5, minimum=1)
+WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
+# Retry n waits base * 2^(n-1) seconds (30 s, 1 min, 2 min, ...), at most 6 hours.
+WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
+# Deliveries live in tenants/webhooks/tasks.py, which autodiscovery (tenants.tasks) misses.
+CELERY_IMPORTS = ["tenants.webhooks.tasks"]
+CELERY_BEAT_SCHEDULE["webhook-retry-due"] = {
+    "task": "tenants.webhooks.tasks.retry_due_deliveries",
+    "schedule": crontab(minute="*"),
 }
 
 # --- Security -------------------------------------------------------------------------------
@@ -303,6 +387,29 @@ CELERY_BEAT_SCHEDULE["evidence-check-freshness"] = {
     "task": "evidence.tasks.check_freshness",
     "schedule": crontab(hour=EVIDENCE_CHECK_HOUR, minute=0),
 }
+# Malware scanning through ClamAV's daemon (evidence/scanning.py): a unix socket, or a host and
+# port; off when neither is set. Uploads held while clamd is unreachable are rescanned by beat.
+CLAMAV_SOCKET = env_str("CLAMAV_SOCKET", "")
+CLAMAV_HOST = env_str("CLAMAV_HOST", "")
+CLAMAV_PORT = env_int("CLAMAV_PORT", 3310, minimum=1)
+CLAMAV_TIMEOUT_SECONDS = env_int("CLAMAV_TIMEOUT_SECONDS", 30, minimum=1)
+CELERY_IMPORTS.append("evidence.scanning")
+CELERY_BEAT_SCHEDULE["evidence-rescan-pending"] = {
+    "task": "evidence.scanning.rescan_pending",
+    "schedule": crontab(minute="*/5"),
+}
 # Uploads up to the limit stay in memory no longer than Django's default; bigger ones spool.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_DATA_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Reports --------------------------------------------------------------------------------
+# The only folder WeasyPrint may load files from while rendering a report (its print CSS).
+REPORT_ASSET_DIR = str(BASE_DIR / "static")
+# Worker processes that lay out the parts of a large PDF at the same time (default: the CPUs).
+REPORT_PDF_WORKERS = env_int("REPORT_PDF_WORKERS", min(os.cpu_count() or 1, 8), minimum=1)
+# Evidence index rows per part of a large PDF, and the size (evidence versions + 3 per control)
+# from which a PDF is rendered in parallel parts rather than in one pass.
+REPORT_PDF_CHUNK_ROWS = env_int("REPORT_PDF_CHUNK_ROWS", 2500, minimum=1)
+REPORT_PDF_PARALLEL_MIN_ROWS = env_int("REPORT_PDF_PARALLEL_MIN_ROWS", 1500, minimum=0)
+# Hard time limit of one report generation task, in seconds.
+REPORT_TASK_TIME_LIMIT = env_int("REPORT_TASK_TIME_LIMIT", 15 * 60, minimum=60)

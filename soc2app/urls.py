@@ -4,6 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from controls import urls as control_urls
 from criteria import urls as catalog_urls
 from evidence import urls as evidence_urls
+from reports import urls as report_urls
 from soc2app import health
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
@@ -14,6 +15,7 @@ org_patterns = [
     path("catalog/", include(catalog_urls.org_urlpatterns)),
     *control_urls.org_urlpatterns,
     path("evidence/", include(evidence_urls.org_urlpatterns)),
+    path("reports/", include(report_urls.org_urlpatterns)),
 ]
 
 urlpatterns = [
@@ -27,3 +29,5 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
 ]
+
+handler500 = "soc2app.middleware.server_error"

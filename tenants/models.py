@@ -7,7 +7,7 @@ from django.core.validators import RegexValidator
 from django.db import models
 from django.utils import timezone
 
-from tenants.scoping import TenantManager, TenantModel
+from tenants.scoping import TenantManager, TenantModel, TenantQuerySet
 
 RESERVED_SLUGS = frozenset(
     {"new", "admin", "api", "accounts", "static", "media", "o", "orgs", "settings", "www"}
@@ -47,7 +47,7 @@ class MembershipManager(TenantManager):
         """
         now = timezone.now()
         return (
-            self._unfiltered()
+            self.dangerously_unscoped(reason="a user's own memberships across organizations")
             .filter(user=user)
             .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
             .select_related("organization")
@@ -77,6 +77,11 @@ class Membership(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.organization_id} as {self.role}"
+
+    @property
+    def label(self) -> str:
+        """Who this principal is, in the activity log (an API key has its own ``label``)."""
+        return self.user.email
 
     @property
     def is_active(self) -> bool:
@@ -129,7 +134,7 @@ class Invitation(TenantModel):
         return self.expires_at <= timezone.now()
 
 
-class ActivityEntryQuerySet(models.QuerySet):
+class ActivityEntryQuerySet(TenantQuerySet):
     def update(self, **kwargs: object) -> int:
         raise TypeError("The activity log is append-only.")
 
@@ -178,3 +183,14 @@ class ActivityEntry(TenantModel):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("The activity log is append-only.")
+
+
+# API keys and webhooks live in their own module; imported here so Django registers them.
+from tenants.models_integrations import (  # noqa: E402, F401
+    ApiKey,
+    ApiKeyRole,
+    DeliveryStatus,
+    WebhookDelivery,
+    WebhookEndpoint,
+    WebhookEvent,
+)

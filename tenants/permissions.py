@@ -19,6 +19,7 @@ class Action(StrEnum):
     MEMBER_MANAGE = "member.manage"
     ACTIVITY_VIEW = "activity.view"
     APIKEY_MANAGE = "apikey.manage"
+    WEBHOOK_MANAGE = "webhook.manage"
     CONTROL_MANAGE = "control.manage"
     CONTROL_EDIT_OWN = "control.edit_own"
     AUDIT_MANAGE = "audit.manage"
@@ -45,7 +46,14 @@ _MANAGER_ACTIONS = frozenset(
         Action.COMMENT,
     }
 )
-_ADMIN_ACTIONS = _MANAGER_ACTIONS | {Action.ORG_MANAGE, Action.APIKEY_MANAGE}
+_ADMIN_ACTIONS = _MANAGER_ACTIONS | {
+    Action.ORG_MANAGE,
+    Action.APIKEY_MANAGE,
+    Action.WEBHOOK_MANAGE,
+}
+
+# The one API-key role that is not a membership role (see tenants.models.ApiKeyRole).
+READ_ONLY = "read_only"
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.OWNER: _ADMIN_ACTIONS,
@@ -55,13 +63,25 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
         {Action.VIEW, Action.CONTROL_EDIT_OWN, Action.EVIDENCE_SUBMIT, Action.COMMENT}
     ),
     Role.AUDITOR: frozenset({Action.VIEW, Action.REQUEST_RAISE, Action.COMMENT}),
+    READ_ONLY: frozenset({Action.VIEW}),
 }
 
 WRITE_ACTIONS = frozenset(Action) - {Action.VIEW, Action.ACTIVITY_VIEW}
+# Who belongs to the organization is decided by people: a key (even an admin's) can neither
+# invite nor change roles. (Keys and webhooks refuse keys in their own services.)
+_PEOPLE_ONLY = frozenset({Action.MEMBER_MANAGE, Action.ORG_MANAGE})
+
+
+def _is_api_key(principal: object) -> bool:
+    # Keys own no controls; their pk is not a membership id and must never match ``owner_id``.
+    return getattr(principal, "is_api_key", False)
 
 
 def can(membership: Membership | None, action: Action) -> bool:
+    """``membership`` is any principal: a Membership or an API key (``role``, ``is_active``)."""
     if membership is None or not membership.is_active:
+        return False
+    if action in _PEOPLE_ONLY and _is_api_key(membership):
         return False
     return action in ROLE_ACTIONS.get(membership.role, frozenset())
 
@@ -98,6 +118,7 @@ def can_edit_control(membership: Membership | None, control: object) -> bool:
     return (
         can(membership, Action.CONTROL_EDIT_OWN)
         and membership is not None
+        and not _is_api_key(membership)
         and getattr(control, "owner_id", None) == membership.pk
     )
 
@@ -105,6 +126,9 @@ def can_edit_control(membership: Membership | None, control: object) -> bool:
 def can_submit_evidence(membership: Membership | None, control: object) -> bool:
     if not can(membership, Action.EVIDENCE_SUBMIT):
         return False
+    if _is_api_key(membership):
+        # An integration (CI, a scanner) pushes evidence for any control of its organization.
+        return getattr(control, "organization_id", None) == membership.organization_id
     return (
         can(membership, Action.CONTROL_MANAGE)
         or getattr(control, "owner_id", None) == membership.pk

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from tenants import views
+from tenants import views, views_integrations
 
 # Mounted under /o/<org_slug>/: TenantMiddleware resolves the organization for every one.
 org_urlpatterns = [
@@ -11,6 +11,23 @@ org_urlpatterns = [
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("activity/", views.activity, name="activity"),
+    path("settings/api-keys/", views_integrations.api_keys, name="api_keys"),
+    path(
+        "settings/api-keys/<int:pk>/revoke/",
+        views_integrations.api_key_revoke,
+        name="api_key_revoke",
+    ),
+    path("settings/webhooks/", views_integrations.webhook_endpoints, name="webhook_endpoints"),
+    path(
+        "settings/webhooks/<int:pk>/delete/",
+        views_integrations.webhook_endpoint_delete,
+        name="webhook_endpoint_delete",
+    ),
+    path(
+        "settings/webhooks/<int:pk>/test/",
+        views_integrations.webhook_endpoint_test,
+        name="webhook_endpoint_test",
+    ),
 ]
 
 urlpatterns = [

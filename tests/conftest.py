@@ -51,6 +51,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     _needs(item, "postgres", is_pg, "needs PostgreSQL (set DATABASE_URL=postgres://...)")
     is_redis = settings.CELERY_BROKER_URL.startswith("redis://")
     _needs(item, "redis", is_redis, "needs a Redis broker (set CELERY_BROKER_URL=redis://...)")
+    has_clamd = bool(os.environ.get("CLAMAV_HOST") or os.environ.get("CLAMAV_SOCKET"))
+    _needs(
+        item,
+        "clamav",
+        has_clamd,
+        "needs a reachable clamd (set CLAMAV_HOST and CLAMAV_PORT, or CLAMAV_SOCKET)",
+    )
     _needs(
         item,
         "browser",

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -28,8 +29,21 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, OperationalError | InterfaceError):
+        # A lost database connection: 503 with the one error shape, never a 500.
+        from soc2app.middleware import UNAVAILABLE_MESSAGE, close_broken_connections
+
+        close_broken_connections()
+        return Response(
+            {"detail": UNAVAILABLE_MESSAGE, "code": "unavailable"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "30", "Cache-Control": "no-store"},
+        )
     if isinstance(exc, DomainError):
-        return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
+        body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
+        if exc.field:  # the same place as a serializer's field errors
+            body["errors"] = {exc.field: [exc.message]}
+        return Response(body, status=exc.status)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

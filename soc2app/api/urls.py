@@ -1,13 +1,46 @@
-"""/api/v1/: every app registers its viewsets here."""
+"""/api/v1/: every app registers its viewsets here.
 
-from rest_framework.routers import DefaultRouter
+The global catalog is at ``/api/v1/catalog/``; an organization's resources are under
+``/api/v1/orgs/<organization_slug>/`` and their viewsets build on
+``soc2app.api.tenancy.TenantViewSetMixin``.
+"""
+
+from django.http import HttpRequest, JsonResponse
+from django.urls import include, path, re_path
+from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from controls.api.views import ControlTemplateViewSet
+from controls.api.views_audits import AuditViewSet, SystemViewSet
+from controls.api.views_controls import ControlViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
+from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
+from soc2app.api import schema  # noqa: F401  (registers the schema extension)
+from soc2app.api.tenancy import ORG_SLUG_KWARG
 
 router = DefaultRouter(trailing_slash=True)
 router.register("catalog/frameworks", FrameworkViewSet, basename="framework")
 router.register("catalog/criteria", CriterionViewSet, basename="criterion")
 router.register("catalog/templates", ControlTemplateViewSet, basename="template")
 
-urlpatterns = router.urls
+org_router = SimpleRouter(trailing_slash=True)
+org_router.register("controls", ControlViewSet, basename="control")
+org_router.register(
+    r"controls/(?P<control_pk>[^/.]+)/evidence", ControlEvidenceViewSet, basename="control-evidence"
+)
+org_router.register("evidence/versions", EvidenceVersionViewSet, basename="evidence-version")
+org_router.register("systems", SystemViewSet, basename="system")
+org_router.register("audits", AuditViewSet, basename="audit")
+
+
+def no_such_endpoint(request: HttpRequest, path: str = "") -> JsonResponse:
+    """Any other /api/v1/ path: the API's JSON 404 rather than the site's HTML page."""
+    detail = "No such endpoint: see /api/docs/ for the paths (each ends with a slash)."
+    return JsonResponse({"detail": detail, "code": "not_found"}, status=404)
+
+
+urlpatterns = [
+    *router.urls,
+    path(f"orgs/<str:{ORG_SLUG_KWARG}>/", include(org_router.urls)),
+    # Last: register every /api/v1/ route above this line.
+    re_path(r"^(?P<path>.*)$", no_such_endpoint),
+]

@@ -534,3 +534,20 @@ def test_another_organizations_rows_never_change_the_result(
     assert summary(audit_readiness(audit)) == alone
     assert by_ref(audit_readiness(audit))["CC6.2"].status == Status.PARTIAL
     assert by_ref(audit_readiness(other_audit))["CC6.2"].status == Status.MET
+
+
+def test_files_waiting_for_the_malware_scan_or_quarantined_do_not_count(org, manager, catalog):
+    import datetime as dt
+
+    from controls.audits import audit_save
+    from evidence.models import EvidenceVersion
+
+    audit = audit_save(
+        membership=manager, name="Scan", audit_type="type1", as_of_date=dt.date(2026, 6, 30)
+    )
+    control = control_map(ControlFactory(organization=org, owner=manager), "CC6.1")
+    version = evidence_row(control, dt.date(2026, 6, 1), valid_until=dt.date(2026, 12, 31))
+    for state, counted in (("pending", False), ("infected", False), ("clean", True)):
+        EvidenceVersion.objects.for_org(org).filter(pk=version.pk).update(scan_state=state)
+        rows = {r.criterion.ref: r for r in audit_readiness(audit).criteria}
+        assert (rows["CC6.1"].status == "met") is counted, state

@@ -14,7 +14,9 @@ def api(catalog, manager, client_for):
 
 def test_anonymous_gets_a_json_error(client, catalog):
     response = client.get(f"{API}/criteria/")
-    assert response.status_code == 403
+    # 401 with a challenge naming the scheme an integration should use.
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
     assert response.json() == {
         "detail": "Authentication credentials were not provided.",
         "code": "not_authenticated",

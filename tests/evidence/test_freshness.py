@@ -17,7 +17,7 @@ from evidence.tasks import check_freshness
 from tenants.activity import Actor
 from tenants.models import ActivityEntry, Role
 from tenants.services import membership_add
-from tests.factories import ControlFactory, UserFactory, evidence_row
+from tests.factories import ControlFactory, EvidenceItemFactory, UserFactory, evidence_row
 
 pytestmark = pytest.mark.django_db
 
@@ -226,3 +226,22 @@ def test_the_task_is_scheduled_daily_and_retries_on_database_errors(settings):
     from django.db import OperationalError
 
     assert OperationalError in check_freshness.autoretry_for
+
+
+def test_subscribed_webhooks_hear_of_stale_and_expiring_evidence_once(
+    org, owner, control, run, settings
+):
+    from tenants.models import WebhookDelivery
+    from tenants.webhooks.services import webhook_endpoint_create
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    webhook_endpoint_create(
+        membership=owner, url="http://127.0.0.1:9/hook", events=["evidence.stale"]
+    )
+    _row(control, TODAY - DAY, item=EvidenceItemFactory(control=control))
+    _row(control, TODAY + DAY, item=EvidenceItemFactory(control=control))
+    run()
+    run()  # nothing changed the second time: no second event
+    deliveries = list(WebhookDelivery.objects.for_org(org))
+    assert [d.event for d in deliveries] == ["evidence.stale"]  # expiring: not subscribed
+    assert deliveries[0].payload["versions"] == 1

@@ -103,3 +103,14 @@ def test_remove_member_is_logged(org, owner, client_for):
     assert entry.object_repr == member.user.email and entry.changes == {
         "role": [Role.CONTRIBUTOR, None]
     }
+
+
+@pytest.mark.django_db
+def test_an_admin_api_key_cannot_manage_people(org, owner):
+    from tenants.apikeys import api_key_create
+
+    key, _ = api_key_create(membership=owner, name="ci", role="admin")
+    assert can(key, Action.CONTROL_MANAGE)
+    assert not can(key, Action.MEMBER_MANAGE)
+    assert not can(key, Action.ORG_MANAGE)
+    assert grantable_roles(key) == []

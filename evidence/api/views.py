@@ -1,0 +1,158 @@
+"""API of evidence: a control's items with their versions, adding a version (a file as
+multipart, a link or a pushed JSON record), one version, and its review. Each action
+validates input, calls an evidence service or selector and serializes; permissions are the
+services' (the control's owner or a compliance manager submits; a manager reviews)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    PolymorphicProxySerializer,
+    extend_schema,
+    extend_schema_view,
+)
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from controls.models import Control
+from evidence import selectors, services
+from evidence.api.serializers import (
+    DataIn,
+    FileIn,
+    ItemOut,
+    LinkIn,
+    ReviewIn,
+    VersionDetailOut,
+)
+from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
+from soc2app.api.parsers import SafeJSONParser
+from soc2app.api.tenancy import TenantViewSetMixin, object_id
+from soc2app.errors import ValidationFailed
+from tenants import permissions
+from tenants.permissions import Action
+
+CONTROL_PARAM = OpenApiParameter(
+    "control_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The control's id."
+)
+JSON_SUBMIT = PolymorphicProxySerializer(
+    component_name="EvidencePush",
+    serializers={"link": LinkIn, "data": DataIn},
+    resource_type_field_name="kind",
+)
+
+
+class _EvidenceBase(TenantViewSetMixin):
+    filter_backends: list = []
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "organization": self.organization}
+
+
+@extend_schema(parameters=[CONTROL_PARAM], tags=["evidence"])
+@extend_schema_view(
+    list=extend_schema(
+        summary="A control's evidence",
+        description="Items that were not removed, newest first, each with its versions.",
+        responses=ItemOut(many=True),
+    ),
+)
+class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.GenericViewSet):
+    model = EvidenceItem
+    serializer_class = ItemOut
+    parser_classes = [SafeJSONParser, MultiPartParser]
+
+    def _control(self) -> Control:
+        return selectors.control_get_for(
+            self.organization, object_id(self.kwargs["control_pk"], "control")
+        )
+
+    def get_scoped_queryset(self) -> QuerySet[EvidenceItem]:
+        # Not used for listing (``evidence_for_control`` reads items and versions in two
+        # queries); kept so nothing can list items outside the organization.
+        return EvidenceItem.objects.for_org(self.organization)
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        items = selectors.evidence_for_control(self.organization, self._control())
+        page = self.paginate_queryset(items)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Add evidence to a control",
+        description="A file as `multipart/form-data` (`file`, `effective_start`, optional "
+        "`effective_end`, `title`, `description`, `item`), or JSON: "
+        '`{"kind": "link", "url": ...}` or `{"kind": "data", "data": {...}}` with the same '
+        "dates. Each submission is a new version (of `item`, or of a new item).",
+        request={"multipart/form-data": FileIn, "application/json": JSON_SUBMIT},
+        responses={201: VersionDetailOut},
+    )
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        control = self._control()
+        permissions.require_evidence_submit(self.principal, control)
+        if request.content_type.startswith("multipart/"):
+            serializer_class: type = FileIn
+        else:
+            kind = request.data.get("kind") if isinstance(request.data, dict) else None
+            serializer_class = {EvidenceKind.LINK: LinkIn, EvidenceKind.DATA: DataIn}.get(kind)
+            if serializer_class is None:
+                raise ValidationFailed(
+                    'Send {"kind": "link", ...} or {"kind": "data", ...} as JSON, or upload '
+                    "a file as multipart/form-data.",
+                    field="kind",
+                )
+        data = serializer_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        values.pop("kind", None)
+        item_id = values.pop("item")
+        common = {
+            "membership": self.principal,
+            "control": control,
+            "item": selectors.item_get_for(self.organization, item_id) if item_id else None,
+            **values,
+        }
+        if serializer_class is FileIn:
+            common["upload"] = common.pop("file")
+            version = services.evidence_submit_file(**common)
+        elif serializer_class is LinkIn:
+            version = services.evidence_add_link(**common)
+        else:
+            version = services.evidence_push_data(**common)
+        version = selectors.version_get_for(self.organization, version.pk)
+        body = VersionDetailOut(version, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["evidence"])
+@extend_schema_view(retrieve=extend_schema(summary="One evidence version"))
+class EvidenceVersionViewSet(_EvidenceBase, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    model = EvidenceVersion
+    serializer_class = VersionDetailOut
+
+    def get_scoped_queryset(self) -> QuerySet[EvidenceVersion]:
+        return EvidenceVersion.objects.for_org(self.organization)
+
+    def get_object(self) -> EvidenceVersion:
+        version = selectors.version_get_for(self.organization, self.kwargs["pk"])
+        return version
+
+    @extend_schema(
+        summary="Accept or reject a version",
+        request=ReviewIn,
+        responses=VersionDetailOut,
+    )
+    @action(detail=True, methods=["post"])
+    def review(self, request: Request, *args: object, **kwargs: object) -> Response:
+        version = self.get_object()
+        self.require(Action.EVIDENCE_REVIEW)
+        data = ReviewIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.evidence_review(membership=self.principal, version=version, **data.validated_data)
+        version = selectors.version_get_for(self.organization, version.pk)
+        return Response(self.get_serializer(version).data)

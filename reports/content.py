@@ -1,0 +1,217 @@
+"""What a report says, read once from the database: the readiness of the audit, its scope,
+the control matrix and the evidence index. Every format (PDF, CSV, XLSX, ZIP) is built from
+one ``ReportContent`` so they agree with each other and with the readiness dashboard.
+
+A fixed number of queries whatever the size: readiness (6), scope (2), the matrix (2 + 1
+aggregate), the evidence index (1) and the data timestamps (2).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+
+from controls import charts
+from controls.models import Audit, Control, System
+from controls.readiness import AuditReadiness, CriterionReadiness, audit_readiness
+from controls.selectors import audit_scope, controls_list
+from criteria.models import Category
+from evidence.models import EvidenceKind, EvidenceVersion, ReviewState
+
+
+@dataclass(frozen=True)
+class MatrixRow:
+    code: str
+    title: str
+    control_type: str
+    frequency: str
+    owner: str
+    status: str
+    criteria: str  # refs, comma separated, in catalog order
+    evidence_count: int
+    latest_valid_until: dt.date | None
+    operating: bool
+
+
+@dataclass(frozen=True)
+class EvidenceRow:
+    control: str
+    item: str
+    name: str  # the uploaded file's name, the link's address, or "data record"
+    kind: str
+    version: int
+    effective_start: dt.date
+    effective_end: dt.date
+    valid_until: dt.date
+    sha256: str
+    review_state: str
+    size: int
+    storage_name: str  # the file's key in storage ("" for links and data)
+    pk: int = 0  # the version's id
+
+
+@dataclass(frozen=True)
+class GapRow:
+    criterion: CriterionReadiness
+    owners: list[str]
+    due_dates: list[dt.date]
+
+
+@dataclass
+class ReportContent:
+    audit: Audit
+    readiness: AuditReadiness
+    generated_at: dt.datetime
+    categories: list[Category]
+    systems: list[System]
+    matrix: list[MatrixRow]
+    evidence: list[EvidenceRow]
+    gaps: list[GapRow]
+    catalog_version: str
+    data_as_of: dt.datetime
+    periods: list[dict] = field(default_factory=list)
+
+    @property
+    def organization(self):
+        return self.audit.organization
+
+    @property
+    def chart(self) -> dict:
+        return charts.category_bars(self.readiness)
+
+
+def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
+    org = audit.organization_id
+    ids = list(readiness.controls)
+    stats = {
+        row["item__control_id"]: row
+        for row in EvidenceVersion.objects.for_org(org)
+        .filter(item__control_id__in=ids, item__removed_at__isnull=True)
+        .order_by()
+        .values("item__control_id")
+        .annotate(
+            n=Count("id"),
+            valid=Max("valid_until", filter=Q(review_state=ReviewState.ACCEPTED)),
+        )
+    }
+    rows = []
+    for control in controls_list(org).filter(pk__in=ids):
+        stat = stats.get(control.pk, {})
+        rows.append(
+            MatrixRow(
+                code=control.code,
+                title=control.title,
+                control_type=control.get_control_type_display(),
+                frequency=control.get_frequency_display(),
+                owner=control.owner.user.email if control.owner_id else "",
+                status=control.get_status_display(),
+                criteria=", ".join(m.criterion.ref for m in control.mappings.all()),
+                evidence_count=stat.get("n", 0),
+                latest_valid_until=stat.get("valid"),
+                operating=readiness.controls[control.pk].operating,
+            )
+        )
+    return rows
+
+
+def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
+    rows = (
+        EvidenceVersion.objects.for_org(audit.organization_id)
+        .filter(item__control_id__in=control_ids, item__removed_at__isnull=True)
+        .order_by("item__control__code", "item__title", "item_id", "number")
+        .values_list(
+            "item__control__code",
+            "item__title",
+            "kind",
+            "original_name",
+            "url",
+            "number",
+            "effective_start",
+            "effective_end",
+            "valid_until",
+            "sha256",
+            "review_state",
+            "size",
+            "file",
+            "pk",
+        )
+    )
+    out = []
+    for (
+        code,
+        item,
+        kind,
+        original,
+        url,
+        number,
+        start,
+        end,
+        valid,
+        sha,
+        state,
+        size,
+        key,
+        pk,
+    ) in rows:
+        if kind == EvidenceKind.FILE:
+            name = original or "(unnamed file)"
+        elif kind == EvidenceKind.LINK:
+            name = url
+        else:
+            name = "data record"
+        out.append(
+            EvidenceRow(
+                code, item, name, kind, number, start, end, valid, sha, state, size, key or "", pk
+            )
+        )
+    return out
+
+
+def _gaps(readiness: AuditReadiness) -> list[GapRow]:
+    rows = []
+    for criterion in readiness.gaps:
+        due = sorted(
+            {c.control.due_date for c in criterion.controls if c.control.due_date is not None}
+        )
+        rows.append(GapRow(criterion, criterion.owners, due))
+    return rows
+
+
+def _data_as_of(audit: Audit, control_ids: list[int]) -> dt.datetime:
+    """The newest change among the rows the report uses: the audit, its controls, and the
+    upload or review of their evidence."""
+    org = audit.organization_id
+    controls = (
+        Control.objects.for_org(org).filter(pk__in=control_ids).aggregate(t=Max("updated_at"))
+    )
+    versions = (
+        EvidenceVersion.objects.for_org(org)
+        .filter(item__control_id__in=control_ids)
+        .aggregate(up=Max("uploaded_at"), rev=Max("reviewed_at"), gone=Max("item__removed_at"))
+    )
+    stamps = [audit.created_at, controls["t"], *versions.values()]
+    return max(s for s in stamps if s is not None)
+
+
+def report_content(audit: Audit, *, today: dt.date | None = None) -> ReportContent:
+    readiness = audit_readiness(audit, today=today)
+    keys, systems = audit_scope(audit)
+    framework = audit.framework
+    categories = list(Category.objects.filter(framework=framework, key__in=keys))
+    control_ids = list(readiness.controls)
+    return ReportContent(
+        audit=audit,
+        readiness=readiness,
+        generated_at=timezone.now(),
+        categories=categories,
+        systems=systems,
+        matrix=_matrix(audit, readiness),
+        evidence=_evidence(audit, control_ids),
+        gaps=_gaps(readiness),
+        catalog_version=f"{framework.name} {framework.version}",
+        data_as_of=_data_as_of(audit, control_ids),
+        periods=charts.period_rows(readiness) if audit.is_type2 else [],
+    )

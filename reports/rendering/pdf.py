@@ -1,0 +1,141 @@
+"""The readiness PDF: HTML templates + print CSS, laid out by WeasyPrint.
+
+Two ways to the same pages:
+
+- ``render_single``: one WeasyPrint pass over the whole document, page numbers and running
+  header from CSS margin boxes, the table of contents from ``target-counter``. Used for small
+  reports, and as the benchmark's baseline.
+- ``render_parallel``: the body is cut at section boundaries (and the evidence index into
+  chunks of rows), the parts are laid out by worker processes at the same time
+  (``reports.rendering.worker``), then merged with pypdf. The cover and contents are rendered
+  last, once every part's page count and anchors are known; "Page X of Y" and the running
+  header are stamped on the merged pages (``reports.rendering.stamp``).
+
+WeasyPrint may only load our own static files (``StaticOnlyFetcher``); every user-supplied
+text goes through Django's autoescaping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from controls.periods import window_length_label
+from reports.content import ReportContent
+from reports.rendering.errors import RenderFailed
+from reports.rendering.fetcher import StaticOnlyFetcher
+from reports.rendering.ledger import EVIDENCE_HEADER, evidence_line, period_rows
+
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str
+    template: str
+
+
+@dataclass
+class PdfResult:
+    pages: int
+    parts: int = 1
+    refused: list[str] = field(default_factory=list)  # URLs the fetcher refused
+    workers: int = 0  # worker processes used (0: rendered in this process)
+    worker_peak_kb: int = 0  # the largest peak resident memory among them
+
+
+FRONT = [Section("cover", "Cover", "reports/pdf/_cover.html")]
+
+
+def body_sections(content: ReportContent) -> list[Section]:
+    sections = [
+        Section("scope", "Scope", "reports/pdf/_scope.html"),
+        Section("summary", "Executive summary", "reports/pdf/_summary.html"),
+        Section("criteria", "Criteria", "reports/pdf/_criteria.html"),
+        Section("gaps", "Gaps and partly met criteria", "reports/pdf/_gaps.html"),
+        Section("matrix", "Control matrix", "reports/pdf/_matrix.html"),
+    ]
+    if content.audit.is_type2:
+        sections.append(
+            Section("periods", "Type 2: evidence per sub-period", "reports/pdf/_periods.html")
+        )
+    sections.append(Section("evidence", "Evidence index", "reports/pdf/_evidence.html"))
+    return sections
+
+
+def asset_dir() -> Path:
+    return Path(settings.REPORT_ASSET_DIR)
+
+
+def document_title(content: ReportContent) -> str:
+    kind = "Type 2" if content.audit.is_type2 else "Type 1"
+    return f"SOC 2 {kind} readiness report: {content.audit.name}"
+
+
+def base_context(content: ReportContent, mode: str) -> dict:
+    audit = content.audit
+    return {
+        "content": content,
+        "mode": mode,
+        "title": document_title(content),
+        "window_length": (
+            window_length_label(audit.window_start, audit.window_end) if audit.is_type2 else ""
+        ),
+        "periods": period_rows(content.periods),
+        "evidence_header": EVIDENCE_HEADER,
+    }
+
+
+def html_document(context: dict, sections: list[Section], **extra: object) -> str:
+    return render_to_string("reports/pdf/document.html", {**context, "sections": sections, **extra})
+
+
+def weasy_render(html: str, fetcher: StaticOnlyFetcher):
+    from weasyprint import HTML  # imported late: a second of start-up the web process skips
+
+    return HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).render()
+
+
+def render_single(content: ReportContent, out: Path, progress: Progress | None = None) -> PdfResult:
+    """The whole report in one WeasyPrint pass (small reports; the benchmark's baseline)."""
+    context = base_context(content, "single")
+    sections = body_sections(content)
+    toc = [{"key": s.key, "title": s.title} for s in sections]
+    lines = [evidence_line(row) for row in content.evidence]
+    html = html_document(context, FRONT + sections, toc=toc, evidence_lines=lines)
+    if progress:
+        progress(30)
+    fetcher = StaticOnlyFetcher(asset_dir())
+    document = weasy_render(html, fetcher)
+    if progress:
+        progress(80)
+    document.write_pdf(out)
+    return PdfResult(pages=len(document.pages), refused=fetcher.refused)
+
+
+def render_pdf(content: ReportContent, out: Path, progress: Progress | None = None) -> PdfResult:
+    """The report, split across processes when it is big enough for that to pay off."""
+    size = len(content.evidence) + 3 * len(content.matrix)
+    if size < settings.REPORT_PDF_PARALLEL_MIN_ROWS:
+        return render_single(content, out, progress)
+    from reports.rendering.parallel import render_parallel
+
+    return render_parallel(content, out, progress)
+
+
+def render_pdf_bytes(content: ReportContent) -> bytes:
+    """For tests and small callers: the PDF in memory."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "report.pdf"
+        render_pdf(content, path)
+        return path.read_bytes()
+
+
+__all__ = ["PdfResult", "RenderFailed", "render_pdf", "render_pdf_bytes", "render_single"]

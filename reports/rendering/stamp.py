@@ -1,0 +1,108 @@
+"""Merge the parts of a report and stamp each page with the running header and
+"Page X of Y" (the parts were laid out separately, so only the merged file knows Y).
+
+The stamps are laid out by WeasyPrint in one cheap pass (a page of two short lines each, the
+same fonts as the report) and drawn over the report's pages as form XObjects: a page's own
+content stream is wrapped in q/Q and never parsed, so stamping costs the same for a page of
+text as for an empty one.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+from django.template.loader import render_to_string
+from pypdf import PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+)
+
+from reports.rendering.fetcher import StaticOnlyFetcher
+
+
+def stamps_pdf(header: str, numbers: Sequence[int], total: int, asset_dir: Path) -> bytes:
+    from weasyprint import HTML
+
+    fetcher = StaticOnlyFetcher(asset_dir)
+    html = render_to_string(
+        "reports/pdf/stamp.html", {"header": header, "numbers": numbers, "total": total}
+    )
+    return HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).write_pdf()
+
+
+def _stream(writer: PdfWriter, data: bytes):
+    stream = DecodedStreamObject()
+    stream.set_data(data)
+    return writer._add_object(stream)
+
+
+def overlay(writer: PdfWriter, page, stamp, name: str) -> None:
+    """Draw ``stamp`` (a page of another file) over ``page`` (of ``writer``) as a form
+    XObject; the stamp's fonts are copied into ``writer`` once, however many pages use them."""
+    form = stamp.get_contents()
+    xobject = DecodedStreamObject()
+    xobject.set_data(form.get_data() if form is not None else b"")
+    xobject.update(
+        {
+            NameObject("/Type"): NameObject("/XObject"),
+            NameObject("/Subtype"): NameObject("/Form"),
+            NameObject("/BBox"): ArrayObject(stamp.mediabox),
+            NameObject("/Resources"): stamp[NameObject("/Resources")].clone(writer),
+        }
+    )
+    ref = writer._add_object(xobject)
+    # Pages of one part may share a resource dictionary: give this page its own (shallow)
+    # copies, so that each page names its own stamp.
+    resources = DictionaryObject(page[NameObject("/Resources")].get_object())
+    xobjects = DictionaryObject(resources.get("/XObject", DictionaryObject()).get_object())
+    xobjects[NameObject(name)] = ref
+    resources[NameObject("/XObject")] = xobjects
+    page[NameObject("/Resources")] = resources
+    contents = page.get("/Contents")
+    existing = contents.get_object() if contents is not None else ArrayObject()
+    if not isinstance(existing, ArrayObject):
+        existing = ArrayObject([contents])
+    page[NameObject("/Contents")] = ArrayObject(
+        [
+            _stream(writer, b"q\n"),
+            *existing,
+            _stream(writer, f"\nQ\nq {name} Do Q\n".encode()),
+        ]
+    )
+
+
+def merge_and_stamp(
+    front: bytes,
+    parts: Sequence[Path],
+    out: Path,
+    *,
+    header: str,
+    first_numbered: int,
+    asset_dir: Path | None = None,
+) -> int:
+    """Write ``front`` + ``parts`` to ``out``; pages from ``first_numbered`` (1-based) on get
+    the header and their number. Returns the number of pages."""
+    from reports.rendering.pdf import asset_dir as default_asset_dir
+
+    writer = PdfWriter()
+    writer.append(io.BytesIO(front))
+    for path in parts:
+        writer.append(str(path))
+    total = len(writer.pages)
+    numbers = list(range(first_numbered, total + 1))
+    if numbers:
+        stamps = PdfReader(
+            io.BytesIO(stamps_pdf(header, numbers, total, asset_dir or default_asset_dir()))
+        )
+        if len(stamps.pages) != len(numbers):
+            raise RuntimeError(f"{len(stamps.pages)} stamps laid out for {len(numbers)} pages")
+        for number, stamp in zip(numbers, stamps.pages, strict=True):
+            overlay(writer, writer.pages[number - 1], stamp, "/ReportStamp")
+    with open(out, "wb") as handle:
+        writer.write(handle)
+    return total

@@ -1,0 +1,209 @@
+"""Writes of reports: request one, generate it (the Celery task's work), retry a failed or
+stuck one, and record a download.
+
+Generation is claimed by a conditional UPDATE (queued or failed → running, or a running row
+whose worker died long ago), so a task delivered twice (``acks_late``) renders once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import tempfile
+from pathlib import Path
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+from django.core.files import File
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+
+from controls.models import Audit
+from reports.models import Report, ReportKind, ReportStatus, report_upload_to
+from reports.rendering.errors import RenderFailed
+from soc2app.errors import Conflict, NotFound, ValidationFailed
+from tenants import permissions
+from tenants.activity import Actor, activity_record
+from tenants.context import org_scope
+from tenants.models import Membership
+from tenants.permissions import Action
+
+logger = logging.getLogger(__name__)
+
+BROKER_DOWN = (
+    "The task queue could not be reached, so the report has not started. "
+    "Press Retry in a minute; if it keeps failing, ask your administrator to check the worker."
+)
+
+
+def _rows():
+    # Tasks and the claim only know a report's id; the organization comes from the row.
+    return Report.objects.dangerously_unscoped(reason="report generation by id")
+
+
+def report_enqueue(report_id: int) -> bool:
+    """Send the generation task; when the broker is down, say so on the row (still queued)."""
+    from reports.tasks import generate_report
+
+    try:
+        generate_report.delay(report_id)
+    except (BrokerError, ConnectionError, OSError) as exc:
+        logger.warning("report %s not enqueued: %s", report_id, exc)
+        _rows().filter(pk=report_id, status=ReportStatus.QUEUED).update(error=BROKER_DOWN)
+        return False
+    return True
+
+
+def report_request(*, membership: Membership, audit: Audit, kind: str) -> Report:
+    permissions.require(membership, Action.REPORT_GENERATE)
+    if audit.organization_id != membership.organization_id:
+        raise NotFound("No such audit.")
+    if kind not in ReportKind.values:
+        raise ValidationFailed(
+            f"Choose a report type: {', '.join(ReportKind.values)}.", field="kind"
+        )
+    actor = Actor.for_principal(membership)
+    with transaction.atomic():
+        report = Report.objects.create(
+            organization_id=membership.organization_id,
+            audit=audit,
+            kind=kind,
+            requested_by_id=actor.user_id,
+            requested_by_label=actor.label[:200],
+        )
+        activity_record(
+            organization=membership.organization,
+            actor=actor,
+            action="report.request",
+            target=report,
+            object_repr=f"{report.get_kind_display()}: {audit.name}",
+        )
+        transaction.on_commit(lambda: report_enqueue(report.pk))
+    return report
+
+
+def report_retry(*, membership: Membership, report: Report) -> Report:
+    """Queue a failed report again, or re-send a queued one whose task never got through."""
+    permissions.require(membership, Action.REPORT_GENERATE)
+    if report.organization_id != membership.organization_id:
+        raise NotFound("No such report.")
+    with transaction.atomic():
+        changed = (
+            Report.objects.for_org(report.organization_id)
+            .filter(pk=report.pk, status__in=[ReportStatus.FAILED, ReportStatus.QUEUED])
+            .update(status=ReportStatus.QUEUED, progress=0, error="", finished_at=None)
+        )
+        if not changed:
+            raise Conflict("This report is being generated or is ready: there is nothing to retry.")
+        activity_record(
+            organization=membership.organization,
+            actor=Actor.for_principal(membership),
+            action="report.retry",
+            target=report,
+        )
+        transaction.on_commit(lambda: report_enqueue(report.pk))
+    report.refresh_from_db()
+    return report
+
+
+def _claim(report_id: int) -> bool:
+    stale = timezone.now() - dt.timedelta(seconds=settings.REPORT_TASK_TIME_LIMIT)
+    claimable = Q(status__in=[ReportStatus.QUEUED, ReportStatus.FAILED]) | Q(
+        status=ReportStatus.RUNNING, started_at__lt=stale
+    )
+    return bool(
+        _rows()
+        .filter(claimable, pk=report_id)
+        .update(
+            status=ReportStatus.RUNNING,
+            progress=5,
+            error="",
+            started_at=timezone.now(),
+            finished_at=None,
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def _failure_reason(exc: BaseException) -> str:
+    if isinstance(exc, SoftTimeLimitExceeded):
+        return f"It took longer than the {settings.REPORT_TASK_TIME_LIMIT} s allowed."
+    if isinstance(exc, RenderFailed):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"[:1000]
+
+
+def report_generate(*, report_id: int) -> Report | None:
+    """Produce the file of a queued (or failed) report; returns the row, or None when the id
+    does not exist. A report another worker is generating is left alone."""
+    if not _claim(report_id):
+        return _rows().filter(pk=report_id).first()
+    report = _rows().select_related("organization", "audit__framework").get(pk=report_id)
+    org = report.organization
+
+    def progress(value: int) -> None:
+        _rows().filter(pk=report_id, status=ReportStatus.RUNNING).update(
+            progress=max(5, min(99, value))
+        )
+
+    try:
+        with org_scope(org), tempfile.TemporaryDirectory(prefix="report-") as tmp:
+            out = Path(tmp) / f"report.{report.extension}"
+            from reports.build import build_report  # WeasyPrint loads in workers only
+
+            built = build_report(report.audit, report.kind, out, progress)
+            with open(out, "rb") as handle:
+                name = report.file.storage.save(report_upload_to(report, out.name), File(handle))
+    except Exception as exc:
+        logger.exception("report %s failed", report_id)
+        reason = _failure_reason(exc)
+        with transaction.atomic():
+            _rows().filter(pk=report_id).update(
+                status=ReportStatus.FAILED, error=reason, finished_at=timezone.now()
+            )
+            activity_record(
+                organization=org,
+                actor=Actor.system("report generator"),
+                action="report.failed",
+                target=report,
+                changes={"error": [None, reason]},
+            )
+        return _rows().get(pk=report_id)
+    content = built.content
+    with transaction.atomic():
+        _rows().filter(pk=report_id).update(
+            status=ReportStatus.DONE,
+            progress=100,
+            file=name,
+            sha256=built.sha256,
+            size=built.size,
+            pages=built.pages,
+            catalog_version=content.catalog_version[:200],
+            data_as_of=content.data_as_of,
+            finished_at=timezone.now(),
+        )
+        activity_record(
+            organization=org,
+            actor=Actor.system("report generator"),
+            action="report.done",
+            target=report,
+            changes={"sha256": [None, built.sha256]},
+        )
+    return _rows().get(pk=report_id)
+
+
+def report_download_record(*, membership: Membership, report: Report) -> None:
+    """Log that a member fetched a report (auditors included: reading is allowed)."""
+    if report.organization_id != membership.organization_id:
+        raise NotFound("No such report.")
+    permissions.require(membership, Action.VIEW)
+    with transaction.atomic():
+        activity_record(
+            organization=membership.organization,
+            actor=Actor.for_principal(membership),
+            action="download",
+            target=report,
+            changes={"sha256": [None, report.sha256]},
+        )

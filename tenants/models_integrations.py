@@ -1,0 +1,172 @@
+"""What integrations use: API keys (a principal of one organization) and outgoing webhooks.
+
+Imported by ``tenants.models`` so Django sees these models as part of the ``tenants`` app.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from tenants.scoping import TenantModel
+
+
+class ApiKeyRole(models.TextChoices):
+    READ_ONLY = "read_only", "Read only"
+    CONTRIBUTOR = "contributor", "Contributor"
+    COMPLIANCE_MANAGER = "compliance_manager", "Compliance manager"
+    ADMIN = "admin", "Admin"
+
+
+class ApiKey(TenantModel):
+    """A bearer credential of one organization with a role.
+
+    Offers the principal interface that ``tenants.permissions`` and ``tenants.activity`` read
+    (``role``, ``is_active``, ``user``, ``label``), like a ``Membership`` does.
+    The full key is ``<prefix>_<secret>``; only a SHA-256 of the secret is stored.
+    """
+
+    is_api_key = True
+
+    name = models.CharField(max_length=80)
+    role = models.CharField(max_length=32, choices=ApiKeyRole.choices)
+    # Public and shown in lists, so people can tell keys apart: "sk_" + 8 characters.
+    prefix = models.CharField(max_length=16)
+    secret_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Written at most once a minute (see tenants.apikeys), not on every request.
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "prefix"], name="apikey_unique_prefix"),
+            models.UniqueConstraint(
+                fields=["organization", "name"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="apikey_unique_active_name",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=ApiKeyRole.values), name="apikey_role_valid"
+            ),
+        ]
+        indexes = [
+            # Authentication looks a key up by its prefix before knowing the organization.
+            models.Index(fields=["prefix"], name="apikey_prefix"),
+            models.Index(fields=["organization", "-created_at"], name="apikey_org_created"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    # --- the principal interface ------------------------------------------------------------
+    @property
+    def user(self) -> None:
+        return None
+
+    @property
+    def label(self) -> str:
+        return f"API key {self.name} ({self.prefix}…)"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and not self.is_expired
+
+    @property
+    def status(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.is_expired else "active"
+
+
+class WebhookEvent(models.TextChoices):
+    EVIDENCE_STALE = "evidence.stale", "Evidence went stale"
+    EVIDENCE_EXPIRING = "evidence.expiring", "Evidence is expiring"
+    REPORT_READY = "report.ready", "A report is ready"
+    TEST = "webhook.test", "Test event"
+
+
+class WebhookEndpoint(TenantModel):
+    url = models.URLField(max_length=500)
+    description = models.CharField(max_length=120, blank=True)
+    # Kept as is: signing needs the secret itself. Shown to the user once, at creation.
+    secret = models.CharField(max_length=80)
+    events = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "url"], name="webhook_unique_url"),
+        ]
+        indexes = [models.Index(fields=["organization", "active"], name="webhook_org_active")]
+
+    def __str__(self) -> str:
+        return self.url
+
+    def subscribes_to(self, event: str) -> bool:
+        return event in (self.events or [])
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SUCCEEDED = "succeeded", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(TenantModel):
+    """One event for one endpoint, and every attempt to deliver it."""
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    # Sent as X-Soc2-Delivery: receivers use it to drop duplicates.
+    uuid = models.UUIDField(default=uuid.uuid4, editable=False)
+    event = models.CharField(max_length=40, choices=WebhookEvent.choices)
+    payload = models.JSONField(default=dict)
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_retry_at = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    # One entry per attempt: {"at", "status_code", "error", "ms"}.
+    attempt_log = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "uuid"], name="delivery_unique_uuid"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "endpoint", "-created_at"], name="delivery_org_endpoint"
+            ),
+            # The sweeper finds due retries across organizations.
+            models.Index(fields=["status", "next_retry_at"], name="delivery_due"),
+        ]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} to {self.endpoint_id} ({self.status})"

@@ -1,0 +1,24 @@
+"""The reports benchmark runs at a tiny scale so `make bench` cannot rot unnoticed.
+Figures are printed, never asserted: timing belongs to the benchmark, not to tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from soc2app.bench.common import Results
+
+pytestmark = pytest.mark.django_db
+
+
+def test_reports_section_reports_its_figures(catalog):
+    from reports import bench
+
+    results = Results()
+    bench.run(results, scale=0.02)
+    names = [f.name for f in results.figures]
+    assert names[0] == "seed 10 controls, 200 versions"
+    assert "Type 2 PDF, parallel parts (target < 15 s)" in names
+    assert "baseline: the same content in one pass" in names
+    assert "  speed-up over the baseline" in names
+    notes = {f.name: f.note for f in results.figures}
+    assert notes["read the report's data"] == "15 queries"

@@ -1,0 +1,131 @@
+"""CSV, XLSX and the evidence package, read back and compared with the data."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import zipfile
+
+import pytest
+from openpyxl import load_workbook
+
+from controls.models import Control
+from reports.content import report_content
+from reports.rendering import exports
+from tenants.context import org_scope
+from tests.factories import ControlFactory, control_map, evidence_row
+from tests.reports.conftest import TODAY
+
+pytestmark = pytest.mark.django_db
+
+
+def _content(audit):
+    with org_scope(audit.organization):
+        return report_content(audit, today=TODAY)
+
+
+def _csv(path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_bytes().decode("utf-8-sig"))))
+
+
+def test_control_matrix_csv_round_trips(populated, make_audit, tmp_path):
+    audit = make_audit(populated.org)
+    content = _content(audit)
+    exports.matrix_csv(content, tmp_path / "m.csv")
+    rows = _csv(tmp_path / "m.csv")
+    assert rows[0] == exports.MATRIX_HEADER
+    by_code = {r[0]: r for r in rows[1:]}
+    assert set(by_code) == {"AC-01", "CM-02", "IR-03"}
+    ac = by_code["AC-01"]
+    assert ac[1:7] == [
+        "Access reviews",
+        "Procedural",
+        "Quarterly",
+        populated.manager.user.email,
+        "Implemented",
+        "CC6.1",
+    ]
+    assert ac[7] == "5"  # four link versions and one file
+    assert ac[8] == "2026-06-30"  # the file's valid_until, the latest accepted
+    assert by_code["IR-03"][7:] == ["0", ""]
+
+
+def test_evidence_csv_and_xlsx_round_trip(populated, make_audit, tmp_path):
+    audit = make_audit(populated.org, type2=True)
+    content = _content(audit)
+    exports.evidence_csv(content, tmp_path / "e.csv")
+    exports.xlsx(content, tmp_path / "r.xlsx")
+    rows = _csv(tmp_path / "e.csv")
+    assert rows[0] == exports.EVIDENCE_HEADER
+    assert len(rows) - 1 == len(content.evidence) == 7
+    expected = [[str(v) for v in row] for row in exports.evidence_rows(content.evidence)]
+    assert rows[1:] == expected
+    book = load_workbook(tmp_path / "r.xlsx", read_only=True)
+    assert book.sheetnames == ["Control matrix", "Evidence index"]
+    sheet = [list(r) for r in book["Evidence index"].iter_rows(values_only=True)]
+    assert sheet[0] == exports.EVIDENCE_HEADER
+    assert sheet[1:] == exports.evidence_rows(content.evidence)
+    matrix = [list(r) for r in book["Control matrix"].iter_rows(values_only=True)]
+    assert [r[0] for r in matrix[1:]] == [r.code for r in content.matrix]
+    assert [r[7] for r in matrix[1:]] == [r.evidence_count for r in content.matrix]
+
+
+def test_formulas_are_neutralised(org, manager, make_audit, tmp_path):
+    hostile = ['=HYPERLINK("http://evil","x")', "+1+2", "-2+3", "@SUM(A1)", "\tTAB"]
+    for n, title in enumerate(hostile):
+        control_map(
+            ControlFactory(organization=org, owner=manager, code=f"F-{n}", title=title), "CC6.1"
+        )
+    audit = make_audit(org)
+    content = _content(audit)
+    exports.matrix_csv(content, tmp_path / "m.csv")
+    titles = [r[1] for r in _csv(tmp_path / "m.csv")[1:]]
+    assert titles == ["'" + t for t in hostile]
+    exports.xlsx(content, tmp_path / "r.xlsx")
+    sheet = load_workbook(tmp_path / "r.xlsx")["Control matrix"]
+    cells = [sheet.cell(row=r, column=2) for r in range(2, 2 + len(hostile))]
+    assert [c.value for c in cells] == hostile  # exact text...
+    assert all(c.data_type == "s" for c in cells)  # ...stored as text, never a formula
+    assert exports.neutralise(-3) == -3  # numbers stay numbers
+
+
+def test_package_manifest_hashes_match_the_files(populated, make_audit, tmp_path):
+    control = Control.objects.for_org(populated.org).get(code="CM-02")
+    evidence_row(control, TODAY.replace(year=2025, month=8, day=1))
+    audit = make_audit(populated.org, type2=True)
+    content = _content(audit)
+    exports.package(content, tmp_path / "p.zip")
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        assert manifest["audit"] == audit.name
+        assert len(manifest["files"]) == len(content.evidence) == 8
+        for entry in manifest["files"]:
+            data = archive.read(entry["path"])
+            assert hashlib.sha256(data).hexdigest() == entry["sha256"]
+            assert entry["sha256_matches"] is True
+            assert entry["effective_start"] <= entry["effective_end"]
+        pdf = next(e for e in manifest["files"] if e["kind"] == "file")
+        assert archive.read(pdf["path"]) == b"%PDF-1.4 quarterly access review"
+        assert pdf["name"] == "access-review-q2.pdf" and pdf["version"] == 1
+        index = list(
+            csv.reader(io.StringIO(archive.read("evidence_index.csv").decode("utf-8-sig")))
+        )
+        assert len(index) == 9 and index[0][-1] == "SHA-256"
+
+
+def test_package_flags_a_file_changed_in_storage(populated, make_audit, tmp_path):
+    from django.core.files.storage import default_storage
+
+    audit = make_audit(populated.org)
+    content = _content(audit)
+    row = next(r for r in content.evidence if r.kind == "file")
+    with default_storage.open(row.storage_name, "wb") as handle:
+        handle.write(b"tampered")
+    exports.package(content, tmp_path / "p.zip")
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        entry = next(
+            e for e in json.loads(archive.read("manifest.json"))["files"] if e["kind"] == "file"
+        )
+    assert entry["sha256"] == row.sha256 and entry["sha256_matches"] is False

@@ -1,0 +1,190 @@
+"""The readiness PDF, opened and read back: what it says must match the readiness engine."""
+
+from __future__ import annotations
+
+import http.server
+import re
+import threading
+
+import pytest
+from pypdf import PdfReader
+
+from controls.readiness import audit_readiness
+from reports.content import report_content
+from reports.rendering.fetcher import FetchRefused, StaticOnlyFetcher
+from reports.rendering.parallel import render_parallel
+from reports.rendering.pdf import asset_dir, render_single
+from tenants.context import org_scope
+from tests.factories import ControlFactory, control_map, evidence_row
+from tests.reports.conftest import AS_OF, TODAY, pdf_text
+
+pytestmark = pytest.mark.django_db
+
+
+def _render(audit, tmp_path, *, parallel: bool = False, name: str = "report.pdf"):
+    out = tmp_path / name
+    with org_scope(audit.organization):
+        content = report_content(audit, today=TODAY)
+        result = (render_parallel if parallel else render_single)(content, out)
+    return content, result, out.read_bytes()
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def test_type1_pdf_states_scope_counts_and_criteria(populated, make_audit, tmp_path):
+    audit = make_audit(populated.org, name="FY25 Type 1")
+    content, result, data = _render(audit, tmp_path)
+    text = pdf_text(data, tmp_path)
+    flat = _compact(text)
+    readiness = audit_readiness(audit, today=TODAY)
+
+    assert "SOC 2 Type 1 readiness report" in flat
+    assert "Acme" in flat and "FY25 Type 1" in flat
+    assert f"As of {AS_OF:%-d %B %Y}" in flat
+    # Counts and score as the engine computes them, overall and per category.
+    counts = readiness.counts
+    assert f"Overall readiness is {readiness.score}%" in flat
+    assert counts["met"] == 2  # CC6.1 and CC8.1: evidence current on the as-of date
+    assert f"2 criteria met, {counts['partial']} partly met and {counts['gap']} gaps" in flat
+    for category in readiness.categories:
+        assert (
+            f"{category.name} {category.counts['met']} {category.counts['partial']} {category.counts['gap']}"
+            in flat
+        )
+    # Every criterion in scope is listed by its identifier.
+    for row in readiness.criteria:
+        assert row.criterion.ref in text
+    assert "Security" in flat and "Availability" in flat
+    assert "Payments platform" in flat
+    # Gap list with owner and due date; matrix; evidence index with hashes.
+    assert "CC7.4 Incident response Gap no owner not set" in flat or re.search(
+        r"CC7\.4 .{0,80} Gap no owner not set .{0,40}IR-03 is not started", flat
+    )
+    for row in content.evidence:
+        assert row.sha256 in text
+    assert "access-review-q2.pdf" in text
+    # No Type 2 section in a Type 1 report.
+    assert "sub-period" not in flat and "typical sample" not in flat.lower()
+    # Page numbers and the running header on every page but the cover.
+    reader = PdfReader(tmp_path / "report.pdf")
+    assert result.pages == len(reader.pages)
+    assert f"Page 2 of {result.pages}" in flat and f"Page {result.pages} of {result.pages}" in flat
+    assert flat.count("Acme · FY25 Type 1") >= result.pages - 1
+    # Fonts embedded.
+    fonts = {f["/BaseFont"] for page in reader.pages for f in page["/Resources"]["/Font"].values()}
+    assert all("+" in str(name) for name in fonts)  # subset prefix: embedded
+
+
+def test_type2_pdf_has_periods_and_sample_sizes(populated, make_audit, tmp_path):
+    audit = make_audit(populated.org, type2=True, name="FY25 Type 2")
+    content, result, data = _render(audit, tmp_path)
+    flat = _compact(pdf_text(data, tmp_path))
+    readiness = audit_readiness(audit, today=TODAY)
+
+    assert "SOC 2 Type 2 readiness report" in flat
+    assert "1 January 2025 – 31 December 2025 (12 months)" in flat
+    assert f"Overall readiness is {readiness.score}%" in flat
+    assert "Type 2: evidence per sub-period" in flat
+    # The partial control has two quarters with evidence and two without.
+    assert "01 Jul 2025 – 30 Sep 2025: missing" in flat
+    assert "4 of 4 with evidence" in flat
+    assert "The typical sample size is the number" in flat
+    # The partly met criterion's gap row names its owner and due date.
+    assert re.search(r"CC8\.1 .{0,120} Partly met user\d+@example\.com 31 Mar 2026", flat)
+    sample = readiness.controls[populated.controls[0].pk].sample
+    assert f"Quarterly; typical sample {sample}; 4 of 4 with evidence" in flat
+    assert f"Quarterly; typical sample {sample}; 2 of 4 with evidence, 2 without" in flat
+
+
+def test_parallel_parts_number_pages_and_contents(populated, make_audit, tmp_path, settings):
+    """Split into many parts (3 evidence rows each): one page sequence, a correct contents."""
+    settings.REPORT_PDF_CHUNK_ROWS = 3
+    settings.REPORT_PDF_WORKERS = 2
+    for n in range(8):
+        evidence_row(populated.controls[1], AS_OF.replace(day=1 + n))
+    audit = make_audit(populated.org, type2=True)
+    content, result, data = _render(audit, tmp_path, parallel=True)
+    assert result.parts >= 6 and result.workers == 2
+    reader = PdfReader(tmp_path / "report.pdf")
+    total = len(reader.pages)
+    assert result.pages == total
+    pages = [_compact(p.extract_text()) for p in reader.pages]
+    for number, page in enumerate(pages[1:], start=2):
+        assert f"Page {number} of {total}" in page
+    # The contents' page numbers point at the pages where the sections start.
+    contents = _compact(pdf_text(data, tmp_path)).split("Page 2 of")[0]
+    for title, heading in (
+        ("Executive summary", "Executive summary"),
+        ("Evidence index", "Evidence index"),
+    ):
+        listed = int(re.search(rf"{title} (\d+)", contents).group(1))
+        assert pages[listed - 1].find(heading) != -1
+    assert "Evidence index (continued)" in " ".join(pages)
+
+
+class _Recorder(http.server.BaseHTTPRequestHandler):
+    hits: list[str] = []
+
+    def do_GET(self):  # noqa: N802 (http.server's name)
+        _Recorder.hits.append(self.path)
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+def test_hostile_title_is_escaped_and_fetches_nothing(populated, make_audit, tmp_path):
+    server = http.server.HTTPServer(("127.0.0.1", 0), _Recorder)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/x"
+    _Recorder.hits = []
+    try:
+        title = f'<img src="{url}"><style>@import url({url}/css);</style>'
+        hostile = ControlFactory(organization=populated.org, code="EVIL-1", title=title)
+        control_map(hostile, "CC6.2")
+        audit = make_audit(populated.org)
+        audit.name = f'Q3 <link rel="stylesheet" href="{url}/link">'
+        audit.save()
+        content, result, data = _render(audit, tmp_path)
+    finally:
+        server.shutdown()
+    flat = _compact(pdf_text(data, tmp_path))
+    assert "EVIL-1 <img" in flat  # shown as text, not interpreted
+    assert "Q3 <link" in flat
+    assert _Recorder.hits == []
+    assert result.refused == []  # escaped: nothing even asked to load
+
+
+def test_fetcher_serves_only_our_static_files(tmp_path):
+    fetcher = StaticOnlyFetcher(asset_dir())
+    css = fetcher(fetcher.base_url + "css/report.css")
+    assert b"@page" in css.read()
+    secret = tmp_path / "secret.txt"
+    secret.write_text("no")
+    for url in (
+        "http://127.0.0.1:9/x.png",
+        "https://example.com/a.css",
+        "data:text/css,body{}",
+        secret.as_uri(),
+        fetcher.base_url + "../manage.py",
+        fetcher.base_url + "css/missing.css",
+    ):
+        with pytest.raises(FetchRefused):
+            fetcher(url)
+    assert len(fetcher.refused) == 6
+
+
+def test_refused_url_is_recorded_when_html_asks_for_one(tmp_path):
+    """Defence in depth: even markup that reached WeasyPrint could not fetch."""
+    from weasyprint import HTML
+
+    fetcher = StaticOnlyFetcher(asset_dir())
+    HTML(
+        string='<link rel="stylesheet" href="css/report.css"><img src="http://127.0.0.1:9/i.png">',
+        base_url=fetcher.base_url,
+        url_fetcher=fetcher,
+    ).write_pdf(tmp_path / "x.pdf")
+    assert fetcher.refused == ["http://127.0.0.1:9/i.png"]
