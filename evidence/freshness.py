@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from evidence.models import EvidenceVersion, Freshness
 from evidence.notifications import digests_send, organizations_to_notify
+from tenants import rls
 from tenants.context import org_scope
 from tenants.models import Organization
 
@@ -135,6 +136,15 @@ def _update_batch(sql: str, params: dict) -> Counter[tuple[int, str]]:
 
 
 def freshness_update(
+    *, organization: Organization | None = None, today: dt.date | None = None
+) -> dict[int, dict[str, int]]:
+    # Raw SQL under row-level security: one organization's scope, or the logged bypass.
+    scope = org_scope(organization) if organization else rls.bypass("freshness scan, all orgs")
+    with scope:
+        return _freshness_update(organization=organization, today=today)
+
+
+def _freshness_update(
     *, organization: Organization | None = None, today: dt.date | None = None
 ) -> dict[int, dict[str, int]]:
     """Bring the freshness of every live item's latest version up to date.

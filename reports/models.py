@@ -109,3 +109,35 @@ class Report(TenantModel):
     @property
     def content_type(self) -> str:
         return KIND_FILES[self.kind][1]
+
+
+class AuditorAccess(TenantModel):
+    """An auditor membership's access to one audit in the auditor portal.
+
+    An auditor sees only the audits they were granted, and only while their membership is
+    active (``Membership.expires_at``); revoking deletes the row (the activity log keeps it).
+    """
+
+    membership = models.ForeignKey(
+        "tenants.Membership", on_delete=models.CASCADE, related_name="audit_accesses"
+    )
+    audit = models.ForeignKey(
+        "controls.Audit", on_delete=models.CASCADE, related_name="auditor_accesses"
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "membership", "audit"], name="auditor_access_unique"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["organization", "audit"], name="auditor_access_org_audit"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Access of membership {self.membership_id} to audit {self.audit_id}"

@@ -6,9 +6,11 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.http import Http404
 
-from controls.models import Audit
-from reports.models import Report
-from tenants.models import Organization
+from controls.models import Audit, AuditCategory, Control, ControlCriterion
+from controls.selectors import audits_list, controls_list
+from evidence.models import EvidenceVersion
+from reports.models import AuditorAccess, Report, ReportStatus
+from tenants.models import Membership, Organization, Role
 
 
 def reports_for_audit(org: Organization | int, audit: Audit) -> QuerySet[Report]:
@@ -27,3 +29,115 @@ def report_get_for(org: Organization | int, pk: object) -> Report:
     if report is None:
         raise Http404("No such report.")
     return report
+
+
+# --- The auditor portal ----------------------------------------------------------------------
+# An auditor sees only the audits they were granted (``AuditorAccess``) and, inside one, the
+# controls mapped to a criterion in its scope, their evidence and the audit's finished reports.
+# Other members (who see everything anyway) may open the portal as a preview of any audit.
+
+
+def _is_auditor(membership: Membership) -> bool:
+    return membership.role == Role.AUDITOR
+
+
+def portal_audits(membership: Membership) -> QuerySet[Audit]:
+    audits = audits_list(membership.organization_id).select_related("framework")
+    if not membership.is_active:
+        return audits.none()
+    if _is_auditor(membership):
+        granted = AuditorAccess.objects.for_org(membership.organization_id).filter(
+            membership_id=membership.pk
+        )
+        audits = audits.filter(pk__in=granted.values("audit_id"))
+    return audits
+
+
+def portal_audit_get(membership: Membership, pk: object) -> Audit:
+    """One audit the member may see in the portal; 404 for any other (or a bad id)."""
+    try:
+        pk = int(pk)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Http404("No such audit.") from None
+    audit = portal_audits(membership).filter(pk=pk).first() if 0 < pk < 2**63 else None
+    if audit is None:
+        raise Http404("No such audit.")
+    return audit
+
+
+def audit_scope_controls(audit: Audit) -> QuerySet[Control]:
+    """The controls mapped to at least one criterion in ``audit``'s scope."""
+    org = audit.organization_id
+    categories = AuditCategory.objects.for_org(org).filter(audit=audit).values("category_id")
+    mapped = (
+        ControlCriterion.objects.for_org(org)
+        .filter(criterion__framework_id=audit.framework_id, criterion__category_id__in=categories)
+        .values("control_id")
+    )
+    return controls_list(org).filter(pk__in=mapped)
+
+
+def portal_control_get(audit: Audit, pk: object) -> Control:
+    try:
+        pk = int(pk)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Http404("No such control.") from None
+    control = audit_scope_controls(audit).filter(pk=pk).first() if 0 < pk < 2**63 else None
+    if control is None:
+        raise Http404("No such control.")
+    return control
+
+
+def portal_version_get(audit: Audit, pk: object) -> EvidenceVersion:
+    """A version of a live evidence item of a control in ``audit``'s scope."""
+    try:
+        pk = int(pk)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Http404("No such evidence.") from None
+    version = None
+    if 0 < pk < 2**63:
+        version = (
+            EvidenceVersion.objects.for_org(audit.organization_id)
+            .select_related("item")
+            .filter(
+                pk=pk,
+                item__removed_at__isnull=True,
+                item__control_id__in=audit_scope_controls(audit).values("pk"),
+            )
+            .first()
+        )
+    if version is None:
+        raise Http404("No such evidence.")
+    return version
+
+
+def portal_reports(audit: Audit) -> QuerySet[Report]:
+    return reports_for_audit(audit.organization_id, audit).filter(status=ReportStatus.DONE)
+
+
+def portal_report_get(audit: Audit, pk: object) -> Report:
+    report = report_get_for(audit.organization_id, pk)
+    if report.audit_id != audit.pk or report.status != ReportStatus.DONE:
+        raise Http404("No such report.")
+    return report
+
+
+def auditor_accesses(audit: Audit) -> list[AuditorAccess]:
+    return list(
+        AuditorAccess.objects.for_org(audit.organization_id)
+        .filter(audit=audit)
+        .select_related("membership__user")
+        .order_by("membership__user__email")
+    )
+
+
+def auditor_choices(audit: Audit, accesses: list[AuditorAccess]) -> list[Membership]:
+    """Active auditor memberships of the organization not yet granted ``audit``."""
+    granted = {a.membership_id for a in accesses}
+    rows = (
+        Membership.objects.for_org(audit.organization_id)
+        .filter(role=Role.AUDITOR)
+        .select_related("user")
+        .order_by("user__email")
+    )
+    return [m for m in rows if m.is_active and m.pk not in granted]

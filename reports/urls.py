@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import views
+from reports import views, views_portal
 
 org_urlpatterns = [
     path("audits/<int:audit_pk>/", views.report_list, name="report_list"),
@@ -12,4 +12,41 @@ org_urlpatterns = [
     path("<int:pk>/status/", views.report_status, name="report_status"),
     path("<int:pk>/retry/", views.report_retry, name="report_retry"),
     path("<int:pk>/download/", views.report_download, name="report_download"),
+    path(
+        "audits/<int:audit_pk>/auditors/",
+        views_portal.auditor_access_grant,
+        name="auditor_access_grant",
+    ),
+    path(
+        "auditor-access/<int:pk>/revoke/",
+        views_portal.auditor_access_revoke,
+        name="auditor_access_revoke",
+    ),
+]
+
+# The auditor portal, mounted under /o/<org_slug>/portal/. Every URL name starts with
+# ``portal_``: the only organization pages an auditor membership may open (TenantMiddleware).
+portal_urlpatterns = [
+    path("", views_portal.portal_home, name="portal_home"),
+    path("audits/<int:audit_pk>/", views_portal.portal_audit, name="portal_audit"),
+    path(
+        "audits/<int:audit_pk>/controls/<int:pk>/",
+        views_portal.portal_control,
+        name="portal_control",
+    ),
+    path(
+        "audits/<int:audit_pk>/evidence/<int:pk>/",
+        views_portal.portal_evidence_item,
+        name="portal_evidence_item",
+    ),
+    path(
+        "audits/<int:audit_pk>/versions/<int:pk>/download/",
+        views_portal.portal_version_download,
+        name="portal_version_download",
+    ),
+    path(
+        "audits/<int:audit_pk>/reports/<int:pk>/download/",
+        views_portal.portal_report_download,
+        name="portal_report_download",
+    ),
 ]

@@ -16,6 +16,7 @@ org_patterns = [
     *control_urls.org_urlpatterns,
     path("evidence/", include(evidence_urls.org_urlpatterns)),
     path("reports/", include(report_urls.org_urlpatterns)),
+    path("portal/", include(report_urls.portal_urlpatterns)),
 ]
 
 urlpatterns = [

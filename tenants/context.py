@@ -3,6 +3,9 @@
 Set by ``TenantMiddleware`` for ``/o/<slug>/`` views, by the API base view for API calls and by
 ``org_scope`` in tasks and commands; always reset in ``finally`` so nothing leaks between
 requests that share a thread.
+
+On PostgreSQL the same value goes into the connection's ``app.current_org`` setting, which the
+row-level security policies read (``tenants.rls``).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
+
+from tenants import rls
 
 if TYPE_CHECKING:
     from tenants.models import Organization
@@ -22,16 +27,20 @@ def current_org_id() -> int | None:
     return _current_org_id.get()
 
 
-def activate(org: Organization) -> Token:
-    return _current_org_id.set(org.pk)
+def activate(org: Organization | int) -> Token:
+    org_id = org if isinstance(org, int) else org.pk
+    token = _current_org_id.set(org_id)
+    rls.set_current_org(org_id)
+    return token
 
 
 def deactivate(token: Token) -> None:
     _current_org_id.reset(token)
+    rls.set_current_org(_current_org_id.get())
 
 
 @contextmanager
-def org_scope(org: Organization) -> Iterator[Organization]:
+def org_scope(org: Organization | int) -> Iterator[Organization | int]:
     """Run a block with ``org`` as the current organization (tasks, commands, tests)."""
     token = activate(org)
     try:

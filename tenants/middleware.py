@@ -2,6 +2,10 @@
 
 Anonymous visitors are sent to the login page; signed-in users who are not (or no longer)
 members get the same 404 as for an organization that does not exist.
+
+Auditor memberships see only the auditor portal (URL names starting with ``portal_``, see
+``reports.urls``): any other organization page sends them to the portal home (GET/HEAD) or is
+refused with 403 (any other method), before the view runs.
 """
 
 from __future__ import annotations
@@ -9,12 +13,26 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
 
 from tenants import context
+from tenants.models import Role
 from tenants.selectors import membership_for
 
 LAST_ORG_SESSION_KEY = "last_org"
+PORTAL_URL_PREFIX = "portal_"
+
+
+def auditor_confined(request: HttpRequest, slug: str) -> HttpResponse | None:
+    """Keep an auditor membership inside the portal: None when the page is a portal page."""
+    match = request.resolver_match
+    if match is not None and (match.url_name or "").startswith(PORTAL_URL_PREFIX):
+        return None
+    if request.method in ("GET", "HEAD"):
+        return redirect("portal_home", org_slug=slug)
+    raise PermissionDenied("Auditors can only read the audits they were invited to.")
 
 
 class TenantMiddleware:
@@ -48,4 +66,6 @@ class TenantMiddleware:
         request._tenant_token = context.activate(membership.organization)
         if request.session.get(LAST_ORG_SESSION_KEY) != slug:
             request.session[LAST_ORG_SESSION_KEY] = slug
+        if membership.role == Role.AUDITOR:
+            return auditor_confined(request, slug)
         return None

@@ -160,6 +160,9 @@ class ActivityEntry(TenantModel):
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # The hash chain (``tenants.activity``): the previous entry's hash, and this entry's.
+    prev_hash = models.CharField(max_length=64, blank=True, default="")
+    entry_hash = models.CharField(max_length=64, blank=True, default="")
 
     objects = ActivityEntryManager()
 
@@ -169,6 +172,7 @@ class ActivityEntry(TenantModel):
             models.Index(
                 fields=["organization", "object_type", "object_id"], name="activity_org_object"
             ),
+            models.Index(fields=["organization", "id"], name="activity_org_chain"),
         ]
         ordering = ["-created_at", "-id"]
 

@@ -8,12 +8,18 @@ is the logged escape hatch for system-wide jobs.
 
 from __future__ import annotations
 
+import functools
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING
 
 from django.db import models
+from django.db.models.options import Options
+from django.db.models.signals import class_prepared
+from django.utils.functional import cached_property
 
-from tenants.context import current_org_id
+from tenants import rls
+from tenants.context import current_org_id, org_scope
 
 if TYPE_CHECKING:
     from tenants.models import Organization
@@ -25,8 +31,56 @@ class TenantScopeError(RuntimeError):
     """A tenant-owned model was queried with no current organization."""
 
 
+def _bypassing(method_name: str):  # noqa: ANN202
+    """A ``QuerySet`` method that runs under the row-level security settings its queryset
+    asks for: the bypass (``dangerously_unscoped``), or its organization (``for_org``) when
+    none is current."""
+    parent = getattr(models.QuerySet, method_name)
+
+    def method(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        if method_name == "_fetch_all" and self._result_cache is not None:
+            return parent(self, *args, **kwargs)
+        org_id = self._rls_org
+        if org_id is None:  # a related lookup: the organization of the row it starts from
+            org_id = getattr(self._hints.get("instance"), "organization_id", None)
+        if self._rls_bypass is not None:
+            scope = rls.bypass(self._rls_bypass, log=False)
+        elif org_id is not None and current_org_id() is None and not rls.bypass_active():
+            scope = org_scope(org_id)  # ``for_org`` or a related lookup, no current org
+        else:
+            return parent(self, *args, **kwargs)
+        with scope:
+            result = parent(self, *args, **kwargs)
+            if method_name == "iterator":  # a generator: drain it inside the bypass
+                result = iter(list(result))
+            return result
+
+    method.__name__ = method_name
+    return method
+
+
 class TenantQuerySet(models.QuerySet):
-    pass
+    # The reason of ``dangerously_unscoped``: evaluating this queryset bypasses PostgreSQL
+    # row-level security (``tenants.rls``), since it legitimately crosses organizations.
+    _rls_bypass: str | None = None
+    # The organization of ``for_org``: evaluated with no current organization, the queryset
+    # runs with it as the current one (the database setting the policies read).
+    _rls_org: int | None = None
+
+    def _clone(self):  # noqa: ANN202
+        clone = super()._clone()
+        clone._rls_bypass = self._rls_bypass
+        clone._rls_org = self._rls_org
+        return clone
+
+    _fetch_all = _bypassing("_fetch_all")
+    iterator = _bypassing("iterator")
+    count = _bypassing("count")
+    exists = _bypassing("exists")
+    aggregate = _bypassing("aggregate")
+    update = _bypassing("update")
+    delete = _bypassing("delete")
+    explain = _bypassing("explain")
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
@@ -44,7 +98,9 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
 
     def for_org(self, org: Organization | int) -> TenantQuerySet:
         org_id = org if isinstance(org, int) else org.pk
-        return self._unfiltered().filter(organization_id=org_id)
+        queryset = self._unfiltered().filter(organization_id=org_id)
+        queryset._rls_org = org_id
+        return queryset
 
     # Inserts read nothing, and each new row names its organization (a NOT NULL column), so
     # they need no current organization.
@@ -52,15 +108,72 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
         return self._unfiltered().create(**kwargs)
 
     def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        orgs = {obj.organization_id for obj in objs}
+        if current_org_id() is None and len(orgs) == 1:
+            with org_scope(orgs.pop()):
+                return self._unfiltered().bulk_create(objs, *args, **kwargs)
         return self._unfiltered().bulk_create(objs, *args, **kwargs)
 
     def dangerously_unscoped(self, *, reason: str) -> TenantQuerySet:
+        """Every organization's rows, for system-wide jobs and lookups by a global key.
+
+        Evaluating it bypasses row-level security (logged with ``reason``); related rows read
+        later (lazy foreign keys) are not covered: use ``select_related`` or ``rls.bypass``.
+        """
         logger.info("unscoped query on %s: %s", self.model.__name__, reason)
-        return self._unfiltered()
+        queryset = self._unfiltered()
+        queryset._rls_bypass = f"{self.model.__name__}: {reason}"
+        return queryset
+
+
+class _BaseManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
+    """Django's own lookups (related objects, refresh, cascades): unfiltered, but a related
+    lookup with no current organization runs in its starting row's one (``_bypassing``)."""
+
+
+class _TenantOptions(Options):
+    """``_meta`` of tenant models: the base manager is a ``_BaseManager`` (not a migration
+    state change, unlike a declared manager)."""
+
+    @cached_property
+    def base_manager(self):  # noqa: ANN202
+        if self.base_manager_name:
+            return super().base_manager
+        manager = _BaseManager()
+        manager.name, manager.model, manager.auto_created = "_base_manager", self.model, True
+        return manager
+
+
+def _tenant_options(sender: type, **kwargs: object) -> None:
+    if issubclass(sender, TenantModel) and type(sender._meta) is Options:
+        sender._meta.__class__ = _TenantOptions
+        sender._meta.__dict__.pop("base_manager", None)
+
+
+class_prepared.connect(_tenant_options, dispatch_uid="tenants.scoping.options")
+
+
+_OWN_SCOPE_METHODS = ("save", "delete", "refresh_from_db")
+
+
+def _in_own_scope(method):  # noqa: ANN001, ANN202
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        with self._own_scope():
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class TenantModel(models.Model):
-    """Base of every tenant-owned table: an indexed, non-null organization."""
+    """Base of every tenant-owned table: an indexed, non-null organization.
+
+    With no current organization, an instance's own writes and reloads act in its row's
+    organization (the row names it), so row-level security checks them against it; subclass
+    overrides of ``save``/``delete``/``refresh_from_db`` are wrapped too (``__init_subclass__``)
+    so what they do around ``super()`` runs there as well.
+    """
 
     organization = models.ForeignKey(
         "tenants.Organization", on_delete=models.CASCADE, related_name="+"
@@ -69,6 +182,29 @@ class TenantModel(models.Model):
     objects = TenantManager()
 
     class Meta:
-        # Django's own lookups (forward relations, cascades) use the plain ``_base_manager``,
+        # Django's own lookups (forward relations, cascades) use the base manager, unfiltered,
         # so they keep working without a current organization.
         abstract = True
+
+    def __init_subclass__(cls, **kwargs) -> None:  # noqa: ANN003
+        super().__init_subclass__(**kwargs)
+        for name in _OWN_SCOPE_METHODS:
+            if name in cls.__dict__:
+                setattr(cls, name, _in_own_scope(cls.__dict__[name]))
+
+    def save(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        with self._own_scope():
+            return super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):  # noqa: ANN002, ANN003, ANN201
+        with self._own_scope():
+            return super().delete(*args, **kwargs)
+
+    def refresh_from_db(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        with self._own_scope():
+            return super().refresh_from_db(*args, **kwargs)
+
+    def _own_scope(self) -> AbstractContextManager:
+        if current_org_id() is None and self.organization_id is not None:
+            return org_scope(self.organization_id)
+        return nullcontext()

@@ -16,6 +16,10 @@ class VersionOut(serializers.ModelSerializer):
     uploaded_by = serializers.CharField(source="uploaded_by_label")
     reviewed_by = serializers.SerializerMethodField()
     download_url = serializers.SerializerMethodField()
+    # A plain string, not format "uri": it is empty for file and data versions.
+    url = serializers.CharField(
+        read_only=True, help_text="Link versions: where the evidence lives; empty otherwise."
+    )
 
     class Meta:
         model = EvidenceVersion
@@ -42,7 +46,6 @@ class VersionOut(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "url": {"help_text": "Link versions: where the evidence lives."},
             "sha256": {"help_text": "SHA-256 of the file, the link or the canonical JSON."},
         }
 

@@ -99,7 +99,9 @@ class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.Gene
             serializer_class: type = FileIn
         else:
             kind = request.data.get("kind") if isinstance(request.data, dict) else None
-            serializer_class = {EvidenceKind.LINK: LinkIn, EvidenceKind.DATA: DataIn}.get(kind)
+            # Any JSON value may arrive as "kind": only the two strings choose a serializer.
+            serializers_by_kind = {EvidenceKind.LINK: LinkIn, EvidenceKind.DATA: DataIn}
+            serializer_class = serializers_by_kind.get(kind) if isinstance(kind, str) else None
             if serializer_class is None:
                 raise ValidationFailed(
                     'Send {"kind": "link", ...} or {"kind": "data", ...} as JSON, or upload '

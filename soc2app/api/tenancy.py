@@ -34,9 +34,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from soc2app.api.parsers import SafeJSONParser, as_api_error
-from soc2app.errors import NotFound
+from soc2app.errors import NotFound, NotPermitted
 from tenants import context, permissions
-from tenants.models import Organization
+from tenants.models import Organization, Role
 from tenants.permissions import Action
 from tenants.selectors import membership_for
 
@@ -127,6 +127,9 @@ class TenantViewSetMixin:
         # Reading the organization is allowed to every role; each write is checked by its
         # service. A principal without even that (a key role nobody mapped) is refused here.
         permissions.require(principal, Action.VIEW)
+        if principal.role == Role.AUDITOR:
+            # Auditors read only the audits they were granted, in the auditor portal.
+            raise NotPermitted("Auditors use the auditor portal; the API is not open to them.")
         self.organization = principal.organization
         self.principal = principal
         for target in (request, request._request):

@@ -139,10 +139,11 @@ def test_contributor_adds_evidence_to_own_controls_only(org, contributor, api_fo
     assert EvidenceItem.objects.for_org(org).filter(control=other).count() == 0
 
 
-def test_auditor_reads_but_adds_and_reviews_nothing(org, auditor, api_for, control):
+def test_auditor_reads_adds_and_reviews_nothing(org, auditor, api_for, control):
     client = api_for(auditor)
     version = evidence_row(control, dt.date(2025, 1, 1), state="pending")
-    assert client.get(_evidence_url(org, control)).status_code == 200
+    # Auditors read in the auditor portal only: the API refuses them even reads.
+    assert client.get(_evidence_url(org, control)).status_code == 403
     body = {"kind": "link", "url": "https://x.example.com", "effective_start": DAY}
     assert client.post(_evidence_url(org, control), body).status_code == 403
     review = org_url(org, f"evidence/versions/{version.pk}/review/")
@@ -198,3 +199,21 @@ def test_list_queries_do_not_grow(api, org, control, rows, django_assert_num_que
 def test_unknown_control_is_404(api, org):
     for bad in (0, "abc", 10**30):
         assert api.get(org_url(org, f"controls/{bad}/evidence/")).status_code == 404
+
+
+def test_a_non_string_kind_is_a_400_not_a_500(org, manager, catalog):
+    """Found by schemathesis: {"kind": {}} once reached a dict lookup with a dict key."""
+    from rest_framework.test import APIClient
+
+    from tests.factories import ControlFactory
+
+    control = ControlFactory(organization=org, owner=manager)
+    client = APIClient()
+    client.force_login(manager.user)
+    response = client.post(
+        f"/api/v1/orgs/{org.slug}/controls/{control.pk}/evidence/",
+        {"kind": {}, "effective_start": "2026-01-01"},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid"

@@ -28,7 +28,7 @@ def test_catalog_tree_lists_every_criterion_in_constant_queries(
 
 
 def test_criterion_detail(catalog, org, make_member, client_for, django_assert_num_queries):
-    client = client_for(make_member(org, Role.AUDITOR))
+    client = client_for(make_member(org, Role.CONTRIBUTOR))
     url = reverse("criterion_detail", args=[org.slug, "CC6.1"])
     client.get(url)
     # framework, criterion (+category, series), points of focus, crosswalk, templates

@@ -155,10 +155,12 @@ def test_another_controls_item_cannot_be_chosen(org, manager, control, client_fo
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.CONTRIBUTOR])
 def test_auditors_and_non_owners_cannot_add(org, make_member, control, client_for, upload, role):
     client = client_for(make_member(org, role))
-    assert client.get(_add_url(org, control)).status_code == 403
+    # Auditors are kept in the auditor portal: other pages send them there (GET) or 403.
+    assert client.get(_add_url(org, control)).status_code == (302 if role == Role.AUDITOR else 403)
     response = _post_file(client, org, control, upload())
     assert response.status_code == 403
-    assert "control&#x27;s owner" in response.content.decode()
+    if role == Role.CONTRIBUTOR:  # an auditor is refused before the view runs
+        assert "control&#x27;s owner" in response.content.decode()
     assert _versions(org) == []
 
 
@@ -259,7 +261,10 @@ def test_auditors_and_non_owners_cannot_review_or_remove(
     org, make_member, version, client_for, role
 ):
     client = client_for(make_member(org, role))
-    assert client.get(_item_url(org, version.item)).status_code == 200
+    # Auditors are kept in the auditor portal: other pages send them there (GET) or 403.
+    assert client.get(_item_url(org, version.item)).status_code == (
+        302 if role == Role.AUDITOR else 200
+    )
     review = client.post(
         reverse("evidence_review", args=[org.slug, version.pk]), {"decision": "accepted"}
     )

@@ -138,7 +138,9 @@ def test_read_only_roles_cannot_request_or_retry(populated, audit, client_for, m
         organization=populated.org, audit=audit, kind="csv", status="failed", error="x"
     )
     client = client_for(member)
-    assert client.get(_url("report_list", populated.org, audit_pk=audit.pk)).status_code == 200
+    # Auditors are kept in the auditor portal: other pages send them there (GET) or 403.
+    expected = 302 if role == Role.AUDITOR else 200
+    assert client.get(_url("report_list", populated.org, audit_pk=audit.pk)).status_code == expected
     assert (
         client.post(
             _url("report_request", populated.org, audit_pk=audit.pk), {"kind": "csv"}
@@ -197,3 +199,26 @@ def test_list_query_count_does_not_grow(populated, audit, client_for, django_ass
         Report.objects.create(organization=populated.org, audit=audit, kind=kind, status="failed")
     with django_assert_num_queries(6):
         assert client.get(url).status_code == 200
+
+
+def test_a_finished_report_is_announced_to_subscribed_webhooks_once(
+    populated, audit, eager_celery, settings, django_capture_on_commit_callbacks
+):
+    from reports.services import report_generate, report_request
+    from tenants.models import Role, WebhookDelivery
+    from tenants.webhooks.services import webhook_endpoint_create
+    from tests.factories import MembershipFactory
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+    admin = MembershipFactory(organization=populated.org, role=Role.ADMIN)
+    webhook_endpoint_create(
+        membership=admin, url="http://127.0.0.1:9/hook", events=["report.ready"]
+    )
+    settings.CELERY_TASK_ALWAYS_EAGER = False  # record the delivery; do not try to send it
+    with django_capture_on_commit_callbacks(execute=False):
+        report = report_request(membership=populated.manager, audit=audit, kind="csv")
+    report_generate(report_id=report.pk)
+    report_generate(report_id=report.pk)  # a redelivered task message announces nothing new
+    deliveries = list(WebhookDelivery.objects.for_org(populated.org))
+    assert [d.event for d in deliveries] == ["report.ready"]
+    assert deliveries[0].payload["report"] == report.pk

@@ -1,0 +1,80 @@
+"""Create (or update) the non-superuser role the application connects as under RLS."""
+
+from __future__ import annotations
+
+import re
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DEFAULT_DB_ALIAS, connections
+
+ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+# Only ever formatted with a name that matched ROLE_NAME.
+_CREATE_IF_MISSING = (
+    "DO $$BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{role}') "
+    "THEN CREATE ROLE {ident}; END IF; END$$"
+)
+
+
+def role_statements(role: str, password: str | None, database: str) -> list[tuple[str, list]]:
+    """SQL (with parameters) that makes ``role`` a plain DML role: no superuser, no BYPASSRLS,
+    not the owner of anything, so row-level security applies to it."""
+    login = "LOGIN" if password else "NOLOGIN"
+    attrs = f"{login} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE INHERIT"
+    ident = f'"{role}"'
+    statements: list[tuple[str, list]] = [
+        (_CREATE_IF_MISSING.format(role=role, ident=ident), []),
+        (f"ALTER ROLE {ident} {attrs}", []),
+        (f'GRANT CONNECT ON DATABASE "{database}" TO {ident}', []),
+        (f"GRANT USAGE ON SCHEMA public TO {ident}", []),
+        (f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {ident}", []),
+        (f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {ident}", []),
+        # Tables the migrating role creates later are granted too.
+        (
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {ident}",
+            [],
+        ),
+        (
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA public "
+            f"GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {ident}",
+            [],
+        ),
+    ]
+    if password:
+        statements.append((f"ALTER ROLE {ident} PASSWORD %s", [password]))
+    return statements
+
+
+def create_app_role(role: str, password: str | None = None, using: str = DEFAULT_DB_ALIAS) -> None:
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        for sql, params in role_statements(role, password, connection.settings_dict["NAME"]):
+            cursor.execute(sql, params or None)
+
+
+class Command(BaseCommand):
+    help = (
+        "Create or update the PostgreSQL role the application connects as: not a superuser, "
+        "no BYPASSRLS, DML on all tables and sequences. Run it as the owner (the role that "
+        "migrates), after migrate."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--role", required=True, help="Role name (lowercase, a-z0-9_).")
+        parser.add_argument(
+            "--password", help="Makes it a LOGIN role with this password (else NOLOGIN)."
+        )
+        parser.add_argument("--database", default=DEFAULT_DB_ALIAS, help="Connection alias.")
+
+    def handle(
+        self, *args: object, role: str, password: str | None, database: str, **opts: object
+    ) -> None:
+        if not ROLE_NAME.match(role):
+            raise CommandError(f"--role: {role!r} is not a valid role name (a-z, 0-9, _)")
+        if database not in connections:
+            raise CommandError(f"--database: no connection named {database!r}")
+        if connections[database].vendor != "postgresql":
+            raise CommandError("create_app_role needs PostgreSQL (DATABASE_URL=postgres://...)")
+        create_app_role(role, password, database)
+        kind = "LOGIN" if password else "NOLOGIN"
+        self.stdout.write(f"Role {role} ({kind}, no BYPASSRLS) has DML on all tables.")

@@ -1,0 +1,352 @@
+"""The read-only auditor portal: an auditor sees only the audits they were granted (scope,
+readiness, controls, evidence, reports), every download is logged, every write is refused, and
+an auditor is kept out of the rest of the organization's pages and of the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+from django.core.files.base import ContentFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from controls.models import Audit, Control
+from evidence.models import EvidenceItem, EvidenceVersion
+from reports.models import AuditorAccess, Report, ReportStatus
+from reports.services import auditor_access_grant, auditor_access_revoke
+from soc2app.errors import NotPermitted, ValidationFailed
+from tenants.models import ActivityEntry, Role
+from tests.factories import ControlFactory, control_map, evidence_row
+from tests.reports.conftest import file_version
+
+pytestmark = pytest.mark.django_db
+
+
+def _url(name, org, **kwargs):
+    return reverse(name, kwargs={"org_slug": org.slug, **kwargs})
+
+
+def _done_report(audit, payload=b"col1,col2\n"):
+    report = Report(
+        organization_id=audit.organization_id,
+        audit=audit,
+        kind="csv",
+        status=ReportStatus.DONE,
+        progress=100,
+        sha256=hashlib.sha256(payload).hexdigest(),
+        size=len(payload),
+        finished_at=timezone.now(),
+    )
+    report.file.save("ignored", ContentFile(payload), save=False)
+    report.save()
+    return report
+
+
+class World:
+    pass
+
+
+@pytest.fixture
+def world(org, manager, make_member, make_audit):
+    w = World()
+    w.org, w.manager = org, manager
+    w.auditor = make_member(org, Role.AUDITOR)
+    w.audit = make_audit(org, name="FY25 Type 1")
+    w.other_audit = make_audit(org, name="Secret audit")
+    w.control = control_map(
+        ControlFactory(organization=org, owner=manager, code="AC-01", title="Access reviews"),
+        "CC6.1",
+    )
+    w.unmapped = ControlFactory(organization=org, owner=manager, code="ZZ-99", title="Unmapped")
+    w.version = file_version(
+        w.control,
+        "access-review.pdf",
+        b"%PDF-1.4 review",
+        dt.date(2025, 6, 1),
+        dt.date(2025, 6, 30),
+    )
+    w.link = evidence_row(w.control, dt.date(2025, 5, 1))
+    w.hidden_version = file_version(
+        w.unmapped, "hidden.pdf", b"%PDF-1.4 hidden", dt.date(2025, 6, 1), dt.date(2025, 6, 30)
+    )
+    w.report = _done_report(w.audit)
+    w.other_report = _done_report(w.other_audit)
+    auditor_access_grant(membership=manager, auditor=w.auditor, audit=w.audit)
+    return w
+
+
+def _portal_urls(w, audit, control, version, report):
+    return [
+        _url("portal_audit", w.org, audit_pk=audit.pk),
+        _url("portal_control", w.org, audit_pk=audit.pk, pk=control.pk),
+        _url("portal_evidence_item", w.org, audit_pk=audit.pk, pk=version.item_id),
+        _url("portal_version_download", w.org, audit_pk=audit.pk, pk=version.pk),
+        _url("portal_report_download", w.org, audit_pk=audit.pk, pk=report.pk),
+    ]
+
+
+def test_auditor_sees_granted_audit_and_downloads_are_logged(world, client_for):
+    w = world
+    client = client_for(w.auditor)
+    home = client.get(_url("portal_home", w.org))
+    assert home.status_code == 200
+    body = home.content.decode()
+    assert "FY25 Type 1" in body and "Secret audit" not in body
+
+    page = client.get(_url("portal_audit", w.org, audit_pk=w.audit.pk)).content.decode()
+    assert "CC6.1" in page and "AC-01" in page and "Type 1" in page
+    assert "Payments platform" in page and 'class="chart"' in page
+    assert _url("portal_report_download", w.org, audit_pk=w.audit.pk, pk=w.report.pk) in page
+
+    control = client.get(_url("portal_control", w.org, audit_pk=w.audit.pk, pk=w.control.pk))
+    text = control.content.decode()
+    assert control.status_code == 200
+    assert "access-review.pdf" in text and w.version.sha256 in text and "CC6.1" in text
+    item = client.get(
+        _url("portal_evidence_item", w.org, audit_pk=w.audit.pk, pk=w.version.item_id)
+    )
+    assert item.status_code == 200 and w.version.sha256 in item.content.decode()
+
+    before = ActivityEntry.objects.for_org(w.org).filter(action="download").count()
+    download = client.get(
+        _url("portal_version_download", w.org, audit_pk=w.audit.pk, pk=w.version.pk)
+    )
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 review"
+    assert download["Content-Disposition"].startswith("attachment")
+    link = client.get(_url("portal_version_download", w.org, audit_pk=w.audit.pk, pk=w.link.pk))
+    assert link.status_code == 200 and w.link.url in link.content.decode()
+    report = client.get(_url("portal_report_download", w.org, audit_pk=w.audit.pk, pk=w.report.pk))
+    assert report.status_code == 200 and b"".join(report.streaming_content) == b"col1,col2\n"
+
+    entries = ActivityEntry.objects.for_org(w.org).filter(action="download")
+    assert entries.count() == before + 3
+    assert set(entries.values_list("actor_label", flat=True)) == {w.auditor.user.email}
+    # The organization sees them in its activity log.
+    log = client_for(w.manager).get(_url("activity", w.org)).content.decode()
+    assert w.auditor.user.email in log and "download" in log
+
+
+def test_non_granted_audit_and_out_of_scope_rows_are_404(world, client_for):
+    w = world
+    client = client_for(w.auditor)
+    for url in _portal_urls(w, w.other_audit, w.control, w.version, w.other_report):
+        assert client.get(url).status_code == 404, url
+    # Inside the granted audit: a control outside its scope, its evidence, another audit's report.
+    for url in [
+        _url("portal_control", w.org, audit_pk=w.audit.pk, pk=w.unmapped.pk),
+        _url("portal_evidence_item", w.org, audit_pk=w.audit.pk, pk=w.hidden_version.item_id),
+        _url("portal_version_download", w.org, audit_pk=w.audit.pk, pk=w.hidden_version.pk),
+        _url("portal_report_download", w.org, audit_pk=w.audit.pk, pk=w.other_report.pk),
+        _url("portal_audit", w.org, audit_pk=99_999_999),
+    ]:
+        assert client.get(url).status_code == 404, url
+    assert not ActivityEntry.objects.for_org(w.org).filter(action="download").exists()
+
+
+def test_auditor_is_sent_to_the_portal_from_every_other_page(world, client_for):
+    w = world
+    client = client_for(w.auditor)
+    home = _url("portal_home", w.org)
+    for url in [
+        _url("org_home", w.org),
+        _url("control_list", w.org),
+        _url("control_detail", w.org, pk=w.control.pk),
+        _url("audit_list", w.org),
+        _url("audit_detail", w.org, pk=w.audit.pk),
+        _url("evidence_overview", w.org),
+        _url("evidence_item", w.org, pk=w.version.item_id),
+        _url("evidence_download", w.org, pk=w.version.pk),
+        _url("report_list", w.org, audit_pk=w.audit.pk),
+        _url("report_download", w.org, pk=w.report.pk),
+        _url("members", w.org),
+        _url("activity", w.org),
+    ]:
+        response = client.get(url)
+        assert response.status_code == 302 and response["Location"] == home, url
+    assert not ActivityEntry.objects.for_org(w.org).filter(action="download").exists()
+
+
+def test_every_post_is_403_and_changes_nothing(world, client_for):
+    w = world
+    client = client_for(w.auditor)
+    counts = (
+        Control.objects.for_org(w.org).count(),
+        EvidenceVersion.objects.for_org(w.org).count(),
+        Report.objects.for_org(w.org).count(),
+        AuditorAccess.objects.for_org(w.org).count(),
+        Audit.objects.for_org(w.org).count(),
+        ActivityEntry.objects.for_org(w.org).count(),
+    )
+    name = w.audit.name
+    posts = [
+        (_url("control_create", w.org), {"code": "NEW-1", "title": "New"}),
+        (
+            _url("evidence_add", w.org, control_pk=w.control.pk),
+            {"title": "x", "url": "https://x.test"},
+        ),
+        (_url("audit_step", w.org, pk=w.audit.pk, step="basics"), {"name": "Renamed"}),
+        (_url("report_request", w.org, audit_pk=w.audit.pk), {"kind": "csv"}),
+        (
+            _url("auditor_access_grant", w.org, audit_pk=w.other_audit.pk),
+            {"membership": w.auditor.pk},
+        ),
+        (
+            _url("auditor_access_revoke", w.org, pk=AuditorAccess.objects.for_org(w.org).get().pk),
+            {},
+        ),
+        (_url("portal_home", w.org), {}),
+        (_url("portal_audit", w.org, audit_pk=w.audit.pk), {}),
+        (_url("portal_version_download", w.org, audit_pk=w.audit.pk, pk=w.version.pk), {}),
+    ]
+    for url, data in posts:
+        status = client.post(url, data).status_code
+        assert status in (403, 405), url
+        assert status == 403 or "/portal/" in url, url
+    assert client.delete(_url("control_detail", w.org, pk=w.control.pk)).status_code == 403
+    assert (
+        Control.objects.for_org(w.org).count(),
+        EvidenceVersion.objects.for_org(w.org).count(),
+        Report.objects.for_org(w.org).count(),
+        AuditorAccess.objects.for_org(w.org).count(),
+        Audit.objects.for_org(w.org).count(),
+        ActivityEntry.objects.for_org(w.org).count(),
+    ) == counts
+    assert Audit.objects.for_org(w.org).get(pk=w.audit.pk).name == name
+
+
+def test_expired_or_revoked_auditor_gets_nothing(world, client_for, make_member):
+    w = world
+    client = client_for(w.auditor)
+    access = AuditorAccess.objects.for_org(w.org).get()
+    auditor_access_revoke(membership=w.manager, access=access)
+    for url in _portal_urls(w, w.audit, w.control, w.version, w.report):
+        assert client.get(url).status_code == 404, url
+    assert "FY25 Type 1" not in client.get(_url("portal_home", w.org)).content.decode()
+
+    expired = make_member(w.org, Role.AUDITOR)
+    auditor_access_grant(membership=w.manager, auditor=expired, audit=w.audit)
+    expired.expires_at = timezone.now() - dt.timedelta(minutes=1)
+    expired.save()
+    gone = client_for(expired)
+    for url in [
+        _url("portal_home", w.org),
+        *_portal_urls(w, w.audit, w.control, w.version, w.report),
+    ]:
+        assert gone.get(url).status_code == 404, url
+
+
+def test_outsider_gets_404_on_every_portal_url(world, client_for, outsider):
+    w = world
+    client = client_for(outsider)
+    for url in [
+        _url("portal_home", w.org),
+        *_portal_urls(w, w.audit, w.control, w.version, w.report),
+    ]:
+        assert client.get(url).status_code == 404, url
+
+
+def test_api_refuses_auditor_sessions(world):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_login(world.auditor.user)
+    response = client.get(f"/api/v1/orgs/{world.org.slug}/controls/")
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"
+
+
+def test_grant_rules(world, make_member, other_org):
+    w = world
+    contributor = make_member(w.org, Role.CONTRIBUTOR)
+    with pytest.raises(ValidationFailed):
+        auditor_access_grant(membership=w.manager, auditor=contributor, audit=w.other_audit)
+    with pytest.raises(NotPermitted):
+        auditor_access_grant(membership=contributor, auditor=w.auditor, audit=w.other_audit)
+    with pytest.raises(NotPermitted):
+        auditor_access_grant(membership=w.auditor, auditor=w.auditor, audit=w.other_audit)
+    foreign = make_member(other_org, Role.AUDITOR)
+    with pytest.raises(Exception) as exc:
+        auditor_access_grant(membership=w.manager, auditor=foreign, audit=w.other_audit)
+    assert getattr(exc.value, "status", None) == 404
+    # Granting twice is one row and one log entry.
+    auditor_access_grant(membership=w.manager, auditor=w.auditor, audit=w.audit)
+    assert AuditorAccess.objects.for_org(w.org).count() == 1
+    assert ActivityEntry.objects.for_org(w.org).filter(action="auditor_access.grant").count() == 1
+
+
+def test_manager_grants_and_revokes_from_the_audit_dashboard(world, client_for, make_member):
+    w = world
+    client = client_for(w.manager)
+    second = make_member(w.org, Role.AUDITOR)
+    page = client.get(_url("audit_detail", w.org, pk=w.other_audit.pk)).content.decode()
+    assert "Auditor access" in page and second.user.email in page
+    response = client.post(
+        _url("auditor_access_grant", w.org, audit_pk=w.other_audit.pk), {"membership": second.pk}
+    )
+    assert response.status_code == 302
+    access = AuditorAccess.objects.for_org(w.org).get(membership=second)
+    assert access.audit_id == w.other_audit.pk and access.granted_by_id == w.manager.user_id
+    assert "Secret audit" in client_for(second).get(_url("portal_home", w.org)).content.decode()
+    # A non-auditor or a bogus id is refused with a message, not an error page.
+    bad = client.post(
+        _url("auditor_access_grant", w.org, audit_pk=w.other_audit.pk),
+        {"membership": w.manager.pk},
+    )
+    assert bad.status_code == 302
+    assert AuditorAccess.objects.for_org(w.org).filter(membership=w.manager).count() == 0
+    response = client.post(_url("auditor_access_revoke", w.org, pk=access.pk))
+    assert response.status_code == 302
+    assert not AuditorAccess.objects.for_org(w.org).filter(pk=access.pk).exists()
+    assert (
+        client_for(second).get(_url("portal_audit", w.org, audit_pk=w.other_audit.pk)).status_code
+        == 404
+    )
+    contributor = client_for(make_member(w.org, Role.CONTRIBUTOR))
+    assert (
+        contributor.post(
+            _url("auditor_access_grant", w.org, audit_pk=w.other_audit.pk),
+            {"membership": second.pk},
+        ).status_code
+        == 403
+    )
+
+
+def test_portal_audit_page_queries_do_not_grow_with_rows(world, client_for, manager):
+    w = world
+    client = client_for(w.auditor)
+    url = _url("portal_audit", w.org, audit_pk=w.audit.pk)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    for i in range(6):
+        control = control_map(
+            ControlFactory(organization=w.org, owner=manager, code=f"QC-{i}"), "CC6.2", "CC7.1"
+        )
+        for month in (3, 6):
+            evidence_row(control, dt.date(2025, month, 1))
+        _done_report(w.audit, payload=f"r{i}".encode())
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url).status_code == 200
+    assert len(large) == len(small), [q["sql"] for q in large.captured_queries]
+    assert len(small) <= 25
+
+
+def test_portal_control_page_queries_do_not_grow_with_versions(world, client_for):
+    w = world
+    client = client_for(w.auditor)
+    url = _url("portal_control", w.org, audit_pk=w.audit.pk, pk=w.control.pk)
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        assert client.get(url).status_code == 200
+    item = EvidenceItem.objects.for_org(w.org).filter(control=w.control).first()
+    for month in range(1, 7):
+        evidence_row(w.control, dt.date(2025, month, 1), item=item)
+        evidence_row(w.control, dt.date(2025, month, 2))
+    with CaptureQueriesContext(connection) as large:
+        assert client.get(url).status_code == 200
+    assert len(large) == len(small)

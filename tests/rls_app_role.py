@@ -1,0 +1,78 @@
+"""Run the test suite as the application's database role, under row-level security.
+
+Opt-in plugin: ``RLS_APP_ROLE=1 pytest -p tests.rls_app_role`` on PostgreSQL. Fixtures set up
+their data as the superuser (as an owner or a migration would); each test's body then runs as a
+non-superuser role without BYPASSRLS (``create_app_role``), so row-level security applies to
+everything the body does: a view or service that reads or writes outside its organization's
+scope fails.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import pytest
+from django.db import connection
+from django.db.backends.signals import connection_created
+
+ROLE = os.environ.get("RLS_APP_ROLE_NAME", "soc2_app_test")
+ENABLED = os.environ.get("RLS_APP_ROLE") == "1"
+_ready = False
+
+
+def _set_role(sender, connection, **kwargs) -> None:  # noqa: ANN001
+    if connection.vendor == "postgresql" and connection.connection is not None:
+        with connection.connection.cursor() as cursor:
+            cursor.execute(f'SET ROLE "{ROLE}"')
+
+
+def _reset_role() -> None:
+    if connection.connection is not None:
+        with connection.connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _rls_app_role(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+    global _ready
+    if ENABLED and connection.vendor == "postgresql":
+        from tenants.management.commands.create_app_role import create_app_role
+
+        with django_db_blocker.unblock():
+            create_app_role(ROLE)
+            with connection.cursor() as cursor:  # transactional tests flush the tables
+                cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{ROLE}"')
+        _factories_bypass()
+        _ready = True
+    yield
+
+
+def _factories_bypass() -> None:
+    """Factories build test data (setup, not application code): they write through the
+    explicit bypass, whatever the current organization."""
+    from factory.base import BaseFactory
+
+    from tenants import rls
+
+    original = BaseFactory._generate.__func__
+
+    def _generate(cls, strategy, params):  # noqa: ANN001, ANN202
+        with rls.bypass("test data from a factory"):
+            return original(cls, strategy, params)
+
+    BaseFactory._generate = classmethod(_generate)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item):  # noqa: ANN201
+    if not _ready:
+        return (yield)
+    connection_created.connect(_set_role, dispatch_uid="tests.rls_app_role")
+    _set_role(None, connection)
+    try:
+        return (yield)
+    finally:
+        connection_created.disconnect(dispatch_uid="tests.rls_app_role")
+        with contextlib.suppress(Exception):  # aborted transaction: its rollback resets it
+            _reset_role()
