@@ -12,7 +12,7 @@ import logging
 from django.utils import timezone
 
 from controls import audits as audit_services
-from controls import services
+from controls import services, systems
 from controls.models import Audit, Control, ControlStatus, ControlTemplate, FrequencyRule, System
 from controls.periods import add_months, split_window
 from criteria.selectors import framework_get
@@ -36,7 +36,7 @@ def demo_seed(organization: Organization) -> None:
         return
     system = System.objects.for_org(organization).filter(name=SYSTEM[0]).first()
     if system is None:
-        system = services.system_save(
+        system = systems.system_save(
             membership=manager,
             name=SYSTEM[0],
             description=SYSTEM[1],

@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from controls import audits as audit_services
-from controls import charts, selectors, services
+from controls import charts, selectors, systems
 from controls.forms import (
     ANSWER_CHOICES,
     AuditBasicsForm,
@@ -265,7 +265,7 @@ def system_form(request: HttpRequest, org_slug: str, pk: int | None = None) -> H
     form = SystemForm(request.POST or None, initial=initial, owners=selectors.owner_choices(org))
     if request.method == "POST" and form.is_valid():
         try:
-            saved = services.system_save(
+            saved = systems.system_save(
                 membership=request.membership, system=system, **form.cleaned_data
             )
         except DomainError as exc:

@@ -26,7 +26,7 @@ from controls.api.serializers_readiness import ReadinessOut
 from controls.audits import audit_save, self_assessment_save
 from controls.models import Audit, AuditCategory, AuditSystem, System
 from controls.readiness import audit_readiness
-from controls.services import system_save
+from controls.systems import system_save
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import NotFound
 from tenants.permissions import Action

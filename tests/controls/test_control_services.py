@@ -14,8 +14,8 @@ from controls.services import (
     control_update,
     controls_adopt,
     controls_bulk_update,
-    system_save,
 )
+from controls.systems import system_save
 from soc2app.errors import NotFound, NotPermitted, ValidationFailed
 from tenants.models import ActivityEntry, Role
 from tests.factories import ControlFactory, SystemFactory, control_map, evidence_row

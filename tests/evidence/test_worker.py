@@ -8,70 +8,35 @@ committed (transactional test) so the worker sees it; e-mails go to files under 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
-import uuid
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from celery.backends.redis import RedisBackend
 from celery.result import AsyncResult
 from django.conf import settings
-from django.db import connection
 from django.utils import timezone
 
 from evidence.models import EvidenceVersion
 from evidence.tasks import check_freshness
 from soc2app.celery import app as celery_app
 from tests.factories import evidence_row
+from tests.workers import celery_worker
 
 BASE_DIR = Path(settings.BASE_DIR)
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"])
-    host = db.get("HOST") or "127.0.0.1"
-    return f"postgres://{credentials}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
 @pytest.fixture
 def worker(tmp_path):
     """A Celery worker process on its own queue; yields (queue, mail folder)."""
-    queue = f"test-freshness-{uuid.uuid4().hex[:12]}"
     mail_dir = tmp_path / "mail"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "CELERY_RESULT_BACKEND": settings.CELERY_BROKER_URL,
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(mail_dir),
-        "VAR_DIR": str(tmp_path / "var"),
-        "DJANGO_SETTINGS_MODULE": "soc2app.settings",
-    }
-    log = (tmp_path / "worker.log").open("w")
-    command = [
-        sys.executable, "-m", "celery", "-A", "soc2app", "worker", "--pool=solo",
-        "--queues", queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
-        "--loglevel", "INFO", "--hostname", f"{queue}@%h",
-    ]  # fmt: skip
-    process = subprocess.Popen(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with celery_worker(
+        tmp_path,
+        "test-freshness",
+        CELERY_RESULT_BACKEND=settings.CELERY_BROKER_URL,
+        EMAIL_BACKEND="django.core.mail.backends.filebased.EmailBackend",
+        EMAIL_FILE_PATH=str(mail_dir),
+    ) as queue:
         yield queue, mail_dir
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        log.close()
-    assert process.returncode is not None
 
 
 def _run(queue: str) -> dict:
