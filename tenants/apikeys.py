@@ -237,7 +237,9 @@ def api_key_authenticate(raw: str) -> ApiKey:
     prefix, secret = parts
     presented = hash_secret(secret)
     candidates = (
-        ApiKey.objects.dangerously_unscoped(reason="API key authentication by public prefix")
+        ApiKey.objects.dangerously_unscoped(
+            reason="API key authentication by public prefix", routine=True
+        )
         .select_related("organization")
         .filter(prefix=prefix)[:5]
     )

@@ -47,7 +47,9 @@ class MembershipManager(TenantManager):
         """
         now = timezone.now()
         return (
-            self.dangerously_unscoped(reason="a user's own memberships across organizations")
+            self.dangerously_unscoped(
+                reason="a user's own memberships across organizations", routine=True
+            )
             .filter(user=user)
             .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
             .select_related("organization")

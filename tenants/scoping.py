@@ -115,13 +115,16 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
                 return self._unfiltered().bulk_create(objs, *args, **kwargs)
         return self._unfiltered().bulk_create(objs, *args, **kwargs)
 
-    def dangerously_unscoped(self, *, reason: str) -> TenantQuerySet:
+    def dangerously_unscoped(self, *, reason: str, routine: bool = False) -> TenantQuerySet:
         """Every organization's rows, for system-wide jobs and lookups by a global key.
 
         Evaluating it bypasses row-level security (logged with ``reason``); related rows read
         later (lazy foreign keys) are not covered: use ``select_related`` or ``rls.bypass``.
+        ``routine`` lookups that every request makes (an API key by its prefix, the user's
+        own memberships) log at DEBUG, so INFO keeps the system jobs readable.
         """
-        logger.info("unscoped query on %s: %s", self.model.__name__, reason)
+        level = logging.DEBUG if routine else logging.INFO
+        logger.log(level, "unscoped query on %s: %s", self.model.__name__, reason)
         queryset = self._unfiltered()
         queryset._rls_bypass = f"{self.model.__name__}: {reason}"
         return queryset

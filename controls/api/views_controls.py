@@ -21,6 +21,7 @@ from controls.api.serializers_controls import (
     BulkOut,
     ControlCreateIn,
     ControlOut,
+    ControlRowOut,
     ControlUpdateIn,
 )
 from controls.models import Control, ControlStatus, ControlType, Frequency
@@ -97,7 +98,18 @@ class ControlViewSet(
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_scoped_queryset(self) -> QuerySet[Control]:
+        if self.action == "list":  # rows, see ``list``: no joins or prefetches to prepare
+            return Control.objects.for_org(self.organization).order_by("code")
         return selectors.controls_list(self.organization).select_related("template")
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        # Rows, not model instances (``ControlRowOut`` gives ``ControlOut``'s output): three
+        # queries whatever the page size (count, page, criteria).
+        page = self.paginate_queryset(
+            selectors.control_rows(self.filter_queryset(self.get_queryset()))
+        )
+        rows = selectors.with_criteria_refs(self.organization, list(page or []))
+        return self.get_paginated_response(ControlRowOut(rows, many=True).data)
 
     def get_object(self) -> Control:
         return selectors.control_get_for(self.organization, object_id(self.kwargs["pk"], "control"))

@@ -19,11 +19,9 @@ login page, which would turn every API-key request into a redirect.
 from __future__ import annotations
 
 import hashlib
-import json
 from contextvars import Token
 from typing import Any, Protocol
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Model, QuerySet
 from django.http import HttpResponseNotModified
 from django.http.response import HttpResponseBase
@@ -85,10 +83,11 @@ def object_id(value: object, what: str) -> int:
 
 
 def conditional(request: Request, response: Response) -> HttpResponseBase:
-    """A strong ``ETag`` on a read (a hash of its data), and 304 Not Modified when the client
-    already holds that version (``If-None-Match``): a poller re-downloads nothing unchanged."""
-    payload = json.dumps(response.data, sort_keys=True, cls=DjangoJSONEncoder).encode()
-    etag = quote_etag(hashlib.sha256(payload).hexdigest()[:32])
+    """A strong ``ETag`` on a read (a hash of the body it sends), and 304 Not Modified when the
+    client already holds that version (``If-None-Match``): a poller re-downloads nothing
+    unchanged. The body is rendered here, once (the renderer's output is deterministic)."""
+    response.render()
+    etag = quote_etag(hashlib.sha256(response.content).hexdigest()[:32])
     if etag in parse_etags(request.headers.get("If-None-Match", "")):
         not_modified = HttpResponseNotModified()
         not_modified["ETag"] = etag
@@ -148,7 +147,11 @@ class TenantViewSetMixin:
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
         response = super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]
-        if request.method in ("GET", "HEAD") and response.status_code == 200:
+        if (
+            request.method in ("GET", "HEAD")
+            and response.status_code == 200
+            and isinstance(response, Response)  # not a file download
+        ):
             return conditional(request, response)
         return response
 
