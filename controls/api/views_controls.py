@@ -25,6 +25,7 @@ from controls.api.serializers_controls import (
     ControlUpdateIn,
 )
 from controls.models import Control, ControlStatus, ControlType, Frequency
+from soc2app.api.pagination import WindowCountPagination
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import ValidationFailed
 from tenants import permissions
@@ -93,6 +94,7 @@ class ControlViewSet(
     model = Control
     serializer_class = ControlOut
     filterset_class = ControlFilter
+    pagination_class = WindowCountPagination  # short lists: count with the page
     ordering_fields = ["code", "title", "status", "frequency", "due_date", "updated_at"]
     ordering = ["code"]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Page, Paginator
+from django.db import connections
+from django.db.models import Count, Window
 from rest_framework import pagination
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -34,3 +37,50 @@ class PageNumberPagination(pagination.PageNumberPagination):
             elif parameter["name"] == self.page_query_param:
                 parameter["schema"].update(minimum=1)
         return parameters
+
+
+_TOTAL = "_window_total"
+
+
+class WindowCountPaginator(Paginator):
+    """Counts the rows with the page itself (``COUNT(*) OVER ()``): one query, not two.
+
+    For short lists only (an organization's controls): the window makes the database read
+    every matching row before the page's LIMIT, which a long list should not pay. A queryset
+    the window cannot count correctly (DISTINCT, GROUP BY, a union) and an empty page fall
+    back to ``Paginator``'s separate count.
+    """
+
+    def _windowable(self) -> bool:
+        query = getattr(self.object_list, "query", None)
+        return (
+            query is not None
+            and connections[self.object_list.db].features.supports_over_clause
+            and not query.distinct
+            and query.group_by is None
+            and query.combinator is None
+            and not query.is_sliced
+        )
+
+    def page(self, number: Any) -> Page:
+        if not self._windowable() or "count" in self.__dict__:
+            return super().page(number)
+        try:
+            number = int(number)
+        except (TypeError, ValueError):
+            return super().page(number)  # Django's own "not a number" error
+        if number < 1:
+            return super().page(number)
+        bottom = (number - 1) * self.per_page
+        counted = self.object_list.annotate(**{_TOTAL: Window(Count("*"))})
+        rows = list(counted[bottom : bottom + self.per_page])
+        if not rows:
+            return super().page(number)  # counts separately: empty list, or past the end
+        for row in rows:
+            total = row.pop(_TOTAL) if isinstance(row, dict) else row.__dict__.pop(_TOTAL)
+        self.__dict__["count"] = total  # ``count`` is a cached property
+        return self._get_page(rows, number, self)
+
+
+class WindowCountPagination(PageNumberPagination):
+    django_paginator_class = WindowCountPaginator

@@ -7,7 +7,7 @@ import datetime as dt
 
 from controls import selectors
 from controls.api.serializers_controls import ControlOut
-from controls.models import ControlTemplate
+from controls.models import Control, ControlTemplate
 from tests.api.conftest import org_url
 from tests.factories import ControlFactory, control_map
 
@@ -45,3 +45,29 @@ def test_unrelated_query_parameters_do_not_filter_and_filters_still_apply(api, o
     assert len(api.get(url, {"page_size": 50, "unknown": "x"}).json()["results"]) == 2
     assert [c["code"] for c in api.get(url, {"status": "implemented"}).json()["results"]] == ["A-1"]
     assert api.get(url, {"status": "nonsense"}).status_code == 400
+
+
+def test_pages_count_with_the_page_and_fall_back_past_the_end(api, org, django_assert_num_queries):
+    for n in range(7):
+        ControlFactory(organization=org, code=f"P-{n}")
+    url = org_url(org, "controls/")
+    pages = [api.get(url, {"page_size": 3, "page": page}).json() for page in (1, 2, 3)]
+    assert [p["count"] for p in pages] == [7, 7, 7]
+    assert [len(p["results"]) for p in pages] == [3, 3, 1]
+    assert pages[0]["previous"] is None and "page=2" in pages[0]["next"]
+    assert pages[2]["next"] is None and "page=2" in pages[2]["previous"]
+    assert [c["code"] for p in pages for c in p["results"]] == [f"P-{n}" for n in range(7)]
+    assert api.get(url, {"page_size": 3, "page": "last"}).json()["results"][0]["code"] == "P-6"
+    for bad in (4, 0, "x"):
+        response = api.get(url, {"page_size": 3, "page": bad})
+        assert response.status_code == 404 and response.json()["code"] == "not_found", bad
+    # A DISTINCT query (a criterion filter) is counted separately, and still right.
+    control_map(Control.objects.for_org(org).get(code="P-1"), "CC6.1", "CC6.2")
+    control_map(Control.objects.for_org(org).get(code="P-2"), "CC6.1")
+    data = api.get(url, {"criterion": "cc6.1", "page_size": 1}).json()
+    assert data["count"] == 2 and [c["code"] for c in data["results"]] == ["P-1"]
+
+
+def test_an_empty_list_counts_zero(api, org):
+    data = api.get(org_url(org, "controls/")).json()
+    assert data == {"count": 0, "next": None, "previous": None, "results": []}
