@@ -1,4 +1,4 @@
-"""API throughput: a list of 50 controls under gunicorn (2 workers), loaded by wrk.
+"""API throughput: a list of 50 controls (3 criteria each) under gunicorn (2 workers), by wrk.
 
 Needs PostgreSQL (gunicorn's workers connect to the benchmark database) and Debian's `wrk`;
 the section is skipped with a note when either is missing.
@@ -18,7 +18,8 @@ from pathlib import Path
 
 from django.db import connection
 
-from controls.models import Control
+from controls.models import Control, ControlCriterion
+from criteria.models import Criterion
 from soc2app.bench.common import Results
 from tenants.apikeys import api_key_create
 from tenants.models import Membership, Organization, Role
@@ -53,6 +54,15 @@ def _seed() -> tuple[str, str]:
                 owner=admin,
             )
             for i in range(50)
+        ]
+    )
+    # Three criteria each, as adopted library controls typically have.
+    criteria = list(Criterion.objects.order_by("position").values_list("pk", flat=True)[:30])
+    ControlCriterion.objects.bulk_create(
+        [
+            ControlCriterion(organization=org, control=control, criterion_id=criteria[(i + k) % 30])
+            for i, control in enumerate(Control.objects.for_org(org).order_by("code"))
+            for k in range(3)
         ]
     )
     _, key = api_key_create(membership=admin, name="bench", role="read_only")

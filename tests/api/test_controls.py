@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection
 
 from controls.models import Control, ControlCriterion
 from tenants.models import ActivityEntry, Role
@@ -79,9 +80,10 @@ def test_list_queries_do_not_grow_with_rows(api, org, manager, rows, django_asse
     for n in range(rows):
         control = ControlFactory(organization=org, owner=manager, code=f"Q-{n:02d}")
         control_map(control, "CC6.1", "CC7.2")
-    # session, user, membership + organization, the page with its count (window) and the
-    # owner's email and the template's code (joins), the criteria of the page's controls
-    with django_assert_num_queries(5):
+    # session, user, membership + organization, the page with its count (window), the owner's
+    # email and the template's code (joins) and, on PostgreSQL, the criteria (array
+    # sub-select; elsewhere one more query)
+    with django_assert_num_queries(4 if connection.vendor == "postgresql" else 5):
         response = api.get(org_url(org, "controls/"), {"page_size": 50})
     assert len(response.json()["results"]) == rows
 
