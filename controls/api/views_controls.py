@@ -105,10 +105,10 @@ class ControlViewSet(
         return selectors.controls_list(self.organization).select_related("template")
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
-        # Rows, not model instances (``ControlRowOut`` gives ``ControlOut``'s output): three
-        # queries whatever the page size (count, page, criteria).
+        # Rows, not model instances (``ControlRowOut`` gives ``ControlOut``'s output): one
+        # query on PostgreSQL whatever the page size (the page, its count and criteria).
         page = self.paginate_queryset(
-            selectors.control_rows(self.filter_queryset(self.get_queryset()))
+            selectors.control_rows(self.organization, self.filter_queryset(self.get_queryset()))
         )
         rows = selectors.with_criteria_refs(self.organization, list(page or []))
         return self.get_paginated_response(ControlRowOut(rows, many=True).data)
