@@ -16,6 +16,7 @@ from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
+from tenants.api.views_webhooks import WebhookEndpointViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("catalog/frameworks", FrameworkViewSet, basename="framework")
@@ -30,6 +31,7 @@ org_router.register(
 org_router.register("evidence/versions", EvidenceVersionViewSet, basename="evidence-version")
 org_router.register("systems", SystemViewSet, basename="system")
 org_router.register("audits", AuditViewSet, basename="audit")
+org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 
 def no_such_endpoint(request: HttpRequest, path: str = "") -> JsonResponse:

@@ -96,6 +96,50 @@ def webhook_endpoint_create(
     return endpoint, secret
 
 
+def webhook_endpoint_update(
+    *,
+    membership: Membership,
+    endpoint: WebhookEndpoint,
+    events: Iterable[str] | None = None,
+    description: str | None = None,
+    active: bool | None = None,
+) -> WebhookEndpoint:
+    """Change what an endpoint receives, its description, or pause it (``active``). The URL
+    and secret stay: a new URL is a new endpoint, with a new secret."""
+    permissions.require(membership, Action.WEBHOOK_MANAGE)
+    if endpoint.organization_id != membership.organization_id:
+        raise NotFound("Webhook endpoint not found.")
+    changes: dict[str, list[Any]] = {}
+    if events is not None:
+        chosen = _validate_events(events)
+        if chosen != endpoint.events:
+            changes["events"] = [endpoint.events, chosen]
+            endpoint.events = chosen
+    if description is not None:
+        description = description.strip()[:120]
+        if description != endpoint.description:
+            changes["description"] = [endpoint.description, description]
+            endpoint.description = description
+    if active is not None and active != endpoint.active:
+        changes["active"] = [endpoint.active, active]
+        endpoint.active = active
+    if changes:
+        with transaction.atomic():
+            endpoint.save(update_fields=[name for name in changes])
+            activity_record(
+                organization=membership.organization,
+                actor=Actor.for_principal(membership),
+                action="update",
+                target=endpoint,
+                changes=changes,
+            )
+    return endpoint
+
+
+def deliveries_for_endpoint(endpoint: WebhookEndpoint) -> QuerySet[WebhookDelivery]:
+    return WebhookDelivery.objects.for_org(endpoint.organization_id).filter(endpoint=endpoint)
+
+
 def webhook_endpoint_delete(*, membership: Membership, endpoint: WebhookEndpoint) -> None:
     """Remove an endpoint and its delivery log (the activity log keeps the record)."""
     permissions.require(membership, Action.WEBHOOK_MANAGE)
