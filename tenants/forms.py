@@ -56,3 +56,17 @@ class RoleForm(forms.Form):
     def __init__(self, *args: object, roles: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+
+
+class MfaPolicyForm(forms.Form):
+    require_mfa = forms.BooleanField(
+        required=False,
+        label="Require two-factor authentication of every member",
+        help_text="Members without an authenticator app are asked to set one up before "
+        "they can open any page of the organization. API keys are not affected.",
+    )
+    require_mfa_for_auditors = forms.BooleanField(
+        required=False,
+        label="Require it of auditors",
+        help_text="Auditors set up an authenticator app before they see the auditor portal.",
+    )

@@ -6,6 +6,9 @@ members get the same 404 as for an organization that does not exist.
 Auditor memberships see only the auditor portal (URL names starting with ``portal_``, see
 ``reports.urls``): any other organization page sends them to the portal home (GET/HEAD) or is
 refused with 403 (any other method), before the view runs.
+
+An organization that requires two-factor authentication gets it enforced here too
+(``tenants.mfa``), for every page of it, the auditor portal included.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
-from tenants import context
+from tenants import context, mfa
 from tenants.models import Role
 from tenants.selectors import membership_for
 
@@ -66,6 +69,9 @@ class TenantMiddleware:
         request._tenant_token = context.activate(membership.organization)
         if request.session.get(LAST_ORG_SESSION_KEY) != slug:
             request.session[LAST_ORG_SESSION_KEY] = slug
+        refused = mfa.enforce(request, membership)
+        if refused is not None:
+            return refused
         if membership.role == Role.AUDITOR:
             return auditor_confined(request, slug)
         return None

@@ -31,6 +31,9 @@ class Organization(models.Model):
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
     created_at = models.DateTimeField(default=timezone.now)
+    # Two-factor authentication (``tenants.mfa``): for every member, or for auditors only.
+    require_mfa = models.BooleanField(default=False)
+    require_mfa_for_auditors = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

@@ -6,8 +6,9 @@
 
 from __future__ import annotations
 
+from allauth.mfa.models import Authenticator
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from tenants.models import ActivityEntry, Invitation, InvitationStatus, Membership, Organization
@@ -25,7 +26,14 @@ def memberships_of(user: AbstractBaseUser) -> QuerySet[Membership]:
 
 
 def members_list(org: Organization) -> QuerySet[Membership]:
-    return Membership.objects.for_org(org).select_related("user").order_by("user__email")
+    """Members with their user and ``has_mfa`` (an authenticator app set up), one query."""
+    app = Authenticator.objects.filter(user_id=OuterRef("user_id"), type=Authenticator.Type.TOTP)
+    return (
+        Membership.objects.for_org(org)
+        .select_related("user")
+        .annotate(has_mfa=Exists(app))
+        .order_by("user__email")
+    )
 
 
 def invitations_pending(org: Organization) -> QuerySet[Invitation]:

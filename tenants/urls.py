@@ -11,6 +11,7 @@ org_urlpatterns = [
     path("members/<int:pk>/remove/", views.member_remove, name="member_remove"),
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("activity/", views.activity, name="activity"),
+    path("settings/security/", views.security, name="org_security"),
     path("settings/api-keys/", views_integrations.api_keys, name="api_keys"),
     path(
         "settings/api-keys/<int:pk>/revoke/",

@@ -15,8 +15,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from soc2app.errors import DomainError
 from soc2app.forms import add_domain_error
-from tenants import permissions, selectors, services
-from tenants.forms import InvitationForm, OrganizationForm, RoleForm
+from tenants import mfa, permissions, selectors, services
+from tenants.forms import InvitationForm, MfaPolicyForm, OrganizationForm, RoleForm
 from tenants.middleware import LAST_ORG_SESSION_KEY
 from tenants.models import Role
 from tenants.permissions import Action
@@ -171,3 +171,29 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("org_home", org_slug=membership.organization.slug)
     context = {"invitation": invitation, "problem": problem}
     return render(request, "tenants/invitation.html", context, status=400 if problem else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def security(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The organization's two-factor policy (owners and admins)."""
+    permissions.require(request.membership, Action.ORG_MANAGE)
+    org = request.organization
+    initial = {
+        "require_mfa": org.require_mfa,
+        "require_mfa_for_auditors": org.require_mfa_for_auditors,
+    }
+    form = MfaPolicyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            mfa.mfa_policy_set(membership=request.membership, **form.cleaned_data)
+        except DomainError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, "Two-factor policy saved.")
+            return redirect("org_security", org_slug=org.slug)
+    context = {
+        "form": form,
+        "has_app": mfa.has_authenticator_app(request.user),
+        "members": selectors.members_list(org),
+    }
+    return render(request, "tenants/security.html", context, status=400 if form.errors else 200)

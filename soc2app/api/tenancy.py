@@ -33,7 +33,7 @@ from rest_framework.views import APIView
 
 from soc2app.api.parsers import SafeJSONParser, as_api_error
 from soc2app.errors import NotFound, NotPermitted
-from tenants import context, permissions
+from tenants import context, mfa, permissions
 from tenants.models import Organization, Role
 from tenants.permissions import Action
 from tenants.selectors import membership_for
@@ -129,6 +129,10 @@ class TenantViewSetMixin:
         if principal.role == Role.AUDITOR:
             # Auditors read only the audits they were granted, in the auditor portal.
             raise NotPermitted("Auditors use the auditor portal; the API is not open to them.")
+        if not getattr(principal, "is_api_key", False):  # a person: the MFA policy applies
+            state = mfa.mfa_state(request._request, principal)
+            if state is not mfa.MfaState.OK:
+                raise NotPermitted(mfa.refusal_message(principal, state))
         self.organization = principal.organization
         self.principal = principal
         for target in (request, request._request):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from rest_framework.test import APIClient
 
 from controls.models import Control
@@ -119,7 +120,8 @@ def test_list_queries_with_a_key(org, key_for, rows, django_assert_num_queries):
     for n in range(rows):
         control_map(ControlFactory(organization=org, code=f"K-{n:02d}"), "CC6.1")
     client.get(org_url(org, "controls/"))  # records the key's last use (once a minute)
-    # key with its organization, count, page, mappings with their criteria
-    with django_assert_num_queries(4):
+    # key with its organization, the page with its count and (PostgreSQL) criteria; elsewhere
+    # the criteria in one more query
+    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 3):
         response = client.get(org_url(org, "controls/"), {"page_size": 50})
     assert len(response.json()["results"]) == rows

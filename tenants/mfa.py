@@ -1,0 +1,123 @@
+"""Two-factor authentication required by an organization (``Organization.require_mfa`` for
+every member, ``require_mfa_for_auditors`` for auditors only).
+
+A member the policy covers passes when they have an authenticator app (allauth's TOTP) *and*
+this session was confirmed with it: at sign-in, or afterwards through allauth's
+re-authentication page (someone who sets the app up mid-session confirms once). Otherwise
+``TenantMiddleware`` sends them to set it up (or confirm) and refuses anything but a page
+view. API keys are not people: the policy does not apply to them; browser sessions calling
+the API are held to it like pages.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from allauth.account.authentication import get_authentication_records
+from allauth.mfa.models import Authenticator
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils.http import urlencode
+
+from soc2app.errors import ValidationFailed
+from tenants import permissions
+from tenants.activity import Actor, activity_record
+from tenants.models import Membership, Organization, Role
+from tenants.permissions import Action
+
+
+class MfaState(Enum):
+    OK = "ok"
+    NOT_SET_UP = "not_set_up"  # no authenticator app yet
+    NOT_CONFIRMED = "not_confirmed"  # has one, but this session did not use it
+
+
+def mfa_required(membership: Membership) -> bool:
+    org = membership.organization
+    return org.require_mfa or (org.require_mfa_for_auditors and membership.role == Role.AUDITOR)
+
+
+def has_authenticator_app(user: object) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def mfa_state(request: HttpRequest, membership: Membership) -> MfaState:
+    """Where the request stands against its organization's policy (no query when the
+    organization requires nothing)."""
+    if not mfa_required(membership):
+        return MfaState.OK
+    if not has_authenticator_app(request.user):
+        return MfaState.NOT_SET_UP
+    records = get_authentication_records(request, request.user)
+    if not any(record.get("method") == "mfa" for record in records):
+        return MfaState.NOT_CONFIRMED
+    return MfaState.OK
+
+
+def refusal_message(membership: Membership, state: MfaState) -> str:
+    name = membership.organization.name
+    if state is MfaState.NOT_SET_UP:
+        return (
+            f"{name} requires two-factor authentication: set up an authenticator app to continue."
+        )
+    return f"{name} requires two-factor authentication: confirm with a code from your app."
+
+
+def enforce(request: HttpRequest, membership: Membership) -> HttpResponse | None:
+    """None when the request may go on; a redirect to set up or confirm (page views) or
+    ``PermissionDenied`` (anything else) when the organization's policy is not met."""
+    state = mfa_state(request, membership)
+    if state is MfaState.OK:
+        return None
+    message = refusal_message(membership, state)
+    if request.method not in ("GET", "HEAD"):
+        raise PermissionDenied(message)
+    messages.warning(request, message)
+    target = "mfa_activate_totp" if state is MfaState.NOT_SET_UP else "mfa_reauthenticate"
+    response = redirect(target)
+    response["Location"] += "?" + urlencode({"next": request.get_full_path()})
+    return response
+
+
+def mfa_policy_set(
+    *,
+    membership: Membership,
+    require_mfa: bool,
+    require_mfa_for_auditors: bool,
+) -> Organization:
+    """Change the organization's policy (owners and admins), logged. Requiring it of everyone
+    is refused to someone without an authenticator app: they would lock themselves out."""
+    permissions.require(membership, Action.ORG_MANAGE)
+    if require_mfa and not has_authenticator_app(membership.user):
+        raise ValidationFailed(
+            "Set up two-factor authentication for yourself first: requiring it of everyone "
+            "would lock you out.",
+            field="require_mfa",
+        )
+    with transaction.atomic():
+        org = Organization.objects.select_for_update().get(pk=membership.organization_id)
+        changes = {
+            name: [getattr(org, name), value]
+            for name, value in (
+                ("require_mfa", require_mfa),
+                ("require_mfa_for_auditors", require_mfa_for_auditors),
+            )
+            if getattr(org, name) != value
+        }
+        if not changes:
+            return org
+        for name, (_, value) in changes.items():
+            setattr(org, name, value)
+        org.save(update_fields=list(changes))
+        activity_record(
+            organization=org,
+            actor=Actor.for_principal(membership),
+            action="update",
+            target=org,
+            changes=changes,
+        )
+    membership.organization = org
+    return org
