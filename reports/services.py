@@ -108,8 +108,32 @@ def report_retry(*, membership: Membership, report: Report) -> Report:
     return report
 
 
+def reports_redispatch(*, queued_for: dt.timedelta = dt.timedelta(minutes=10)) -> list[int]:
+    """Send again the reports nobody is working on (Celery beat, every few minutes): queued
+    for longer than ``queued_for`` (the broker was down when they were requested, or lost the
+    message), or "running" past ``REPORT_STALE_AFTER`` (the worker died and the broker did not
+    hand the task back). A report still waiting in a busy queue gets a second message; the
+    claim makes the extra one a no-op. Returns the ids sent (a broker still down leaves them
+    queued with the message, for the next sweep)."""
+    now = timezone.now()
+    stale = now - dt.timedelta(seconds=settings.REPORT_STALE_AFTER)
+    ids = list(
+        _rows()
+        .filter(
+            Q(status=ReportStatus.QUEUED, created_at__lt=now - queued_for)
+            | Q(status=ReportStatus.RUNNING, started_at__lt=stale)
+        )
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    sent = [pk for pk in ids if report_enqueue(pk)]
+    if ids:
+        logger.info("re-dispatched %d of %d stuck reports", len(sent), len(ids))
+    return sent
+
+
 def _claim(report_id: int) -> bool:
-    stale = timezone.now() - dt.timedelta(seconds=settings.REPORT_TASK_TIME_LIMIT)
+    stale = timezone.now() - dt.timedelta(seconds=settings.REPORT_STALE_AFTER)
     claimable = Q(status__in=[ReportStatus.QUEUED, ReportStatus.FAILED]) | Q(
         status=ReportStatus.RUNNING, started_at__lt=stale
     )

@@ -6,7 +6,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import OperationalError
 
-from reports.services import report_generate
+from reports.services import report_generate, reports_redispatch
 
 
 @shared_task(
@@ -21,3 +21,9 @@ from reports.services import report_generate
 def generate_report(report_id: int) -> str:
     report = report_generate(report_id=report_id)
     return report.status if report is not None else "missing"
+
+
+@shared_task
+def redispatch_reports() -> int:
+    """Beat: re-send reports left queued or abandoned (see ``services.reports_redispatch``)."""
+    return len(reports_redispatch())

@@ -289,9 +289,18 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 else:
+    _visibility = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
     # A Redis that is down or unreachable must fail a publish in seconds, not hang a request.
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "visibility_timeout": 3600,
+        # Tasks are acknowledged after they finish (``acks_late``): a message whose worker died
+        # goes back to the queue once it has been unacknowledged this long. Longer than any
+        # task may run (REPORT_TASK_TIME_LIMIT, CELERY_TASK_TIME_LIMIT), or a slow task would be
+        # handed to a second worker while the first still works on it (the claims dedupe).
+        "visibility_timeout": _visibility,
+        # How often a worker looks for such messages (kombu's defaults sweep every ~100 s,
+        # fine for an hour-long timeout; a short timeout wants a matching sweep).
+        "unacked_restore_interval": max(1, min(10, _visibility // 4)),
+        "unacked_restore_throttle": 1 if _visibility < 300 else 10,
         "socket_connect_timeout": env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2, minimum=1),
     }
 # Seconds to wait for the broker when publishing, and a short retry policy: code that sends a
@@ -319,6 +328,11 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": crontab(minute="*/15"),
     },
     # "What changed since last week" on the readiness dashboard compares with these.
+    # Reports requested while the broker was down, or whose worker vanished.
+    "redispatch-reports": {
+        "task": "reports.tasks.redispatch_reports",
+        "schedule": crontab(minute="*/5"),
+    },
     "snapshot-readiness": {
         "task": "controls.tasks.snapshot_readiness",
         "schedule": crontab(hour=2, minute=30),
@@ -413,3 +427,6 @@ REPORT_PDF_CHUNK_ROWS = env_int("REPORT_PDF_CHUNK_ROWS", 2500, minimum=1)
 REPORT_PDF_PARALLEL_MIN_ROWS = env_int("REPORT_PDF_PARALLEL_MIN_ROWS", 1500, minimum=0)
 # Hard time limit of one report generation task, in seconds.
 REPORT_TASK_TIME_LIMIT = env_int("REPORT_TASK_TIME_LIMIT", 15 * 60, minimum=60)
+# A report still "running" this long after it started has lost its worker (a task cannot run
+# longer than its time limit): a redelivered task may claim it again.
+REPORT_STALE_AFTER = env_int("REPORT_STALE_AFTER", REPORT_TASK_TIME_LIMIT, minimum=1)

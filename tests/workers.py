@@ -3,7 +3,9 @@ a queue of its own, so no other worker can take the messages a test sends."""
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import uuid
@@ -26,11 +28,35 @@ def database_url() -> str:
     return f"postgres://{credentials}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
 
+class WorkerHandle(str):
+    """The queue name (a ``str``, what most tests need) and the worker's process."""
+
+    process: subprocess.Popen
+
+    def __new__(cls, queue: str, process: subprocess.Popen) -> WorkerHandle:
+        handle = super().__new__(cls, queue)
+        handle.process = process
+        return handle
+
+    def kill(self) -> None:
+        """SIGKILL the worker and every process it started (a machine dying, not a stop)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=20)
+
+
 @contextmanager
-def celery_worker(tmp_path: Path, prefix: str, **extra_env: str) -> Iterator[str]:
-    """Run a solo-pool worker on a fresh queue while the block runs; yields the queue name.
-    Its log is ``tmp_path / "worker.log"``."""
-    queue = f"{prefix}-{uuid.uuid4().hex[:12]}"
+def celery_worker(
+    tmp_path: Path,
+    prefix: str,
+    *,
+    queue: str | None = None,
+    log_name: str = "worker.log",
+    **extra_env: str,
+) -> Iterator[WorkerHandle]:
+    """Run a solo-pool worker on a fresh queue (or ``queue``) while the block runs; yields its
+    handle, a ``str`` of the queue name. Its log is ``tmp_path / log_name``."""
+    queue = queue or f"{prefix}-{uuid.uuid4().hex[:12]}"
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -44,14 +70,20 @@ def celery_worker(tmp_path: Path, prefix: str, **extra_env: str) -> Iterator[str
         "--queues", queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--loglevel", "INFO", "--hostname", f"{queue}@%h",
     ]  # fmt: skip
-    with (tmp_path / "worker.log").open("w") as log:
+    with (tmp_path / log_name).open("w") as log:
         process = subprocess.Popen(  # noqa: S603
-            command, cwd=Path(settings.BASE_DIR), env=env, stdout=log, stderr=subprocess.STDOUT
+            command,
+            cwd=Path(settings.BASE_DIR),
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: ``kill_worker`` takes children too
         )
         try:
-            yield queue
+            yield WorkerHandle(queue, process)
         finally:
-            process.terminate()
+            if process.poll() is None:
+                process.terminate()
             try:
                 process.wait(timeout=20)
             except subprocess.TimeoutExpired:
