@@ -141,3 +141,103 @@ class AuditorAccess(TenantModel):
 
     def __str__(self) -> str:
         return f"Access of membership {self.membership_id} to audit {self.audit_id}"
+
+
+class RequestStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    ANSWERED = "answered", "Answered"
+    ACCEPTED = "accepted", "Accepted"
+
+
+class InfoRequest(TenantModel):
+    """An auditor's request for information ("provided by client" list) in one audit: what
+    they need, optionally for which control, by when. The organization answers by attaching
+    evidence versions; the auditor accepts the answer or reopens the request."""
+
+    audit = models.ForeignKey("controls.Audit", on_delete=models.CASCADE, related_name="requests")
+    # PBC-<number>, counted per audit.
+    number = models.PositiveIntegerField()
+    control = models.ForeignKey(
+        "controls.Control", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    title = models.CharField(max_length=200)
+    details = models.TextField(blank=True)
+    due_date = models.DateField()
+    status = models.CharField(
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.OPEN
+    )
+    raised_by = models.ForeignKey(
+        "tenants.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_by_label = models.CharField(max_length=200)
+    answer_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["audit", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "audit", "number"], name="info_request_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=RequestStatus.values), name="info_request_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["organization", "audit", "status"], name="info_request_org_status"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.title}"
+
+    @property
+    def reference(self) -> str:
+        return f"PBC-{self.number}"
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == RequestStatus.OPEN and self.due_date < timezone.localdate()
+
+
+class InfoRequestEvidence(TenantModel):
+    """An evidence version given as (part of) the answer to a request: the exact version, so
+    the auditor sees what was attached even after newer versions arrive."""
+
+    request = models.ForeignKey(InfoRequest, on_delete=models.CASCADE, related_name="attachments")
+    version = models.ForeignKey(
+        "evidence.EvidenceVersion", on_delete=models.PROTECT, related_name="+"
+    )
+    attached_by_label = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "request", "version"], name="info_request_version_unique"
+            ),
+        ]
+
+
+class RequestComment(TenantModel):
+    request = models.ForeignKey(InfoRequest, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        "tenants.Membership", null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author_label = models.CharField(max_length=200)
+    # An auditor's or the organization's side: shown beside each comment.
+    from_auditor = models.BooleanField(default=False)
+    body = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        indexes = [
+            models.Index(
+                fields=["organization", "request", "created_at"], name="request_comment_org"
+            ),
+        ]

@@ -3,13 +3,21 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import Http404
 
 from controls.models import Audit, AuditCategory, Control, ControlCriterion
 from controls.selectors import audits_list, controls_list
 from evidence.models import EvidenceVersion
-from reports.models import AuditorAccess, Report, ReportStatus
+from reports.models import (
+    AuditorAccess,
+    InfoRequest,
+    InfoRequestEvidence,
+    Report,
+    ReportStatus,
+    RequestComment,
+    RequestStatus,
+)
 from tenants.models import Membership, Organization, Role
 
 
@@ -141,3 +149,75 @@ def auditor_choices(audit: Audit, accesses: list[AuditorAccess]) -> list[Members
         .order_by("user__email")
     )
     return [m for m in rows if m.is_active and m.pk not in granted]
+
+
+# --- Requests for information (PBC) ----------------------------------------------------------
+
+
+def requests_for_audit(audit: Audit, status: str | None = None) -> QuerySet[InfoRequest]:
+    """An audit's requests by number, with their control and counts (one query)."""
+    rows = (
+        InfoRequest.objects.for_org(audit.organization_id)
+        .filter(audit=audit)
+        .select_related("control")
+        .annotate(
+            comment_count=Count("comments", distinct=True),
+            attachment_count=Count("attachments", distinct=True),
+        )
+        .order_by("number")
+    )
+    return rows.filter(status=status) if status else rows
+
+
+def open_request_count(audit: Audit) -> int:
+    return (
+        InfoRequest.objects.for_org(audit.organization_id)
+        .filter(audit=audit, status=RequestStatus.OPEN)
+        .count()
+    )
+
+
+def request_get(audit: Audit, pk: object) -> InfoRequest:
+    """One request of ``audit``; 404 for another audit's, another organization's or a bad id."""
+    try:
+        pk = int(pk)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise Http404("No such request.") from None
+    found = None
+    if 0 < pk < 2**63:
+        found = (
+            InfoRequest.objects.for_org(audit.organization_id)
+            .select_related("control", "audit")
+            .filter(pk=pk, audit=audit)
+            .first()
+        )
+    if found is None:
+        raise Http404("No such request.")
+    return found
+
+
+def request_attachments(request: InfoRequest) -> list[InfoRequestEvidence]:
+    return list(
+        InfoRequestEvidence.objects.for_org(request.organization_id)
+        .filter(request=request)
+        .select_related("version__item__control")
+        .order_by("created_at", "pk")
+    )
+
+
+def request_comments(request: InfoRequest) -> list[RequestComment]:
+    return list(RequestComment.objects.for_org(request.organization_id).filter(request=request))
+
+
+def answerable_versions(audit: Audit, limit: int = 500) -> list[EvidenceVersion]:
+    """The latest version of each live evidence item of the audit's controls (for answers)."""
+    return list(
+        EvidenceVersion.objects.for_org(audit.organization_id)
+        .filter(
+            is_latest=True,
+            item__removed_at__isnull=True,
+            item__control_id__in=audit_scope_controls(audit).values("pk"),
+        )
+        .select_related("item__control")
+        .order_by("item__control__code", "item__title", "pk")[:limit]
+    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import views, views_portal
+from reports import views, views_portal, views_requests
 
 org_urlpatterns = [
     path("audits/<int:audit_pk>/", views.report_list, name="report_list"),
@@ -16,6 +16,12 @@ org_urlpatterns = [
         "audits/<int:audit_pk>/auditors/",
         views_portal.auditor_access_grant,
         name="auditor_access_grant",
+    ),
+    path("audits/<int:audit_pk>/requests/", views_requests.request_list, name="request_list"),
+    path(
+        "audits/<int:audit_pk>/requests/<int:pk>/",
+        views_requests.request_detail,
+        name="request_detail",
     ),
     path(
         "auditor-access/<int:pk>/revoke/",
@@ -43,6 +49,16 @@ portal_urlpatterns = [
         "audits/<int:audit_pk>/versions/<int:pk>/download/",
         views_portal.portal_version_download,
         name="portal_version_download",
+    ),
+    path(
+        "audits/<int:audit_pk>/requests/",
+        views_requests.portal_requests,
+        name="portal_requests",
+    ),
+    path(
+        "audits/<int:audit_pk>/requests/<int:pk>/",
+        views_requests.portal_request,
+        name="portal_request",
     ),
     path(
         "audits/<int:audit_pk>/reports/<int:pk>/download/",

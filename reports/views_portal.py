@@ -46,6 +46,7 @@ def portal_audit(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResp
         "systems": systems,
         "chart": charts.category_bars(readiness),
         "reports": list(selectors.portal_reports(audit)),
+        "open_requests": selectors.open_request_count(audit),
         "in_scope": set(selectors.audit_scope_controls(audit).values_list("pk", flat=True)),
     }
     return render(request, "reports/portal/audit.html", context)
@@ -81,8 +82,11 @@ def portal_version_download(
     audit = selectors.portal_audit_get(request.membership, audit_pk)
     version = selectors.portal_version_get(audit, pk)
     if version.kind == EvidenceKind.LINK:
-        # The shared view shows a link without logging it; in the portal, seeing it counts.
+        # Seeing a link counts as a download in the portal; shown on a portal page, whose
+        # breadcrumbs stay in the portal (the members' link page leads out of it).
         evidence_services.evidence_download_record(membership=request.membership, version=version)
+        context = {"audit": audit, "version": version, "item": version.item}
+        return render(request, "reports/portal/link.html", context)
     return evidence_views.version_download(request, org_slug=org_slug, pk=str(version.pk))
 
 

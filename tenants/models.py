@@ -32,8 +32,10 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=50, unique=True, validators=[slug_validator])
     created_at = models.DateTimeField(default=timezone.now)
     # Two-factor authentication (``tenants.mfa``): for every member, or for auditors only.
-    require_mfa = models.BooleanField(default=False)
-    require_mfa_for_auditors = models.BooleanField(default=False)
+    # ``db_default`` too: rows inserted outside the ORM (bulk loads, older code during a
+    # rolling deploy) get False rather than a NOT NULL error.
+    require_mfa = models.BooleanField(default=False, db_default=False)
+    require_mfa_for_auditors = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["name"]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from controls.audits import audit_save, self_assessment_save
 from controls.models import Audit, AuditCategory, AuditSystem, SelfAssessmentAnswer
 from soc2app.errors import NotFound, NotPermitted, ValidationFailed
+from tenants.context import org_scope
 from tenants.models import ActivityEntry, Role
 from tests.factories import SystemFactory
 
@@ -221,7 +222,11 @@ def test_only_managers_save_audits(org, manager, make_member, outsider):
 
 @pytest.fixture
 def audit(manager):
-    return type2(manager, D(2025, 1, 1), D(2025, 12, 31), categories=["availability"])
+    # The self-assessment runs in its organization, as every request and task does (the
+    # criteria in scope are read through the audit's categories, a tenant sub-select): under
+    # row-level security as the app role (tests.rls_app_role) nothing is visible otherwise.
+    with org_scope(manager.organization):
+        yield type2(manager, D(2025, 1, 1), D(2025, 12, 31), categories=["availability"])
 
 
 def answers_of(audit) -> dict[str, tuple[str, str]]:

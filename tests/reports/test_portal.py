@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
 import pytest
 from django.core.files.base import ContentFile
@@ -120,6 +121,11 @@ def test_auditor_sees_granted_audit_and_downloads_are_logged(world, client_for):
     assert download["Content-Disposition"].startswith("attachment")
     link = client.get(_url("portal_version_download", w.org, audit_pk=w.audit.pk, pk=w.link.pk))
     assert link.status_code == 200 and w.link.url in link.content.decode()
+    # Its breadcrumbs stay in the portal (a members' page would send the auditor back).
+    crumbs = re.search(r'<p class="breadcrumbs">(.*?)</p>', link.content.decode()).group(1)
+    hrefs = re.findall(r'href="([^"]+)"', crumbs)
+    assert hrefs and all("/portal/" in href for href in hrefs)
+    assert all(client.get(href).status_code == 200 for href in hrefs)
     report = client.get(_url("portal_report_download", w.org, audit_pk=w.audit.pk, pk=w.report.pk))
     assert report.status_code == 200 and b"".join(report.streaming_content) == b"col1,col2\n"
 

@@ -1,0 +1,223 @@
+"""Requests for information (PBC) in the browser: the auditor's side in the portal
+(``portal_`` URL names, so ``TenantMiddleware`` lets auditors in) and the organization's side
+under /o/<slug>/reports/. Each view validates input, calls ``reports.pbc`` and renders."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from controls.selectors import audit_get_for
+from reports import pbc, selectors
+from reports.models import InfoRequest, RequestStatus
+from soc2app.errors import ValidationFailed
+from soc2app.forms import add_domain_error
+from tenants import permissions
+from tenants.permissions import Action
+
+PAGE_SIZE = 50
+
+
+class RequestForm(forms.Form):
+    title = forms.CharField(max_length=pbc.MAX_TITLE, label="What you need")
+    details = forms.CharField(
+        max_length=pbc.MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    control = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, label="Control (optional)"
+    )
+    due_date = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: object, controls: list, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.controls = {c.pk: c for c in controls}
+        self.fields["control"].choices = [("", "—")] + [
+            (c.pk, f"{c.code} {c.title}") for c in controls
+        ]
+
+
+class CommentForm(forms.Form):
+    body = forms.CharField(
+        max_length=pbc.MAX_TEXT, label="Comment", widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class AnswerForm(forms.Form):
+    versions = forms.TypedMultipleChoiceField(
+        coerce=int, label="Evidence to send", widget=forms.CheckboxSelectMultiple
+    )
+    note = forms.CharField(
+        max_length=pbc.MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: object, versions: list, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["versions"].choices = [
+            (v.pk, f"{v.item.control.code} · {v.item.title} · v{v.number}") for v in versions
+        ]
+
+
+def _status_filter(request: HttpRequest) -> str | None:
+    status = request.GET.get("status", "")
+    return status if status in RequestStatus.values else None
+
+
+def _list_context(request: HttpRequest, audit: object) -> dict:
+    status = _status_filter(request)
+    page = Paginator(selectors.requests_for_audit(audit, status), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    return {
+        "audit": audit,
+        "page": page,
+        "status": status,
+        "statuses": RequestStatus.choices,
+        "query": f"status={status}" if status else "",
+    }
+
+
+def _detail_context(info: InfoRequest) -> dict:
+    return {
+        "info": info,
+        "attachments": selectors.request_attachments(info),
+        "comments": selectors.request_comments(info),
+    }
+
+
+# --- The auditor portal ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def portal_requests(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResponse:
+    """The audit's request list, and (auditors) the form to raise one."""
+    audit = selectors.portal_audit_get(request.membership, audit_pk)
+    controls = list(selectors.audit_scope_controls(audit).order_by("code"))
+    form = RequestForm(request.POST or None, controls=controls)
+    can_raise = permissions.can(request.membership, Action.REQUEST_RAISE)
+    if request.method == "POST":
+        permissions.require(request.membership, Action.REQUEST_RAISE)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                info = pbc.request_raise(
+                    membership=request.membership,
+                    audit=audit,
+                    title=data["title"],
+                    details=data["details"],
+                    due_date=data["due_date"],
+                    control=form.controls.get(data["control"]),
+                )
+            except ValidationFailed as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(request, f"{info.reference} raised.")
+                return redirect("portal_request", org_slug=org_slug, audit_pk=audit.pk, pk=info.pk)
+    context = {**_list_context(request, audit), "form": form, "can_raise": can_raise}
+    status = 400 if form.errors else 200
+    return render(request, "reports/portal/requests.html", context, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def portal_request(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) -> HttpResponse:
+    """One request: its answer (the attached versions), the thread; comment, accept, reopen."""
+    audit = selectors.portal_audit_get(request.membership, audit_pk)
+    info = selectors.request_get(audit, pk)
+    form = CommentForm(request.POST or None)
+    if request.method == "POST":
+        done = _portal_action(request, info, form)
+        if done:
+            return redirect("portal_request", org_slug=org_slug, audit_pk=audit.pk, pk=info.pk)
+    context = {**_detail_context(info), "audit": audit, "form": form}
+    status = 400 if form.errors else 200
+    return render(request, "reports/portal/request.html", context, status=status)
+
+
+def _portal_action(request: HttpRequest, info: InfoRequest, form: CommentForm) -> bool:
+    action = request.POST.get("action", "comment")
+    membership = request.membership
+    try:
+        if action == "accept":
+            pbc.request_accept(membership=membership, request=info)
+            messages.success(request, f"{info.reference} accepted.")
+            return True
+        if not form.is_valid():
+            return False
+        body = form.cleaned_data["body"]
+        if action == "reopen":
+            pbc.request_reopen(membership=membership, request=info, reason=body)
+            messages.success(request, f"{info.reference} reopened.")
+        else:
+            pbc.comment_add(membership=membership, request=info, body=body)
+            messages.success(request, "Comment added.")
+        return True
+    except ValidationFailed as exc:
+        add_domain_error(form, exc)
+        return False
+
+
+# --- The organization's side ---------------------------------------------------------------
+
+
+def request_list(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResponse:
+    audit = audit_get_for(request.organization, audit_pk)
+    return render(request, "reports/requests/list.html", _list_context(request, audit))
+
+
+@require_http_methods(["GET", "POST"])
+def request_detail(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) -> HttpResponse:
+    """A request with the form to answer it with evidence, and the thread."""
+    audit = audit_get_for(request.organization, audit_pk)
+    info = selectors.request_get(audit, pk)
+    versions = selectors.answerable_versions(audit)
+    answer = AnswerForm(
+        request.POST if request.POST.get("action") == "answer" else None, versions=versions
+    )
+    comment = CommentForm(request.POST if request.POST.get("action") == "comment" else None)
+    if request.method == "POST":
+        if _answer_or_comment(request, info, answer, comment):
+            return redirect("request_detail", org_slug=org_slug, audit_pk=audit.pk, pk=info.pk)
+    context = {
+        **_detail_context(info),
+        "audit": audit,
+        "answer": answer,
+        "form": comment,
+        "can_answer": permissions.can(request.membership, Action.REQUEST_ANSWER),
+    }
+    status = 400 if answer.errors or comment.errors else 200
+    return render(request, "reports/requests/detail.html", context, status=status)
+
+
+def _answer_or_comment(
+    request: HttpRequest, info: InfoRequest, answer: AnswerForm, comment: CommentForm
+) -> bool:
+    membership = request.membership
+    if request.POST.get("action") == "answer":
+        permissions.require(membership, Action.REQUEST_ANSWER)
+        if not answer.is_valid():
+            return False
+        try:
+            pbc.request_answer(
+                membership=membership,
+                request=info,
+                version_ids=answer.cleaned_data["versions"],
+                note=answer.cleaned_data["note"],
+            )
+        except ValidationFailed as exc:
+            add_domain_error(answer, exc)
+            return False
+        messages.success(request, f"{info.reference} answered.")
+        return True
+    permissions.require(membership, Action.COMMENT)
+    if not comment.is_valid():
+        return False
+    try:
+        pbc.comment_add(membership=membership, request=info, body=comment.cleaned_data["body"])
+    except ValidationFailed as exc:
+        add_domain_error(comment, exc)
+        return False
+    messages.success(request, "Comment added.")
+    return True
