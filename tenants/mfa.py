@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.http import urlencode
 
 from soc2app.errors import ValidationFailed
@@ -77,9 +78,12 @@ def enforce(request: HttpRequest, membership: Membership) -> HttpResponse | None
         raise PermissionDenied(message)
     messages.warning(request, message)
     target = "mfa_activate_totp" if state is MfaState.NOT_SET_UP else "mfa_reauthenticate"
-    response = redirect(target)
-    response["Location"] += "?" + urlencode({"next": request.get_full_path()})
-    return response
+    url = reverse(target) + "?" + urlencode({"next": request.get_full_path()})
+    if request.headers.get("HX-Request") == "true":
+        # An htmx request (a polled fragment) would follow a redirect and swap the whole
+        # set-up page into the fragment: have htmx load it as a page instead.
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return redirect(url)
 
 
 def mfa_policy_set(

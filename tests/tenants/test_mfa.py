@@ -7,9 +7,12 @@ import time
 
 import pytest
 from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, generate_totp_secret, hotp_value
 from django.core.cache import cache
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from soc2app.errors import NotPermitted, ValidationFailed
@@ -108,6 +111,82 @@ def test_auditors_only(org, make_member):
     assert _sign_in(manager.user).get(home(org)).status_code == 200
     secret = _with_app(auditor.user)
     assert _sign_in(auditor.user, secret).get(portal).status_code == 200
+
+
+def page_of(membership) -> str:
+    """A page the member can open: auditors live in the portal."""
+    if membership.role == Role.AUDITOR:
+        return reverse("portal_home", kwargs={"org_slug": membership.organization.slug})
+    return home(membership.organization)
+
+
+@pytest.mark.parametrize("role", Role.values)
+@pytest.mark.parametrize("everyone", [True, False])
+def test_who_the_policy_covers(org, make_member, client_for, role, everyone):
+    member = make_member(org, role)
+    _require(org, everyone=everyone, auditors=not everyone)
+    response = client_for(member).get(page_of(member))
+    covered = everyone or role == Role.AUDITOR
+    if covered:
+        assert response.status_code == 302
+        assert response["Location"].startswith(reverse("mfa_activate_totp"))
+    else:
+        assert response.status_code == 200
+
+
+def test_auditors_are_refused_anything_but_a_page_view(org, make_member, client_for):
+    auditor = make_member(org, Role.AUDITOR)
+    _require(org, auditors=True)
+    response = client_for(auditor).post(page_of(auditor))
+    assert response.status_code == 403
+    assert "Acme requires two-factor authentication" in response.content.decode()
+
+
+def test_signing_in_with_a_recovery_code_counts(org, manager):
+    _with_app(manager.user)
+    codes = RecoveryCodes.activate(manager.user).get_unused_codes()
+    _require(org, everyone=True)
+    client = Client()
+    client.post(reverse("account_login"), {"login": manager.user.email, "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": codes[0]})
+    assert client.get(home(org)).status_code == 200
+
+
+def test_removing_the_app_mid_session_sends_the_member_to_set_it_up_again(org, manager):
+    secret = _with_app(manager.user)
+    _require(org, everyone=True)
+    client = _sign_in(manager.user, secret)
+    assert client.get(home(org)).status_code == 200
+    Authenticator.objects.filter(user=manager.user).delete()
+    response = client.get(home(org))
+    assert response["Location"].startswith(reverse("mfa_activate_totp"))
+
+
+def test_htmx_requests_are_sent_to_the_page_as_a_whole(org, manager, client_for):
+    _require(org, everyone=True)
+    response = client_for(manager).get(home(org), headers={"HX-Request": "true"})
+    assert response.status_code == 204
+    assert response["HX-Redirect"].startswith(reverse("mfa_activate_totp") + "?next=")
+
+
+def test_the_policy_costs_one_query_and_only_when_it_is_on(org, manager):
+    secret = _with_app(manager.user)
+    client = _sign_in(manager.user, secret)
+    client.get(home(org))  # remembers the organization in the session
+
+    def queries() -> list[str]:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(home(org)).status_code == 200
+        return [q["sql"] for q in captured.captured_queries]
+
+    off = queries()
+    _require(org, everyone=True)
+    on = queries()
+    # The membership (with its organization) is loaded anyway; the policy adds the lookup of
+    # the member's authenticator app, nothing else.
+    assert len(on) == len(off) + 1
+    assert not any("mfa_authenticator" in sql for sql in off)
+    assert sum("mfa_authenticator" in sql for sql in on) == 1
 
 
 # --- the settings page and the service ----------------------------------------------------
