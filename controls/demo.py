@@ -64,6 +64,10 @@ def demo_seed(organization: Organization) -> None:
         categories=["confidentiality"],
         system=system,
     )
+    # The auditor portal's part: a grant and requests for information (reports sits above us).
+    from reports.demo import demo_seed_requests
+
+    demo_seed_requests(organization)
 
 
 def _member(organization: Organization, role: str) -> Membership | None:

@@ -127,7 +127,16 @@ def request_answer(
     if request.status == RequestStatus.ACCEPTED:
         raise ValidationFailed("This request is accepted already: nothing more is needed.")
     note = _text(note, field="note", limit=MAX_TEXT, required=False, what="the note")
-    wanted = sorted({int(pk) for pk in version_ids})
+    try:
+        wanted = sorted({int(pk) for pk in version_ids})
+    except (TypeError, ValueError):
+        raise ValidationFailed(
+            "Choose evidence versions from the list.", field="versions"
+        ) from None
+    if any(not 0 < pk < 2**63 for pk in wanted):
+        raise ValidationFailed(
+            "Choose evidence of controls in this audit's scope.", field="versions"
+        )
     if not wanted:
         raise ValidationFailed("Choose at least one evidence version to send.", field="versions")
     if len(wanted) > MAX_ATTACHMENTS:

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, QuerySet
+from django.db.models import Case, Count, OuterRef, QuerySet, Subquery, When
+from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from controls.models import Audit, AuditCategory, Control, ControlCriterion
@@ -154,19 +155,45 @@ def auditor_choices(audit: Audit, accesses: list[AuditorAccess]) -> list[Members
 # --- Requests for information (PBC) ----------------------------------------------------------
 
 
+def _count_per_request(model: type, org: int) -> Coalesce:
+    """How many ``model`` rows point at the outer request (a sub-select: no join fan-out, and
+    the paginator's COUNT can leave it out)."""
+    rows = (
+        model.objects.for_org(org)
+        .filter(request_id=OuterRef("pk"))
+        .order_by()
+        .values("request_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows), 0)
+
+
 def requests_for_audit(audit: Audit, status: str | None = None) -> QuerySet[InfoRequest]:
     """An audit's requests by number, with their control and counts (one query)."""
+    org = audit.organization_id
     rows = (
-        InfoRequest.objects.for_org(audit.organization_id)
+        InfoRequest.objects.for_org(org)
         .filter(audit=audit)
         .select_related("control")
         .annotate(
-            comment_count=Count("comments", distinct=True),
-            attachment_count=Count("attachments", distinct=True),
+            comment_count=_count_per_request(RequestComment, org),
+            attachment_count=_count_per_request(InfoRequestEvidence, org),
         )
         .order_by("number")
     )
     return rows.filter(status=status) if status else rows
+
+
+def scope_control_choices(audit: Audit) -> list[Control]:
+    """Code and title of the audit's in-scope controls, by code (for the request form)."""
+    return list(
+        audit_scope_controls(audit)
+        .select_related(None)
+        .prefetch_related(None)
+        .only("pk", "code", "title")
+        .order_by("code")
+    )
 
 
 def open_request_count(audit: Audit) -> int:
@@ -209,8 +236,14 @@ def request_comments(request: InfoRequest) -> list[RequestComment]:
     return list(RequestComment.objects.for_org(request.organization_id).filter(request=request))
 
 
-def answerable_versions(audit: Audit, limit: int = 500) -> list[EvidenceVersion]:
-    """The latest version of each live evidence item of the audit's controls (for answers)."""
+def answerable_versions(
+    audit: Audit, *, first_control_id: int | None = None, limit: int = 500
+) -> list[EvidenceVersion]:
+    """The latest version of each live evidence item of the audit's controls (for answers),
+    those of ``first_control_id`` (the request's control) first."""
+    order = ["item__control__code", "item__title", "pk"]
+    if first_control_id is not None:
+        order.insert(0, Case(When(item__control_id=first_control_id, then=0), default=1))
     return list(
         EvidenceVersion.objects.for_org(audit.organization_id)
         .filter(
@@ -219,5 +252,5 @@ def answerable_versions(audit: Audit, limit: int = 500) -> list[EvidenceVersion]
             item__control_id__in=audit_scope_controls(audit).values("pk"),
         )
         .select_related("item__control")
-        .order_by("item__control__code", "item__title", "pk")[:limit]
+        .order_by(*order)[:limit]
     )

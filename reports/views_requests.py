@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from controls.selectors import audit_get_for
 from reports import pbc, selectors
@@ -48,7 +48,13 @@ class CommentForm(forms.Form):
 
 class AnswerForm(forms.Form):
     versions = forms.TypedMultipleChoiceField(
-        coerce=int, label="Evidence to send", widget=forms.CheckboxSelectMultiple
+        coerce=int,
+        label="Evidence to send",
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={
+            "required": "Choose at least one evidence version to send.",
+            "invalid_choice": "Choose evidence from the list.",
+        },
     )
     note = forms.CharField(
         max_length=pbc.MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
@@ -57,7 +63,8 @@ class AnswerForm(forms.Form):
     def __init__(self, *args: object, versions: list, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["versions"].choices = [
-            (v.pk, f"{v.item.control.code} · {v.item.title} · v{v.number}") for v in versions
+            (v.pk, f"{v.item.control.code} · {v.item.title} · v{v.number} · {v.effective_start}")
+            for v in versions
         ]
 
 
@@ -95,27 +102,27 @@ def _detail_context(info: InfoRequest) -> dict:
 def portal_requests(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResponse:
     """The audit's request list, and (auditors) the form to raise one."""
     audit = selectors.portal_audit_get(request.membership, audit_pk)
-    controls = list(selectors.audit_scope_controls(audit).order_by("code"))
-    form = RequestForm(request.POST or None, controls=controls)
     can_raise = permissions.can(request.membership, Action.REQUEST_RAISE)
     if request.method == "POST":
         permissions.require(request.membership, Action.REQUEST_RAISE)
-        if form.is_valid():
-            data = form.cleaned_data
-            try:
-                info = pbc.request_raise(
-                    membership=request.membership,
-                    audit=audit,
-                    title=data["title"],
-                    details=data["details"],
-                    due_date=data["due_date"],
-                    control=form.controls.get(data["control"]),
-                )
-            except ValidationFailed as exc:
-                add_domain_error(form, exc)
-            else:
-                messages.success(request, f"{info.reference} raised.")
-                return redirect("portal_request", org_slug=org_slug, audit_pk=audit.pk, pk=info.pk)
+    controls = selectors.scope_control_choices(audit) if can_raise else []
+    form = RequestForm(request.POST or None, controls=controls)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            info = pbc.request_raise(
+                membership=request.membership,
+                audit=audit,
+                title=data["title"],
+                details=data["details"],
+                due_date=data["due_date"],
+                control=form.controls.get(data["control"]),
+            )
+        except ValidationFailed as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, f"{info.reference} raised.")
+            return redirect("portal_request", org_slug=org_slug, audit_pk=audit.pk, pk=info.pk)
     context = {**_list_context(request, audit), "form": form, "can_raise": can_raise}
     status = 400 if form.errors else 200
     return render(request, "reports/portal/requests.html", context, status=status)
@@ -126,42 +133,49 @@ def portal_request(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) 
     """One request: its answer (the attached versions), the thread; comment, accept, reopen."""
     audit = selectors.portal_audit_get(request.membership, audit_pk)
     info = selectors.request_get(audit, pk)
-    form = CommentForm(request.POST or None)
+    action = request.POST.get("action", "comment")
+    # Accepting sends no text: the comment form stays unbound so it shows no "required" error.
+    form = CommentForm(request.POST if request.method == "POST" and action != "accept" else None)
+    refusal = None
     if request.method == "POST":
-        done = _portal_action(request, info, form)
-        if done:
-            return redirect("portal_request", org_slug=org_slug, audit_pk=audit.pk, pk=info.pk)
-    context = {**_detail_context(info), "audit": audit, "form": form}
-    status = 400 if form.errors else 200
+        try:
+            if _portal_action(request, info, action, form):
+                return redirect("portal_request", org_slug=org_slug, audit_pk=audit.pk, pk=info.pk)
+        except ValidationFailed as exc:
+            if action == "accept":
+                refusal = exc.message
+            else:
+                add_domain_error(form, exc)
+    context = {**_detail_context(info), "audit": audit, "form": form, "refusal": refusal}
+    status = 400 if form.errors or refusal else 200
     return render(request, "reports/portal/request.html", context, status=status)
 
 
-def _portal_action(request: HttpRequest, info: InfoRequest, form: CommentForm) -> bool:
-    action = request.POST.get("action", "comment")
+def _portal_action(request: HttpRequest, info: InfoRequest, action: str, form: CommentForm) -> bool:
+    """Run the posted action; False when the form needs correcting."""
     membership = request.membership
-    try:
-        if action == "accept":
-            pbc.request_accept(membership=membership, request=info)
-            messages.success(request, f"{info.reference} accepted.")
-            return True
-        if not form.is_valid():
-            return False
-        body = form.cleaned_data["body"]
-        if action == "reopen":
-            pbc.request_reopen(membership=membership, request=info, reason=body)
-            messages.success(request, f"{info.reference} reopened.")
-        else:
-            pbc.comment_add(membership=membership, request=info, body=body)
-            messages.success(request, "Comment added.")
+    if action == "accept":
+        pbc.request_accept(membership=membership, request=info)
+        messages.success(request, f"{info.reference} accepted.")
         return True
-    except ValidationFailed as exc:
-        add_domain_error(form, exc)
+    if action not in ("comment", "reopen"):
+        raise ValidationFailed("Unknown action: comment, accept or reopen.")
+    if not form.is_valid():
         return False
+    body = form.cleaned_data["body"]
+    if action == "reopen":
+        pbc.request_reopen(membership=membership, request=info, reason=body)
+        messages.success(request, f"{info.reference} reopened.")
+    else:
+        pbc.comment_add(membership=membership, request=info, body=body)
+        messages.success(request, "Comment added.")
+    return True
 
 
 # --- The organization's side ---------------------------------------------------------------
 
 
+@require_GET
 def request_list(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResponse:
     audit = audit_get_for(request.organization, audit_pk)
     return render(request, "reports/requests/list.html", _list_context(request, audit))
@@ -172,7 +186,7 @@ def request_detail(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) 
     """A request with the form to answer it with evidence, and the thread."""
     audit = audit_get_for(request.organization, audit_pk)
     info = selectors.request_get(audit, pk)
-    versions = selectors.answerable_versions(audit)
+    versions = selectors.answerable_versions(audit, first_control_id=info.control_id)
     answer = AnswerForm(
         request.POST if request.POST.get("action") == "answer" else None, versions=versions
     )

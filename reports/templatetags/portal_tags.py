@@ -25,3 +25,9 @@ def auditor_access_card(context: template.Context, audit: object) -> dict:
         "can_manage": can_manage,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.simple_tag
+def open_request_count(audit: object) -> int:
+    """How many of the audit's requests for information wait for an answer (one query)."""
+    return selectors.open_request_count(audit)

@@ -1,7 +1,8 @@
 """The auditor's journey in a real browser: a manager grants access to one audit; the auditor
-signs in, sees only that audit, reads readiness, a control and its evidence, downloads a
-report, raises a request and is kept out of the organization's other pages; the manager
-answers with evidence; the auditor sees the answer, comments and accepts it."""
+signs in, sees only that audit, reads readiness, a control and its evidence (a file, downloaded
+with its hash, and a link whose breadcrumbs stay in the portal), downloads a report, raises a
+request and is kept out of the organization's other pages; the manager answers with evidence;
+the auditor sees the answer, comments, accepts it and finds it under the "Accepted" filter."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ import hashlib
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from reports.models import AuditorAccess, InfoRequest, RequestComment, RequestStatus
 from tenants.models import ActivityEntry, Role
-from tests.factories import PASSWORD, ControlFactory, MembershipFactory, control_map
+from tests.factories import PASSWORD, ControlFactory, MembershipFactory, control_map, evidence_row
 from tests.reports.conftest import file_version, make_audit  # noqa: F401  (fixture)
 from tests.reports.test_portal import _done_report
 
@@ -48,6 +50,7 @@ def test_the_auditor_journey(page, catalog, make_audit):  # noqa: F811
     version = file_version(
         control, "access-review.pdf", b"%PDF-1.4 review", dt.date(2025, 6, 1), dt.date(2025, 6, 30)
     )
+    link = evidence_row(control, dt.date(2025, 6, 15))
     report = _done_report(audit, payload=b"control,status\nAC-01,implemented\n")
 
     # The manager gives the auditor access to one audit, from its dashboard.
@@ -55,16 +58,16 @@ def test_the_auditor_journey(page, catalog, make_audit):  # noqa: F811
     page.goto(f"/o/{org.slug}/audits/{audit.pk}/")
     page.get_by_label("Give access to").select_option(label=auditor.user.email)
     page.get_by_role("button", name="Grant access").click()
-    assert page.get_by_text(f"{auditor.user.email} can now see this audit.").is_visible()
+    expect(page.get_by_text(f"{auditor.user.email} can now see this audit.")).to_be_visible()
     _sign_out(page)
 
     # The auditor lands in the portal and sees only that audit.
     _sign_in(page, auditor.user.email)
     page.wait_for_url(f"**/o/{org.slug}/portal/")
-    assert page.get_by_role("link", name="FY25 Type 1").is_visible()
-    assert page.get_by_text("Secret audit").count() == 0
+    expect(page.get_by_role("link", name="FY25 Type 1")).to_be_visible()
+    expect(page.get_by_text("Secret audit")).to_have_count(0)
     page.get_by_role("link", name="FY25 Type 1").click()
-    assert page.get_by_role("heading", name="Overall readiness").is_visible()
+    expect(page.get_by_role("heading", name="Overall readiness")).to_be_visible()
 
     # A report, downloaded intact.
     with page.expect_download() as download:
@@ -73,20 +76,32 @@ def test_the_auditor_journey(page, catalog, make_audit):  # noqa: F811
 
     # A control and its evidence.
     page.get_by_role("link", name="AC-01").first.click()
-    assert page.get_by_text("Access reviews").first.is_visible()
+    expect(page.get_by_text("Access reviews").first).to_be_visible()
     page.get_by_role("link", name=version.item.title).click()
-    assert page.get_by_text(version.sha256).is_visible()
+    expect(page.get_by_text(version.sha256)).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name="access-review.pdf").click()
+    assert hashlib.sha256(open(download.value.path(), "rb").read()).hexdigest() == version.sha256
+
+    # A link-type evidence item: its page and its breadcrumbs stay in the portal.
+    page.get_by_role("link", name="AC-01").click()
+    page.get_by_role("link", name=link.item.title).click()
+    page.get_by_role("link", name="Show the link").click()
+    expect(page.get_by_text(link.url).first).to_be_visible()
+    page.locator(".breadcrumbs").get_by_role("link", name=link.item.title).click()
+    page.wait_for_url(f"**/o/{org.slug}/portal/audits/{audit.pk}/evidence/{link.item_id}/")
+    expect(page.get_by_role("heading", name=link.item.title)).to_be_visible()
 
     # A request for information about that control.
     page.goto(f"/o/{org.slug}/portal/audits/{audit.pk}/")
     page.get_by_role("link", name="Requests for information").click()
-    assert page.get_by_text("No requests yet.").is_visible()
+    expect(page.get_by_text("No requests yet.")).to_be_visible()
     page.get_by_label("What you need").fill("Signed Q2 access review")
     page.get_by_label("Control (optional)").select_option(label="AC-01 Access reviews")
     due = timezone.localdate() + dt.timedelta(days=10)
     page.get_by_label("Due date").fill(due.isoformat())
     page.get_by_role("button", name="Raise request").click()
-    assert page.get_by_text("PBC-1 raised.").is_visible()
+    expect(page.get_by_text("PBC-1 raised.")).to_be_visible()
 
     # The rest of the organization stays closed: a manager page sends the auditor back.
     page.goto(f"/o/{org.slug}/controls/")
@@ -101,20 +116,27 @@ def test_the_auditor_journey(page, catalog, make_audit):  # noqa: F811
     page.get_by_label(f"AC-01 · {version.item.title} · v{version.number}").check()
     page.get_by_label("Note").fill("Signed by the CISO on 30 June.")
     page.get_by_role("button", name="Send").click()
-    assert page.get_by_text("PBC-1 answered.").is_visible()
+    expect(page.get_by_text("PBC-1 answered.")).to_be_visible()
     _sign_out(page)
 
     # The auditor reads the answer, comments and accepts.
     _sign_in(page, auditor.user.email)
     page.goto(f"/o/{org.slug}/portal/audits/{audit.pk}/requests/")
     page.get_by_role("link", name="PBC-1").click()
-    assert page.get_by_text(version.sha256).is_visible()
-    assert page.get_by_text("Signed by the CISO on 30 June.").is_visible()
+    expect(page.get_by_text(version.sha256)).to_be_visible()
+    expect(page.get_by_text("Signed by the CISO on 30 June.")).to_be_visible()
     page.get_by_label("Comment").fill("Thank you, this is what we needed.")
     page.get_by_role("button", name="Comment", exact=True).click()
-    assert page.get_by_text("Comment added.").is_visible()
+    expect(page.get_by_text("Comment added.")).to_be_visible()
     page.get_by_role("button", name="Accept the answer").click()
-    assert page.get_by_text("PBC-1 accepted.").is_visible()
+    expect(page.get_by_text("PBC-1 accepted.")).to_be_visible()
+    page.locator(".breadcrumbs").get_by_role("link", name="Requests").click()
+    page.get_by_label("Status").select_option(label="Open")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_text("No open requests.")).to_be_visible()
+    page.get_by_label("Status").select_option(label="Accepted")
+    page.get_by_role("button", name="Show").click()
+    expect(page.get_by_role("link", name="PBC-1")).to_be_visible()
 
     info = InfoRequest.objects.for_org(org).get()
     assert info.status == RequestStatus.ACCEPTED and info.control_id == control.pk

@@ -12,13 +12,22 @@ import pytest
 from django.core.files.base import ContentFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
+from django.urls import resolve, reverse
 from django.utils import timezone
 
 from controls.models import Audit, Control
 from evidence.models import EvidenceItem, EvidenceVersion
-from reports.models import AuditorAccess, Report, ReportStatus
+from reports import pbc
+from reports.models import (
+    AuditorAccess,
+    InfoRequest,
+    InfoRequestEvidence,
+    Report,
+    ReportStatus,
+    RequestComment,
+)
 from reports.services import auditor_access_grant, auditor_access_revoke
+from reports.urls import portal_urlpatterns
 from soc2app.errors import NotPermitted, ValidationFailed
 from tenants.models import ActivityEntry, Role
 from tests.factories import ControlFactory, control_map, evidence_row
@@ -51,8 +60,9 @@ class World:
     pass
 
 
-@pytest.fixture
-def world(org, manager, make_member, make_audit):
+def build_world(org, manager, make_member, make_audit) -> World:
+    """An organization with an auditor granted one of two audits, a mapped control with a file
+    and a link version, an unmapped control with a file, and a finished report per audit."""
     w = World()
     w.org, w.manager = org, manager
     w.auditor = make_member(org, Role.AUDITOR)
@@ -80,9 +90,28 @@ def world(org, manager, make_member, make_audit):
     return w
 
 
-def _portal_urls(w, audit, control, version, report):
+@pytest.fixture
+def world(org, manager, make_member, make_audit):
+    return build_world(org, manager, make_member, make_audit)
+
+
+def _request(w) -> InfoRequest:
+    """A request for information raised by the world's auditor on the granted audit."""
+    return pbc.request_raise(
+        membership=w.auditor,
+        audit=w.audit,
+        title="Access review",
+        due_date=timezone.localdate() + dt.timedelta(days=7),
+        control=w.control,
+    )
+
+
+def _portal_urls(w, audit, control, version, report, info):
+    """Every portal URL but the home page, inside ``audit`` (keep in step with reports.urls)."""
     return [
         _url("portal_audit", w.org, audit_pk=audit.pk),
+        _url("portal_requests", w.org, audit_pk=audit.pk),
+        _url("portal_request", w.org, audit_pk=audit.pk, pk=info.pk),
         _url("portal_control", w.org, audit_pk=audit.pk, pk=control.pk),
         _url("portal_evidence_item", w.org, audit_pk=audit.pk, pk=version.item_id),
         _url("portal_version_download", w.org, audit_pk=audit.pk, pk=version.pk),
@@ -140,7 +169,7 @@ def test_auditor_sees_granted_audit_and_downloads_are_logged(world, client_for):
 def test_non_granted_audit_and_out_of_scope_rows_are_404(world, client_for):
     w = world
     client = client_for(w.auditor)
-    for url in _portal_urls(w, w.other_audit, w.control, w.version, w.other_report):
+    for url in _portal_urls(w, w.other_audit, w.control, w.version, w.other_report, _request(w)):
         assert client.get(url).status_code == 404, url
     # Inside the granted audit: a control outside its scope, its evidence, another audit's report.
     for url in [
@@ -169,6 +198,8 @@ def test_auditor_is_sent_to_the_portal_from_every_other_page(world, client_for):
         _url("evidence_download", w.org, pk=w.version.pk),
         _url("report_list", w.org, audit_pk=w.audit.pk),
         _url("report_download", w.org, pk=w.report.pk),
+        _url("request_list", w.org, audit_pk=w.audit.pk),
+        _url("request_detail", w.org, audit_pk=w.audit.pk, pk=_request(w).pk),
         _url("members", w.org),
         _url("activity", w.org),
     ]:
@@ -180,7 +211,11 @@ def test_auditor_is_sent_to_the_portal_from_every_other_page(world, client_for):
 def test_every_post_is_403_and_changes_nothing(world, client_for):
     w = world
     client = client_for(w.auditor)
+    info = _request(w)
     counts = (
+        InfoRequest.objects.for_org(w.org).count(),
+        RequestComment.objects.for_org(w.org).count(),
+        InfoRequestEvidence.objects.for_org(w.org).count(),
         Control.objects.for_org(w.org).count(),
         EvidenceVersion.objects.for_org(w.org).count(),
         Report.objects.for_org(w.org).count(),
@@ -205,9 +240,22 @@ def test_every_post_is_403_and_changes_nothing(world, client_for):
             _url("auditor_access_revoke", w.org, pk=AuditorAccess.objects.for_org(w.org).get().pk),
             {},
         ),
+        (_url("request_list", w.org, audit_pk=w.audit.pk), {}),
+        (
+            _url("request_detail", w.org, audit_pk=w.audit.pk, pk=info.pk),
+            {"action": "answer", "versions": [w.version.pk]},
+        ),
+        (
+            _url("request_detail", w.org, audit_pk=w.audit.pk, pk=info.pk),
+            {"action": "comment", "body": "through the back door"},
+        ),
         (_url("portal_home", w.org), {}),
-        (_url("portal_audit", w.org, audit_pk=w.audit.pk), {}),
-        (_url("portal_version_download", w.org, audit_pk=w.audit.pk, pk=w.version.pk), {}),
+        # Every portal page but the request pages is GET-only.
+        *[
+            (url, {"action": "comment", "body": "x"})
+            for url in _portal_urls(w, w.audit, w.control, w.version, w.report, info)
+            if resolve(url).url_name not in ("portal_requests", "portal_request")
+        ],
     ]
     for url, data in posts:
         status = client.post(url, data).status_code
@@ -215,6 +263,9 @@ def test_every_post_is_403_and_changes_nothing(world, client_for):
         assert status == 403 or "/portal/" in url, url
     assert client.delete(_url("control_detail", w.org, pk=w.control.pk)).status_code == 403
     assert (
+        InfoRequest.objects.for_org(w.org).count(),
+        RequestComment.objects.for_org(w.org).count(),
+        InfoRequestEvidence.objects.for_org(w.org).count(),
         Control.objects.for_org(w.org).count(),
         EvidenceVersion.objects.for_org(w.org).count(),
         Report.objects.for_org(w.org).count(),
@@ -228,9 +279,10 @@ def test_every_post_is_403_and_changes_nothing(world, client_for):
 def test_expired_or_revoked_auditor_gets_nothing(world, client_for, make_member):
     w = world
     client = client_for(w.auditor)
+    info = _request(w)
     access = AuditorAccess.objects.for_org(w.org).get()
     auditor_access_revoke(membership=w.manager, access=access)
-    for url in _portal_urls(w, w.audit, w.control, w.version, w.report):
+    for url in _portal_urls(w, w.audit, w.control, w.version, w.report, info):
         assert client.get(url).status_code == 404, url
     assert "FY25 Type 1" not in client.get(_url("portal_home", w.org)).content.decode()
 
@@ -241,9 +293,11 @@ def test_expired_or_revoked_auditor_gets_nothing(world, client_for, make_member)
     gone = client_for(expired)
     for url in [
         _url("portal_home", w.org),
-        *_portal_urls(w, w.audit, w.control, w.version, w.report),
+        *_portal_urls(w, w.audit, w.control, w.version, w.report, info),
     ]:
         assert gone.get(url).status_code == 404, url
+        assert gone.post(url, {"action": "comment", "body": "x"}).status_code == 404, url
+    assert not RequestComment.objects.for_org(w.org).exists()
 
 
 def test_outsider_gets_404_on_every_portal_url(world, client_for, outsider):
@@ -251,9 +305,21 @@ def test_outsider_gets_404_on_every_portal_url(world, client_for, outsider):
     client = client_for(outsider)
     for url in [
         _url("portal_home", w.org),
-        *_portal_urls(w, w.audit, w.control, w.version, w.report),
+        *_portal_urls(w, w.audit, w.control, w.version, w.report, _request(w)),
     ]:
         assert client.get(url).status_code == 404, url
+        assert client.post(url, {"action": "comment", "body": "x"}).status_code == 404, url
+    assert not RequestComment.objects.for_org(w.org).exists()
+
+
+def test_the_matrix_covers_every_portal_url(world):
+    """A new portal page must be added to ``_portal_urls`` (and so to every test above)."""
+    w = world
+    covered = {
+        resolve(url).url_name
+        for url in _portal_urls(w, w.audit, w.control, w.version, w.report, _request(w))
+    }
+    assert covered | {"portal_home"} == {p.name for p in portal_urlpatterns}
 
 
 def test_api_refuses_auditor_sessions(world):
