@@ -108,47 +108,99 @@ def report_retry(*, membership: Membership, report: Report) -> Report:
     return report
 
 
+# A report whose worker died this many times (out of memory on a huge PDF, say) is not sent
+# again: it fails with a reason, and a person may press Retry.
+MAX_ATTEMPTS = 3
+# A report still queued this long (no worker took it in a day) fails instead of being sent
+# again every few minutes: the page then says so, with a Retry button.
+GIVE_UP_AFTER = dt.timedelta(hours=24)
+NEVER_STARTED = (
+    "No worker started this report within a day. Press Retry; if it stays queued, ask your "
+    "administrator to check the worker."
+)
+WORKER_LOST = (
+    "The worker stopped {n} times while producing this report (it may need more memory than "
+    "the worker has). Press Retry, or ask your administrator to check the worker."
+)
+
+
+def _stale_before() -> dt.datetime:
+    return timezone.now() - dt.timedelta(seconds=settings.REPORT_STALE_AFTER)
+
+
+def _give_up(report_id: int, condition: Q, reason: str) -> bool:
+    """Fail a stuck report (if it is still stuck), logged in its organization's activity."""
+    with transaction.atomic():
+        changed = (
+            _rows()
+            .filter(condition, pk=report_id)
+            .update(status=ReportStatus.FAILED, error=reason, finished_at=timezone.now())
+        )
+        if changed:
+            report = _rows().select_related("organization").get(pk=report_id)
+            activity_record(
+                organization=report.organization,
+                actor=Actor.system("report sweep"),
+                action="report.failed",
+                target=report,
+                changes={"error": [None, reason]},
+            )
+    return bool(changed)
+
+
 def reports_redispatch(*, queued_for: dt.timedelta = dt.timedelta(minutes=10)) -> list[int]:
     """Send again the reports nobody is working on (Celery beat, every few minutes): queued
     for longer than ``queued_for`` (the broker was down when they were requested, or lost the
     message), or "running" past ``REPORT_STALE_AFTER`` (the worker died and the broker did not
     hand the task back). A report still waiting in a busy queue gets a second message; the
     claim makes the extra one a no-op. Returns the ids sent (a broker still down leaves them
-    queued with the message, for the next sweep)."""
+    queued with the message, for the next sweep).
+
+    A system job across organizations (the logged bypass of ``_rows``). Reports stuck too long
+    (``GIVE_UP_AFTER`` queued, ``MAX_ATTEMPTS`` lost workers) fail with a reason instead, so
+    neither the queue nor the log fills with a report that will never come."""
     now = timezone.now()
-    stale = now - dt.timedelta(seconds=settings.REPORT_STALE_AFTER)
-    ids = list(
+    queued = Q(status=ReportStatus.QUEUED)
+    abandoned = Q(status=ReportStatus.RUNNING, started_at__lt=_stale_before())
+    stuck = (
         _rows()
-        .filter(
-            Q(status=ReportStatus.QUEUED, created_at__lt=now - queued_for)
-            | Q(status=ReportStatus.RUNNING, started_at__lt=stale)
-        )
+        .filter((queued & Q(created_at__lt=now - queued_for)) | abandoned)
         .order_by("created_at")
-        .values_list("pk", flat=True)[:500]
+        .values_list("pk", "status", "created_at", "attempts")[:500]
     )
-    sent = [pk for pk in ids if report_enqueue(pk)]
-    if ids:
-        logger.info("re-dispatched %d of %d stuck reports", len(sent), len(ids))
+    sent: list[int] = []
+    for pk, status, created_at, attempts in stuck:
+        if status == ReportStatus.QUEUED and created_at < now - GIVE_UP_AFTER:
+            _give_up(pk, queued & Q(created_at__lt=now - GIVE_UP_AFTER), NEVER_STARTED)
+        elif status == ReportStatus.RUNNING and attempts >= MAX_ATTEMPTS:
+            _give_up(pk, abandoned & Q(attempts=attempts), WORKER_LOST.format(n=attempts))
+        elif report_enqueue(pk):
+            sent.append(pk)
+    if stuck:
+        logger.info("re-dispatched %d of %d stuck reports", len(sent), len(stuck))
     return sent
 
 
-def _claim(report_id: int) -> bool:
-    stale = timezone.now() - dt.timedelta(seconds=settings.REPORT_STALE_AFTER)
+def _claim(report_id: int) -> dt.datetime | None:
+    """Mark the report running for this task; returns the claim's ``started_at`` (the token the
+    task's later writes are conditioned on), or None when it is not this task's to produce."""
+    started_at = timezone.now()
     claimable = Q(status__in=[ReportStatus.QUEUED, ReportStatus.FAILED]) | Q(
-        status=ReportStatus.RUNNING, started_at__lt=stale
+        status=ReportStatus.RUNNING, started_at__lt=_stale_before(), attempts__lt=MAX_ATTEMPTS
     )
-    return bool(
+    claimed = (
         _rows()
         .filter(claimable, pk=report_id)
         .update(
             status=ReportStatus.RUNNING,
             progress=5,
             error="",
-            started_at=timezone.now(),
+            started_at=started_at,
             finished_at=None,
             attempts=F("attempts") + 1,
         )
     )
+    return started_at if claimed else None
 
 
 def _failure_reason(exc: BaseException) -> str:
@@ -162,15 +214,17 @@ def _failure_reason(exc: BaseException) -> str:
 def report_generate(*, report_id: int) -> Report | None:
     """Produce the file of a queued (or failed) report; returns the row, or None when the id
     does not exist. A report another worker is generating is left alone."""
-    if not _claim(report_id):
+    claimed_at = _claim(report_id)
+    if claimed_at is None:
         return _rows().filter(pk=report_id).first()
     report = _rows().select_related("organization", "audit__framework").get(pk=report_id)
     org = report.organization
+    # Still this task's claim: a worker that outlived ``REPORT_STALE_AFTER`` (which its time
+    # limit should prevent) and lost the report to another one writes nothing more.
+    mine = _rows().filter(pk=report_id, status=ReportStatus.RUNNING, started_at=claimed_at)
 
     def progress(value: int) -> None:
-        _rows().filter(pk=report_id, status=ReportStatus.RUNNING).update(
-            progress=max(5, min(99, value))
-        )
+        mine.update(progress=max(5, min(99, value)))
 
     try:
         with org_scope(org), tempfile.TemporaryDirectory(prefix="report-") as tmp:
@@ -184,9 +238,10 @@ def report_generate(*, report_id: int) -> Report | None:
         logger.exception("report %s failed", report_id)
         reason = _failure_reason(exc)
         with transaction.atomic():
-            _rows().filter(pk=report_id).update(
+            if not mine.update(
                 status=ReportStatus.FAILED, error=reason, finished_at=timezone.now()
-            )
+            ):
+                return _rows().get(pk=report_id)
             activity_record(
                 organization=org,
                 actor=Actor.system("report generator"),
@@ -197,7 +252,7 @@ def report_generate(*, report_id: int) -> Report | None:
         return _rows().get(pk=report_id)
     content = built.content
     with transaction.atomic():
-        _rows().filter(pk=report_id).update(
+        finished = mine.update(
             status=ReportStatus.DONE,
             progress=100,
             file=name,
@@ -208,6 +263,10 @@ def report_generate(*, report_id: int) -> Report | None:
             data_as_of=content.data_as_of,
             finished_at=timezone.now(),
         )
+        if not finished:
+            logger.warning("report %s was taken over by another worker: file dropped", report_id)
+            report.file.storage.delete(name)
+            return _rows().get(pk=report_id)
         activity_record(
             organization=org,
             actor=Actor.system("report generator"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -97,8 +98,29 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+# The owner role's URL (README, "Row-level security"). The application's role (DATABASE_URL)
+# owns no table and is bound by row-level security, so it can neither change the schema nor
+# see every organization's rows; the commands below connect as the owner instead when this is
+# set. Every other process (web, worker, beat, other commands) keeps DATABASE_URL.
+MIGRATE_DATABASE_URL = env_str("MIGRATE_DATABASE_URL", "")
+OWNER_COMMANDS = frozenset({"migrate", "rls_apply", "create_app_role"})
+
+
+def _management_command() -> str | None:
+    """The subcommand when this process is ``manage.py``/``django-admin``, else None."""
+    program = sys.argv[0] if sys.argv else ""
+    is_manage = Path(program).name in {"manage.py", "django-admin"} or program.endswith(
+        os.path.join("django", "__main__.py")  # python -m django
+    )
+    return sys.argv[1] if is_manage and len(sys.argv) > 1 else None
+
+
+_owner = bool(MIGRATE_DATABASE_URL) and _management_command() in OWNER_COMMANDS
 DATABASES = {
-    "default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    "default": dj_database_url.parse(
+        MIGRATE_DATABASE_URL if _owner else DATABASE_URL,
+        conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Several processes (web, worker) share the file: wait for locks instead of failing.
@@ -268,6 +290,8 @@ SPECTACULAR_SETTINGS = {
         "CriterionStatusEnum": "controls.readiness.Status",
         "PeriodStatusEnum": "controls.periods.PeriodStatus",
         "EvidenceKindEnum": "evidence.models.EvidenceKind",
+        "ReportKindEnum": "reports.models.ReportKind",
+        "ReportStatusEnum": "reports.models.ReportStatus",
         "FileKindEnum": ["file"],
         "LinkKindEnum": ["link"],
         "DataKindEnum": ["data"],
@@ -314,12 +338,31 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
 }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
+# The queue tasks are sent to and workers started without ``--queues`` consume: deployments
+# (or test workers) sharing one Redis keep apart by giving each its own.
+CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_IGNORE_RESULT = True
+# Fault tolerance (tests/soc2app/test_worker_kill.py kills a worker mid-task):
+# - acks_late: a message is acknowledged when its task finishes, not when it starts, so a
+#   worker that dies mid-task (SIGKILL, OOM, a lost machine) leaves it unacknowledged and the
+#   broker hands it to another worker (Redis: after ``visibility_timeout`` above). Every task
+#   must therefore be idempotent: reports claim their row with a conditional UPDATE, the
+#   freshness scan only moves rows not yet in their state and claims digests the same way.
+# - reject_on_worker_lost: a prefork child killed under a live parent is requeued too
+#   (without it Celery marks the task failed and acknowledges it: the work would be lost).
+# - prefetch 1: a worker holds one waiting message at a time, so a dead worker strands at
+#   most one besides the one it ran, and no message waits behind a long report.
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=1)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60 if CELERY_TASK_TIME_LIMIT > 120 else None
+if PRODUCTION and "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:
+    if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
+        raise ImproperlyConfigured(
+            "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT, or running "
+            "tasks are handed to a second worker"
+        )
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {

@@ -4,7 +4,7 @@ Opt-in plugin: ``RLS_APP_ROLE=1 pytest -p tests.rls_app_role`` on PostgreSQL. Fi
 their data as the superuser (as an owner or a migration would); each test's body then runs as a
 non-superuser role without BYPASSRLS (``create_app_role``), so row-level security applies to
 everything the body does: a view or service that reads or writes outside its organization's
-scope fails.
+scope fails. Celery workers started by tests connect as that role as well.
 """
 
 from __future__ import annotations
@@ -17,8 +17,16 @@ from django.db import connection
 from django.db.backends.signals import connection_created
 
 ROLE = os.environ.get("RLS_APP_ROLE_NAME", "soc2_app_test")
+# A LOGIN role, so the Celery workers the tests start (tests/workers.py) connect as it too and
+# run their tasks under row-level security, as in production. Test-only, on a local server.
+PASSWORD = os.environ.get("RLS_APP_ROLE_PASSWORD", "soc2-app-test")  # noqa: S105
 ENABLED = os.environ.get("RLS_APP_ROLE") == "1"
 _ready = False
+
+
+def active() -> bool:
+    """Whether test bodies (and the workers they start) run as the application's role."""
+    return _ready
 
 
 def _set_role(sender, connection, **kwargs) -> None:  # noqa: ANN001
@@ -40,7 +48,7 @@ def _rls_app_role(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
         from tenants.management.commands.create_app_role import create_app_role
 
         with django_db_blocker.unblock():
-            create_app_role(ROLE)
+            create_app_role(ROLE, PASSWORD)
             with connection.cursor() as cursor:  # transactional tests flush the tables
                 cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{ROLE}"')
         _factories_bypass()

@@ -19,11 +19,18 @@ from django.db import connection
 
 
 def database_url() -> str:
-    """The URL of the database this test runs on (pytest-django's ``test_<name>``)."""
+    """The URL of the database this test runs on (pytest-django's ``test_<name>``), as the
+    application's role under ``tests.rls_app_role`` (the worker's tasks meet row-level
+    security, as in production)."""
+    from tests import rls_app_role
+
     db = connection.settings_dict
-    credentials = quote(db["USER"] or "")
-    if db.get("PASSWORD"):
-        credentials += ":" + quote(db["PASSWORD"])
+    user, password = db["USER"], db.get("PASSWORD")
+    if rls_app_role.active():
+        user, password = rls_app_role.ROLE, rls_app_role.PASSWORD
+    credentials = quote(user or "")
+    if password:
+        credentials += ":" + quote(password)
     host = db.get("HOST") or "127.0.0.1"
     return f"postgres://{credentials}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
 
