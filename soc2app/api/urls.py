@@ -7,6 +7,7 @@ The global catalog is at ``/api/v1/catalog/``; an organization's resources are u
 
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework.routers import DefaultRouter, SimpleRouter
 
 from controls.api.views import ControlTemplateViewSet
@@ -14,6 +15,7 @@ from controls.api.views_audits import AuditViewSet, SystemViewSet
 from controls.api.views_controls import ControlViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
+from reports.api.views import AuditReportViewSet, ReportViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
 from tenants.api.views_webhooks import WebhookEndpointViewSet
@@ -31,9 +33,16 @@ org_router.register(
 org_router.register("evidence/versions", EvidenceVersionViewSet, basename="evidence-version")
 org_router.register("systems", SystemViewSet, basename="system")
 org_router.register("audits", AuditViewSet, basename="audit")
+org_router.register(
+    r"audits/(?P<audit_pk>[^/.]+)/reports", AuditReportViewSet, basename="audit-report"
+)
+org_router.register("reports", ReportViewSet, basename="report")
 org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 
+# Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes
+# (``audits/0.5/reports/``) must get this JSON 404, not the CSRF middleware's HTML 403.
+@csrf_exempt
 def no_such_endpoint(request: HttpRequest, path: str = "") -> JsonResponse:
     """Any other /api/v1/ path: the API's JSON 404 rather than the site's HTML page."""
     detail = "No such endpoint: see /api/docs/ for the paths (each ends with a slash)."

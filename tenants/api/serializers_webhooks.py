@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from rest_framework import serializers
 
 from soc2app.api.serializers import StrictInput
@@ -52,12 +54,27 @@ class WebhookEndpointIn(StrictInput):
     )
 
 
+FIXED = (
+    "An endpoint's URL and secret do not change: subscribe the new URL (it gets its own "
+    "secret), then remove this endpoint."
+)
+
+
 class WebhookEndpointUpdateIn(StrictInput):
+    """Only the fields sent change."""
+
     events = _events_field(required=False)
     description = serializers.CharField(max_length=120, allow_blank=True, required=False)
     active = serializers.BooleanField(
         required=False, help_text="false pauses deliveries; true resumes them."
     )
+
+    def to_internal_value(self, data: Any) -> Any:
+        if hasattr(data, "keys"):
+            fixed = [name for name in ("url", "secret") if name in data]
+            if fixed:  # say why, rather than "unknown field"
+                raise serializers.ValidationError({name: [FIXED] for name in fixed})
+        return super().to_internal_value(data)
 
 
 class DeliveryAttemptOut(serializers.Serializer):

@@ -61,7 +61,11 @@ def _validate_events(events: Iterable[str]) -> list[str]:
 def webhook_endpoint_create(
     *, membership: Membership, url: str, events: Iterable[str], description: str = ""
 ) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint and its signing secret (shown to the user once)."""
+    """A new endpoint and its signing secret (shown to the user once).
+
+    ``membership`` may be an ``admin`` API key: an integration subscribes its own endpoint
+    (unlike keys and people, which only people manage: ``tenants.apikeys``, ``MEMBER_MANAGE``).
+    """
     permissions.require(membership, Action.WEBHOOK_MANAGE)
     org = membership.organization
     url = (url or "").strip()

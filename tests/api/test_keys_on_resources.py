@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import pytest
 from django.db import connection
@@ -15,6 +16,8 @@ from tenants.apikeys import api_key_create_system
 from tenants.models import ActivityEntry
 from tests.api.conftest import org_url
 from tests.factories import ControlFactory, control_map
+from tests.reports.conftest import eager_celery  # noqa: F401  (fixtures)
+from tests.tenants.test_webhooks import allow_private, receiver, verify  # noqa: F401
 
 
 @pytest.fixture
@@ -37,7 +40,15 @@ def key_for(catalog):
     return make
 
 
-def test_integration_flow_with_a_manager_key(org, key_for, make_audit):
+def test_integration_flow_with_a_manager_key(
+    org,
+    key_for,
+    make_audit,
+    receiver,  # noqa: F811  (the fixtures imported above)
+    allow_private,  # noqa: F811
+    eager_celery,  # noqa: F811
+    django_capture_on_commit_callbacks,
+):
     client = key_for(org, "compliance_manager")
     adopted = client.post(org_url(org, "controls/adopt/"), {"templates": ["GOV-01"]})
     assert adopted.status_code == 201, adopted.json()
@@ -69,6 +80,23 @@ def test_integration_flow_with_a_manager_key(org, key_for, make_audit):
     entries = ActivityEntry.objects.for_org(org).exclude(object_type="tenants.apikey")
     labels = set(entries.values_list("actor_label", flat=True))
     assert len(labels) == 1 and labels.pop().startswith("API key ci-")
+
+    # An admin key subscribes the integration's receiver; the report it then asks for is
+    # announced there, signed, with the SHA-256 of the file it downloads.
+    hook = key_for(org, "admin").post(
+        org_url(org, "webhooks/"), {"url": receiver.url, "events": ["report.ready"]}
+    )
+    assert hook.status_code == 201, hook.json()
+    with django_capture_on_commit_callbacks(execute=True):  # the task, then the delivery
+        requested = client.post(org_url(org, f"audits/{audit.pk}/reports/"), {"kind": "csv"})
+    assert requested.status_code == 202, requested.json()
+    report = client.get(requested["Location"]).json()
+    assert report["status"] == "done"
+    downloaded = client.get(report["download_url"])
+    assert hashlib.sha256(b"".join(downloaded.streaming_content)).hexdigest() == report["sha256"]
+    event = verify(receiver.requests[-1], hook.json()["secret"])
+    assert event["event"] == "report.ready"
+    assert event["data"]["report"] == report["id"] and event["data"]["sha256"] == report["sha256"]
 
 
 def test_read_only_key_reads_and_writes_nothing(org, key_for):

@@ -25,7 +25,9 @@ def _operations(schema: dict):
 
 
 # Actions that take no body (the URL says it all).
-BODILESS = ("webhooks/{id}/test/",)
+BODILESS = ("webhooks/{id}/test/", "reports/{id}/retry/")
+# Actions that answer with a file, not JSON.
+FILES = ("reports/{id}/download/",)
 
 
 def test_every_organization_endpoint_is_documented(schema):
@@ -44,6 +46,10 @@ def test_every_organization_endpoint_is_documented(schema):
         "audits/{id}/",
         "audits/{id}/readiness/",
         "audits/{id}/self-assessment/",
+        "audits/{audit_pk}/reports/",
+        "reports/{id}/",
+        "reports/{id}/download/",
+        "reports/{id}/retry/",
         "webhooks/",
         "webhooks/{id}/",
         "webhooks/{id}/deliveries/",
@@ -66,7 +72,9 @@ def test_bodies_responses_and_errors(schema):
             assert "415" in responses and "413" in responses, where
         success = [s for s in responses if s.startswith("2")]
         assert len(success) == 1, where
-        if method != "delete":
+        if path.endswith(FILES):
+            assert "application/pdf" in responses[success[0]]["content"], where
+        elif method != "delete":
             assert responses[success[0]]["content"]["application/json"]["schema"], where
         assert operation.get("summary"), where
         slug = next(p for p in operation["parameters"] if p["name"] == "organization_slug")

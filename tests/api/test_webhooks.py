@@ -4,13 +4,18 @@ endpoint and reads its delivery log; other roles, auditors and other organizatio
 from __future__ import annotations
 
 import pytest
+from django.utils.crypto import get_random_string
 from rest_framework.test import APIClient
 
 from tenants.activity import Actor
 from tenants.apikeys import api_key_create_system
 from tenants.models import ActivityEntry, Role, WebhookDelivery, WebhookEndpoint
 from tenants.webhooks.delivery import delivery_attempt
-from tenants.webhooks.services import webhook_endpoint_create, webhooks_emit
+from tenants.webhooks.services import (
+    webhook_endpoint_create,
+    webhook_send_test,
+    webhooks_emit,
+)
 from tests.api.conftest import org_url
 from tests.tenants.test_webhooks import allow_private, receiver, verify  # noqa: F401
 
@@ -172,17 +177,69 @@ def test_other_organizations_endpoints_are_404(org, other_org, key_for, endpoint
     assert endpoint.active
 
 
-@pytest.mark.parametrize("rows", [1, 12])
+@pytest.mark.parametrize("rows", [1, 30])
 def test_list_and_log_queries_do_not_grow(org, key_for, owner, rows, django_assert_num_queries):
-    for n in range(rows):
-        webhook_endpoint_create(membership=owner, url=f"{PUBLIC}/{n}", events=["report.ready"])
-    webhooks_emit(organization=org, event="report.ready", payload={})
-    client = key_for(org, "admin")
+    # Written directly: the services stop at MAX_ENDPOINTS, the list must not care.
+    WebhookEndpoint.objects.bulk_create(
+        WebhookEndpoint(
+            organization=org, url=f"{PUBLIC}/{n}", secret=f"whsec_{n}", events=["report.ready"]
+        )
+        for n in range(rows)
+    )
     first = WebhookEndpoint.objects.for_org(org).order_by("pk").first()
+    for _ in range(rows):
+        webhook_send_test(membership=owner, endpoint=first)
+    client = key_for(org, "admin")
     client.get(org_url(org, "webhooks/"))  # warm: the key's last use is recorded once
     # key (with its organization), count, page
     with django_assert_num_queries(3):
-        assert client.get(org_url(org, "webhooks/")).json()["count"] == rows
+        response = client.get(org_url(org, "webhooks/"), {"page_size": 50})
+    assert response.json()["count"] == rows and len(response.json()["results"]) == rows
     # key, endpoint, count, page
     with django_assert_num_queries(4):
-        assert client.get(org_url(org, f"webhooks/{first.pk}/deliveries/")).json()["count"] == 1
+        response = client.get(org_url(org, f"webhooks/{first.pk}/deliveries/"), {"page_size": 50})
+    assert response.json()["count"] == rows and len(response.json()["results"]) == rows
+
+
+@pytest.mark.parametrize("field", ["url", "secret"])
+def test_url_and_secret_do_not_change_and_say_so(org, key_for, endpoint, field):
+    response = key_for(org, "admin").patch(
+        org_url(org, f"webhooks/{endpoint.pk}/"), {field: PUBLIC + "/new", "active": False}
+    )
+    assert response.status_code == 400
+    assert "subscribe the new URL" in response.json()["errors"][field][0]
+    endpoint.refresh_from_db()
+    assert endpoint.url == PUBLIC and endpoint.active
+
+
+def test_a_browser_session_needs_its_csrf_token(org, make_member):
+    client = APIClient(enforce_csrf_checks=True)
+    client.force_login(make_member(org, Role.ADMIN).user)
+    url = org_url(org, "webhooks/")
+    body = {"url": PUBLIC, "events": ["evidence.stale"]}
+    assert client.get(url).status_code == 200
+    refused = client.post(url, body, format="json")
+    assert refused.status_code == 403 and refused.json()["code"] == "permission_denied"
+    token = get_random_string(32)  # 32 characters, as Django's cookie holds
+    client.cookies["csrftoken"] = token
+    created = client.post(url, body, format="json", HTTP_X_CSRFTOKEN=token)
+    assert created.status_code == 201, created.json()
+    assert created.json()["secret"].startswith("whsec_")
+    assert WebhookEndpoint.objects.for_org(org).get().created_by is not None
+
+
+def test_an_admin_key_manages_webhooks_but_not_keys_or_people(org):
+    from soc2app.errors import NotPermitted
+    from tenants import permissions
+    from tenants.apikeys import api_key_create
+    from tenants.permissions import Action
+
+    key, _ = api_key_create_system(
+        organization=org, name="ci", role="admin", expires_days=None, actor=Actor.system("t")
+    )
+    assert permissions.can(key, Action.WEBHOOK_MANAGE)
+    assert not permissions.can(key, Action.MEMBER_MANAGE)
+    with pytest.raises(NotPermitted):
+        api_key_create(membership=key, name="minted", role="read_only", expires_days=None)
+    endpoint, _ = webhook_endpoint_create(membership=key, url=PUBLIC, events=["report.ready"])
+    assert endpoint.organization_id == org.pk and endpoint.created_by is None

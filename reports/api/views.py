@@ -1,0 +1,217 @@
+"""API of an audit's reports: list and request them (``audits/<audit_pk>/reports/``), then poll
+one, download its file or queue it again (``reports/<id>/``). Each action validates input,
+calls a report service or selector and serializes; permissions are the services' (reading
+is open to every role the API admits; requesting needs ``report.generate``).
+
+Generation is a Celery task: a request answers 202 with the queued report at once. When the
+task queue is unreachable the report stays queued with a message in ``error`` and the beat
+sweep sends it again (``reports.services.reports_redispatch``), as on the reports page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import FileResponse, Http404
+from django.urls import reverse
+from django.utils.http import content_disposition_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.renderers import BaseRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from controls.models import Audit
+from controls.selectors import audit_get_for
+from reports import selectors, services
+from reports.api.serializers import ErrorOut, ReportIn, ReportOut
+from reports.models import KIND_FILES, Report, ReportStatus
+from reports.views import DOWNLOAD_CSP, _download_name
+from soc2app.api.pagination import WindowCountPagination
+from soc2app.api.tenancy import ORG_SLUG_KWARG, TenantViewSetMixin, object_id
+from soc2app.errors import Conflict, NotFound
+from tenants.permissions import Action
+
+AUDIT_PARAM = OpenApiParameter(
+    "audit_pk", OpenApiTypes.INT, OpenApiParameter.PATH, description="The audit's id."
+)
+# One entry per file type (the CSV kinds share one), without parameters such as charset.
+FILE_TYPES = sorted({content_type.split(";")[0] for _, content_type in KIND_FILES.values()})
+
+
+class _ReportBase(TenantViewSetMixin):
+    model = Report
+    serializer_class = ReportOut
+    filter_backends: list = []
+
+    def get_scoped_queryset(self) -> QuerySet[Report]:
+        return Report.objects.for_org(self.organization)
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "organization": self.organization}
+
+    def _out(self, report: Report) -> dict:
+        return ReportOut(report, context=self.get_serializer_context()).data
+
+    def _report(self, pk: object) -> Report:
+        try:
+            return selectors.report_get_for(self.organization, object_id(pk, "report"))
+        except Http404:
+            raise NotFound("No such report.") from None
+
+    def _location(self, report: Report) -> str:
+        kwargs = {ORG_SLUG_KWARG: self.organization.slug, "pk": report.pk}
+        return self.request.build_absolute_uri(reverse("report-detail", kwargs=kwargs))
+
+
+@extend_schema(parameters=[AUDIT_PARAM], tags=["reports"])
+class AuditReportViewSet(_ReportBase, mixins.ListModelMixin, viewsets.GenericViewSet):
+    pagination_class = WindowCountPagination  # a few reports per audit: count with the page
+    http_method_names = ["get", "post", "head", "options"]
+
+    def _audit(self) -> Audit:
+        try:
+            return audit_get_for(self.organization, object_id(self.kwargs["audit_pk"], "audit"))
+        except Http404:
+            raise NotFound("No such audit.") from None
+
+    @extend_schema(
+        summary="An audit's reports",
+        description="Newest first, whatever their status.",
+        responses=ReportOut(many=True),
+    )
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        rows = selectors.reports_for_audit(self.organization, self._audit())
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+
+    @extend_schema(
+        summary="Request a report",
+        description="Queues the report and answers at once (202) with it, `queued`; the "
+        "`Location` header is the report to poll. If the task queue cannot be reached, the "
+        "report stays `queued`, `error` says so and it is sent again automatically within "
+        "minutes (or at once with `POST .../reports/{id}/retry/`).",
+        request=ReportIn,
+        responses={202: ReportOut},
+    )
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        audit = self._audit()
+        self.require(Action.REPORT_GENERATE)
+        data = ReportIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        report = services.report_request(
+            membership=self.principal, audit=audit, kind=data.validated_data["kind"]
+        )
+        # Read again: sending the task (after commit) may have recorded a broker outage.
+        report = self._report(report.pk)
+        return Response(
+            self._out(report),
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": self._location(report)},
+        )
+
+
+class _AnyAccept(DefaultContentNegotiation):
+    """The download sends the file whatever ``Accept`` says (``application/pdf`` included),
+    and its errors as JSON: never a 406 from asking for the file's own type."""
+
+    def select_renderer(
+        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        return renderers[0], renderers[0].media_type
+
+
+NOT_READY = {
+    ReportStatus.QUEUED: "This report is queued and has no file yet: poll it until its status "
+    "is done, then download it.",
+    ReportStatus.RUNNING: "This report is being generated ({progress}% done): poll it until "
+    "its status is done, then download it.",
+    ReportStatus.FAILED: "This report failed, so it has no file: {error} Queue it again with "
+    "POST .../reports/{id}/retry/.",
+}
+
+
+@extend_schema(tags=["reports"])
+class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_object(self) -> Report:
+        return self._report(self.kwargs["pk"])
+
+    @extend_schema(
+        summary="A report",
+        description="Its status and progress; once done, the file's SHA-256, size, pages and "
+        "`download_url`; once failed, the reason in `error`.",
+    )
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return Response(self._out(self.get_object()))
+
+    @extend_schema(
+        summary="Download a report's file",
+        description="The file, as an attachment (`Content-Disposition` names it); its SHA-256 "
+        "is the report's `sha256`. Every download is recorded in the activity log. A report "
+        "that is not done has no file yet: 409, with what to do.",
+        responses={
+            **{
+                (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+                for media_type in FILE_TYPES
+            },
+            409: OpenApiResponse(ErrorOut, description="The report is not done (yet)."),
+        },
+    )
+    @action(
+        detail=True,
+        methods=["get"],
+        pagination_class=None,
+        content_negotiation_class=_AnyAccept,
+    )
+    def download(self, request: Request, *args: object, **kwargs: object) -> FileResponse:
+        report = self.get_object()
+        if report.status != ReportStatus.DONE:
+            message = NOT_READY[report.status].format(
+                progress=report.progress, error=report.error, id=report.pk
+            )
+            raise Conflict(message, code="not_ready")
+        try:
+            handle = report.file.open("rb")
+        except OSError:
+            raise NotFound("The file of this report is missing from storage.") from None
+        response = FileResponse(handle, content_type=report.content_type)
+        if request.method == "GET":  # a HEAD fetches nothing: nothing to record
+            try:
+                services.report_download_record(membership=self.principal, report=report)
+            except BaseException:
+                response.close()
+                raise
+        # The same headers as the reports page's download (reports.views.report_download).
+        response["Content-Disposition"] = content_disposition_header(True, _download_name(report))
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = DOWNLOAD_CSP
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+    @extend_schema(
+        summary="Queue a report again",
+        description="A failed report, or a queued one whose task never reached the queue. "
+        "A report being generated or done has nothing to retry: 409.",
+        request=None,
+        responses={
+            202: ReportOut,
+            409: OpenApiResponse(ErrorOut, description="Nothing to retry."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def retry(self, request: Request, *args: object, **kwargs: object) -> Response:
+        report = self.get_object()
+        self.require(Action.REPORT_GENERATE)
+        services.report_retry(membership=self.principal, report=report)
+        report = self._report(report.pk)
+        return Response(
+            self._out(report),
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": self._location(report)},
+        )
