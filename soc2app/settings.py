@@ -464,8 +464,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 REPORT_ASSET_DIR = str(BASE_DIR / "static")
 # Worker processes that lay out the parts of a large PDF at the same time (default: the CPUs).
 REPORT_PDF_WORKERS = env_int("REPORT_PDF_WORKERS", min(os.cpu_count() or 1, 8), minimum=1)
-# Evidence index rows per part of a large PDF, and the size (evidence versions + 3 per control)
-# from which a PDF is rendered in parallel parts rather than in one pass.
+# At most this many table rows per part of a large PDF (control matrix, Type 2 periods,
+# evidence index; parts are otherwise cut to keep the workers evenly busy), and the size
+# (evidence versions + 3 per control) from which a PDF is rendered in parallel parts.
 REPORT_PDF_CHUNK_ROWS = env_int("REPORT_PDF_CHUNK_ROWS", 2500, minimum=1)
 REPORT_PDF_PARALLEL_MIN_ROWS = env_int("REPORT_PDF_PARALLEL_MIN_ROWS", 1500, minimum=0)
 # Hard time limit of one report generation task, in seconds.

@@ -1,9 +1,11 @@
 """Plain-text rows of the PDF's evidence index and Type 2 period details.
 
-The evidence index is the longest part of a report (one row per evidence version). WeasyPrint
+The evidence index is the longest part of a report (one entry per evidence version). WeasyPrint
 lays out a one-cell row of preformatted monospace text several times faster than a row of six
 cells, so each version becomes one fixed-width text block: nothing is cut, long names wrap
-onto continuation lines under their own column.
+onto continuation lines under their own column. The cost of a table row (styles, boxes, row
+layout) is then still about that of its lines of text, so versions go ``BAND`` to a row: a
+third less layout time, and the shaded bands guide the eye as on a printed ledger.
 """
 
 from __future__ import annotations
@@ -46,6 +48,14 @@ def evidence_line(row: EvidenceRow) -> str:
     lines.extend(" " * PREFIX + part for part in name[1:])
     lines.append(" " * CODE + row.sha256)
     return "\n".join(lines)
+
+
+BAND = 5  # versions per table row (more makes WeasyPrint re-shape long texts line by line)
+
+
+def evidence_bands(lines: list[str]) -> list[str]:
+    """The entries of ``evidence_line``, ``BAND`` to a row of the ledger."""
+    return ["\n".join(lines[i : i + BAND]) for i in range(0, len(lines), BAND)]
 
 
 PERIODS_LISTED = 12  # up to this many sub-periods are listed one by one

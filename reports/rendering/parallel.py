@@ -2,34 +2,28 @@
 
 Steps (each timed by the benchmark through ``timings``):
 
-1. cut the body into parts at section boundaries, the evidence index into chunks of
-   ``REPORT_PDF_CHUNK_ROWS`` rows, and write each part's HTML to a temporary folder;
-2. hand the parts to ``REPORT_PDF_WORKERS`` processes (``python -m reports.rendering.worker``;
-   plain subprocesses, so this also works inside a daemonic Celery worker), the largest parts
-   first; each process lays its parts out one after the other and reports each part's pages
-   and anchors as it finishes;
-3. render the cover and contents with the page numbers now known;
-4. merge every part with pypdf and stamp "Page X of Y" and the running header.
+1. cut the body into parts of about the same work: the opening sections together, the
+   control matrix, the Type 2 periods and the evidence index each in as many parts as keep
+   the workers evenly busy, and write each part's HTML to a temporary folder;
+2. lay the parts out in ``REPORT_PDF_WORKERS`` processes (``reports.rendering.pool``), the
+   costliest first, each worker taking the next part when it finishes one; meanwhile one of
+   them lays out the cover and contents with blank page numbers, to count their pages;
+3. with every part's pages and anchors known, the same workers lay out the cover and
+   contents with the real page numbers and the "Page X of Y" stamps, split among them;
+4. merge every part with pypdf and draw the stamps over the pages (``stamp.merge_and_stamp``).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import queue
-import subprocess
-import sys
+import math
 import tempfile
-import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 
 from reports.content import ReportContent
-from reports.rendering.fetcher import StaticOnlyFetcher
-from reports.rendering.ledger import evidence_line
+from reports.rendering.ledger import BAND, evidence_bands, evidence_line
 from reports.rendering.pdf import (
     FRONT,
     PdfResult,
@@ -40,159 +34,160 @@ from reports.rendering.pdf import (
     base_context,
     body_sections,
     html_document,
-    weasy_render,
 )
-from reports.rendering.stamp import merge_and_stamp
+from reports.rendering.pool import Job, Pool
+from reports.rendering.stamp import merge_and_stamp, stamps_html
+
+# Estimated CPU milliseconds to lay out and write each thing, measured on the benchmark's
+# report. Only their ratios matter: they decide where to cut and which part goes first.
+MS_PER_CRITERION = 25
+MS_PER_MATRIX_ROW = 13
+MS_PER_PERIOD_ROW = 13
+MS_PER_EVIDENCE = 2.5
+MS_PER_STAMP = 8
+MS_FRONT = 300
+# Parts per worker: enough small ones that the workers finish close together, few enough that
+# the partly filled last page of each part adds little.
+PARTS_PER_WORKER = 4
+MIN_PART_MS = 1500
 
 
-@dataclass
-class Part:
-    index: int
-    html: str
-    cost: int
-    pages: int = 0
-    anchors: dict | None = None
-    seconds: float = 0.0  # layout and writing in its worker
+def _split(rows: list, per_row_ms: float, target_ms: float, limit: int) -> list[list]:
+    """``rows`` in consecutive, even pieces of about ``target_ms`` (at most ``limit`` rows)."""
+    if not rows:
+        return [rows]
+    pieces = max(math.ceil(len(rows) * per_row_ms / target_ms), math.ceil(len(rows) / limit))
+    size = math.ceil(len(rows) / pieces)
+    return [rows[i : i + size] for i in range(0, len(rows), size)]
 
 
-def _parts(content: ReportContent, context: dict, chunk_rows: int) -> list[Part]:
+def _parts(content: ReportContent, context: dict, workers: int, chunk_rows: int) -> list[dict]:
+    """The body's parts, in order: ``{"name", "html", "cost"}``."""
     sections = {s.key: s for s in body_sections(content)}
-    parts: list[Part] = []
-
-    def add(chosen: list[Section], cost: int, **extra: object) -> None:
-        parts.append(Part(len(parts), html_document(context, chosen, **extra), cost))
-
-    add(
-        [sections[k] for k in ("scope", "summary", "criteria", "gaps")],
-        200 + 4 * len(content.readiness.criteria),
+    opening = [sections[k] for k in ("scope", "summary", "criteria", "gaps")]
+    opening_ms = 400 + MS_PER_CRITERION * len(content.readiness.criteria)
+    periods = context["period_rows"] if "periods" in sections else []
+    total_ms = (
+        opening_ms
+        + MS_PER_MATRIX_ROW * len(content.matrix)
+        + MS_PER_PERIOD_ROW * len(periods)
+        + MS_PER_EVIDENCE * len(content.evidence)
     )
-    add([sections["matrix"]], 6 * len(content.matrix))
+    target = max(MIN_PART_MS, total_ms / (max(1, workers) * PARTS_PER_WORKER))
+    parts: list[dict] = []
+
+    def add(name: str, chosen: list[Section], cost: float, **extra: object) -> None:
+        html = html_document(context, chosen, **extra)
+        parts.append({"name": f"{len(parts):03d}-{name}", "html": html, "cost": cost})
+
+    add("opening", opening, opening_ms)
+    tables = [("matrix", content.matrix, MS_PER_MATRIX_ROW)]
     if "periods" in sections:
-        add([sections["periods"]], 6 * len(content.periods))
+        tables.append(("periods", periods, MS_PER_PERIOD_ROW))
+    for key, table, per_row_ms in tables:
+        for n, rows in enumerate(_split(table, per_row_ms, target, chunk_rows)):
+            extra = {f"{key}_rows": rows, "continued": n > 0, "part_index": n}
+            add(key, [sections[key]], per_row_ms * len(rows), **extra)
+    # Evidence parts hold whole bands, so that every row of the ledger but the last is full.
     lines = [evidence_line(row) for row in content.evidence]
-    chunks = [lines[i : i + chunk_rows] for i in range(0, len(lines), chunk_rows)] or [[]]
-    for n, chunk in enumerate(chunks):
+    limit = chunk_rows if chunk_rows < BAND else chunk_rows - chunk_rows % BAND
+    size = len(_split(lines, MS_PER_EVIDENCE, target, limit)[0])
+    if size > BAND:
+        size -= size % BAND
+    for n, start in enumerate(range(0, max(len(lines), 1), max(size, 1))):
+        chunk = lines[start : start + size]
         add(
+            "evidence",
             [sections["evidence"]],
-            len(chunk),
-            evidence_lines=chunk,
+            MS_PER_EVIDENCE * len(chunk),
+            evidence_bands=evidence_bands(chunk),
             continued=n > 0,
             part_index=n,
         )
     return parts
 
 
-def _assign(parts: list[Part], workers: int) -> list[list[Part]]:
-    """Largest part first to the least loaded worker (LPT scheduling)."""
-    loads = [[0, []] for _ in range(max(1, min(workers, len(parts))))]
-    for part in sorted(parts, key=lambda p: -p.cost):
-        slot = min(loads, key=lambda load: load[0])
-        slot[0] += part.cost
-        slot[1].append(part)
-    return [jobs for _, jobs in loads]
-
-
-def _start(jobs: list[Part], folder: Path, n: int) -> subprocess.Popen:
-    spec = {
-        "static_root": str(asset_dir()),
-        "jobs": [
-            {
-                "html": str(folder / f"part-{p.index}.html"),
-                "pdf": str(folder / f"part-{p.index}.pdf"),
-            }
-            for p in jobs
-        ],
-    }
-    spec_path = folder / f"worker-{n}.json"
-    spec_path.write_text(json.dumps(spec), encoding="utf-8")
-    env = {**os.environ, "PYTHONPATH": str(settings.BASE_DIR)}
-    return subprocess.Popen(  # noqa: S603 (our own interpreter and module, no user input)
-        [sys.executable, "-m", "reports.rendering.worker", str(spec_path)],
-        cwd=str(settings.BASE_DIR),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
-def _read(proc: subprocess.Popen, jobs: list[Part], events: queue.Queue) -> None:
-    """Reader thread: one JSON line per finished part, then the exit status."""
-    done, problem = 0, ""
-    try:
-        for line in proc.stdout or ():
-            result = json.loads(line)
-            part = jobs[done]
-            part.pages, part.anchors = result["pages"], result["anchors"]
-            part.seconds = result.get("seconds", 0.0)
-            done += 1
-            events.put(("part", result))
-    except Exception as exc:  # a garbled line: report it rather than leave the parent waiting
-        problem = f"unreadable worker output ({type(exc).__name__})"
-    finally:
-        stderr = proc.stderr.read() if proc.stderr else ""
-        events.put(("exit", (proc.wait(), problem or stderr, done == len(jobs))))
-
-
-def _run_workers(
-    parts: list[Part], folder: Path, progress: Progress | None, peaks: list[int]
-) -> list[str]:
-    for part in parts:
-        (folder / f"part-{part.index}.html").write_text(part.html, encoding="utf-8")
-    groups = _assign(parts, settings.REPORT_PDF_WORKERS)
-    events: queue.Queue = queue.Queue()
-    procs = [_start(jobs, folder, n) for n, jobs in enumerate(groups)]
-    threads = [
-        threading.Thread(target=_read, args=(proc, jobs, events), daemon=True)
-        for proc, jobs in zip(procs, groups, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    finished, exited, refused, failure = 0, 0, [], ""
-    try:
-        while exited < len(procs):
-            try:
-                kind, payload = events.get(timeout=settings.REPORT_TASK_TIME_LIMIT)
-            except queue.Empty:
-                raise RenderFailed("the render workers stopped answering") from None
-            if kind == "part":
-                finished += 1
-                refused.extend(payload["refused"])
-                peaks.append(payload.get("max_rss_kb", 0))
-                if progress:
-                    progress(20 + 60 * finished // len(parts))
-                continue
-            exited += 1
-            code, stderr, complete = payload
-            if code != 0 or not complete:
-                last = stderr.strip().splitlines()[-1:] or [f"exit status {code}"]
-                failure = failure or f"a render worker failed: {last[0][:300]}"
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
-        for thread in threads:
-            thread.join(timeout=5)
-    if failure:
-        raise RenderFailed(failure)
-    return refused
-
-
-def _front(content: ReportContent, context: dict, parts: list[Part], offset: int) -> bytes:
-    """Cover and contents, with the page number of each section's first page."""
+def _first_pages(parts: list[Job], offset: int) -> dict[str, int]:
+    """The page number (1-based) where each anchor of the body lands."""
     first_page: dict[str, int] = {}
     page = offset
     for part in parts:
-        for name, index in (part.anchors or {}).items():
+        for name, index in part.result.get("anchors", {}).items():
             first_page.setdefault(name, page + index + 1)
         page += part.pages
+    return first_page
+
+
+def _front_html(content: ReportContent, context: dict, pages: dict[str, int] | None) -> str:
     toc = [
-        {"key": s.key, "title": s.title, "page": first_page.get(s.key, "")}
+        # Blank numbers are 999: real ones are never wider, so never take more pages.
+        {"key": s.key, "title": s.title, "page": 999 if pages is None else pages.get(s.key, "")}
         for s in body_sections(content)
     ]
-    fetcher = StaticOnlyFetcher(asset_dir())
-    document = weasy_render(html_document(context, FRONT, toc=toc), fetcher)
-    return document.write_pdf()
+    return html_document(context, FRONT, toc=toc)
+
+
+def _stamp_jobs(
+    content: ReportContent, folder: Path, total: int, first: int, pieces: int
+) -> list[Job]:
+    header = f"{content.organization.name} · {content.audit.name}"
+    numbers = list(range(first, total + 1))
+    size = max(1, math.ceil(len(numbers) / max(1, pieces)))
+    jobs = []
+    for n, start in enumerate(range(0, len(numbers), size)):
+        chosen = numbers[start : start + size]
+        html = folder / f"stamps-{n}.html"
+        html.write_text(stamps_html(header, chosen, total), encoding="utf-8")
+        jobs.append(
+            Job(f"stamps-{n}", html, folder / f"stamps-{n}.pdf", MS_PER_STAMP * len(chosen))
+        )
+    return jobs
+
+
+def _job(folder: Path, name: str, html: str, cost: float) -> Job:
+    path = folder / f"{name}.html"
+    path.write_text(html, encoding="utf-8")
+    return Job(name, path, folder / f"{name}.pdf", cost)
+
+
+def _layout(
+    content: ReportContent,
+    folder: Path,
+    pool: Pool,
+    progress: Progress | None,
+    timings: dict[str, float],
+) -> tuple[Job, list[Job], list[Job]]:
+    """Steps 1 to 3: the cover and contents, the parts and the stamps, as PDF files."""
+    started = time.perf_counter()
+    context = base_context(content, "parts")
+    cut = _parts(content, context, len(pool.procs), settings.REPORT_PDF_CHUNK_ROWS)
+    parts = [_job(folder, p["name"], p["html"], p["cost"]) for p in cut]
+    blank_front = _job(folder, "front-blank", _front_html(content, context, None), MS_FRONT)
+    timings["html"] = time.perf_counter() - started
+
+    step = time.perf_counter()
+    finished = [0]
+
+    def done(job: Job) -> None:
+        finished[0] += 1
+        if progress:
+            progress(20 + 60 * finished[0] // (len(parts) + 1))
+
+    pool.run([*parts, blank_front], done)
+    timings["layout of the parts (workers)"] = time.perf_counter() - step
+    timings["  CPU time of the parts"] = sum(p.result["seconds"] for p in parts)
+
+    step = time.perf_counter()
+    offset = blank_front.pages
+    total = offset + sum(p.pages for p in parts)
+    first_pages = _first_pages(parts, offset)
+    front = _job(folder, "front", _front_html(content, context, first_pages), MS_FRONT)
+    stamps = _stamp_jobs(content, folder, total, 2, len(pool.procs))
+    pool.run([front, *stamps])
+    if front.pages != offset:
+        raise RenderFailed("the contents took more pages than planned")
+    timings["cover, contents and page stamps (workers)"] = time.perf_counter() - step
+    return front, parts, stamps
 
 
 def render_parallel(
@@ -203,44 +198,22 @@ def render_parallel(
     timings: dict[str, float] | None = None,
 ) -> PdfResult:
     timings = timings if timings is not None else {}
-    started = time.perf_counter()
-    context = base_context(content, "parts")
-    parts = _parts(content, context, settings.REPORT_PDF_CHUNK_ROWS)
-    timings["html"] = time.perf_counter() - started
     with tempfile.TemporaryDirectory(prefix="report-") as tmp:
         folder = Path(tmp)
-        step = time.perf_counter()
-        peaks: list[int] = []
-        refused = _run_workers(parts, folder, progress, peaks)
-        timings["layout (workers)"] = time.perf_counter() - step
-        timings["layout (sum of the parts' CPU time)"] = sum(p.seconds for p in parts)
-        step = time.perf_counter()
-        # The cover and contents never take more pages when real numbers replace the blanks.
-        placeholder = [
-            {"key": s.key, "title": s.title, "page": 999} for s in body_sections(content)
-        ]
-        fetcher = StaticOnlyFetcher(asset_dir())
-        front_pages = len(
-            weasy_render(html_document(context, FRONT, toc=placeholder), fetcher).pages
-        )
-        front = _front(content, context, parts, front_pages)
-        timings["cover and contents"] = time.perf_counter() - step
+        # Started first: the workers load WeasyPrint while this process writes the HTML.
+        with Pool(settings.REPORT_PDF_WORKERS, asset_dir()) as pool:
+            front, parts, stamps = _layout(content, folder, pool, progress, timings)
         if progress:
             progress(85)
         step = time.perf_counter()
-        header = f"{content.organization.name} · {content.audit.name}"
         pages = merge_and_stamp(
-            front,
-            [folder / f"part-{p.index}.pdf" for p in parts],
-            out,
-            header=header,
-            first_numbered=2,
+            front.pdf, [p.pdf for p in parts], [s.pdf for s in stamps], out, first_numbered=2
         )
         timings["merge and stamp"] = time.perf_counter() - step
     return PdfResult(
         pages=pages,
         parts=len(parts) + 1,
-        refused=refused + fetcher.refused,
-        workers=len(_assign(parts, settings.REPORT_PDF_WORKERS)),
-        worker_peak_kb=max(peaks, default=0),
+        refused=pool.refused,
+        workers=len(pool.procs),
+        worker_peak_kb=pool.peak_kb,
     )

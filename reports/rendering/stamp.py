@@ -1,15 +1,14 @@
 """Merge the parts of a report and stamp each page with the running header and
 "Page X of Y" (the parts were laid out separately, so only the merged file knows Y).
 
-The stamps are laid out by WeasyPrint in one cheap pass (a page of two short lines each, the
-same fonts as the report) and drawn over the report's pages as form XObjects: a page's own
-content stream is wrapped in q/Q and never parsed, so stamping costs the same for a page of
-text as for an empty one.
+The stamps are laid out by WeasyPrint (a page of two short lines each, the same fonts as the
+report; ``stamps_html``), split among the render workers, and drawn over the report's pages as
+form XObjects: a page's own content stream is wrapped in q/Q and never parsed, so stamping
+costs the same for a page of text as for an empty one.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,17 +21,14 @@ from pypdf.generic import (
     NameObject,
 )
 
-from reports.rendering.fetcher import StaticOnlyFetcher
+from reports.rendering.errors import RenderFailed
 
 
-def stamps_pdf(header: str, numbers: Sequence[int], total: int, asset_dir: Path) -> bytes:
-    from weasyprint import HTML
-
-    fetcher = StaticOnlyFetcher(asset_dir)
-    html = render_to_string(
+def stamps_html(header: str, numbers: Sequence[int], total: int) -> str:
+    """One stamp page per number (its own small stylesheet: hundreds of pages to lay out)."""
+    return render_to_string(
         "reports/pdf/stamp.html", {"header": header, "numbers": numbers, "total": total}
     )
-    return HTML(string=html, base_url=fetcher.base_url, url_fetcher=fetcher).write_pdf()
 
 
 def _stream(writer: PdfWriter, data: bytes):
@@ -77,32 +73,28 @@ def overlay(writer: PdfWriter, page, stamp, name: str) -> None:
 
 
 def merge_and_stamp(
-    front: bytes,
+    front: Path,
     parts: Sequence[Path],
+    stamps: Sequence[Path],
     out: Path,
     *,
-    header: str,
     first_numbered: int,
-    asset_dir: Path | None = None,
 ) -> int:
-    """Write ``front`` + ``parts`` to ``out``; pages from ``first_numbered`` (1-based) on get
-    the header and their number. Returns the number of pages."""
-    from reports.rendering.pdf import asset_dir as default_asset_dir
-
+    """Write ``front`` + ``parts`` to ``out``, the pages from ``first_numbered`` (1-based) on
+    covered by the pages of ``stamps`` in order. Returns the number of pages."""
     writer = PdfWriter()
-    writer.append(io.BytesIO(front))
-    for path in parts:
+    for path in (front, *parts):
         writer.append(str(path))
     total = len(writer.pages)
-    numbers = list(range(first_numbered, total + 1))
-    if numbers:
-        stamps = PdfReader(
-            io.BytesIO(stamps_pdf(header, numbers, total, asset_dir or default_asset_dir()))
-        )
-        if len(stamps.pages) != len(numbers):
-            raise RuntimeError(f"{len(stamps.pages)} stamps laid out for {len(numbers)} pages")
-        for number, stamp in zip(numbers, stamps.pages, strict=True):
+    number = first_numbered
+    for path in stamps:
+        for stamp in PdfReader(str(path)).pages:
+            if number > total:
+                raise RenderFailed(f"more page stamps than the {total} pages")
             overlay(writer, writer.pages[number - 1], stamp, "/ReportStamp")
+            number += 1
+    if total >= first_numbered and number != total + 1:
+        raise RenderFailed(f"{number - first_numbered} page stamps for {total} pages")
     with open(out, "wb") as handle:
         writer.write(handle)
     return total

@@ -99,29 +99,108 @@ def test_type2_pdf_has_periods_and_sample_sizes(populated, make_audit, tmp_path)
 
 
 def test_parallel_parts_number_pages_and_contents(populated, make_audit, tmp_path, settings):
-    """Split into many parts (3 evidence rows each): one page sequence, a correct contents."""
+    """Every section cut into parts (at most 3 rows each) and laid out by 2 workers: one page
+    sequence, a correct contents, table headers on every page and nothing lost or repeated."""
     settings.REPORT_PDF_CHUNK_ROWS = 3
     settings.REPORT_PDF_WORKERS = 2
     for n in range(8):
         evidence_row(populated.controls[1], AS_OF.replace(day=1 + n))
+    for n in range(4):
+        control_map(ControlFactory(organization=populated.org, code=f"OPS-{n:02d}"), "CC6.2")
     audit = make_audit(populated.org, type2=True)
     content, result, data = _render(audit, tmp_path, parallel=True)
-    assert result.parts >= 6 and result.workers == 2
+    assert len(content.matrix) == 7 and len(content.evidence) >= 14
+    assert result.parts >= 12 and result.workers == 2
     reader = PdfReader(tmp_path / "report.pdf")
     total = len(reader.pages)
     assert result.pages == total
     pages = [_compact(p.extract_text()) for p in reader.pages]
+    header = f"Acme · {audit.name}"
     for number, page in enumerate(pages[1:], start=2):
         assert f"Page {number} of {total}" in page
+        assert header in page
+    assert "Page 1 of" not in pages[0]
     # The contents' page numbers point at the pages where the sections start.
-    contents = _compact(pdf_text(data, tmp_path)).split("Page 2 of")[0]
-    for title, heading in (
-        ("Executive summary", "Executive summary"),
-        ("Evidence index", "Evidence index"),
+    contents = _compact(pdf_text(data, tmp_path)).split("Page 2 of")[0].split("Contents")[1]
+    starts = {}
+    for title in (
+        "Scope",
+        "Executive summary",
+        "Criteria",
+        "Gaps and partly met criteria",
+        "Control matrix",
+        "Type 2: evidence per sub-period",
+        "Evidence index",
     ):
-        listed = int(re.search(rf"{title} (\d+)", contents).group(1))
-        assert pages[listed - 1].find(heading) != -1
-    assert "Evidence index (continued)" in " ".join(pages)
+        starts[title] = int(re.search(rf"{re.escape(title)} (\d+)", contents).group(1))
+        assert title in pages[starts[title] - 1], title
+    assert list(starts.values()) == sorted(set(starts.values()))
+    for title in ("Control matrix", "Type 2: evidence per sub-period", "Evidence index"):
+        assert f"{title} (continued)" in " ".join(pages)
+    # Each page of a long table starts with its header row.
+    matrix = pages[starts["Control matrix"] - 1 : starts["Type 2: evidence per sub-period"] - 1]
+    assert len(matrix) >= 2
+    for page in matrix:
+        assert "Control Type, frequency Owner Status Criteria" in page
+    ledger = pages[starts["Evidence index"] - 1 :]
+    assert len(ledger) >= 2
+    for page in ledger:
+        assert "Control Ver. Effective period Valid until State File or link SHA-256" in page
+    # Every row once, in order: the parts were merged in sequence.
+    text = " ".join(pages)
+    shas = [row.sha256 for row in content.evidence]
+    assert [text.count(sha) for sha in shas] == [1] * len(shas)
+    positions = [text.index(sha) for sha in shas]
+    assert positions == sorted(positions)
+    matrix = text[text.index("Control matrix Control") :]
+    codes = [row.code for row in content.matrix]
+    assert [matrix.index(f"{code} ") for code in codes] == sorted(
+        matrix.index(f"{code} ") for code in codes
+    )
+
+
+def test_parallel_and_single_pass_say_the_same(populated, make_audit, tmp_path, settings):
+    settings.REPORT_PDF_CHUNK_ROWS = 2
+    audit = make_audit(populated.org, type2=True, name="Same")
+    _, single, one = _render(audit, tmp_path, name="single.pdf")
+    _, parts, many = _render(audit, tmp_path, parallel=True, name="parts.pdf")
+
+    def words(data: bytes) -> set[str]:
+        # Apart from page numbers and the headings and table headers that continued parts
+        # repeat, both say the same.
+        text = re.sub(r"Page \d+ of \d+|\(continued\)", " ", pdf_text(data, tmp_path))
+        return {word for word in text.split() if not word.isdigit()}
+
+    assert words(one) == words(many)
+    assert single.pages >= 5 and parts.parts >= 8
+
+
+def test_a_failing_worker_fails_the_render_with_its_reason(tmp_path):
+    from reports.rendering.errors import RenderFailed
+    from reports.rendering.pool import Job, Pool
+
+    good = tmp_path / "good.html"
+    good.write_text("<p>fine</p>", encoding="utf-8")
+    with Pool(2, asset_dir()) as pool:
+        ok = Job("good", good, tmp_path / "good.pdf")
+        pool.run([ok])
+        assert ok.pages == 1 and (tmp_path / "good.pdf").exists()
+        with pytest.raises(RenderFailed, match="a render worker failed: .*FileNotFoundError"):
+            pool.run([Job("missing", tmp_path / "missing.html", tmp_path / "missing.pdf")])
+    assert all(proc.poll() is not None for proc in pool.procs)
+
+
+def test_parts_are_cut_evenly_and_evidence_in_whole_bands():
+    from reports.rendering.ledger import BAND
+    from reports.rendering.parallel import _split
+
+    rows = list(range(103))
+    pieces = _split(rows, per_row_ms=10, target_ms=300, limit=1000)
+    assert [r for piece in pieces for r in piece] == rows
+    assert len(pieces) == 4 and max(map(len, pieces)) - min(map(len, pieces)) <= 26
+    assert max(map(len, _split(rows, per_row_ms=1, target_ms=10_000, limit=7))) <= 7
+    assert _split([], per_row_ms=1, target_ms=1, limit=1) == [[]]
+    assert BAND > 1
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
