@@ -5,7 +5,7 @@ Set by ``TenantMiddleware`` for ``/o/<slug>/`` views, by the API base view for A
 requests that share a thread.
 
 On PostgreSQL the same value goes into the connection's ``app.current_org`` setting, which the
-row-level security policies read (``tenants.rls``).
+row-level security policies read, before the next query (``tenants.rls``).
 """
 
 from __future__ import annotations
@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from typing import TYPE_CHECKING
-
-from tenants import rls
 
 if TYPE_CHECKING:
     from tenants.models import Organization
@@ -29,14 +27,11 @@ def current_org_id() -> int | None:
 
 def activate(org: Organization | int) -> Token:
     org_id = org if isinstance(org, int) else org.pk
-    token = _current_org_id.set(org_id)
-    rls.set_current_org(org_id)
-    return token
+    return _current_org_id.set(org_id)
 
 
 def deactivate(token: Token) -> None:
     _current_org_id.reset(token)
-    rls.set_current_org(_current_org_id.get())
 
 
 @contextmanager

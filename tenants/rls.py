@@ -10,10 +10,10 @@ connects as a role that is neither a superuser nor ``BYPASSRLS`` (``create_app_r
   policies: ``tenant_isolation`` (rows of ``app.current_org``; nothing when it is unset) and
   ``system_bypass`` (everything while ``app.bypass_rls`` is ``on``). Applied after every
   ``migrate`` (``post_migrate``) and by ``manage.py rls_apply``; idempotent.
-* The settings: ``tenants.context.activate`` / ``deactivate`` put the current organization
-  in ``app.current_org`` on the default connection (session level: Django runs in autocommit
-  outside ``atomic``); ``bypass(reason)`` sets ``app.bypass_rls`` for a block, logged. A new
-  connection gets the current values (``connection_created``).
+* The settings: the current organization (``tenants.context``) goes into ``app.current_org``
+  on the default connection (session level: Django runs in autocommit outside ``atomic``);
+  ``bypass(reason)`` sets ``app.bypass_rls`` for a block, logged. Both are sent right before
+  the next query that needs them (below).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.apps import apps
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
@@ -96,41 +96,63 @@ def on_post_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:  #
 
 
 # -- the per-connection settings -------------------------------------------------------------
+#
+# Sent lazily: an execute wrapper puts the wanted values on the connection right before each
+# application query, in one statement and only when they differ from what the connection
+# holds. A request then costs one statement before its first query (and one more around a
+# bypass), not two per change; nothing is sent for a change that no query follows.
+#
+# What the connection holds is remembered on it (``_rls_held``) and forgotten whenever a
+# rollback may have reverted it: PostgreSQL undoes a session-level ``set_config`` made in a
+# transaction or savepoint that rolls back. ``tenants.backends.postgresql`` forgets on every rollback;
+# a new connection starts unknown.
+
+SET_BOTH = (
+    "SELECT set_config('app.current_org', %s, false), set_config('app.bypass_rls', %s, false)"
+)
 
 
-def _raw_set(connection: BaseDatabaseWrapper, name: str, value: str) -> None:
-    # Through the driver's own cursor: plumbing, not an application query (query counts and
-    # execute wrappers do not see it). ``false``: session level, see the module docstring.
-    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
-        cursor.execute("SELECT set_config(%s, %s, false)", [name, value])
-
-
-def _apply_current(connection: BaseDatabaseWrapper) -> None:
+def wanted() -> tuple[str, str]:
+    """The values the current context wants: (organization id or "", "on" or "")."""
     from tenants.context import current_org_id
 
     org_id = current_org_id()
-    _raw_set(connection, "app.current_org", "" if org_id is None else str(org_id))
-    _raw_set(connection, "app.bypass_rls", "on" if _bypass_depth.get() else "")
+    return ("" if org_id is None else str(org_id), "on" if _bypass_depth.get() else "")
 
 
-def _sync(name: str, value: str) -> None:
-    """Set ``name`` on the default connection if it is open (a new one gets it on connect)."""
-    connection = connections[DEFAULT_DB_ALIAS]
-    if connection.vendor != "postgresql" or connection.connection is None:
+def forget(connection: BaseDatabaseWrapper) -> None:
+    """What the connection holds is unknown (after a rollback, on a new connection)."""
+    connection._rls_held = None
+
+
+def ensure(connection: BaseDatabaseWrapper) -> None:
+    """Put the wanted values on ``connection`` unless it holds them already."""
+    values = wanted()
+    if getattr(connection, "_rls_held", None) == values:
         return
-    try:
-        _raw_set(connection, name, value)
-    except DatabaseError:  # an aborted transaction: its rollback restores the old value
-        logger.warning("could not set %s on the database connection", name, exc_info=True)
+    # Through the driver's own cursor: plumbing, not an application query (query counts and
+    # execute wrappers do not see it). ``false``: session level, see the module docstring.
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
+        cursor.execute(SET_BOTH, values)
+    connection._rls_held = values
 
 
-def set_current_org(org_id: int | None) -> None:
-    _sync("app.current_org", "" if org_id is None else str(org_id))
+# Django's savepoint statements read no table, and may run in a failed transaction (where
+# nothing else may be sent before the rollback).
+SAVEPOINT_SQL = ("SAVEPOINT ", "ROLLBACK TO SAVEPOINT ", "RELEASE SAVEPOINT ")
+
+
+def _before_query(execute, sql, params, many, context):  # noqa: ANN001 (Django's wrapper API)
+    if not (isinstance(sql, str) and sql.startswith(SAVEPOINT_SQL)):
+        ensure(context["connection"])
+    return execute(sql, params, many, context)
 
 
 def on_connection_created(sender, connection: BaseDatabaseWrapper, **kwargs) -> None:  # noqa: ANN001
     if connection.vendor == "postgresql" and connection.alias == DEFAULT_DB_ALIAS:
-        _apply_current(connection)
+        forget(connection)
+        if _before_query not in connection.execute_wrappers:
+            connection.execute_wrappers.insert(0, _before_query)
 
 
 connection_created.connect(on_connection_created, dispatch_uid="tenants.rls.connection")
@@ -150,11 +172,7 @@ def bypass(reason: str, *, log: bool = True) -> Iterator[None]:
     if log:
         logger.info("row-level security bypass: %s", reason)
     token = _bypass_depth.set(_bypass_depth.get() + 1)
-    if _bypass_depth.get() == 1:
-        _sync("app.bypass_rls", "on")
     try:
         yield
     finally:
         _bypass_depth.reset(token)
-        if _bypass_depth.get() == 0:
-            _sync("app.bypass_rls", "")

@@ -71,3 +71,22 @@ def test_pages_count_with_the_page_and_fall_back_past_the_end(api, org, django_a
 def test_an_empty_list_counts_zero(api, org):
     data = api.get(org_url(org, "controls/")).json()
     assert data == {"count": 0, "next": None, "previous": None, "results": []}
+
+
+def test_row_datetimes_follow_drf_in_another_time_zone(org):
+    from django.utils import timezone
+    from rest_framework.serializers import DateTimeField
+
+    from controls.api.serializers_controls import ControlRowOut
+
+    control = ControlFactory(organization=org, code="TZ-1")
+    row = {**{f: None for f in ControlOut.Meta.fields}, "owner_id": None}
+    row |= {"owner__user__email": None, "template__code": None, "criteria": []}
+    row |= {"created_at": control.created_at, "updated_at": dt.datetime(2027, 1, 1, tzinfo=dt.UTC)}
+    for zone in ("UTC", "Europe/Paris", "America/New_York"):
+        with timezone.override(zone):
+            ours = ControlRowOut([row], many=True).data[0]
+            drf = DateTimeField().to_representation(control.created_at)
+        assert ours["created_at"] == drf, zone
+    assert ours["updated_at"] == "2026-12-31T19:00:00-05:00"
+    assert ControlRowOut([row], many=True).data[0]["updated_at"] == "2027-01-01T00:00:00Z"

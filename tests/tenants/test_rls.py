@@ -4,6 +4,7 @@ application's role sees only the current organization's rows even through raw SQ
 from __future__ import annotations
 
 import logging
+from unittest import mock
 
 import pytest
 from django.db import DatabaseError, connection, transaction
@@ -142,3 +143,51 @@ def test_bypass_needs_a_reason():
     with pytest.raises(ValueError):
         with rls.bypass(""):
             pass
+
+
+class _Undo(Exception):
+    pass
+
+
+def test_settings_hold_after_a_rolled_back_savepoint(org, other_org, rows, as_app_role):
+    """PostgreSQL undoes a ``set_config`` made in a savepoint that rolls back; the next query
+    must not trust what the connection was last told."""
+    mine, theirs = rows
+    with org_scope(org):
+        assert _raw_ids() == {c.pk for c in mine}
+        with org_scope(other_org):
+            with pytest.raises(_Undo), transaction.atomic():
+                assert _raw_ids() == {c.pk for c in theirs}  # set inside the savepoint
+                raise _Undo
+            # The savepoint's rollback put the server back on ``org``: sent again.
+            assert _raw_ids() == {c.pk for c in theirs}
+        assert _raw_ids() == {c.pk for c in mine}
+    with rls.bypass("test: rollback inside a bypass"):
+        with pytest.raises(_Undo), transaction.atomic():
+            assert len(_raw_ids()) == len(mine) + len(theirs)
+            raise _Undo
+        assert len(_raw_ids()) == len(mine) + len(theirs)
+    assert _raw_ids() == set()
+
+
+def test_one_statement_sets_the_context_and_only_when_it_changes(org, other_org, as_app_role):
+    sent: list[str] = []
+    real = rls.ensure
+
+    def counting(connection):  # noqa: ANN001
+        held = getattr(connection, "_rls_held", None)
+        real(connection)
+        if connection._rls_held != held:
+            sent.append(connection._rls_held)
+
+    with mock.patch.object(rls, "ensure", counting):
+        _raw_ids()
+        with org_scope(org):
+            _raw_ids()
+            _raw_ids()
+            with org_scope(other_org):
+                pass  # no query: nothing sent
+        with org_scope(org):
+            _raw_ids()
+    # The fixture's queries left ("", ""); only the first query in ``org`` changes it.
+    assert sent == [(str(org.pk), "")]

@@ -1,0 +1,1 @@
+"""Database backends (PostgreSQL with row-level security bookkeeping)."""
