@@ -27,6 +27,30 @@ from tenants.models import Membership, Organization, Role
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _cpu_seconds(names: tuple[str, ...], pids: set[int] | None = None) -> float:
+    """CPU time (user + system) so far of the running processes with one of ``names`` (or
+    with one of ``pids``), from /proc; 0 where there is no /proc."""
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue  # ended meanwhile
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
+        if name in names or (pids is not None and int(stat.parent.name) in pids):
+            total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _workers(server: subprocess.Popen) -> set[int]:
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    try:
+        return {int(pid) for pid in children.read_text().split()}
+    except OSError:
+        return set()
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -116,16 +140,20 @@ def run(results: Results, *, scale: float = 1.0) -> None:
             except OSError:
                 time.sleep(0.5)
         seconds = max(3, int(10 * min(scale, 1)))
+        workers = _workers(server)
+        before = (_cpu_seconds((), workers), _cpu_seconds(("postgres",)))
         out = subprocess.run(  # noqa: S603
             [wrk, "-t2", "-c16", f"-d{seconds}s", "-H", f"Authorization: Bearer {key}", path],
             capture_output=True,
             text=True,
             check=True,
         ).stdout
+        after = (_cpu_seconds((), workers), _cpu_seconds(("postgres",)))
     finally:
         server.terminate()
         server.wait(timeout=10)
     rate = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    done = re.search(r"(\d+) requests in", out)
     latency = re.search(r"Latency\s+([\d.]+\w+)", out)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     results.add(
@@ -135,3 +163,14 @@ def run(results: Results, *, scale: float = 1.0) -> None:
         f"mean latency {latency.group(1) if latency else '?'}; target >= 300 req/s"
         + (f"; {errors.group(1)} non-2xx" if errors else ""),
     )
+    requests = int(done.group(1)) if done else 0
+    if requests and after[0] > before[0]:
+        # CPU per request: steadier than requests/second on a shared machine.
+        app, database = (after[i] - before[i] for i in (0, 1))
+        results.add(
+            "api",
+            "  CPU per request: gunicorn workers",
+            f"{app * 1000 / requests:.2f} ms",
+            f"PostgreSQL {database * 1000 / requests:.2f} ms; 2 cores allow at most "
+            f"{2000 / ((app + database) * 1000 / requests):.0f} req/s for both",
+        )

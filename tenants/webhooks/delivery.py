@@ -159,10 +159,21 @@ def delivery_attempt(*, delivery_id: int) -> str:
     return outcome
 
 
-def _schedule_retry(delivery_id: int, wait: dt.timedelta) -> None:
+def _schedule_retry(delivery_id: int, wait: dt.timedelta) -> bool:
+    """Enqueue the retry with a countdown, unless the wait is too long for the broker: Redis
+    hands an unacknowledged message (a countdown task waits unacknowledged in a worker) to
+    another worker after its visibility timeout, so a countdown longer than half of it would
+    be delivered again and again until due. Such a retry is left to ``retry_due_deliveries``
+    (every minute), which sends it when ``next_retry_at`` comes. Returns whether it was sent."""
     from tenants.webhooks.tasks import deliver_webhook
 
+    options = getattr(settings, "CELERY_BROKER_TRANSPORT_OPTIONS", None) or {}
+    visibility = options.get("visibility_timeout")
+    if visibility and wait.total_seconds() > visibility / 2:
+        logger.debug("webhook delivery %s: retry in %s left to the sweeper", delivery_id, wait)
+        return False
     deliver_webhook.apply_async(args=[delivery_id], countdown=int(wait.total_seconds()))
+    return True
 
 
 def due_delivery_ids(limit: int = 500) -> list[int]:

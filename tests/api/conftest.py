@@ -11,6 +11,8 @@ from rest_framework.test import APIClient
 
 from controls.models import Audit, AuditCategory, AuditType
 from criteria.models import Category
+from tenants.activity import Actor
+from tenants.apikeys import api_key_create_system
 from tenants.models import Membership, Organization, Role
 
 
@@ -69,6 +71,28 @@ def contributor(org, make_member) -> Membership:
 @pytest.fixture
 def auditor(org, make_member) -> Membership:
     return make_member(org, Role.AUDITOR)
+
+
+@pytest.fixture
+def key_for(catalog) -> Callable[[Organization, str], APIClient]:
+    """A client that authenticates with a new API key of ``role`` (as curl: no session, and
+    CSRF enforced, so a key never needs a CSRF token)."""
+    counter = iter(range(1, 1000))
+
+    def make(org: Organization, role: str) -> APIClient:
+        _, plaintext = api_key_create_system(
+            organization=org,
+            name=f"test-key-{next(counter)}",
+            role=role,
+            expires_days=None,
+            actor=Actor.system("test"),
+        )
+        client = APIClient(enforce_csrf_checks=True)
+        client.default_format = "json"
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
+        return client
+
+    return make
 
 
 @pytest.fixture

@@ -7,37 +7,14 @@ import hashlib
 
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
 from controls.models import Control
 from evidence.models import EvidenceVersion
-from tenants.activity import Actor
-from tenants.apikeys import api_key_create_system
 from tenants.models import ActivityEntry
 from tests.api.conftest import org_url
 from tests.factories import ControlFactory, control_map
 from tests.reports.conftest import eager_celery  # noqa: F401  (fixtures)
 from tests.tenants.test_webhooks import allow_private, receiver, verify  # noqa: F401
-
-
-@pytest.fixture
-def key_for(catalog):
-    counter = iter(range(1, 1000))
-
-    def make(org, role: str) -> APIClient:
-        _, plaintext = api_key_create_system(
-            organization=org,
-            name=f"ci-{next(counter)}",
-            role=role,
-            expires_days=None,
-            actor=Actor.system("test"),
-        )
-        client = APIClient()
-        client.default_format = "json"
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-        return client
-
-    return make
 
 
 def test_integration_flow_with_a_manager_key(
@@ -68,7 +45,7 @@ def test_integration_flow_with_a_manager_key(
         },
     )
     assert pushed.status_code == 201, pushed.json()
-    assert pushed.json()["uploaded_by"].startswith("API key ci-")
+    assert pushed.json()["uploaded_by"].startswith("API key test-key-")
     review = client.post(
         org_url(org, f"evidence/versions/{pushed.json()['id']}/review/"), {"decision": "accepted"}
     )
@@ -79,7 +56,7 @@ def test_integration_flow_with_a_manager_key(
     assert readiness["controls"][0]["operating"] is True
     entries = ActivityEntry.objects.for_org(org).exclude(object_type="tenants.apikey")
     labels = set(entries.values_list("actor_label", flat=True))
-    assert len(labels) == 1 and labels.pop().startswith("API key ci-")
+    assert len(labels) == 1 and labels.pop().startswith("API key test-key-")
 
     # An admin key subscribes the integration's receiver; the report it then asks for is
     # announced there, signed, with the SHA-256 of the file it downloads.

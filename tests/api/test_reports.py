@@ -15,33 +15,11 @@ from rest_framework.test import APIClient
 
 from reports.models import Report, ReportKind, ReportStatus
 from reports.services import BROKER_DOWN
-from tenants.activity import Actor
-from tenants.apikeys import api_key_create_system
 from tenants.models import ActivityEntry, Role
 from tests.api.conftest import org_url
 from tests.reports.conftest import eager_celery, populated  # noqa: F401  (fixtures)
 
 AS_OF = dt.date(2025, 6, 30)
-
-
-@pytest.fixture
-def key_for(catalog):
-    counter = iter(range(1, 1000))
-
-    def make(org, role: str) -> APIClient:
-        _, plaintext = api_key_create_system(
-            organization=org,
-            name=f"reports-{next(counter)}",
-            role=role,
-            expires_days=None,
-            actor=Actor.system("test"),
-        )
-        client = APIClient(enforce_csrf_checks=True)  # as curl: no CSRF cookie, ever
-        client.default_format = "json"
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-        return client
-
-    return make
 
 
 @pytest.fixture
@@ -84,7 +62,7 @@ def test_a_manager_key_requests_polls_and_downloads_a_report(
     assert requested.status_code == 202, requested.json()
     body = requested.json()
     assert body["status"] == "queued" and body["kind"] == kind and body["audit"] == audit.pk
-    assert body["download_url"] is None and body["requested_by"].startswith("API key reports-")
+    assert body["download_url"] is None and body["requested_by"].startswith("API key test-key-")
     assert requested["Location"].endswith(org_url(org, f"reports/{body['id']}/"))
 
     polled = client.get(requested["Location"]).json()
@@ -108,7 +86,7 @@ def test_a_manager_key_requests_polls_and_downloads_a_report(
     entries = ActivityEntry.objects.for_org(org).filter(object_type="reports.report")
     by_action = dict(entries.values_list("action", "actor_label"))
     assert set(by_action) == {"report.request", "report.done", "download"}
-    assert by_action["download"].startswith("API key reports-")
+    assert by_action["download"].startswith("API key test-key-")
 
 
 def test_a_file_is_only_there_once_the_report_is_done(org, audit, key_for):

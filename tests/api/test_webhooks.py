@@ -22,26 +22,6 @@ from tests.tenants.test_webhooks import allow_private, receiver, verify  # noqa:
 PUBLIC = "https://93.184.215.14/hooks/soc2"
 
 
-@pytest.fixture
-def key_for(catalog):
-    counter = iter(range(1, 1000))
-
-    def make(org, role: str) -> APIClient:
-        _, plaintext = api_key_create_system(
-            organization=org,
-            name=f"hooks-{next(counter)}",
-            role=role,
-            expires_days=None,
-            actor=Actor.system("test"),
-        )
-        client = APIClient()
-        client.default_format = "json"
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
-        return client
-
-    return make
-
-
 def test_an_admin_key_subscribes_receives_signed_events_and_unsubscribes(
     org,
     key_for,

@@ -24,7 +24,12 @@ from tenants.models import (
     WebhookEndpoint,
 )
 from tenants.webhooks import net
-from tenants.webhooks.delivery import backoff, delivery_attempt
+from tenants.webhooks.delivery import (
+    _schedule_retry,
+    backoff,
+    delivery_attempt,
+    due_delivery_ids,
+)
 from tenants.webhooks.services import (
     webhook_endpoint_create,
     webhook_endpoint_delete,
@@ -251,6 +256,24 @@ def test_failures_are_retried_with_backoff_and_recorded(
     assert [a["status_code"] for a in delivery.attempt_log] == [500, 500, 500]
     assert len(receiver.requests) == 3
     assert backoff(2) == 2 * backoff(1) and backoff(30).total_seconds() == 6 * 3600
+
+
+def test_a_retry_longer_than_half_the_visibility_timeout_is_left_to_the_sweeper(
+    org, endpoint, receiver, settings, django_capture_on_commit_callbacks
+):
+    """A countdown message waits unacknowledged: Redis would hand it out again each
+    visibility timeout. Long waits go to the minute sweeper instead, on time all the same."""
+    settings.CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 2 * 30 - 2}
+    settings.WEBHOOK_RETRY_BASE_SECONDS = 30
+    receiver.status = 503
+    (delivery,) = webhooks_emit(organization=org, event="report.ready", payload={})
+    with django_capture_on_commit_callbacks(execute=False) as scheduled:
+        assert delivery_attempt(delivery_id=delivery.pk) == "retry"
+    assert len(scheduled) == 1
+    assert _schedule_retry(delivery.pk, backoff(1)) is False  # 30 s > 29 s: not enqueued
+    assert delivery.pk not in due_delivery_ids()  # not due yet
+    WebhookDelivery.objects.for_org(org).filter(pk=delivery.pk).update(next_retry_at=timezone.now())
+    assert delivery.pk in due_delivery_ids()  # the sweeper sends it now
 
 
 def test_the_address_is_checked_again_at_delivery_time(org, endpoint, receiver, settings):
