@@ -199,3 +199,22 @@ class EvidenceVersion(TenantModel):
             if self.is_latest:
                 siblings.filter(is_latest=True).update(is_latest=False)
             super().save(*args, **kwargs)
+
+
+class FreshnessCheckDay(models.Model):
+    """A day whose system-wide freshness check finished (not tenant data: one row a day).
+
+    Beat sends the check at ``EVIDENCE_CHECK_HOUR``; if the broker was down then, the hourly
+    catch-up (``evidence.tasks.check_freshness_catch_up``) sends it later the same day.
+    """
+
+    day = models.DateField(unique=True)
+    finished_at = models.DateTimeField(default=timezone.now)
+    changed = models.PositiveIntegerField(default=0)
+    digests = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-day"]
+
+    def __str__(self) -> str:
+        return f"freshness check of {self.day}"

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
+from django.conf import settings
 from django.db import OperationalError
+from django.utils import timezone
 
 from evidence.freshness import freshness_check
+from evidence.models import FreshnessCheckDay
 from tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -36,4 +39,29 @@ def check_freshness(organization_id: int | None = None) -> dict:
         if organization is None:
             logger.warning("check_freshness: organization %s no longer exists", organization_id)
             return {"changed": 0, "digests": 0, "organizations": {}}
-    return freshness_check(organization=organization).as_dict()
+    run = freshness_check(organization=organization)
+    if organization is None:
+        FreshnessCheckDay.objects.update_or_create(
+            day=run.today,
+            defaults={
+                "finished_at": timezone.now(),
+                "changed": run.changed,
+                "digests": run.digests,
+            },
+        )
+    return run.as_dict()
+
+
+@shared_task(ignore_result=True)
+def check_freshness_catch_up() -> bool:
+    """Hourly (beat): send today's check if it has not finished by now, from
+    ``EVIDENCE_CHECK_HOUR`` on (the broker was down at that hour, or the run failed). The
+    check is idempotent, so one sent twice changes nothing. Returns whether it was sent."""
+    now = timezone.localtime()
+    if now.hour <= settings.EVIDENCE_CHECK_HOUR:  # the daily entry's own hour: give it time
+        return False
+    if FreshnessCheckDay.objects.filter(day=now.date()).exists():
+        return False
+    logger.warning("freshness check of %s has not run: sending it now", now.date())
+    check_freshness.delay()
+    return True

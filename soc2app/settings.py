@@ -447,6 +447,12 @@ CELERY_BEAT_SCHEDULE["evidence-check-freshness"] = {
     "task": "evidence.tasks.check_freshness",
     "schedule": crontab(hour=EVIDENCE_CHECK_HOUR, minute=0),
 }
+# Every hour after that hour: the check again if it did not finish today (a broker outage at
+# the hour, a failed run); idempotent.
+CELERY_BEAT_SCHEDULE["evidence-check-freshness-catch-up"] = {
+    "task": "evidence.tasks.check_freshness_catch_up",
+    "schedule": crontab(minute=30),
+}
 # Malware scanning through ClamAV's daemon (evidence/scanning.py): a unix socket, or a host and
 # port; off when neither is set. Uploads held while clamd is unreachable are rescanned by beat.
 CLAMAV_SOCKET = env_str("CLAMAV_SOCKET", "")

@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from evidence import services
 from evidence.freshness import freshness_check, freshness_update
-from evidence.models import EvidenceVersion
+from evidence.models import EvidenceVersion, FreshnessCheckDay
 from evidence.notifications import digests_send
-from evidence.tasks import check_freshness
+from evidence.tasks import check_freshness, check_freshness_catch_up
 from tenants.activity import Actor
 from tenants.models import ActivityEntry, Role
 from tenants.services import membership_add
@@ -222,10 +222,48 @@ def test_the_task_is_scheduled_daily_and_retries_on_database_errors(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["evidence-check-freshness"]
     assert entry["task"] == check_freshness.name == "evidence.tasks.check_freshness"
     assert entry["schedule"].hour == {6} and entry["schedule"].minute == {0}
+    catch_up = settings.CELERY_BEAT_SCHEDULE["evidence-check-freshness-catch-up"]
+    assert catch_up["task"] == check_freshness_catch_up.name and catch_up["schedule"].hour == set(
+        range(24)
+    )
     assert check_freshness.acks_late and check_freshness.time_limit
     from django.db import OperationalError
 
     assert OperationalError in check_freshness.autoretry_for
+
+
+@pytest.fixture
+def eager_tasks():
+    from soc2app.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+def test_a_day_whose_check_never_ran_is_caught_up_once(
+    org, control, settings, eager_tasks, django_capture_on_commit_callbacks
+):
+    """The broker was down at EVIDENCE_CHECK_HOUR: the hourly catch-up sends the check, once."""
+    version = _row(control, timezone.localdate() - DAY)
+    settings.EVIDENCE_CHECK_HOUR = 23  # not past the check's hour yet: nothing to catch up
+    assert check_freshness_catch_up() is False
+    assert _states(version) == ["fresh"]
+    settings.EVIDENCE_CHECK_HOUR = -1  # past it, and today's check has not finished
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check_freshness_catch_up() is True
+    assert _states(version) == ["stale"]
+    day = FreshnessCheckDay.objects.get(day=timezone.localdate())
+    assert day.changed == 1
+    assert check_freshness_catch_up() is False  # done today
+
+
+def test_only_a_system_wide_check_counts_as_the_days_check(org, control):
+    check_freshness.apply(args=[org.pk]).get()
+    assert not FreshnessCheckDay.objects.exists()
+    check_freshness.apply().get()
+    check_freshness.apply().get()  # again the same day: one row
+    assert FreshnessCheckDay.objects.filter(day=timezone.localdate()).count() == 1
 
 
 def test_subscribed_webhooks_hear_of_stale_and_expiring_evidence_once(
