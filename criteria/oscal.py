@@ -15,7 +15,7 @@ NAMESPACE = "https://soc2app.invalid/ns/oscal"
 _UUID_NS = uuid.UUID("6f1f3a52-51a4-4f7e-9a43-2b1f4c9d2f10")
 
 
-def _id(text: str) -> str:
+def oscal_id(text: str) -> str:
     """An OSCAL token: letters, digits, '.', '-', '_' and starting with a letter."""
     return "".join(c if c.isalnum() or c in ".-_" else "-" for c in text.lower())
 
@@ -30,7 +30,7 @@ def catalog_to_oscal(framework: Framework) -> dict[str, Any]:
                 controls.append(_control(criteria[stub.pk], series_key=series.key))
         groups.append(
             {
-                "id": _id(category.key),
+                "id": oscal_id(category.key),
                 "class": "category",
                 "title": category.name,
                 "props": [
@@ -42,7 +42,7 @@ def catalog_to_oscal(framework: Framework) -> dict[str, Any]:
                 ],
                 "parts": [
                     {
-                        "id": f"{_id(category.key)}_ovw",
+                        "id": f"{oscal_id(category.key)}_ovw",
                         "name": "overview",
                         "prose": category.description,
                     }
@@ -66,7 +66,7 @@ def catalog_to_oscal(framework: Framework) -> dict[str, Any]:
 
 
 def _control(criterion: Any, *, series_key: str) -> dict[str, Any]:
-    cid = _id(criterion.ref)
+    cid = oscal_id(criterion.ref)
     props = [
         {"name": "label", "value": criterion.ref},
         {"name": "series", "ns": NAMESPACE, "value": series_key},
@@ -80,7 +80,7 @@ def _control(criterion: Any, *, series_key: str) -> dict[str, Any]:
             {
                 "name": "crosswalk",
                 "ns": NAMESPACE,
-                "class": _id(mapping.reference.framework.key),
+                "class": oscal_id(mapping.reference.framework.key),
                 "value": mapping.reference.ref_id,
             }
         )

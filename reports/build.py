@@ -11,7 +11,7 @@ from pathlib import Path
 from controls.models import Audit
 from reports.content import ReportContent, report_content
 from reports.models import ReportKind
-from reports.rendering import exports
+from reports.rendering import exports, oscal
 from reports.rendering.pdf import render_pdf
 
 Progress = Callable[[int], None]
@@ -50,6 +50,8 @@ def build_report(audit: Audit, kind: str, out: Path, progress: Progress | None =
         exports.evidence_csv(content, out)
     elif kind == ReportKind.XLSX:
         exports.xlsx(content, out)
+    elif kind == ReportKind.OSCAL:
+        oscal.write(content, out)
     else:
         exports.package(content, out, progress=progress)
     sha256, size = file_sha256(out)

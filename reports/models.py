@@ -29,6 +29,7 @@ class ReportKind(models.TextChoices):
     EVIDENCE_CSV = "evidence_csv", "Evidence index (CSV)"
     XLSX = "xlsx", "Control matrix and evidence index (XLSX)"
     PACKAGE = "package", "Evidence package (ZIP)"
+    OSCAL = "oscal", "Assessment results (OSCAL JSON)"
 
 
 # File name extension and content type of each kind.
@@ -38,6 +39,7 @@ KIND_FILES: dict[str, tuple[str, str]] = {
     ReportKind.EVIDENCE_CSV: ("csv", "text/csv; charset=utf-8"),
     ReportKind.XLSX: ("xlsx", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ReportKind.PACKAGE: ("zip", "application/zip"),
+    ReportKind.OSCAL: ("json", "application/json"),
 }
 
 

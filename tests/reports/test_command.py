@@ -59,5 +59,5 @@ def test_cli_exit_status(tmp_path, db):
     )
     assert done.returncode != 0
     assert done.stderr.strip().splitlines()[-1] == (
-        "CommandError: unknown format 'bad'; use one of pdf, csv, evidence-csv, xlsx, zip"
+        "CommandError: unknown format 'bad'; use one of pdf, csv, evidence-csv, xlsx, zip, oscal"
     )

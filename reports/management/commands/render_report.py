@@ -1,4 +1,4 @@
-"""``render_report --audit ID --out PATH [--format pdf|csv|evidence-csv|xlsx|zip]``: the report
+"""``render_report --audit ID --out PATH [--format pdf|csv|evidence-csv|xlsx|zip|oscal]``: the report
 the UI produces, synchronously, with the same code (``reports.build``)."""
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ FORMATS = {
     "evidence-csv": ReportKind.EVIDENCE_CSV,
     "xlsx": ReportKind.XLSX,
     "zip": ReportKind.PACKAGE,
+    "oscal": ReportKind.OSCAL,
 }
 
 
