@@ -116,12 +116,32 @@ def _message(org: Organization, digest: Digest) -> EmailMultiAlternatives:
     return message
 
 
-def _send(messages: list[EmailMultiAlternatives]) -> None:
+def _send(organization_id: int, token: uuid.UUID, messages: list[EmailMultiAlternatives]) -> None:
+    """Mail the digests of one claim. If the mail server refuses, the claim is released: its
+    rows are pending again and go out with the next attempt (``digests_retry``, hourly), so a
+    digest is not lost to an outage; one the server took before failing may come twice."""
     try:
         get_connection().send_messages(messages)
     except Exception:
-        # Claimed rows are not claimed again: better one missed digest than a flood of repeats.
         logger.exception("sending %d evidence digests failed", len(messages))
+        # "fresh" is the state before any expiring or stale one: the news is sent again.
+        released = (
+            EvidenceVersion.objects.for_org(organization_id)
+            .filter(notify_claim=token)
+            .update(notified_freshness=Freshness.FRESH, notify_claim=None)
+        )
+        logger.warning("%d evidence changes released for the next digest", released)
+
+
+def digests_retry() -> int:
+    """Send what no digest has told yet (a mail outage at the daily check); returns digests."""
+    from tenants.context import org_scope
+
+    sent = 0
+    for org in organizations_to_notify(()):
+        with org_scope(org):
+            sent += digests_send(organization=org)
+    return sent
 
 
 def digests_send(*, organization: Organization) -> int:
@@ -163,5 +183,5 @@ def digests_send(*, organization: Organization) -> int:
         if not messages:
             logger.warning("%s: %d evidence changes but nobody to tell", organization.slug, claimed)
         else:
-            transaction.on_commit(lambda: _send(messages))
+            transaction.on_commit(lambda: _send(organization.pk, token, messages))
     return len(messages)

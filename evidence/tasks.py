@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from evidence.freshness import freshness_check
 from evidence.models import FreshnessCheckDay
+from evidence.notifications import digests_retry
 from tenants.models import Organization
 
 logger = logging.getLogger(__name__)
@@ -53,15 +54,17 @@ def check_freshness(organization_id: int | None = None) -> dict:
 
 
 @shared_task(ignore_result=True)
-def check_freshness_catch_up() -> bool:
-    """Hourly (beat): send today's check if it has not finished by now, from
-    ``EVIDENCE_CHECK_HOUR`` on (the broker was down at that hour, or the run failed). The
-    check is idempotent, so one sent twice changes nothing. Returns whether it was sent."""
+def check_freshness_catch_up() -> str:
+    """Hourly (beat). From ``EVIDENCE_CHECK_HOUR`` on, send today's check if it has not
+    finished (the broker was down at that hour, or the run failed); otherwise send the digests
+    a mail outage held back. Both are idempotent. Returns what it did."""
     now = timezone.localtime()
-    if now.hour <= settings.EVIDENCE_CHECK_HOUR:  # the daily entry's own hour: give it time
-        return False
-    if FreshnessCheckDay.objects.filter(day=now.date()).exists():
-        return False
-    logger.warning("freshness check of %s has not run: sending it now", now.date())
-    check_freshness.delay()
-    return True
+    due = now.hour > settings.EVIDENCE_CHECK_HOUR  # the daily entry's own hour: give it time
+    if due and not FreshnessCheckDay.objects.filter(day=now.date()).exists():
+        logger.warning("freshness check of %s has not run: sending it now", now.date())
+        check_freshness.delay()
+        return "check sent"
+    sent = digests_retry()
+    if sent:
+        logger.info("%d evidence digests sent late", sent)
+    return f"{sent} digests sent"

@@ -247,15 +247,41 @@ def test_a_day_whose_check_never_ran_is_caught_up_once(
     """The broker was down at EVIDENCE_CHECK_HOUR: the hourly catch-up sends the check, once."""
     version = _row(control, timezone.localdate() - DAY)
     settings.EVIDENCE_CHECK_HOUR = 23  # not past the check's hour yet: nothing to catch up
-    assert check_freshness_catch_up() is False
+    assert check_freshness_catch_up() == "0 digests sent"
     assert _states(version) == ["fresh"]
     settings.EVIDENCE_CHECK_HOUR = -1  # past it, and today's check has not finished
     with django_capture_on_commit_callbacks(execute=True):
-        assert check_freshness_catch_up() is True
+        assert check_freshness_catch_up() == "check sent"
     assert _states(version) == ["stale"]
     day = FreshnessCheckDay.objects.get(day=timezone.localdate())
     assert day.changed == 1
-    assert check_freshness_catch_up() is False  # done today
+    assert check_freshness_catch_up() == "0 digests sent"  # done today
+
+
+def test_a_digest_the_mail_server_refused_goes_out_with_the_next_attempt(
+    org, control, run, settings, django_capture_on_commit_callbacks
+):
+    """No mail server listening: the claim is released, nothing is lost; the hourly retry
+    sends the digest once the server is back, and only once."""
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: a real refused connection
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", port, 2
+    version = _row(control, TODAY - DAY)
+    first = run()
+    assert first.changed == 1 and len(mail.outbox) == 0
+    assert EvidenceVersion.objects.for_org(org).get(pk=version.pk).notify_claim is None
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # back up
+    settings.EVIDENCE_CHECK_HOUR = 23  # whatever the hour now: only the retry of digests
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check_freshness_catch_up() == "1 digests sent"
+    assert len(mail.outbox) == 1 and "1 evidence item needs attention" in mail.outbox[0].subject
+    with django_capture_on_commit_callbacks(execute=True):
+        assert check_freshness_catch_up() == "0 digests sent"
+    assert len(mail.outbox) == 1
 
 
 def test_only_a_system_wide_check_counts_as_the_days_check(org, control):
