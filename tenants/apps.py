@@ -7,7 +7,7 @@ class TenantsConfig(AppConfig):
     verbose_name = "Organizations and access"
 
     def ready(self) -> None:
-        from tenants import rls
+        from tenants import mfa, rls  # noqa: F401 (mfa: its receiver of allauth's signal)
 
         # Once per ``migrate`` (sender: this app), after every app's migrations: tables added
         # later get their row-level security policies on the next migrate.

@@ -3,7 +3,7 @@ every member, ``require_mfa_for_auditors`` for auditors only).
 
 A member the policy covers passes when they have an authenticator app (allauth's TOTP) *and*
 this session was confirmed with it: at sign-in, or afterwards through allauth's
-re-authentication page (someone who sets the app up mid-session confirms once). Otherwise
+re-authentication page, or by setting the app up in this session (a valid code). Otherwise
 ``TenantMiddleware`` sends them to set it up (or confirm) and refuses anything but a page
 view. API keys are not people: the policy does not apply to them; browser sessions calling
 the API are held to it like pages.
@@ -14,10 +14,13 @@ from __future__ import annotations
 from enum import Enum
 
 from allauth.account.authentication import get_authentication_records
+from allauth.account.internal.flows.login import record_authentication
 from allauth.mfa.models import Authenticator
+from allauth.mfa.signals import authenticator_added
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -28,6 +31,22 @@ from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization, Role
 from tenants.permissions import Action
+
+# The page a member was sent away from to set up the app, and, once the app is on, the same
+# page offered as "Continue" on allauth's pages (templates/allauth/layouts/manage.html).
+NEXT_KEY = "mfa_next"
+CONTINUE_KEY = "mfa_continue"
+
+
+@receiver(authenticator_added)
+def _on_authenticator_added(sender, request, user, authenticator, **kwargs) -> None:  # noqa: ANN001
+    """Setting the app up proves it works (a valid code was entered): this session counts as
+    confirmed with it, rather than being asked for a second code at once."""
+    if request is None or authenticator.type != Authenticator.Type.TOTP:
+        return
+    record_authentication(request, user, "mfa", id=authenticator.pk, type=authenticator.type)
+    if NEXT_KEY in request.session:
+        request.session[CONTINUE_KEY] = request.session.pop(NEXT_KEY)
 
 
 class MfaState(Enum):
@@ -72,12 +91,19 @@ def enforce(request: HttpRequest, membership: Membership) -> HttpResponse | None
     ``PermissionDenied`` (anything else) when the organization's policy is not met."""
     state = mfa_state(request, membership)
     if state is MfaState.OK:
+        if mfa_required(membership) and CONTINUE_KEY in request.session:
+            del request.session[CONTINUE_KEY]  # arrived: the set-up pages stop offering it
         return None
     message = refusal_message(membership, state)
     if request.method not in ("GET", "HEAD"):
         raise PermissionDenied(message)
     messages.warning(request, message)
     target = "mfa_activate_totp" if state is MfaState.NOT_SET_UP else "mfa_reauthenticate"
+    if state is MfaState.NOT_SET_UP:
+        # allauth's set-up ends on the recovery codes, not on ``next``: remember the page.
+        path = request.get_full_path()
+        if path.startswith("/") and not path.startswith("//"):  # our own page, never a host
+            request.session[NEXT_KEY] = path
     url = reverse(target) + "?" + urlencode({"next": request.get_full_path()})
     if request.headers.get("HX-Request") == "true":
         # An htmx request (a polled fragment) would follow a redirect and swap the whole

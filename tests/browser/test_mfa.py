@@ -31,7 +31,7 @@ def _sign_in(page, email: str) -> None:
     page.get_by_role("button", name="Sign In").click()
 
 
-def test_a_member_sets_up_the_app_then_confirms_and_reaches_the_organization(page):
+def test_a_member_sets_up_the_app_and_goes_back_to_the_organization(page):
     org = OrganizationFactory(name="Acme", slug="acme", require_mfa=True)
     member = MembershipFactory(organization=org, role=Role.CONTRIBUTOR)
 
@@ -47,14 +47,21 @@ def test_a_member_sets_up_the_app_then_confirms_and_reaches_the_organization(pag
     page.get_by_role("button", name="Activate").click()
     page.wait_for_url("**/accounts/2fa/recovery-codes/**")
 
-    # Setting the app up is not signing in with it: this session confirms with a code once.
-    page.goto("/o/acme/")
-    page.wait_for_url("**/accounts/2fa/reauthenticate/**")
-    assert page.get_by_text("confirm with a code from your app").is_visible()
-    page.get_by_label("Code").fill(_code(secret))
-    page.get_by_role("button", name="Confirm").click()
+    # Setting the app up used a code from it: this session is confirmed, and the recovery
+    # codes page offers the way back to the page the member was sent away from.
+    page.get_by_role("link", name="Continue to where you were going").click()
     page.wait_for_url("**/o/acme/")
     assert page.get_by_role("heading", level=1).inner_text() == "Acme"
+    page.goto("/accounts/2fa/")
+    assert page.get_by_text("Continue to where you were going").count() == 0  # arrived
+
+    # A new session (signed out and in again) confirms with a code from the app.
+    page.context.clear_cookies()
+    _sign_in(page, member.user.email)
+    page.wait_for_url("**/accounts/2fa/authenticate/**")
+    page.get_by_label("Code").fill(_code(secret))
+    page.get_by_role("button", name="Sign In").click()
+    page.wait_for_url("**/o/acme/")
 
 
 def test_an_owner_signed_in_with_the_app_turns_the_policy_on(page):
