@@ -118,6 +118,25 @@ def test_reopen_from_the_portal(w, client_for):
     assert "Q3 as well." in client.get(url).content.decode()
 
 
+def test_an_answer_whose_evidence_was_removed_says_so_without_a_dead_link(w, client_for):
+    from evidence.services import evidence_item_remove
+
+    info = _raise(w)
+    pbc.request_answer(membership=w.manager, request=info, version_ids=[w.version.pk])
+    urls = _urls(w, info)
+    download = reverse(
+        "portal_version_download",
+        kwargs={"org_slug": w.org.slug, "audit_pk": w.audit.pk, "pk": w.version.pk},
+    )
+    auditor = client_for(w.auditor)
+    assert download in auditor.get(urls["portal_detail"]).content.decode()
+    evidence_item_remove(membership=w.manager, item=w.version.item, reason="Wrong quarter")
+    page = auditor.get(urls["portal_detail"]).content.decode()
+    assert "Removed" in page and download not in page
+    assert w.version.sha256 in page  # what was answered stays on record
+    assert "Removed" in client_for(w.manager).get(urls["detail"]).content.decode()
+
+
 def _post_status(client, url, data) -> int:
     return client.post(url, data).status_code
 
