@@ -7,20 +7,17 @@ Files are only sent as attachments, with ``nosniff``; every download is logged.
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import content_disposition_header
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_POST
 
 from controls.selectors import audit_get_for
 from reports import selectors, services
-from reports.models import Report, ReportKind, ReportStatus
+from reports.downloads import MissingFile, report_file_response
+from reports.models import ReportKind, ReportStatus
 from soc2app.errors import ValidationFailed
 from tenants import permissions
 from tenants.permissions import Action
-
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 def _list_context(request: HttpRequest, audit) -> dict:
@@ -73,32 +70,15 @@ def report_retry(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     return redirect("report_list", org_slug=org_slug, audit_pk=report.audit_id)
 
 
-def _download_name(report: Report) -> str:
-    stamp = report.created_at.strftime("%Y%m%d-%H%M")
-    name = slugify(report.audit.name)[:60] or "audit"
-    suffix = {ReportKind.CSV: "-controls", ReportKind.EVIDENCE_CSV: "-evidence"}.get(
-        report.kind, ""
-    )
-    return f"{name}-{report.kind.replace('_', '-')}{suffix}-{stamp}.{report.extension}"
-
-
 @require_GET
 def report_download(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     report = selectors.report_get_for(request.organization, pk)
     if report.status != ReportStatus.DONE:
         raise Http404("This report is not ready.")
     try:
-        handle = report.file.open("rb")
-    except (FileNotFoundError, OSError):
+        return report_file_response(
+            report,
+            lambda: services.report_download_record(membership=request.membership, report=report),
+        )
+    except MissingFile:
         raise Http404("The file of this report is missing from storage.") from None
-    response = FileResponse(handle, content_type=report.content_type)
-    try:
-        services.report_download_record(membership=request.membership, report=report)
-    except BaseException:
-        response.close()
-        raise
-    response["Content-Disposition"] = content_disposition_header(True, _download_name(report))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    response["Cache-Control"] = "private, no-store"
-    return response

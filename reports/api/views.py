@@ -15,7 +15,6 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import FileResponse, Http404
 from django.urls import reverse
-from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
@@ -29,8 +28,8 @@ from controls.models import Audit
 from controls.selectors import audit_get_for
 from reports import selectors, services
 from reports.api.serializers import ErrorOut, ReportIn, ReportOut
+from reports.downloads import MissingFile, report_file_response
 from reports.models import KIND_FILES, Report, ReportStatus
-from reports.views import DOWNLOAD_CSP, _download_name
 from soc2app.api.pagination import WindowCountPagination
 from soc2app.api.tenancy import ORG_SLUG_KWARG, TenantViewSetMixin, object_id
 from soc2app.errors import Conflict, NotFound
@@ -176,23 +175,14 @@ class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericView
                 progress=report.progress, error=report.error, id=report.pk
             )
             raise Conflict(message, code="not_ready")
-        try:
-            handle = report.file.open("rb")
-        except OSError:
+
+        def record() -> None:
+            services.report_download_record(membership=self.principal, report=report)
+
+        try:  # a HEAD fetches nothing: nothing to record
+            return report_file_response(report, record if request.method == "GET" else None)
+        except MissingFile:
             raise NotFound("The file of this report is missing from storage.") from None
-        response = FileResponse(handle, content_type=report.content_type)
-        if request.method == "GET":  # a HEAD fetches nothing: nothing to record
-            try:
-                services.report_download_record(membership=self.principal, report=report)
-            except BaseException:
-                response.close()
-                raise
-        # The same headers as the reports page's download (reports.views.report_download).
-        response["Content-Disposition"] = content_disposition_header(True, _download_name(report))
-        response["X-Content-Type-Options"] = "nosniff"
-        response["Content-Security-Policy"] = DOWNLOAD_CSP
-        response["Cache-Control"] = "private, no-store"
-        return response
 
     @extend_schema(
         summary="Queue a report again",
