@@ -104,8 +104,8 @@ def on_post_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:  #
 #
 # What the connection holds is remembered on it (``_rls_held``) and forgotten whenever a
 # rollback may have reverted it: PostgreSQL undoes a session-level ``set_config`` made in a
-# transaction or savepoint that rolls back. ``tenants.backends.postgresql`` forgets on every rollback;
-# a new connection starts unknown.
+# transaction or savepoint that rolls back. ``tenants.backends.postgresql`` forgets on every
+# rollback; a new connection starts unknown.
 
 SET_BOTH = (
     "SELECT set_config('app.current_org', %s, false), set_config('app.bypass_rls', %s, false)"
