@@ -68,6 +68,28 @@ def _state(flag: object) -> str:
     return str(flag)
 
 
+# Up to this many sub-periods (weekly controls over a year) are one square each; more (daily
+# controls) are drawn as runs of consecutive periods in the same state, one bar segment each:
+# the same information in a few elements instead of hundreds per control.
+SQUARES_UP_TO = 53
+
+
+def period_runs(periods: list[dict]) -> list[dict]:
+    """Consecutive ``periods`` in the same state as one run: state, count, first-last label."""
+    runs: list[dict] = []
+    for period in periods:
+        if runs and runs[-1]["state"] == period["state"]:
+            runs[-1]["count"] += 1
+            runs[-1]["last"] = period["label"]
+        else:
+            runs.append({"state": period["state"], "count": 1, "first": period["label"]})
+            runs[-1]["last"] = period["label"]
+    for run in runs:
+        start, end = run.pop("first").split(" – ")[0], run.pop("last").split(" – ")[-1]
+        run["label"] = start if start == end else f"{start} – {end}"
+    return runs
+
+
 def period_rows(readiness: AuditReadiness) -> list[dict]:
     """For a Type 2 audit: each mapped control's sub-periods and whether evidence covers them."""
     rows = []
@@ -82,6 +104,7 @@ def period_rows(readiness: AuditReadiness) -> list[dict]:
             {
                 "control": control_readiness.control,
                 "periods": periods,
+                "runs": period_runs(periods) if len(periods) > SQUARES_UP_TO else None,
                 "covered": sum(p["state"] == "covered" for p in periods),
                 "missing": sum(p["state"] == "missing" for p in periods),
                 "sample": control_readiness.sample,

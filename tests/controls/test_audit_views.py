@@ -229,3 +229,33 @@ def test_foreign_audits_and_systems_are_404(org, other_org, manager, outsider, c
         assert_foreign_object_404(client, step(org, foreign, name))
     assert_foreign_object_404(client, url("system_edit", org, pk=foreign_system.pk))
     assert b"Theirs" not in client.get(url("audit_list", org)).content
+
+
+def test_a_daily_controls_periods_show_as_runs_of_days(org, manager, client_for, make_audit):
+    """Ninety days are a few bars (runs of days in one state), not ninety squares; weekly and
+    longer periods stay squares."""
+    from controls.charts import period_runs
+
+    audit = make_audit(org, window=(dt.date(2024, 1, 1), dt.date(2024, 3, 31)))
+    daily = control_map(
+        ControlFactory(
+            organization=org,
+            code="LOG-1",
+            frequency="daily",
+            created_at=dt.datetime(2023, 1, 1, tzinfo=dt.UTC),
+        ),
+        "CC7.2",
+    )
+    evidence_row(daily, dt.date(2024, 1, 1), dt.date(2024, 1, 31))
+    evidence_row(daily, dt.date(2024, 3, 1), dt.date(2024, 3, 31))
+    monthly = control_map(
+        ControlFactory(organization=org, code="AC-1", frequency="monthly"), "CC6.1"
+    )
+    body = client_for(manager).get(url("audit_detail", org, pk=audit.pk)).content.decode()
+    assert body.count('class="run ') == 3  # January covered, February missing, March covered
+    assert "01 Jan 2024 – 31 Jan 2024: 31 periods covered" in body
+    assert "01 Feb 2024 – 29 Feb 2024: 29 periods missing" in body
+    assert body.count('class="period ') == 3  # the monthly control: one square a month
+    assert monthly.code in body
+    one = period_runs([{"label": "05 Mar 2024", "state": "missing"}])
+    assert one == [{"state": "missing", "count": 1, "label": "05 Mar 2024"}]
