@@ -265,7 +265,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
         "soc2app.api.filtering.FilterBackend",
-        "rest_framework.filters.OrderingFilter",
+        "soc2app.api.filtering.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "soc2app.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

@@ -102,7 +102,8 @@ def enforce(request: HttpRequest, membership: Membership) -> HttpResponse | None
     if state is MfaState.NOT_SET_UP:
         # allauth's set-up ends on the recovery codes, not on ``next``: remember the page.
         path = request.get_full_path()
-        if path.startswith("/") and not path.startswith("//"):  # our own page, never a host
+        page = request.headers.get("HX-Request") != "true"  # not a fragment of one
+        if page and path.startswith("/") and not path.startswith("//"):  # ours, never a host
             request.session[NEXT_KEY] = path
     url = reverse(target) + "?" + urlencode({"next": request.get_full_path()})
     if request.headers.get("HX-Request") == "true":

@@ -105,7 +105,8 @@ def on_post_migrate(sender, using: str = DEFAULT_DB_ALIAS, **kwargs) -> None:  #
 # What the connection holds is remembered on it (``_rls_held``) and forgotten whenever a
 # rollback may have reverted it: PostgreSQL undoes a session-level ``set_config`` made in a
 # transaction or savepoint that rolls back. ``tenants.backends.postgresql`` forgets on every
-# rollback; a new connection starts unknown.
+# rollback (and on a failed transaction's COMMIT); a new connection starts unknown. On any
+# other PostgreSQL backend (nobody tells it of rollbacks) the values go before every query.
 
 SET_BOTH = (
     "SELECT set_config('app.current_org', %s, false), set_config('app.bypass_rls', %s, false)"
@@ -128,7 +129,8 @@ def forget(connection: BaseDatabaseWrapper) -> None:
 def ensure(connection: BaseDatabaseWrapper) -> None:
     """Put the wanted values on ``connection`` unless it holds them already."""
     values = wanted()
-    if getattr(connection, "_rls_held", None) == values:
+    held = getattr(connection, "_rls_held", None)
+    if held == values and getattr(connection, "rls_tracks_rollbacks", False):
         return
     # Through the driver's own cursor: plumbing, not an application query (query counts and
     # execute wrappers do not see it). ``false``: session level, see the module docstring.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.db.models import QuerySet
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
@@ -23,3 +24,15 @@ class FilterBackend(DjangoFilterBackend):
         if not any(param.startswith(names) for param in request.query_params):
             return queryset
         return super().filter_queryset(request, queryset, view)
+
+
+class OrderingFilter(filters.OrderingFilter):
+    """DRF's ``?ordering=``, with the primary key as the last key: rows that tie on the
+    chosen fields (a status, a due date) keep one order from page to page, so paging never
+    repeats or skips one."""
+
+    def get_ordering(self, request: Request, queryset: QuerySet, view: APIView) -> list | None:
+        ordering = super().get_ordering(request, queryset, view)
+        if ordering and not {"pk", "-pk", "id", "-id"} & set(ordering):
+            ordering = [*ordering, "pk"]
+        return ordering

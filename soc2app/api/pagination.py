@@ -44,6 +44,8 @@ class PageNumberPagination(pagination.PageNumberPagination):
 
 
 _TOTAL = "_window_total"
+# No list is this long; a larger OFFSET would overflow the database's bigint (a 500).
+MAX_OFFSET = 2**31
 
 
 @dataclass(frozen=True)
@@ -115,9 +117,10 @@ class WindowCountPaginator(Paginator):
             number = int(number)
         except (TypeError, ValueError):
             return self._fallback(number)  # Django's own "not a number" error
-        if number < 1:
+        bottom = (number - 1) * self.per_page
+        if number < 1 or bottom > MAX_OFFSET:  # past any real list: Django's count says 404
             return self._fallback(number)
-        rows = self._rows((number - 1) * self.per_page)
+        rows = self._rows(bottom)
         if not rows:
             return self._fallback(number)  # counts separately: empty list, or past the end
         for row in rows:

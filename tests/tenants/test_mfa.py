@@ -164,9 +164,13 @@ def test_removing_the_app_mid_session_sends_the_member_to_set_it_up_again(org, m
 
 def test_htmx_requests_are_sent_to_the_page_as_a_whole(org, manager, client_for):
     _require(org, everyone=True)
-    response = client_for(manager).get(home(org), headers={"HX-Request": "true"})
+    client = client_for(manager)
+    response = client.get(home(org), headers={"HX-Request": "true"})
     assert response.status_code == 204
     assert response["HX-Redirect"].startswith(reverse("mfa_activate_totp") + "?next=")
+    assert "mfa_next" not in client.session  # a fragment is no page to come back to
+    client.get(home(org))
+    assert client.session["mfa_next"] == home(org)  # the page is
 
 
 def test_the_policy_costs_one_query_and_only_when_it_is_on(org, manager):

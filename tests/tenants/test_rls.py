@@ -191,3 +191,26 @@ def test_one_statement_sets_the_context_and_only_when_it_changes(org, other_org,
             _raw_ids()
     # The fixture's queries left ("", ""); only the first query in ``org`` changes it.
     assert sent == [(str(org.pk), "")]
+
+
+def _current_org_setting() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('app.current_org', true)")
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_settings_hold_after_a_failed_transaction_commits(org, other_org):
+    """A statement failed inside ``atomic`` and its error was caught: leaving the block
+    COMMITs, which PostgreSQL turns into a rollback of the transaction's settings too."""
+    with org_scope(org):
+        assert _current_org_setting() == str(org.pk)
+        with org_scope(other_org):
+            with transaction.atomic():
+                assert _current_org_setting() == str(other_org.pk)  # set in the transaction
+                try:
+                    with connection.cursor() as cursor:
+                        cursor.execute("SELECT 1 / 0")
+                except DatabaseError:
+                    pass  # caught inside the block: Django commits on the way out
+            assert _current_org_setting() == str(other_org.pk)
