@@ -43,3 +43,13 @@ def test_every_link_on_portal_pages_stays_in_the_portal(world, client_for):  # n
     assert len(seen) >= 8
     for href in sorted(seen):
         assert client.get(href).status_code == 200, href
+
+
+def test_the_organization_switcher_takes_an_auditor_to_the_portal(world, client_for):  # noqa: F811
+    w = world
+    header = client_for(w.auditor).get(_url("portal_home", w.org)).content.decode()
+    header = header.split("</header>", 1)[0]
+    assert f'href="/o/{w.org.slug}/portal/"' in header
+    assert f'href="/o/{w.org.slug}/"' not in header
+    manager_header = client_for(w.manager).get(f"/o/{w.org.slug}/").content.decode()
+    assert f'href="/o/{w.org.slug}/"' in manager_header.split("</header>", 1)[0]
