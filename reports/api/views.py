@@ -156,7 +156,13 @@ class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericView
         "that is not done has no file yet: 409, with what to do.",
         responses={
             **{
-                (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file.")
+                (200, media_type): OpenApiResponse(
+                    # OSCAL assessment results are JSON; every other kind is a file of bytes.
+                    OpenApiTypes.OBJECT
+                    if media_type == "application/json"
+                    else OpenApiTypes.BINARY,
+                    description="The file.",
+                )
                 for media_type in FILE_TYPES
             },
             409: OpenApiResponse(ErrorOut, description="The report is not done (yet)."),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 
 import pytest
 from django.utils.crypto import get_random_string
@@ -46,7 +47,7 @@ def _error(response, status: int, code: str | None = None) -> dict:
     return body
 
 
-@pytest.mark.parametrize("kind", [ReportKind.CSV, ReportKind.PDF])
+@pytest.mark.parametrize("kind", [ReportKind.CSV, ReportKind.PDF, ReportKind.OSCAL])
 def test_a_manager_key_requests_polls_and_downloads_a_report(
     org,
     populated,  # noqa: F811
@@ -80,6 +81,9 @@ def test_a_manager_key_requests_polls_and_downloads_a_report(
     assert downloaded["Cache-Control"] == "private, no-store"
     if kind == ReportKind.PDF:
         assert data.startswith(b"%PDF")
+    if kind == ReportKind.OSCAL:
+        assert downloaded["Content-Type"] == "application/json"
+        assert json.loads(data)["assessment-results"]["results"][0]["findings"]
 
     listed = client.get(_reports_url(org, audit)).json()
     assert listed["count"] == 1 and listed["results"][0] == polled
