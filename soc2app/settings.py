@@ -14,10 +14,12 @@ import sys
 from pathlib import Path
 
 import dj_database_url
-from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
+# DRF and drf-spectacular settings: fixed values, kept in their own module.
+from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401 (read by Django)
 from soc2app.env import env_bool, env_choice, env_int, env_list, env_str
+from soc2app.schedule import beat_schedule
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_ENV = env_choice("APP_ENV", "development", ("development", "production"))
@@ -252,54 +254,7 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_KE
     raise ImproperlyConfigured(f"API_KEY_RATE must look like 600/min, got {API_KEY_RATE!r}")
 # A key's "last used" time is written at most this often (seconds), not on every request.
 API_KEY_LAST_USED_INTERVAL = 60
-REST_FRAMEWORK = {
-    # Bearer first: its challenge makes unauthenticated API calls 401 rather than 403.
-    "DEFAULT_AUTHENTICATION_CLASSES": [
-        "soc2app.api.authentication.ApiKeyAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
-    ],
-    "DEFAULT_PERMISSION_CLASSES": ["soc2app.api.permissions.IsAuthenticatedOrApiKey"],
-    "DEFAULT_THROTTLE_CLASSES": ["soc2app.api.throttling.ApiKeyRateThrottle"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "soc2app.api.pagination.PageNumberPagination",
-    "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": [
-        "soc2app.api.filtering.FilterBackend",
-        "soc2app.api.filtering.OrderingFilter",
-    ],
-    "EXCEPTION_HANDLER": "soc2app.api.errors.exception_handler",
-    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-}
-SPECTACULAR_SETTINGS = {
-    "TITLE": "SOC 2 Readiness API",
-    "DESCRIPTION": "Criteria, controls, evidence, audits and readiness for one organization.",
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]",
-    # Request bodies get their own components, so file fields are documented as binary uploads.
-    "COMPONENT_SPLIT_REQUEST": True,
-    # Every operation documents the one error shape (soc2app/api/schema.py).
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "soc2app.api.schema.add_error_responses",
-    ],
-    # Several choice sets share a field name (status, kind): name each enum explicitly.
-    "ENUM_NAME_OVERRIDES": {
-        "ControlStatusEnum": "controls.models.ControlStatus",
-        "AuditStatusEnum": "controls.models.AuditStatus",
-        "CriterionStatusEnum": "controls.readiness.Status",
-        "PeriodStatusEnum": "controls.periods.PeriodStatus",
-        "EvidenceKindEnum": "evidence.models.EvidenceKind",
-        "ReportKindEnum": "reports.models.ReportKind",
-        "ReportStatusEnum": "reports.models.ReportStatus",
-        "FileKindEnum": ["file"],
-        "LinkKindEnum": ["link"],
-        "DataKindEnum": ["data"],
-    },
-}
+# REST_FRAMEWORK and SPECTACULAR_SETTINGS: fixed configuration, in soc2app/api_settings.py.
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -368,22 +323,7 @@ if PRODUCTION and "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:
         )
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "expire-invitations": {
-        "task": "tenants.tasks.expire_invitations",
-        "schedule": crontab(minute="*/15"),
-    },
-    # "What changed since last week" on the readiness dashboard compares with these.
-    # Reports requested while the broker was down, or whose worker vanished.
-    "redispatch-reports": {
-        "task": "reports.tasks.redispatch_reports",
-        "schedule": crontab(minute="*/5"),
-    },
-    "snapshot-readiness": {
-        "task": "controls.tasks.snapshot_readiness",
-        "schedule": crontab(hour=2, minute=30),
-    },
-}
+# CELERY_BEAT_SCHEDULE: with the evidence settings below (its check hour is one of them).
 
 # --- Webhooks -------------------------------------------------------------------------------
 # Private, loopback and link-local targets are refused (SSRF) unless this is on (development).
@@ -396,10 +336,6 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
 # Deliveries live in tenants/webhooks/tasks.py, which autodiscovery (tenants.tasks) misses.
 CELERY_IMPORTS = ["tenants.webhooks.tasks"]
-CELERY_BEAT_SCHEDULE["webhook-retry-due"] = {
-    "task": "tenants.webhooks.tasks.retry_due_deliveries",
-    "schedule": crontab(minute="*"),
-}
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -443,16 +379,8 @@ EVIDENCE_FRESHNESS_BATCH = env_int("EVIDENCE_FRESHNESS_BATCH", 10_000, minimum=1
 EVIDENCE_CHECK_HOUR = env_int("EVIDENCE_CHECK_HOUR", 6, minimum=0)
 if EVIDENCE_CHECK_HOUR > 23:
     raise ImproperlyConfigured(f"EVIDENCE_CHECK_HOUR must be 0 to 23, got {EVIDENCE_CHECK_HOUR}")
-CELERY_BEAT_SCHEDULE["evidence-check-freshness"] = {
-    "task": "evidence.tasks.check_freshness",
-    "schedule": crontab(hour=EVIDENCE_CHECK_HOUR, minute=0),
-}
-# Every hour after that hour: the check again if it did not finish today (a broker outage at
-# the hour, a failed run); idempotent.
-CELERY_BEAT_SCHEDULE["evidence-check-freshness-catch-up"] = {
-    "task": "evidence.tasks.check_freshness_catch_up",
-    "schedule": crontab(minute=30),
-}
+# Every periodic job, and when (soc2app/schedule.py).
+CELERY_BEAT_SCHEDULE = beat_schedule(evidence_check_hour=EVIDENCE_CHECK_HOUR)
 # Malware scanning through ClamAV's daemon (evidence/scanning.py): a unix socket, or a host and
 # port; off when neither is set. Uploads held while clamd is unreachable are rescanned by beat.
 CLAMAV_SOCKET = env_str("CLAMAV_SOCKET", "")
@@ -460,10 +388,6 @@ CLAMAV_HOST = env_str("CLAMAV_HOST", "")
 CLAMAV_PORT = env_int("CLAMAV_PORT", 3310, minimum=1)
 CLAMAV_TIMEOUT_SECONDS = env_int("CLAMAV_TIMEOUT_SECONDS", 30, minimum=1)
 CELERY_IMPORTS.append("evidence.scanning")
-CELERY_BEAT_SCHEDULE["evidence-rescan-pending"] = {
-    "task": "evidence.scanning.rescan_pending",
-    "schedule": crontab(minute="*/5"),
-}
 # Uploads up to the limit stay in memory no longer than Django's default; bigger ones spool.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_DATA_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440

@@ -14,7 +14,7 @@ from tenants.models import ActivityEntry
 from tests.api.conftest import org_url
 from tests.factories import ControlFactory, control_map
 from tests.reports.conftest import eager_celery  # noqa: F401  (fixtures)
-from tests.tenants.test_webhooks import allow_private, receiver, verify  # noqa: F401
+from tests.webhook_receiver import allow_private, receiver, verify  # noqa: F401
 
 
 def test_integration_flow_with_a_manager_key(

@@ -17,7 +17,7 @@ from tenants.webhooks.services import (
     webhooks_emit,
 )
 from tests.api.conftest import org_url
-from tests.tenants.test_webhooks import allow_private, receiver, verify  # noqa: F401
+from tests.webhook_receiver import allow_private, receiver, verify  # noqa: F401
 
 PUBLIC = "https://93.184.215.14/hooks/soc2"
 

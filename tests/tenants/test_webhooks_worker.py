@@ -12,7 +12,7 @@ import pytest
 from soc2app.celery import app as celery_app
 from tenants.models import DeliveryStatus, WebhookDelivery
 from tenants.webhooks.services import webhook_endpoint_create, webhooks_emit
-from tests.tenants.test_webhooks import receiver, verify  # noqa: F401 (the receiver fixture)
+from tests.webhook_receiver import verify
 from tests.workers import celery_worker
 
 

@@ -1,0 +1,48 @@
+"""What Celery beat runs, and when (``settings.CELERY_BEAT_SCHEDULE``): every periodic job of
+the application in one table. Times are UTC (``CELERY_TIMEZONE``). Every job is idempotent,
+so a run that comes twice (a restarted beat, a redelivered message) changes nothing more."""
+
+from __future__ import annotations
+
+from celery.schedules import crontab
+
+
+def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
+    return {
+        # Invitations past their expiry date stop working and are marked so.
+        "expire-invitations": {
+            "task": "tenants.tasks.expire_invitations",
+            "schedule": crontab(minute="*/15"),
+        },
+        # Reports requested while the broker was down, or whose worker vanished.
+        "redispatch-reports": {
+            "task": "reports.tasks.redispatch_reports",
+            "schedule": crontab(minute="*/5"),
+        },
+        # "What changed since last week" on the readiness dashboard compares with these.
+        "snapshot-readiness": {
+            "task": "controls.tasks.snapshot_readiness",
+            "schedule": crontab(hour=2, minute=30),
+        },
+        # Webhook deliveries whose retry is due (a lost message, a long backoff).
+        "webhook-retry-due": {
+            "task": "tenants.webhooks.tasks.retry_due_deliveries",
+            "schedule": crontab(minute="*"),
+        },
+        # The daily evidence freshness check and the owners' digests.
+        "evidence-check-freshness": {
+            "task": "evidence.tasks.check_freshness",
+            "schedule": crontab(hour=evidence_check_hour, minute=0),
+        },
+        # Every hour after that hour: the check again if it did not finish today (a broker
+        # outage at the hour, a failed run), else the digests a mail outage held back.
+        "evidence-check-freshness-catch-up": {
+            "task": "evidence.tasks.check_freshness_catch_up",
+            "schedule": crontab(minute=30),
+        },
+        # Uploads held while clamd was unreachable are scanned again.
+        "evidence-rescan-pending": {
+            "task": "evidence.scanning.rescan_pending",
+            "schedule": crontab(minute="*/5"),
+        },
+    }
