@@ -67,6 +67,10 @@ class EncryptedTextField(models.TextField):
         return None if value is None else Secret(stored=value)
 
     def to_python(self, value: Any) -> Any:
+        # Deserialization (loaddata) hands back what value_to_string wrote: ciphertext, to be
+        # kept as it is rather than encrypted a second time.
+        if isinstance(value, str) and crypto.is_encrypted(value):
+            return Secret(stored=value)
         return value
 
     def get_prep_value(self, value: Any) -> str | None:

@@ -96,3 +96,20 @@ def test_a_secret_attribute_never_shows_its_value(settings):
     assert f"{secret}" == "••••••" and secret.reveal() == "whsec_abc"
     stored = secret.stored()
     assert Secret(stored=stored).reveal() == "whsec_abc"
+
+
+@pytest.mark.django_db
+def test_dumped_and_loaded_rows_keep_their_ciphertext(settings, org):
+    from django.core import serializers
+
+    from tenants.models import WebhookEndpoint
+
+    settings.FIELD_ENCRYPTION_KEYS = [KEY_A]
+    endpoint = WebhookEndpoint.objects.create(
+        organization=org, url="https://example.com/h", secret="whsec_dump", events=["report.ready"]
+    )
+    dumped = serializers.serialize("json", [endpoint])
+    assert "whsec_dump" not in dumped and "enc:v1:" in dumped
+    (loaded,) = serializers.deserialize("json", dumped)
+    assert loaded.object.secret.reveal() == "whsec_dump"
+    assert loaded.object.secret.stored() == endpoint.secret.stored()  # not encrypted twice
