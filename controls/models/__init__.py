@@ -14,6 +14,7 @@ from controls.models.library import (
     ControlType,
     Frequency,
     FrequencyRule,
+    Operation,
     PeriodUnit,
 )
 from controls.models.tenant import Control, ControlCriterion, ControlStatus, System
@@ -33,6 +34,7 @@ __all__ = [
     "ControlType",
     "Frequency",
     "FrequencyRule",
+    "Operation",
     "PeriodUnit",
     "ReadinessSnapshot",
     "SelfAssessmentAnswer",
