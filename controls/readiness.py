@@ -35,7 +35,7 @@ per category and overall, as a percentage with one decimal. Beside it, two plain
 controls implemented (of the applicable ones in scope) and periods evidenced (covered of ended).
 
 The computation takes a fixed number of queries whatever the number of controls, evidence
-versions or exceptions (see ``audit_readiness``).
+versions, exceptions or deviations (see ``audit_readiness``).
 """
 
 from __future__ import annotations
@@ -54,6 +54,7 @@ from controls.models import (
     Control,
     ControlCriterion,
     ControlStatus,
+    Deviation,
     FrequencyRule,
     SelfAssessmentAnswer,
 )
@@ -100,7 +101,8 @@ def _zero_counts() -> dict[str, int]:
 
 def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadiness:
     """Readiness of ``audit`` in six queries: scope, criteria, mappings (with controls and
-    owners), frequency rules, evidence and self-assessment answers.
+    owners), frequency rules, evidence and self-assessment answers; a Type 2 audit adds a
+    seventh for the deviations recorded in its window.
 
     ``today`` (default: the local date) decides which Type 2 sub-periods have ended.
     """
@@ -128,7 +130,11 @@ def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadi
 
     rules = {r.frequency: r for r in FrequencyRule.objects.all()}
     evaluated = _evaluate_controls(audit, controls, rules, today)
-    exceptions = collect_exceptions(evaluated.values()) if audit.is_type2 else []
+    exceptions = (
+        collect_exceptions(evaluated.values(), _deviations(audit, controls))
+        if audit.is_type2
+        else []
+    )
     answers = {
         a.criterion_id: a for a in SelfAssessmentAnswer.objects.for_org(org).filter(audit=audit)
     }
@@ -159,6 +165,19 @@ def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadi
         score=_score(totals),
         counts=totals,
         exceptions=exceptions,
+    )
+
+
+def _deviations(audit: Audit, controls: dict[int, Control]) -> list[Deviation]:
+    """Recorded deviations of these controls overlapping the window (the seventh query)."""
+    return list(
+        Deviation.objects.for_org(audit.organization_id)
+        .filter(
+            control_id__in=list(controls),
+            period_start__lte=audit.window_end,
+            period_end__gte=audit.window_start,
+        )
+        .select_related("recorded_by__user")
     )
 
 
@@ -236,7 +255,7 @@ def _criterion(
     if operating:
         reasons = [_met_reason(c, audit) for c in operating]
         # Met, but an auditor still reports the other controls' exceptions.
-        reasons += [f"Exception: {e.detail}." for c in applicable for e in c.exceptions]
+        reasons += [f"Exception: {e.detail.rstrip('.')}." for c in applicable for e in c.exceptions]
         return CriterionReadiness(criterion, Status.MET, reasons, mapped, answer)
     reasons = []
     for c in applicable:

@@ -8,6 +8,7 @@ from controls.models.audit import (
     ReadinessSnapshot,
     SelfAssessmentAnswer,
 )
+from controls.models.deviation import Deviation
 from controls.models.library import (
     ControlLibrary,
     ControlTemplate,
@@ -32,6 +33,7 @@ __all__ = [
     "ControlStatus",
     "ControlTemplate",
     "ControlType",
+    "Deviation",
     "Frequency",
     "FrequencyRule",
     "Operation",

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from controls.models import Control, ControlCriterion, SelfAssessmentAnswer
+from controls.models import Control, ControlCriterion, Deviation, SelfAssessmentAnswer
 from controls.readiness import Status, audit_readiness
 from criteria.models import Criterion
 from evidence.models import EvidenceItem, EvidenceVersion
@@ -298,6 +298,19 @@ def _build(org, make_member, count: int, first: int) -> None:
         control_map(control, refs[i % len(refs)], refs[(i * 7) % len(refs)])
         controls.append(control)
     _bulk_evidence(org, controls, 20, D(2024, 1, 3))
+    Deviation.objects.bulk_create(
+        Deviation(
+            organization=org,
+            control=c,
+            period_start=D(2024, 10, 1),
+            period_end=D(2024, 10, 31),
+            what_happened="Export not run",
+            cause="Job disabled",
+            remediation="Re-enabled",
+            recorded_by=owner,
+        )
+        for c in controls
+    )
 
 
 @pytest.mark.parametrize("type2", [False, True], ids=["type1", "type2"])
@@ -323,11 +336,13 @@ def test_readiness_takes_the_same_queries_for_5_and_60_controls(
 
     _build(org, make_member, 5, first=1)
     # scope categories, criteria with categories, mappings with controls/owners/users,
-    # frequency rules, evidence grouped per control (and range), self-assessment answers
-    with django_assert_num_queries(6):
+    # frequency rules, evidence grouped per control (and range), self-assessment answers;
+    # Type 2: deviations recorded in the window (with who recorded them)
+    queries = 7 if type2 else 6
+    with django_assert_num_queries(queries):
         small = compute_and_read()
     _build(org, make_member, 55, first=6)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(queries):
         big = compute_and_read()
 
     assert len(small.controls) == 5 and len(big.controls) == 60
