@@ -258,6 +258,8 @@ def control_update(*, membership: Membership, control: Control, **changes: objec
         if name != "owner":
             values[name] = value.strip() if isinstance(value, str) else value
     values["code"] = (values["code"] or "").upper()
+    if not values.get("operation"):  # blank: the default for its (possibly new) type
+        values["operation"] = default_operation(values.get("control_type", ""))
     if "owner" in changes:
         values["owner"] = _owner_in_org(membership, changes["owner"])
     _validate_control(values)
