@@ -8,6 +8,7 @@ Every variable is documented in README.md.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import sys
@@ -36,6 +37,24 @@ _DEV_SECRET = "dev-insecure-secret-key-change-me-0123456789-abcdefghijklmnopqrst
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 50+ characters")
+
+# HMAC keys of the activity log's chain and checkpoints (tenants/activity_keys.py), newest
+# first: the first signs, the others still verify what they signed (rotation). Only the
+# processes hold them, never the database, so no database role can re-chain the log.
+ACTIVITY_LOG_KEYS = env_list("ACTIVITY_LOG_KEYS", [])
+if PRODUCTION and not ACTIVITY_LOG_KEYS:
+    raise ImproperlyConfigured(
+        "ACTIVITY_LOG_KEYS must be set when APP_ENV=production: comma-separated random keys "
+        "of 32+ characters, newest first (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+    )
+if any(len(key) < 32 or key == SECRET_KEY for key in ACTIVITY_LOG_KEYS):
+    raise ImproperlyConfigured(
+        "ACTIVITY_LOG_KEYS: every key must be a random value of 32+ characters, not SECRET_KEY"
+    )
+# Development: a key derived from SECRET_KEY, so a fresh checkout signs and verifies.
+ACTIVITY_LOG_KEYS = ACTIVITY_LOG_KEYS or [
+    hashlib.sha256(f"activity-log-key:{SECRET_KEY}".encode()).hexdigest()
+]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -230,8 +249,29 @@ if STORAGE_BACKEND == "s3":
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": s3_storage_options(),
     }
+# Signed checkpoints of the activity log's chains (tenants/activity_checkpoints.py), outside
+# the database: a folder, or a prefix of an S3 bucket (Object Lock retention when it has it).
+ACTIVITY_CHECKPOINT_DIR = Path(
+    env_str("ACTIVITY_CHECKPOINT_DIR", str(MEDIA_ROOT / "activity-checkpoints"))
+)
+ACTIVITY_CHECKPOINT_RETENTION_DAYS = env_int("ACTIVITY_CHECKPOINT_RETENTION_DAYS", 400, minimum=1)
+_checkpoint_storage: dict = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": ACTIVITY_CHECKPOINT_DIR},
+}
+if STORAGE_BACKEND == "s3":
+    _checkpoint_storage = {
+        "BACKEND": "tenants.checkpoint_storage.CheckpointS3Storage",
+        "OPTIONS": {
+            **s3_storage_options(),
+            "bucket_name": env_str("ACTIVITY_CHECKPOINT_BUCKET").strip()
+            or s3_storage_options()["bucket_name"],
+            "location": "activity-checkpoints",
+        },
+    }
 STORAGES = {
     "default": _default_storage,
+    "activity_checkpoints": _checkpoint_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import StringIO
 
 import pytest
@@ -12,6 +14,7 @@ from django.db import connection, connections
 
 from tenants import rls
 from tenants.activity import Actor, activity_record, chain_verify, entry_digest
+from tenants.activity_keys import signing_key
 from tenants.models import ActivityEntry
 
 ACTOR = Actor.system("test")
@@ -37,9 +40,27 @@ def _verify(*args: str) -> str:
     return out.getvalue()
 
 
+@contextmanager
+def as_owner() -> Iterator[None]:
+    """Tampering, as someone with direct database access as the tables' owner (under
+    ``tests.rls_app_role`` the test body is the application's role, which may not)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_user")
+        (role,) = cursor.fetchone()
+        cursor.execute("RESET ROLE")
+    try:
+        with rls.bypass("test: tamper with the activity log"):
+            yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'SET ROLE "{role}"')
+
+
 def _raw(sql: str, params: list) -> None:
-    """Tampering, as someone with direct database access (the bypass, under the app role)."""
-    with rls.bypass("test: tamper with the activity log"), connection.cursor() as cursor:
+    with as_owner(), connection.cursor() as cursor:
         cursor.execute(sql, params)
 
 
@@ -57,8 +78,8 @@ def test_an_intact_chain_verifies(org, other_org):
     _record(org, 4)
     _record(other_org, 2)
     out = _verify()
-    assert "acme-test: intact (4 entries)" in out
-    assert "globex-test: intact (2 entries)" in out
+    assert "acme-test: intact (4 entries, 0 checkpoints)" in out
+    assert "globex-test: intact (2 entries, 0 checkpoints)" in out
     assert "acme-test: intact" in _verify("--org", org.slug)
 
 
@@ -104,19 +125,47 @@ def test_an_unknown_organization_is_a_one_line_error(db):
         _verify("--org", "nope")
 
 
-def test_the_migration_backfill_chains_existing_entries(org):
+def _migration(name: str):  # noqa: ANN202
     import importlib
 
+    return importlib.import_module(f"tenants.migrations.{name}")
+
+
+def _run(function) -> None:  # noqa: ANN001
+    """A migration's RunPython function, as ``migrate`` runs it (as the owner)."""
     from django.apps import apps
 
-    backfill = importlib.import_module("tenants.migrations.0003_activity_hash_chain").backfill
+    with as_owner():
+        function(apps, type("Editor", (), {"connection": connection})())
+
+
+def _make_legacy(org) -> None:
+    """The chain as releases before keyed hashes left it: plain SHA-256, no key id."""
+    _raw("UPDATE tenants_activityentry SET prev_hash = '', entry_hash = '', key_id = ''", [])
+    _run(_migration("0003_activity_hash_chain").backfill)
+
+
+def test_the_upgrade_re_signs_an_intact_plain_chain_with_the_key(org, other_org):
     entries = _record(org, 3)
-    _raw("UPDATE tenants_activityentry SET prev_hash = '', entry_hash = ''", [])
-    assert chain_verify(org)[1] is not None
-    with rls.bypass("test: the migration runs as the owner"):
-        backfill(apps, type("Editor", (), {"connection": connection})())
-    assert chain_verify(org) == (3, None)
-    assert ActivityEntry.objects.for_org(org).get(pk=entries[0].pk).entry_hash
+    _record(other_org, 2)
+    _make_legacy(org)
+    _, link = chain_verify(org)
+    assert "no key id: a plain SHA-256 entry" in link.problem  # plain links are not accepted
+    _run(_migration("0005_activity_keyed_chain").resign)
+    assert chain_verify(org) == (3, None) and chain_verify(other_org) == (2, None)
+    stored = ActivityEntry.objects.for_org(org).get(pk=entries[0].pk)
+    assert stored.key_id == signing_key().key_id and stored.entry_hash == entries[0].entry_hash
+
+
+def test_the_upgrade_does_not_launder_a_chain_broken_before_it(org, other_org):
+    entries = _record(org, 4)
+    _record(other_org, 2)
+    _make_legacy(org)
+    _raw("DELETE FROM tenants_activityentry WHERE id = %s", [entries[1].pk])
+    _run(_migration("0005_activity_keyed_chain").resign)
+    _, link = chain_verify(org)
+    assert link.entry_id == entries[0].pk and "no key id" in link.problem
+    assert chain_verify(other_org) == (2, None)  # the other organization's chain is re-signed
 
 
 @pytest.mark.postgres
