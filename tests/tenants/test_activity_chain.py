@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from io import StringIO
 
 import pytest
@@ -12,26 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
 
-from tenants import rls
-from tenants.activity import Actor, activity_record, chain_verify, entry_digest
+from tenants.activity import chain_verify, entry_digest
 from tenants.activity_keys import signing_key
 from tenants.models import ActivityEntry
-
-ACTOR = Actor.system("test")
-
-
-def _record(org, n: int) -> list[ActivityEntry]:
-    return [
-        activity_record(
-            organization=org,
-            actor=ACTOR,
-            action="update",
-            object_type="controls.control",
-            object_id=i,
-            changes={"status": ["draft", "implemented"], "n": [i, i + 1.5]},
-        )
-        for i in range(n)
-    ]
+from tests.tenants.activity_tamper import as_owner, record, tamper_sql
 
 
 def _verify(*args: str) -> str:
@@ -40,33 +22,9 @@ def _verify(*args: str) -> str:
     return out.getvalue()
 
 
-@contextmanager
-def as_owner() -> Iterator[None]:
-    """Tampering, as someone with direct database access as the tables' owner (under
-    ``tests.rls_app_role`` the test body is the application's role, which may not)."""
-    if connection.vendor != "postgresql":
-        yield
-        return
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT current_user")
-        (role,) = cursor.fetchone()
-        cursor.execute("RESET ROLE")
-    try:
-        with rls.bypass("test: tamper with the activity log"):
-            yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute(f'SET ROLE "{role}"')
-
-
-def _raw(sql: str, params: list) -> None:
-    with as_owner(), connection.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def test_entries_link_to_the_previous_entry_of_their_organization(org, other_org):
-    first, second = _record(org, 2)
-    theirs = _record(other_org, 1)[0]
+    first, second = record(org, 2)
+    theirs = record(other_org, 1)[0]
     assert first.prev_hash == "" and theirs.prev_hash == ""
     assert second.prev_hash == first.entry_hash
     assert len(second.entry_hash) == 64
@@ -75,8 +33,8 @@ def test_entries_link_to_the_previous_entry_of_their_organization(org, other_org
 
 
 def test_an_intact_chain_verifies(org, other_org):
-    _record(org, 4)
-    _record(other_org, 2)
+    record(org, 4)
+    record(other_org, 2)
     out = _verify()
     assert "acme-test: intact (4 entries, 0 checkpoints)" in out
     assert "globex-test: intact (2 entries, 0 checkpoints)" in out
@@ -84,9 +42,9 @@ def test_an_intact_chain_verifies(org, other_org):
 
 
 def test_a_changed_entry_is_caught_at_that_entry(org, other_org):
-    entries = _record(org, 5)
-    _record(other_org, 2)
-    _raw(
+    entries = record(org, 5)
+    record(other_org, 2)
+    tamper_sql(
         "UPDATE tenants_activityentry SET changes = %s WHERE id = %s",
         ['{"status": ["draft", "not_applicable"]}', entries[2].pk],
     )
@@ -102,8 +60,8 @@ def test_a_changed_entry_is_caught_at_that_entry(org, other_org):
 
 
 def test_a_deleted_entry_is_caught_at_the_next_one(org):
-    entries = _record(org, 5)
-    _raw("DELETE FROM tenants_activityentry WHERE id = %s", [entries[2].pk])
+    entries = record(org, 5)
+    tamper_sql("DELETE FROM tenants_activityentry WHERE id = %s", [entries[2].pk])
     _, link = chain_verify(org)
     assert link.entry_id == entries[3].pk
     assert "prev_hash does not match" in link.problem
@@ -112,8 +70,8 @@ def test_a_deleted_entry_is_caught_at_the_next_one(org):
 
 
 def test_rewriting_a_hash_too_breaks_the_next_link(org):
-    entries = _record(org, 3)
-    _raw(
+    entries = record(org, 3)
+    tamper_sql(
         "UPDATE tenants_activityentry SET action = 'delete', entry_hash = %s WHERE id = %s",
         ["0" * 64, entries[1].pk],
     )
@@ -141,13 +99,13 @@ def _run(function) -> None:  # noqa: ANN001
 
 def _make_legacy(org) -> None:
     """The chain as releases before keyed hashes left it: plain SHA-256, no key id."""
-    _raw("UPDATE tenants_activityentry SET prev_hash = '', entry_hash = '', key_id = ''", [])
+    tamper_sql("UPDATE tenants_activityentry SET prev_hash = '', entry_hash = '', key_id = ''", [])
     _run(_migration("0003_activity_hash_chain").backfill)
 
 
 def test_the_upgrade_re_signs_an_intact_plain_chain_with_the_key(org, other_org):
-    entries = _record(org, 3)
-    _record(other_org, 2)
+    entries = record(org, 3)
+    record(other_org, 2)
     _make_legacy(org)
     _, link = chain_verify(org)
     assert "no key id: a plain SHA-256 entry" in link.problem  # plain links are not accepted
@@ -158,10 +116,10 @@ def test_the_upgrade_re_signs_an_intact_plain_chain_with_the_key(org, other_org)
 
 
 def test_the_upgrade_does_not_launder_a_chain_broken_before_it(org, other_org):
-    entries = _record(org, 4)
-    _record(other_org, 2)
+    entries = record(org, 4)
+    record(other_org, 2)
     _make_legacy(org)
-    _raw("DELETE FROM tenants_activityentry WHERE id = %s", [entries[1].pk])
+    tamper_sql("DELETE FROM tenants_activityentry WHERE id = %s", [entries[1].pk])
     _run(_migration("0005_activity_keyed_chain").resign)
     _, link = chain_verify(org)
     assert link.entry_id == entries[0].pk and "no key id" in link.problem
@@ -178,7 +136,7 @@ def test_concurrent_writers_make_one_unbroken_chain(org, other_org):
     def write(target) -> None:  # noqa: ANN001
         try:
             barrier.wait()
-            _record(target, each)
+            record(target, each)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
         finally:
