@@ -59,10 +59,13 @@ def test_the_app_role_may_only_read_and_append(as_app_role):
 def test_the_app_role_cannot_update_delete_or_truncate_the_log(org, as_app_role):
     entries = record(org, 3)  # appending works
     with org_scope(org):
-        _refused(f"UPDATE {TABLE} SET action = 'view' WHERE id = %s", [entries[1].pk])
-        _refused(f"UPDATE {TABLE} SET entry_hash = %s WHERE id = %s", ["0" * 64, entries[1].pk])
-        _refused(f"DELETE FROM {TABLE} WHERE id = %s", [entries[1].pk])
-        _refused(f"TRUNCATE {TABLE}", [])
+        _refused("UPDATE tenants_activityentry SET action = 'view' WHERE id = %s", [entries[1].pk])
+        _refused(
+            "UPDATE tenants_activityentry SET entry_hash = %s WHERE id = %s",
+            ["0" * 64, entries[1].pk],
+        )
+        _refused("DELETE FROM tenants_activityentry WHERE id = %s", [entries[1].pk])
+        _refused("TRUNCATE tenants_activityentry", [])
         assert ActivityEntry.objects.for_org(org).count() == 3
     assert chain_verify(org) == (3, None)
 
@@ -76,9 +79,13 @@ def test_grants_given_again_do_not_open_the_log(org, as_app_role):
     with as_owner(), connection.cursor() as cursor:
         cursor.execute(f'GRANT UPDATE, DELETE, TRUNCATE ON {TABLE} TO "{role}"')
     with org_scope(org):
-        _refused(f"UPDATE {TABLE} SET action = 'view' WHERE id = %s", [entries[0].pk], "append")
-        _refused(f"DELETE FROM {TABLE} WHERE id = %s", [entries[0].pk], "append-only")
-        _refused(f"TRUNCATE {TABLE}", [], "append-only")
+        _refused(
+            "UPDATE tenants_activityentry SET action = 'view' WHERE id = %s",
+            [entries[0].pk],
+            "append",
+        )
+        _refused("DELETE FROM tenants_activityentry WHERE id = %s", [entries[0].pk], "append-only")
+        _refused("TRUNCATE tenants_activityentry", [], "append-only")
     assert chain_verify(org) == (2, None)
 
 
@@ -89,9 +96,13 @@ def test_deleting_a_user_clears_the_actor_of_their_entries(org, manager, as_app_
     )
     with org_scope(org):
         # Only clearing the user id is allowed (Django's SET_NULL), not pointing it elsewhere.
-        _refused(f"UPDATE {TABLE} SET actor_id = %s WHERE id = %s", [user.pk + 1, entry.pk])
+        _refused(
+            "UPDATE tenants_activityentry SET actor_id = %s WHERE id = %s", [user.pk + 1, entry.pk]
+        )
         with connection.cursor() as cursor:
-            cursor.execute(f"UPDATE {TABLE} SET actor_id = NULL WHERE id = %s", [entry.pk])
+            cursor.execute(
+                "UPDATE tenants_activityentry SET actor_id = NULL WHERE id = %s", [entry.pk]
+            )
         stored = ActivityEntry.objects.for_org(org).get(pk=entry.pk)
     assert stored.actor_id is None and stored.actor_label == user.email
     assert chain_verify(org) == (1, None)  # the user id is not hashed, the label is

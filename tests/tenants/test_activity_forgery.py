@@ -159,3 +159,9 @@ def test_key_rotation_verifies_entries_of_the_old_and_the_new_key(org, settings)
     assert f"signed with key id {key_id_of(KEY_A)}, which ACTIVITY_LOG_KEYS does not hold" in (
         problem
     )
+
+
+def test_the_checkpoints_are_written_hourly_by_beat(settings):
+    entry = settings.CELERY_BEAT_SCHEDULE["activity-log-checkpoints"]
+    assert entry["task"] == write_activity_checkpoints.name
+    assert entry["schedule"].minute == {7} and len(entry["schedule"].hour) == 24
