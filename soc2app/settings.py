@@ -260,12 +260,13 @@ _checkpoint_storage: dict = {
     "OPTIONS": {"location": ACTIVITY_CHECKPOINT_DIR},
 }
 if STORAGE_BACKEND == "s3":
+    _s3_options = s3_storage_options()
     _checkpoint_storage = {
         "BACKEND": "tenants.checkpoint_storage.CheckpointS3Storage",
         "OPTIONS": {
-            **s3_storage_options(),
+            **_s3_options,
             "bucket_name": env_str("ACTIVITY_CHECKPOINT_BUCKET").strip()
-            or s3_storage_options()["bucket_name"],
+            or _s3_options["bucket_name"],
             "location": "activity-checkpoints",
         },
     }
