@@ -60,45 +60,71 @@ def _batches(queryset):
         last = rows[-1].pk
 
 
-def resign(apps, schema_editor):
-    from tenants.activity import entry_digest, legacy_digest
-    from tenants.activity_keys import signing_key
-
+def _rechain(apps, schema_editor, *, check, sign, key_id) -> None:
+    """Per organization: when every entry passes ``check(entry)`` and links to the previous
+    one, give each a new ``entry_hash = sign(entry)`` (chained) and ``key_id``; else leave the
+    organization's chain as it is (logged), so verification keeps reporting the break."""
     connection = schema_editor.connection
     if connection.vendor == "postgresql":  # row-level security: this is a system-wide job
         with connection.cursor() as cursor:
             cursor.execute("SELECT set_config('app.bypass_rls', 'on', true)")
-    key = signing_key()
     entries = apps.get_model("tenants", "ActivityEntry")._base_manager.using(connection.alias)
     org_ids = entries.order_by().values_list("organization_id", flat=True).distinct()
     for org_id in sorted(org_ids):
         chain = entries.filter(organization_id=org_id)
-        prev = ""
-        intact = True
-        for rows in _batches(chain):
-            for entry in rows:
-                intact = entry.prev_hash == prev and legacy_digest(entry) == entry.entry_hash
-                if not intact:
-                    logger.warning(
-                        "activity log of organization %s broken at entry %s before the upgrade "
-                        "to keyed hashes: left as it is, verify_activity_log reports it",
-                        org_id,
-                        entry.pk,
-                    )
-                    break
-                prev = entry.entry_hash
-            if not intact:
-                break
-        if not intact:
+        broken = _first_broken(chain, check)
+        if broken is not None:
+            logger.warning(
+                "activity log of organization %s is broken at entry %s: left as it is, "
+                "verify_activity_log reports it",
+                org_id,
+                broken,
+            )
             continue
         prev = ""
         for rows in _batches(chain):
             for entry in rows:
                 entry.prev_hash = prev
-                entry.key_id = key.key_id
-                entry.entry_hash = entry_digest(entry, key)
+                entry.key_id = key_id
+                entry.entry_hash = sign(entry)
                 prev = entry.entry_hash
             entries.bulk_update(rows, ["prev_hash", "key_id", "entry_hash"])
+
+
+def _first_broken(chain, check):
+    prev = ""
+    for rows in _batches(chain):
+        for entry in rows:
+            if entry.prev_hash != prev or not check(entry):
+                return entry.pk
+            prev = entry.entry_hash
+    return None
+
+
+def resign(apps, schema_editor):
+    """Plain SHA-256 chains that are intact become keyed with the newest key."""
+    from tenants.activity import entry_digest, legacy_digest
+    from tenants.activity_keys import signing_key
+
+    key = signing_key()
+    _rechain(
+        apps,
+        schema_editor,
+        check=lambda entry: legacy_digest(entry) == entry.entry_hash,
+        sign=lambda entry: entry_digest(entry, key),
+        key_id=key.key_id,
+    )
+
+
+def unsign(apps, schema_editor):
+    """Back to plain SHA-256 (migrating back to 0004), for keyed chains that verify."""
+    from tenants.activity import entry_digest, legacy_digest
+    from tenants.activity_keys import key_for
+
+    def check(entry) -> bool:
+        return key_for(entry.key_id) is not None and entry_digest(entry) == entry.entry_hash
+
+    _rechain(apps, schema_editor, check=check, sign=legacy_digest, key_id="")
 
 
 def _run_sql(sql):
@@ -122,6 +148,6 @@ class Migration(migrations.Migration):
             name="key_id",
             field=models.CharField(blank=True, default="", max_length=12),
         ),
-        migrations.RunPython(resign, migrations.RunPython.noop),
+        migrations.RunPython(resign, unsign),
         migrations.RunPython(_run_sql(APPEND_ONLY), _run_sql(DROP_APPEND_ONLY)),
     ]

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
 
-from tenants.activity import chain_verify, entry_digest
+from tenants.activity import chain_verify, entry_digest, legacy_digest
 from tenants.activity_keys import signing_key
 from tenants.models import ActivityEntry
 from tests.tenants.activity_tamper import as_owner, record, tamper_sql
@@ -124,6 +124,20 @@ def test_the_upgrade_does_not_launder_a_chain_broken_before_it(org, other_org):
     _, link = chain_verify(org)
     assert link.entry_id == entries[0].pk and "no key id" in link.problem
     assert chain_verify(other_org) == (2, None)  # the other organization's chain is re-signed
+
+
+def test_migrating_back_and_forth_keeps_a_chain_intact(org):
+    entries = record(org, 3)
+    migration = _migration("0005_activity_keyed_chain")
+    _run(migration.unsign)  # back to 0004: plain SHA-256, which 0004's code verifies
+    stored = list(ActivityEntry.objects.for_org(org).order_by("id"))
+    assert [e.key_id for e in stored] == ["", "", ""]
+    assert stored[1].prev_hash == stored[0].entry_hash == legacy_digest(stored[0])
+    _run(migration.resign)
+    assert chain_verify(org) == (3, None)
+    assert ActivityEntry.objects.for_org(org).get(pk=entries[2].pk).entry_hash == (
+        entries[2].entry_hash
+    )
 
 
 @pytest.mark.postgres
