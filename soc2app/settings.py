@@ -8,7 +8,6 @@ Every variable is documented in README.md.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import sys
@@ -19,8 +18,10 @@ from django.core.exceptions import ImproperlyConfigured
 
 # DRF and drf-spectacular settings: fixed values, kept in their own module.
 from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401 (read by Django)
+from soc2app.crypto import keys_setting
 from soc2app.env import env_bool, env_choice, env_int, env_list, env_str
 from soc2app.schedule import beat_schedule
+from tenants.activity_keys import log_keys_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_ENV = env_choice("APP_ENV", "development", ("development", "production"))
@@ -38,23 +39,16 @@ SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 50+ characters")
 
+# Fernet keys, newest first, that encrypt the secrets the app reads back (soc2app/crypto.py).
+FIELD_ENCRYPTION_KEYS = keys_setting(
+    env_list("FIELD_ENCRYPTION_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
+)
 # HMAC keys of the activity log's chain and checkpoints (tenants/activity_keys.py), newest
 # first: the first signs, the others still verify what they signed (rotation). Only the
 # processes hold them, never the database, so no database role can re-chain the log.
-ACTIVITY_LOG_KEYS = env_list("ACTIVITY_LOG_KEYS", [])
-if PRODUCTION and not ACTIVITY_LOG_KEYS:
-    raise ImproperlyConfigured(
-        "ACTIVITY_LOG_KEYS must be set when APP_ENV=production: comma-separated random keys "
-        "of 32+ characters, newest first (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
-    )
-if any(len(key) < 32 or key == SECRET_KEY for key in ACTIVITY_LOG_KEYS):
-    raise ImproperlyConfigured(
-        "ACTIVITY_LOG_KEYS: every key must be a random value of 32+ characters, not SECRET_KEY"
-    )
-# Development: a key derived from SECRET_KEY, so a fresh checkout signs and verifies.
-ACTIVITY_LOG_KEYS = ACTIVITY_LOG_KEYS or [
-    hashlib.sha256(f"activity-log-key:{SECRET_KEY}".encode()).hexdigest()
-]
+ACTIVITY_LOG_KEYS = log_keys_setting(
+    env_list("ACTIVITY_LOG_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
+)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -195,6 +189,8 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[SOC 2 Readiness] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "SOC 2 Readiness")
+# Encrypts the TOTP and recovery-code seeds allauth stores (FIELD_ENCRYPTION_KEYS).
+MFA_ADAPTER = "tenants.mfa_adapter.EncryptingMFAAdapter"
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

@@ -14,7 +14,7 @@ checkpoints do (``tenants.activity_checkpoints``): a tail cut off, or a chain re
 ``actor_label`` is.
 
 Entries written before the keys existed were chained with plain SHA-256 (``legacy_digest``).
-Migration 0005 re-signs each organization's chain with the newest key, but only when its plain
+Migration 0006 re-signs each organization's chain with the newest key, but only when its plain
 chain was intact: a chain already broken keeps its plain hashes and no key id, and verification
 reports its first such entry, so an upgrade never launders an earlier tampering. No plain link
 is accepted after that: accepting them (even only before the first keyed entry) would let

@@ -16,8 +16,28 @@ import hmac
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 KEY_ID_LENGTH = 12
+MIN_KEY_LENGTH = 32
+
+
+def log_keys_setting(configured: list[str], *, production: bool, secret_key: str) -> list[str]:
+    """The value of ``settings.ACTIVITY_LOG_KEYS`` from the environment's list: required in
+    production, never weak; in development a key derived from ``SECRET_KEY``."""
+    if not configured and production:
+        raise ImproperlyConfigured(
+            "ACTIVITY_LOG_KEYS must be set when APP_ENV=production: comma-separated random keys "
+            f"of {MIN_KEY_LENGTH}+ characters, newest first "
+            "(python -c 'import secrets; print(secrets.token_hex(32))')"
+        )
+    if any(len(key) < MIN_KEY_LENGTH or key == secret_key for key in configured):
+        raise ImproperlyConfigured(
+            f"ACTIVITY_LOG_KEYS: every key must be a random value of {MIN_KEY_LENGTH}+ "
+            "characters, not SECRET_KEY"
+        )
+    # Development: a fresh checkout signs and verifies with no configuration.
+    return configured or [hashlib.sha256(f"activity-log-key:{secret_key}".encode()).hexdigest()]
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ PROD = {
     "ALLOWED_HOSTS": "soc2.example.com",
     "DEBUG": "false",
     "ACTIVITY_LOG_KEYS": "aaaaaaaa-activity-log-key-for-the-deploy-check-0123456789",
+    # A Fernet key (32 bytes, url-safe base64): production requires one.
+    "FIELD_ENCRYPTION_KEYS": "MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=",
 }
 
 

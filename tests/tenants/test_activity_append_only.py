@@ -1,5 +1,5 @@
 """The activity log is append-only for the application's database role: SELECT and INSERT on
-the table (``create_app_role``), and a trigger (migration 0005) that refuses UPDATE, DELETE and
+the table (``create_app_role``), and a trigger (migration 0006) that refuses UPDATE, DELETE and
 TRUNCATE from any role but the owner even when something grants them again."""
 
 from __future__ import annotations

@@ -109,7 +109,7 @@ def test_the_upgrade_re_signs_an_intact_plain_chain_with_the_key(org, other_org)
     _make_legacy(org)
     _, link = chain_verify(org)
     assert "no key id: a plain SHA-256 entry" in link.problem  # plain links are not accepted
-    _run(_migration("0005_activity_keyed_chain").resign)
+    _run(_migration("0006_activity_keyed_chain").resign)
     assert chain_verify(org) == (3, None) and chain_verify(other_org) == (2, None)
     stored = ActivityEntry.objects.for_org(org).get(pk=entries[0].pk)
     assert stored.key_id == signing_key().key_id and stored.entry_hash == entries[0].entry_hash
@@ -120,7 +120,7 @@ def test_the_upgrade_does_not_launder_a_chain_broken_before_it(org, other_org):
     record(other_org, 2)
     _make_legacy(org)
     tamper_sql("DELETE FROM tenants_activityentry WHERE id = %s", [entries[1].pk])
-    _run(_migration("0005_activity_keyed_chain").resign)
+    _run(_migration("0006_activity_keyed_chain").resign)
     _, link = chain_verify(org)
     assert link.entry_id == entries[0].pk and "no key id" in link.problem
     assert chain_verify(other_org) == (2, None)  # the other organization's chain is re-signed
@@ -128,8 +128,8 @@ def test_the_upgrade_does_not_launder_a_chain_broken_before_it(org, other_org):
 
 def test_migrating_back_and_forth_keeps_a_chain_intact(org):
     entries = record(org, 3)
-    migration = _migration("0005_activity_keyed_chain")
-    _run(migration.unsign)  # back to 0004: plain SHA-256, which 0004's code verifies
+    migration = _migration("0006_activity_keyed_chain")
+    _run(migration.unsign)  # back to 0005: plain SHA-256, which the code before it verifies
     stored = list(ActivityEntry.objects.for_org(org).order_by("id"))
     assert [e.key_id for e in stored] == ["", "", ""]
     assert stored[1].prev_hash == stored[0].entry_hash == legacy_digest(stored[0])

@@ -48,7 +48,7 @@ def role_statements(role: str, password: str | None, database: str) -> list[tupl
 
 # The activity log is append-only for the application: after the general grants (which give
 # it UPDATE and DELETE like every table), it keeps SELECT and INSERT, and UPDATE of ``actor_id``
-# only (Django clears it when a user is deleted; the trigger of migration 0005 lets nothing
+# only (Django clears it when a user is deleted; the trigger of migration 0006 lets nothing
 # else change, whatever the grants). Deleting an organization, which cascades to its log, is
 # therefore for the owner role only. Skipped before ``migrate`` has created the table.
 ACTIVITY_LOG_TABLE = "tenants_activityentry"

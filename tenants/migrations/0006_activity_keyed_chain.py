@@ -117,7 +117,7 @@ def resign(apps, schema_editor):
 
 
 def unsign(apps, schema_editor):
-    """Back to plain SHA-256 (migrating back to 0004), for keyed chains that verify."""
+    """Back to plain SHA-256 (migrating back to 0005), for keyed chains that verify."""
     from tenants.activity import entry_digest, legacy_digest
     from tenants.activity_keys import key_for
 
@@ -139,7 +139,7 @@ def _run_sql(sql):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0004_organization_mfa_policy"),
+        ("tenants", "0005_encrypt_webhook_secrets"),
     ]
 
     operations = [
