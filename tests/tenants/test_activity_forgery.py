@@ -165,3 +165,20 @@ def test_the_checkpoints_are_written_hourly_by_beat(settings):
     entry = settings.CELERY_BEAT_SCHEDULE["activity-log-checkpoints"]
     assert entry["task"] == write_activity_checkpoints.name
     assert entry["schedule"].minute == {7} and len(entry["schedule"].hour) == 24
+
+
+def test_an_unreachable_checkpoint_storage_is_a_one_line_error(org, settings, tmp_path):
+    record(org, 1)
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the checkpoint folder should be")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "activity_checkpoints": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(blocker)},
+        },
+    }
+    with pytest.raises(CommandError, match="cannot write the activity log checkpoints: "):
+        call_command("checkpoint_activity_log", stdout=StringIO())
+    with pytest.raises(CommandError, match="cannot read the activity log checkpoints: "):
+        call_command("verify_activity_log", stdout=StringIO())

@@ -14,7 +14,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **opts: object) -> None:
         refused = []
-        for result in checkpoints_write():
+        try:
+            results = checkpoints_write()
+        except Exception as exc:  # noqa: BLE001 (S3 or disk errors: one line, not a traceback)
+            raise CommandError(f"cannot write the activity log checkpoints: {exc}") from exc
+        for result in results:
             slug = result.organization.slug
             if result.problem is not None:
                 refused.append(slug)

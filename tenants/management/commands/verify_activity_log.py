@@ -24,7 +24,10 @@ class Command(BaseCommand):
                 raise CommandError(f"--org: no organization with slug {org!r}")
         broken = []
         for organization in orgs:
-            result = log_verify(organization)
+            try:
+                result = log_verify(organization)
+            except Exception as exc:  # noqa: BLE001 (S3 or disk errors: one line, not a traceback)
+                raise CommandError(f"cannot read the activity log checkpoints: {exc}") from exc
             if result.problem is None:
                 self.stdout.write(
                     f"{organization.slug}: intact ({result.checked} entries, "
