@@ -121,6 +121,27 @@ class Verification:
     checked: int
     checkpoints: int
     problem: str | None
+    # Not a break: entries older than ``UNSEALED_WARNING`` that no checkpoint covers (beat not
+    # running, the storage failing, or checkpoints deleted from an unlocked storage).
+    warning: str | None = None
+
+
+# Checkpoints are hourly: an entry this old should be covered by one.
+UNSEALED_WARNING = dt.timedelta(hours=3)
+
+
+def _unsealed_warning(organization: Organization, newest: Checkpoint | None) -> str | None:
+    with org_scope(organization):
+        rows = ActivityEntry.objects.for_org(organization)
+        if newest is not None:
+            rows = rows.filter(id__gt=newest.entry_id)
+        oldest = rows.order_by("id").values_list("created_at", flat=True).first()
+    if oldest is None or timezone.now() - oldest < UNSEALED_WARNING:
+        return None
+    return (
+        f"entries since {oldest:%Y-%m-%d %H:%M} UTC are in no checkpoint: is Celery beat "
+        "running (checkpoint_activity_log), were checkpoints deleted?"
+    )
 
 
 def log_verify(organization: Organization) -> Verification:
@@ -130,7 +151,10 @@ def log_verify(organization: Organization) -> Verification:
         return Verification(0, len(checkpoints), problems[0])
     pinned = {cp.entry_id: (cp.entry_hash, cp.label()) for cp in checkpoints}
     checked, link = chain_verify(organization, pinned=pinned)
-    return Verification(checked, len(checkpoints), None if link is None else str(link))
+    if link is not None:
+        return Verification(checked, len(checkpoints), str(link))
+    newest = max(checkpoints, key=lambda cp: cp.entry_id, default=None)
+    return Verification(checked, len(checkpoints), None, _unsealed_warning(organization, newest))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.db import connection
 
 from tenants.activity import chain_verify, entry_digest, legacy_digest
 from tenants.activity_checkpoints import checkpoint_write, checkpoints_read, log_verify
@@ -182,3 +183,20 @@ def test_an_unreachable_checkpoint_storage_is_a_one_line_error(org, settings, tm
         call_command("checkpoint_activity_log", stdout=StringIO())
     with pytest.raises(CommandError, match="cannot read the activity log checkpoints: "):
         call_command("verify_activity_log", stdout=StringIO())
+
+
+def test_entries_no_checkpoint_covers_for_hours_are_a_warning(org):
+    record(org, 2)
+    assert log_verify(org).warning is None  # just written: the next hourly run covers them
+    tamper_sql(
+        "UPDATE tenants_activityentry SET created_at = created_at - interval '4 hours'"
+        if connection.vendor == "postgresql"
+        else "UPDATE tenants_activityentry SET created_at = datetime(created_at, '-4 hours')",
+        [],
+    )
+    rechain(org, entry_digest)  # created_at is hashed: as if written four hours ago
+    out, error = _verify_out("--org", org.slug)
+    assert error is None and "acme-test: intact (2 entries, 0 checkpoints)" in out
+    assert "acme-test: WARNING entries since " in out and "are in no checkpoint" in out
+    checkpoint_write(org)
+    assert log_verify(org).warning is None

@@ -33,6 +33,8 @@ class Command(BaseCommand):
                     f"{organization.slug}: intact ({result.checked} entries, "
                     f"{result.checkpoints} checkpoints)"
                 )
+                if result.warning:
+                    self.stdout.write(f"{organization.slug}: WARNING {result.warning}")
             else:
                 broken.append(organization.slug)
                 self.stdout.write(f"{organization.slug}: BROKEN at {result.problem}")
