@@ -30,9 +30,7 @@ def grants(org, admin):
         invitation_create(membership=admin, email=e, role=Role.CONTRIBUTOR)
         for e in ("a@example.com", "b@example.com")
     ]
-    keys = [
-        api_key_create(membership=admin, name=n, role="read_only") for n in ("ci", "backup")
-    ]
+    keys = [api_key_create(membership=admin, name=n, role="read_only") for n in ("ci", "backup")]
     ApiKey.objects.for_org(org).filter(name="backup").update(revoked_at=timezone.now())
     return invited, keys
 
