@@ -7,13 +7,14 @@ import pytest
 from django.core.management import call_command
 
 from controls.models import Audit
+from reports.models import AuditorAccess
 from tenants.management.commands.seed_demo import DEMO_PASSWORD
 from tenants.models import Organization
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_key_pages_raise_no_csp_violation(page, catalog):
+def test_key_pages_raise_no_csp_violation(page, browser, live_server, catalog):
     call_command("seed_demo")
     org = Organization.objects.get(slug="acme")
     audits = list(Audit.objects.for_org(org).values_list("pk", flat=True))
@@ -46,6 +47,7 @@ def test_key_pages_raise_no_csp_violation(page, catalog):
         "/o/acme/evidence/",
         "/accounts/email/",
         "/accounts/2fa/",
+        "/accounts/2fa/totp/activate/",  # the QR code is a data: image
     ]
     for path in paths:
         response = page.goto(path)
@@ -64,5 +66,25 @@ def test_key_pages_raise_no_csp_violation(page, catalog):
     page.goto("/api/docs/")
     page.wait_for_selector(".swagger-ui .info", timeout=30_000)
     page.wait_for_load_state("networkidle")
+
+    # The auditor's side: the portal and its requests for information.
+    context = browser.new_context(base_url=live_server.url)
+    auditor = context.new_page()
+    auditor.on(
+        "console",
+        lambda msg: problems.append(f"{auditor.url}: {msg.text}") if msg.type == "error" else None,
+    )
+    auditor.goto("/accounts/login/")
+    auditor.get_by_label("Email").fill("auditor@acme.example.com")
+    auditor.get_by_label("Password").fill(DEMO_PASSWORD)
+    auditor.get_by_role("button", name="Sign In").click()
+    auditor.wait_for_load_state("networkidle")
+    granted = list(AuditorAccess.objects.for_org(org).values_list("audit_id", flat=True))
+    assert granted
+    portal = [f"/o/acme/portal/audits/{pk}/" for pk in granted]
+    for path in ["/o/acme/portal/", *portal, *[p + "requests/" for p in portal]]:
+        auditor.goto(path)
+        auditor.wait_for_load_state("networkidle")
+    context.close()
 
     assert problems == []
