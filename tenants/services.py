@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -104,20 +104,9 @@ def invitation_subject(organization: Organization) -> str:
     return f"You are invited to {header_safe(organization.name)} on SOC 2 Readiness"
 
 
-def _send_invitation_email(invitation: Invitation, token: str, inviter_label: str) -> None:
-    """Runs after the invitation is committed. A failed send (SMTP down) is logged, not a
-    500: the invitation stays pending and can be withdrawn and sent again."""
-    try:
-        _deliver_invitation_email(invitation, token, inviter_label)
-    except Exception:
-        logger.exception(
-            "invitation %s to %s was saved but its e-mail could not be sent",
-            invitation.pk,
-            invitation.email,
-        )
-
-
-def _deliver_invitation_email(invitation: Invitation, token: str, inviter_label: str) -> None:
+def _invitation_email(invitation: Invitation, token: str, inviter_label: str) -> EmailMessage:
+    """The invitation mail, built (headers included) before anything is written: a value that
+    cannot go into a header fails here, not after the invitation was committed."""
     url = settings.SITE_URL + reverse("invitation_accept", kwargs={"token": token})
     context = {
         "organization_name": header_safe(invitation.organization.name),
@@ -126,12 +115,32 @@ def _deliver_invitation_email(invitation: Invitation, token: str, inviter_label:
         "expires_at": invitation.expires_at,
         "inviter": inviter_label,
     }
-    send_mail(
+    message = EmailMessage(
         subject=invitation_subject(invitation.organization),
-        message=render_to_string("emails/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+        body=render_to_string("emails/invitation.txt", context),
+        to=[invitation.email],
     )
+    try:
+        message.message()
+    except (BadHeaderError, ValueError) as exc:
+        raise ValidationFailed(
+            "This address cannot be used in an e-mail; check it for stray characters.",
+            field="email",
+        ) from exc
+    return message
+
+
+def _send_invitation_email(message: EmailMessage, invitation: Invitation) -> None:
+    """Runs after the invitation is committed. A failed send (SMTP down) is logged, not a
+    500: the invitation stays pending and can be withdrawn and sent again."""
+    try:
+        message.send()
+    except Exception:
+        logger.exception(
+            "invitation %s to %s was saved but its e-mail could not be sent",
+            invitation.pk,
+            invitation.email,
+        )
 
 
 def invitation_create(
@@ -161,20 +170,21 @@ def invitation_create(
                 f"{email} already has a pending invitation; revoke it to send a new one.",
                 field="email",
             )
-    # Counted last, so refused input does not use up the sender's quota.
-    invitation_quota_consume(organization_id=org.pk, inviter_id=membership.user.pk)
     token = secrets.token_urlsafe(32)
     actor = Actor.for_user(membership.user)
+    invitation = Invitation(
+        organization=org,
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=membership.user,
+        expires_at=now + dt.timedelta(days=settings.INVITATION_TTL_DAYS),
+        access_expires_at=access_expires_at,
+    )
+    message = _invitation_email(invitation, token, actor.label)
+    # Counted last, so refused input does not use up the sender's quota.
+    invitation_quota_consume(organization_id=org.pk, inviter_id=membership.user.pk)
     with transaction.atomic():
-        invitation = Invitation(
-            organization=org,
-            email=email,
-            role=role,
-            token_hash=hash_token(token),
-            invited_by=membership.user,
-            expires_at=now + dt.timedelta(days=settings.INVITATION_TTL_DAYS),
-            access_expires_at=access_expires_at,
-        )
         try:
             with transaction.atomic():
                 invitation.save()
@@ -189,7 +199,7 @@ def invitation_create(
             target=invitation,
             changes={"email": [None, email], "role": [None, role]},
         )
-        transaction.on_commit(lambda: _send_invitation_email(invitation, token, actor.label))
+        transaction.on_commit(lambda: _send_invitation_email(message, invitation))
     return NewInvitation(invitation=invitation, token=token)
 
 

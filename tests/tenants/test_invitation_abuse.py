@@ -178,3 +178,12 @@ def test_the_service_refuses_an_absurd_end(org, manager):
             membership=manager, email="cpa@example.com", role=Role.AUDITOR, access_expires_at=far
         )
     assert not Invitation.objects.for_org(org).exists()
+
+
+def test_an_address_that_cannot_be_a_header_writes_nothing(org, manager, mailoutbox):
+    """The mail is built before the invitation is written: no committed row without it."""
+    with pytest.raises(ValidationFailed, match="cannot be used in an e-mail"):
+        invitation_create(
+            membership=manager, email="a@example.com\nBcc: b@example.com", role=Role.CONTRIBUTOR
+        )
+    assert not Invitation.objects.for_org(org).exists() and mailoutbox == []
