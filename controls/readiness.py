@@ -170,7 +170,7 @@ def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadi
 
 def _deviations(audit: Audit, controls: dict[int, Control]) -> list[Deviation]:
     """Recorded deviations of these controls overlapping the window (the seventh query)."""
-    return list(
+    rows = list(
         Deviation.objects.for_org(audit.organization_id)
         .filter(
             control_id__in=list(controls),
@@ -179,6 +179,9 @@ def _deviations(audit: Audit, controls: dict[int, Control]) -> list[Deviation]:
         )
         .select_related("recorded_by__user")
     )
+    for row in rows:
+        row.control = controls[row.control_id]  # already loaded: no query per deviation
+    return rows
 
 
 def _evaluate_controls(
