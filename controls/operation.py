@@ -27,8 +27,17 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from controls.models import ControlType, Frequency, FrequencyRule, Operation
-from controls.periods import Period, covered, window_months
+from controls.models import (
+    Audit,
+    AuditStatus,
+    AuditType,
+    Control,
+    ControlType,
+    Frequency,
+    FrequencyRule,
+    Operation,
+)
+from controls.periods import Period, covered, split_window, window_months
 from criteria.datafile import read_yaml
 
 RULES_PATH = Path(__file__).resolve().parent / "data" / "frequency_rules.yaml"
@@ -131,6 +140,32 @@ def span_flag(
         f"Evidence for {label} covers {spanned} {many}; counts for the {one} of {end:%d %b %Y} "
         f"— a {Frequency(frequency).label.lower()} control needs one performance per {one}."
     )
+
+
+def span_warnings(control: Control, start: dt.date, end: dt.date) -> list[str]:
+    """Warnings for a version of ``control`` dated ``start``–``end``, against each Type 2 audit
+    of the organization not yet completed whose window it overlaps (shown on upload: the
+    version is kept, it just counts less than its range suggests). Two queries."""
+    if operation_rules().counts.get(control.operation) == EVERY_OVERLAPPED:
+        return []
+    rule = FrequencyRule.objects.filter(frequency=control.frequency).first()
+    if rule is None:
+        return []
+    audits = (
+        Audit.objects.for_org(control.organization_id)
+        .filter(audit_type=AuditType.TYPE2, window_start__lte=end, window_end__gte=start)
+        .exclude(status=AuditStatus.COMPLETED)
+        .order_by("window_start")
+    )
+    out: list[str] = []
+    for audit in audits:
+        periods = split_window(
+            audit.window_start, audit.window_end, rule.period_unit, rule.period_length
+        )
+        flag = span_flag(periods, start, end, control.operation, control.frequency)
+        if flag and f"{audit.name}: {flag}" not in out:
+            out.append(f"{audit.name}: {flag}")
+    return out
 
 
 def on_event_sample(population: int) -> int:
