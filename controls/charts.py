@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from controls.operation import PERIOD_NOUN
 from controls.readiness import AuditReadiness
 
 BAR_WIDTH = 420  # px of the bar area; labels sit to its left
@@ -147,8 +148,9 @@ def exception_rows(readiness: AuditReadiness) -> list[dict]:
         )
     for row in rows:
         if row["count"] > 1:
+            _, many = PERIOD_NOUN.get(row["control"].frequency, ("period", "periods"))
             row["detail"] = (
-                f"{row['control'].code} has no evidence for {row['count']} periods in a row"
+                f"{row['control'].code} has no evidence for {row['count']} {many} in a row"
             )
     return rows
 

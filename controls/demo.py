@@ -95,7 +95,9 @@ def _deviation(manager: Membership, audit_name: str) -> None:
         (
             e
             for e in readiness.exceptions
-            if e.control.status == ControlStatus.IMPLEMENTED and e.kind == "missing"
+            if e.control.status == ControlStatus.IMPLEMENTED
+            and e.kind == "missing"
+            and e.control.frequency in ("monthly", "quarterly", "semi_annual", "annual")
         ),
         None,
     )

@@ -46,7 +46,7 @@ def test_dashboard_lists_exceptions_flags_and_plain_figures(
     body = client_for(manager).get(url("audit_detail", org, pk=audit.pk)).content.decode()
 
     assert 'id="exceptions"' in body
-    assert "UAR-1 has no evidence for 3 periods in a row" in body
+    assert "UAR-1 has no evidence for 3 quarters in a row" in body
     assert "covers 4 quarters; counts for the quarter of 31 Dec 2025" in body
     assert "Controls implemented: <strong>1 of 1</strong>" in body
     assert "Periods evidenced: <strong>1 of 4</strong> ended" in body

@@ -71,4 +71,4 @@ def test_the_type2_pdf_has_an_exceptions_section(with_deviation, tmp_path):
     assert "Exceptions" in text
     assert "CM-02 has no evidence for 01 Oct 2025 – 31 Dec 2025" in text
     assert "Changes were deployed without a second approver." in text
-    assert "IR-03 has no evidence for 4 periods in a row" in text
+    assert "IR-03 has no evidence for 4 quarters in a row" in text
