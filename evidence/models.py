@@ -84,6 +84,16 @@ class ScanState(models.TextChoices):
     INFECTED = "infected", "Quarantined: malware found"
 
 
+# What may leave the app (downloads, reports, packages, the portal, the API, PBC answers) and
+# count as evidence: a clean file, or anything stored while scanning was off (links, data
+# records, files without a scanner). See ``evidence.selectors.deliverable_versions``.
+DELIVERABLE_SCAN_STATES = (ScanState.CLEAN, ScanState.NOT_SCANNED)
+WITHHELD_REASONS = {
+    ScanState.PENDING: "waiting for its malware scan",
+    ScanState.INFECTED: "quarantined: the malware scan found a threat",
+}
+
+
 class EvidenceVersion(TenantModel):
     item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -171,6 +181,11 @@ class EvidenceVersion(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.item_id} v{self.number}"
+
+    @property
+    def is_deliverable(self) -> bool:
+        """May its content leave the app (see ``DELIVERABLE_SCAN_STATES``)?"""
+        return self.scan_state in DELIVERABLE_SCAN_STATES
 
     def save(self, *args, **kwargs) -> None:
         """A new version becomes its item's latest (unless a higher number exists already),

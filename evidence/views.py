@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from evidence import selectors, services
 from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewForm
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion, ScanState
-from soc2app.errors import Conflict, ValidationFailed
+from soc2app.errors import Conflict, NotPermitted, ValidationFailed
 from soc2app.forms import add_domain_error
 from tenants import permissions
 from tenants.permissions import Action
@@ -133,6 +133,7 @@ def version_review(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse
     version = selectors.version_get_for(org, pk)
     permissions.require(membership, Action.EVIDENCE_REVIEW)
     form = ReviewForm(request.POST)
+    status = 400
     if not form.is_valid():
         error = "Choose accept or reject (and keep the comment under 5,000 characters)."
     else:
@@ -143,14 +144,15 @@ def version_review(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
             )
-        except ValidationFailed as exc:
-            error = exc.message
+        except (ValidationFailed, NotPermitted) as exc:
+            # Shown beside the version (a held or quarantined file, one's own upload).
+            error, status = exc.message, exc.status
         else:
             verb = "accepted" if version.review_state == "accepted" else "rejected"
             messages.success(request, f"Version {version.number} {verb}.")
             return redirect("evidence_item", org_slug=org.slug, pk=version.item_id)
     item = selectors.item_get_for(org, version.item_id)
-    return _render_item(request, item, review_error=(version.pk, error), status=400)
+    return _render_item(request, item, review_error=(version.pk, error), status=status)
 
 
 @require_POST

@@ -132,7 +132,13 @@ class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.Gene
 
 
 @extend_schema(tags=["evidence"])
-@extend_schema_view(retrieve=extend_schema(summary="One evidence version"))
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="One evidence version",
+        description="A data version's record is in `data`; reading it is recorded in the "
+        "activity log like a download in the browser.",
+    )
+)
 class EvidenceVersionViewSet(_EvidenceBase, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     model = EvidenceVersion
     serializer_class = VersionDetailOut
@@ -143,6 +149,14 @@ class EvidenceVersionViewSet(_EvidenceBase, mixins.RetrieveModelMixin, viewsets.
     def get_object(self) -> EvidenceVersion:
         version = selectors.version_get_for(self.organization, self.kwargs["pk"])
         return version
+
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
+        version = self.get_object()
+        body = self.get_serializer(version).data
+        if body.get("data") is not None:
+            # The record's content is being read: logged like the browser download.
+            services.evidence_download_record(membership=self.principal, version=version)
+        return Response(body)
 
     @extend_schema(
         summary="Accept or reject a version",
