@@ -61,7 +61,8 @@ def test_evidence_csv_and_xlsx_round_trip(populated, make_audit, tmp_path):
     assert rows[0] == exports.EVIDENCE_HEADER
     assert len(rows) - 1 == len(content.evidence) == 7
     expected = [
-        ["" if v is None else str(v) for v in row] for row in exports.evidence_rows(content.evidence)
+        ["" if v is None else str(v) for v in row]
+        for row in exports.evidence_rows(content.evidence)
     ]
     assert rows[1:] == expected
     book = load_workbook(tmp_path / "r.xlsx", read_only=True)

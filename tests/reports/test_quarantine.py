@@ -179,6 +179,9 @@ def test_pdf_leaves_them_out_and_names_the_reviewer(held, tmp_path):
     text = pdf_text(_build(held, "pdf", tmp_path), tmp_path)
     assert held.delivered.sha256 in text and "restore-q2.txt" in text
     assert held.reviewer.user.email in text
+    assert "2 uploaded files are left out: waiting for the malware scan or quarantined" in (
+        " ".join(text.split())
+    )
     for version in _hidden(held):
         assert version.sha256 not in text and version.original_name not in text
 
