@@ -14,9 +14,10 @@ shows (version and reason, never content).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from controls import charts
@@ -137,28 +138,37 @@ def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
     return rows
 
 
-def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
-    rows = (
-        deliverable_versions(EvidenceVersion.objects.for_org(audit.organization_id))
+def _scope_versions(
+    audit: Audit,
+    control_ids: list[int],
+    pick: Callable[[QuerySet[EvidenceVersion]], QuerySet[EvidenceVersion]],
+) -> QuerySet[EvidenceVersion]:
+    """``pick`` (deliverable or withheld) of the versions of the controls' live items, in the
+    evidence index's order."""
+    return (
+        pick(EvidenceVersion.objects.for_org(audit.organization_id))
         .filter(item__control_id__in=control_ids, item__removed_at__isnull=True)
         .order_by("item__control__code", "item__title", "item_id", "number")
-        .values_list(
-            "item__control__code",
-            "item__title",
-            "kind",
-            "original_name",
-            "url",
-            "number",
-            "effective_start",
-            "effective_end",
-            "valid_until",
-            "sha256",
-            "review_state",
-            "size",
-            "file",
-            "pk",
-            "reviewed_by__email",
-        )
+    )
+
+
+def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
+    rows = _scope_versions(audit, control_ids, deliverable_versions).values_list(
+        "item__control__code",
+        "item__title",
+        "kind",
+        "original_name",
+        "url",
+        "number",
+        "effective_start",
+        "effective_end",
+        "valid_until",
+        "sha256",
+        "review_state",
+        "size",
+        "file",
+        "pk",
+        "reviewed_by__email",
     )
     out = []
     for (
@@ -207,11 +217,8 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
 
 def _withheld(audit: Audit, control_ids: list[int]) -> list[WithheldRow]:
     """The versions ``_evidence`` left out, so the package can say what and why."""
-    rows = (
-        withheld_versions(EvidenceVersion.objects.for_org(audit.organization_id))
-        .filter(item__control_id__in=control_ids, item__removed_at__isnull=True)
-        .order_by("item__control__code", "item__title", "item_id", "number")
-        .values_list("item__control__code", "item__title", "number", "scan_state", "pk")
+    rows = _scope_versions(audit, control_ids, withheld_versions).values_list(
+        "item__control__code", "item__title", "number", "scan_state", "pk"
     )
     return [
         WithheldRow(code, item, number, state, WITHHELD_REASONS.get(state, state), pk)

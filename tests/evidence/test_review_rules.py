@@ -4,8 +4,6 @@ in the service, the browser and the API."""
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -17,24 +15,17 @@ from evidence.models import EvidenceVersion, ReviewState, ScanState
 from soc2app.errors import NotPermitted, ValidationFailed
 from tenants.models import Organization
 from tests.api.conftest import org_url
+from tests.scanner import hold_uploads
 
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
 
 
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def held_file(settings, manager, control) -> EvidenceVersion:
     """A file uploaded while clamd was unreachable: held as pending (the real upload path)."""
-    settings.CLAMAV_SOCKET = ""
-    settings.CLAMAV_HOST, settings.CLAMAV_PORT = "127.0.0.1", _closed_port()
-    settings.CLAMAV_TIMEOUT_SECONDS = 2
+    hold_uploads(settings)
     version = services.evidence_submit_file(
         membership=manager,
         control=control,

@@ -9,7 +9,6 @@ import csv
 import datetime as dt
 import io
 import json
-import socket
 import zipfile
 from dataclasses import dataclass
 
@@ -32,16 +31,11 @@ from tenants.context import org_scope
 from tenants.models import Membership, Organization, Role
 from tests.factories import ControlFactory, control_map
 from tests.reports.conftest import AS_OF, TODAY, pdf_text
+from tests.scanner import hold_uploads
 
 pytestmark = pytest.mark.django_db
 
 DAY = AS_OF - dt.timedelta(days=20)
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]  # closed again on return: nothing listens there
 
 
 def _upload(membership: Membership, control, name: str, body: bytes) -> EvidenceVersion:
@@ -69,9 +63,7 @@ def held(org, manager, reviewer, make_audit, settings) -> Held:
         ControlFactory(organization=org, owner=manager, code="BK-01", title="Backups"), "CC6.1"
     )
     # clamd unreachable: the real upload path holds both files as pending.
-    settings.CLAMAV_SOCKET = ""
-    settings.CLAMAV_HOST, settings.CLAMAV_PORT = "127.0.0.1", _closed_port()
-    settings.CLAMAV_TIMEOUT_SECONDS = 2
+    hold_uploads(settings)
     pending = _upload(manager, control, "held-pending.txt", b"restore test, not scanned yet\n")
     infected = _upload(manager, control, "held-infected.txt", b"restore test, infected\n")
     assert {pending.scan_state, infected.scan_state} == {ScanState.PENDING}
