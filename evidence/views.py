@@ -196,7 +196,7 @@ def version_download(request: HttpRequest, org_slug: str, pk: str) -> HttpRespon
         # Shown, not followed: the page says where the evidence lives.
         return render(request, "evidence/link.html", {"version": version, "item": version.item})
     if version.kind == EvidenceKind.FILE:
-        if version.scan_state in (ScanState.PENDING, ScanState.INFECTED):
+        if not version.is_deliverable:
             raise Conflict(
                 "This file was quarantined: the malware scan found a threat."
                 if version.scan_state == ScanState.INFECTED

@@ -70,3 +70,6 @@ def test_the_dashboard_shows_who_reviewed(org, manager, reviewer, make_audit, cl
     _reviewed(evidence_row(control, D(2024, 11, 1), valid_until=D(2025, 3, 31)), reviewer)
     page = client_for(manager).get(reverse("audit_detail", args=[org.slug, audit.pk]))
     assert f"reviewed by {reviewer.user.email}" in page.content.decode()
+    api = client_for(manager).get(f"/api/v1/orgs/{org.slug}/audits/{audit.pk}/readiness/")
+    (row,) = [c for c in api.json()["controls"] if c["code"] == "AC-2"]
+    assert row["reviewers"] == [reviewer.user.email]
