@@ -248,3 +248,51 @@ def test_requests_cannot_be_answered_with_held_or_quarantined_files(held, audito
         assert refused.value.code == "not_deliverable"
     pbc.request_answer(membership=manager, request=request, version_ids=[held.delivered.pk])
     assert [a.version_id for a in selectors.request_attachments(request)] == [held.delivered.pk]
+
+
+# --- the whole story with a real clamd -------------------------------------------------------
+
+# The EICAR anti-virus test file: harmless, detected by every scanner.
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+
+
+@pytest.mark.clamav
+def test_a_file_found_infected_by_the_rescan_never_leaves(
+    org, manager, reviewer, make_audit, settings, client_for, tmp_path
+):
+    """clamd down: the upload is held; clamd back: the rescan quarantines it. It cannot be
+    accepted, and the package leaves it out and says so."""
+    import os
+
+    from evidence import scanning
+
+    control = control_map(ControlFactory(organization=org, owner=manager, code="BK-02"), "CC6.1")
+    hold_uploads(settings)
+    version = _upload(manager, control, "restore-log.txt", EICAR)
+    assert version.scan_state == ScanState.PENDING
+    settings.CLAMAV_HOST = os.environ.get("CLAMAV_HOST", "")
+    settings.CLAMAV_PORT = int(os.environ.get("CLAMAV_PORT", "3310"))
+    settings.CLAMAV_SOCKET = os.environ.get("CLAMAV_SOCKET", "")
+    assert scanning.evidence_rescan_pending()["infected"] == 1
+    version.refresh_from_db()
+    assert version.scan_state == ScanState.INFECTED
+
+    refused = client_for(reviewer).post(
+        reverse("evidence_review", args=[org.slug, version.pk]), {"decision": "accepted"}
+    )
+    assert refused.status_code == 400 and "quarantined" in refused.content.decode()
+    version.refresh_from_db()
+    assert version.review_state == ReviewState.PENDING
+
+    audit = make_audit(org)
+    out = tmp_path / "package.zip"
+    with org_scope(org):
+        build_report(audit, "package", out)
+    with zipfile.ZipFile(out) as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        packed = b"".join(archive.read(n) for n in archive.namelist())
+    assert manifest["files"] == []
+    assert [(e["evidence_item"], e["scan_state"]) for e in manifest["excluded"]] == [
+        ("restore-log.txt", "infected")
+    ]
+    assert EICAR not in packed and version.sha256.encode() not in packed
