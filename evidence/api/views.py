@@ -34,6 +34,7 @@ from evidence.api.serializers import (
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
 from soc2app.api.parsers import SafeJSONParser
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
+from soc2app.client_ip import client_ip
 from soc2app.errors import ValidationFailed
 from tenants import permissions
 from tenants.permissions import Action
@@ -155,7 +156,9 @@ class EvidenceVersionViewSet(_EvidenceBase, mixins.RetrieveModelMixin, viewsets.
         body = self.get_serializer(version).data
         if body.get("data") is not None:
             # The record's content is being read: logged like the browser download.
-            services.evidence_download_record(membership=self.principal, version=version)
+            services.evidence_download_record(
+                membership=self.principal, version=version, client_ip=client_ip(request)
+            )
         return Response(body)
 
     @extend_schema(
