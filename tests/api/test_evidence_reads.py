@@ -43,7 +43,7 @@ def test_an_api_read_of_a_data_record_is_logged_like_the_browser_download(
     assert body.status_code == 200 and body.json()["data"] == record.data
     browser, api = _reads(org)
     assert [getattr(api, f) for f in FIELDS] == [getattr(browser, f) for f in FIELDS]
-    assert api.changes == {"sha256": [None, record.sha256]}
+    assert api.changes == {"sha256": [None, record.sha256], "client_ip": [None, "127.0.0.1"]}
     assert api.actor_label == browser.actor_label
 
 
