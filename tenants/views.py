@@ -240,11 +240,11 @@ def security_review_policy(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Segregation of duties on or off (owners; the service checks and logs)."""
     form = ReviewPolicyForm(request.POST)
     form.is_valid()  # a lone optional checkbox: always valid (absent means off)
-    policies.review_policy_set(
+    org = policies.review_policy_set(
         membership=request.membership,
         require_independent_review=form.cleaned_data["require_independent_review"],
     )
-    on = request.organization.require_independent_review
+    on = org.require_independent_review
     messages.success(
         request,
         "Evidence is now reviewed by someone other than its uploader."

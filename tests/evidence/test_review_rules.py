@@ -167,7 +167,8 @@ def test_an_owner_turns_it_off_and_on_logged(org, owner, manager, link, client_f
     page = client.get(reverse("org_security", kwargs={"org_slug": org.slug})).content.decode()
     assert "Require independent review of evidence" in page and _policy_url(org) in page
 
-    assert client.post(_policy_url(org), {}).status_code == 302  # the box unticked: off
+    off = client.post(_policy_url(org), {}, follow=True)  # the box unticked: off
+    assert "Uploaders may now review their own evidence." in off.content.decode()
     org.refresh_from_db()
     assert org.require_independent_review is False
     entry = ActivityEntry.objects.for_org(org).filter(object_type="tenants.organization").get()
