@@ -19,6 +19,7 @@ from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from evidence import selectors, services
+from evidence.filenames import download_name
 from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewForm
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion, ScanState
 from soc2app.errors import Conflict, ValidationFailed
@@ -181,8 +182,10 @@ def content_disposition(filename: str) -> str:
 
 
 def _download_name(version: EvidenceVersion) -> str:
-    if version.kind == EvidenceKind.FILE and version.original_name:
-        return version.original_name
+    if version.kind == EvidenceKind.FILE:
+        # Named for what the bytes are: versions stored as "evidence.bat" before names were
+        # checked download as "evidence.pdf" (the same rule names the evidence package's files).
+        return download_name(version.original_name or "evidence", version.content_type)
     stem = slugify(version.item.title)[:80] or "evidence"
     return f"{stem}-v{version.number}.json" if version.kind == EvidenceKind.DATA else stem
 

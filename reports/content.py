@@ -51,6 +51,7 @@ class EvidenceRow:
     size: int
     storage_name: str  # the file's key in storage ("" for links and data)
     pk: int = 0  # the version's id
+    content_type: str = ""  # a file's detected type (names it in the evidence package)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
             "size",
             "file",
             "pk",
+            "content_type",
         )
     )
     out = []
@@ -155,6 +157,7 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
         size,
         key,
         pk,
+        content_type,
     ) in rows:
         if kind == EvidenceKind.FILE:
             name = original or "(unnamed file)"
@@ -164,7 +167,20 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
             name = "data record"
         out.append(
             EvidenceRow(
-                code, item, name, kind, number, start, end, valid, sha, state, size, key or "", pk
+                code,
+                item,
+                name,
+                kind,
+                number,
+                start,
+                end,
+                valid,
+                sha,
+                state,
+                size,
+                key or "",
+                pk,
+                content_type,
             )
         )
     return out
