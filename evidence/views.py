@@ -24,6 +24,7 @@ from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewF
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion, ScanState
 from soc2app.errors import Conflict, ValidationFailed
 from soc2app.forms import add_domain_error
+from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from tenants.permissions import Action
 
@@ -56,6 +57,7 @@ def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "evidence/overview.html", context)
 
 
+@accepts_uploads
 @require_http_methods(["GET", "POST"])
 def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpResponse:
     org, membership = request.organization, request.membership
@@ -69,7 +71,15 @@ def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpRe
         items=items,
         initial={"item": request.GET.get("item", "")},
     )
-    if posted and form.is_valid():
+    # Read after the form took request.FILES: the upload handler has seen the whole body.
+    problem = upload_problem(request) if posted else None
+    if problem is not None:
+        # The body stopped at the file: fields after it are missing, and saying so would
+        # hide the one thing to do (send the file again, or a smaller one).
+        form.is_valid()
+        form.errors.clear()
+        add_domain_error(form, problem)
+    elif posted and form.is_valid():
         data = form.cleaned_data
         common = {
             "membership": membership,
@@ -98,7 +108,8 @@ def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpRe
         "items": items,
         "max_upload_mb": settings.EVIDENCE_MAX_UPLOAD_BYTES // (1024 * 1024),
     }
-    return render(request, "evidence/add.html", context, status=400 if posted else 200)
+    status = problem.status if problem is not None else 400 if posted else 200
+    return render(request, "evidence/add.html", context, status=status)
 
 
 def _render_item(

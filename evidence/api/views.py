@@ -35,6 +35,7 @@ from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
 from soc2app.api.parsers import SafeJSONParser
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import ValidationFailed
+from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from tenants.permissions import Action
 
@@ -63,6 +64,7 @@ class _EvidenceBase(TenantViewSetMixin):
         responses=ItemOut(many=True),
     ),
 )
+@accepts_uploads
 class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.GenericViewSet):
     model = EvidenceItem
     serializer_class = ItemOut
@@ -97,6 +99,9 @@ class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.Gene
         permissions.require_evidence_submit(self.principal, control)
         if request.content_type.startswith("multipart/"):
             serializer_class: type = FileIn
+            request.data  # noqa: B018 - parsing is what lets the upload handler see the body
+            if (problem := upload_problem(request)) is not None:
+                raise problem  # too large, or incomplete: not "this field is required"
         else:
             kind = request.data.get("kind") if isinstance(request.data, dict) else None
             # Any JSON value may arrive as "kind": only the two strings choose a serializer.
