@@ -70,11 +70,12 @@ def file_limit() -> int:
 
 
 def too_large(limit: int, size: int | None = None) -> UploadTooLarge:
-    said = f"This upload is {_human(size)}; the" if size else "The file is larger than the"
-    return UploadTooLarge(
-        f"{said} limit is {_human(limit)} per file. Upload a smaller file or split it into parts.",
-        field="file",
+    said = (
+        f"This upload is {_human(size)}; the limit is {_human(limit)} per file."
+        if size
+        else f"The file is larger than the {_human(limit)} limit per file."
     )
+    return UploadTooLarge(f"{said} Upload a smaller file or split it into parts.", field="file")
 
 
 def upload_problem(request: HttpRequest) -> ValidationFailed | None:
@@ -102,12 +103,20 @@ def _content_length(request: HttpRequest) -> int | None:
 
 
 def _refuse(request: HttpRequest, error: ValidationFailed) -> HttpResponse:
+    response: HttpResponse
     if request.path_info.startswith("/api/"):
-        return JsonResponse({"detail": error.message, "code": error.code}, status=error.status)
-    # No request context: sessions and the user are not loaded yet (that would read the body).
-    title = "The file is too large" if error.status == 413 else "The upload was incomplete"
-    html = render_to_string("request_refused.html", {"title": title, "message": error.message})
-    return HttpResponse(html, status=error.status)
+        body = {"detail": error.message, "code": error.code}
+        response = JsonResponse(body, status=error.status)
+    else:
+        # No request context: sessions and the user are not loaded (that would read the body).
+        title = "The file is too large" if error.status == 413 else "The upload was incomplete"
+        context = {"title": title, "message": error.message}
+        html = render_to_string("request_refused.html", context)
+        response = HttpResponse(html, status=error.status)
+    # Set here: this answer skips CommonMiddleware, and without a length the client has to
+    # wait for the connection to close, which a server draining the unread body delays.
+    response["Content-Length"] = str(len(response.content))
+    return response
 
 
 class RequestBodyLimitMiddleware:
