@@ -98,8 +98,6 @@ _MACRO_MESSAGE = (
     "Office files with macros are not accepted as evidence: save it without macros "
     "(as .xlsx or .docx) and upload it again."
 )
-# The storage name of an old-format (OLE) Office file's VBA project, in UTF-16.
-_OLE_VBA_PROJECT = "_VBA_PROJECT".encode("utf-16-le")
 
 
 class UploadRejected(ValidationFailed):
@@ -268,23 +266,11 @@ def _detect(
         mime = "text/plain"
     if mime.startswith("text/") or mime == "application/json" or mime in _XML_TYPES:
         return _check_text(fileobj, head, mime=mime, name=name, is_text=is_text)
-    if mime == "application/vnd.ms-excel" and _contains(fileobj, _OLE_VBA_PROJECT):
-        raise UploadRejected(_MACRO_MESSAGE, code="macro_not_allowed")
     if mime in ALLOWED_TYPES:
         return mime
     raise UploadRejected(
         f"This kind of file ({mime}) is not accepted. {_ACCEPTED}", code="type_not_allowed"
     )
-
-
-def _contains(fileobj: BinaryFile, needle: bytes) -> bool:
-    fileobj.seek(0)
-    tail = b""
-    while chunk := fileobj.read(_CHUNK):
-        if needle in tail + chunk:
-            return True
-        tail = chunk[-len(needle) :]
-    return False
 
 
 def _text_start(head: bytes, length: int) -> bytes:

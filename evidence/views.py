@@ -7,29 +7,24 @@ address, never followed by a redirect of ours.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.conf import settings
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from evidence import selectors, services
-from evidence.filenames import download_name
+from evidence.downloads import version_file_response
 from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewForm
-from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion, ScanState
-from soc2app.errors import Conflict, ValidationFailed
+from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
+from soc2app.errors import NotFound, ValidationFailed
 from soc2app.forms import add_domain_error
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from tenants.permissions import Action
 
 PAGE_SIZE = 25
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 @require_GET
@@ -184,54 +179,13 @@ def item_remove(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
     return _render_item(request, selectors.item_get_for(org, pk), remove_form=form, status=400)
 
 
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the exact name as RFC 6266 filename*."""
-    fallback = "".join(
-        ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in filename
-    )
-    return f"attachment; filename=\"{fallback or 'evidence'}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def _download_name(version: EvidenceVersion) -> str:
-    if version.kind == EvidenceKind.FILE:
-        # Named for what the bytes are: versions stored as "evidence.bat" before names were
-        # checked download as "evidence.pdf" (the same rule names the evidence package's files).
-        return download_name(version.original_name or "evidence", version.content_type)
-    stem = slugify(version.item.title)[:80] or "evidence"
-    return f"{stem}-v{version.number}.json" if version.kind == EvidenceKind.DATA else stem
-
-
 @require_GET
 def version_download(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
     version = selectors.version_get_for(request.organization, pk)
     if version.kind == EvidenceKind.LINK:
         # Shown, not followed: the page says where the evidence lives.
         return render(request, "evidence/link.html", {"version": version, "item": version.item})
-    if version.kind == EvidenceKind.FILE:
-        if version.scan_state in (ScanState.PENDING, ScanState.INFECTED):
-            raise Conflict(
-                "This file was quarantined: the malware scan found a threat."
-                if version.scan_state == ScanState.INFECTED
-                else "This file is waiting for its malware scan; try again in a few minutes."
-            )
-        try:
-            handle = default_storage.open(version.file.name, "rb")
-        except (FileNotFoundError, OSError):
-            raise Http404("The file of this evidence is missing from storage.") from None
-        response: HttpResponse = FileResponse(
-            handle, content_type=version.content_type or "application/octet-stream"
-        )
-    else:
-        response = HttpResponse(
-            services.canonical_json(version.data), content_type="application/json"
-        )
     try:
-        services.evidence_download_record(membership=request.membership, version=version)
-    except BaseException:
-        response.close()  # releases the storage file handle
-        raise
-    response["Content-Disposition"] = content_disposition(_download_name(version))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    response["Cache-Control"] = "private, no-store"
-    return response
+        return version_file_response(version, membership=request.membership)
+    except NotFound as exc:
+        raise Http404(exc.message) from None
