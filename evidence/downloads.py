@@ -38,10 +38,15 @@ def version_download_name(version: EvidenceVersion) -> str:
 
 
 def version_file_response(
-    version: EvidenceVersion, *, membership: Membership, record: bool = True
+    version: EvidenceVersion,
+    *,
+    membership: Membership,
+    client_ip: str | None = None,
+    record: bool = True,
 ) -> HttpResponse:
     """A file or data version's bytes as an attachment; the download is recorded in the
-    activity log (unless ``record`` is false: a HEAD). Links have no bytes: Conflict."""
+    activity log with the client's address (unless ``record`` is false: a HEAD). Links have
+    no bytes: Conflict."""
     if version.kind == EvidenceKind.LINK:
         raise Conflict(
             "A link has no file to download: the evidence lives at its url.", code="no_file"
@@ -67,7 +72,9 @@ def version_file_response(
         )
     if record:
         try:
-            services.evidence_download_record(membership=membership, version=version)
+            services.evidence_download_record(
+                membership=membership, version=version, client_ip=client_ip
+            )
         except BaseException:
             response.close()  # releases the storage file handle
             raise

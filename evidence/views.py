@@ -18,6 +18,7 @@ from evidence import selectors, services
 from evidence.downloads import version_file_response
 from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewForm
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
+from soc2app.client_ip import client_ip
 from soc2app.errors import NotFound, ValidationFailed
 from soc2app.forms import add_domain_error
 from soc2app.uploads import accepts_uploads, upload_problem
@@ -186,6 +187,8 @@ def version_download(request: HttpRequest, org_slug: str, pk: str) -> HttpRespon
         # Shown, not followed: the page says where the evidence lives.
         return render(request, "evidence/link.html", {"version": version, "item": version.item})
     try:
-        return version_file_response(version, membership=request.membership)
+        return version_file_response(
+            version, membership=request.membership, client_ip=client_ip(request)
+        )
     except NotFound as exc:
         raise Http404(exc.message) from None

@@ -18,6 +18,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 # DRF and drf-spectacular settings: fixed values, kept in their own module.
 from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401 (read by Django)
+from soc2app.crypto import keys_setting
 from soc2app.env import env_bool, env_choice, env_int, env_list, env_str
 from soc2app.schedule import beat_schedule
 
@@ -36,6 +37,11 @@ _DEV_SECRET = "dev-insecure-secret-key-change-me-0123456789-abcdefghijklmnopqrst
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 50+ characters")
+
+# Fernet keys, newest first, that encrypt the secrets the app reads back (soc2app/crypto.py).
+FIELD_ENCRYPTION_KEYS = keys_setting(
+    env_list("FIELD_ENCRYPTION_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
+)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -65,6 +71,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: adds Content-Security-Policy and Cache-Control to every response, error
+    # pages of the middleware below (CSRF failures, 500s) included.
+    "soc2app.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.
@@ -176,8 +185,18 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[SOC 2 Readiness] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+# The client's address behind reverse proxies (soc2app/client_ip.py): how many proxies of ours
+# append to X-Forwarded-For, or a header our proxy sets to the client address. Used by allauth's
+# limits (through our adapter), DRF and the activity log's download entries alike.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER", "").strip()
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
+ACCOUNT_ADAPTER = "soc2app.client_ip.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "SOC 2 Readiness")
+# Encrypts the TOTP and recovery-code seeds allauth stores (FIELD_ENCRYPTION_KEYS).
+MFA_ADAPTER = "tenants.mfa_adapter.EncryptingMFAAdapter"
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -257,6 +276,13 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_KE
 # A key's "last used" time is written at most this often (seconds), not on every request.
 API_KEY_LAST_USED_INTERVAL = 60
 # REST_FRAMEWORK and SPECTACULAR_SETTINGS: fixed configuration, in soc2app/api_settings.py.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+if PRODUCTION:
+    # No browsable API in production: JSON only (the HTML renderer is a second, unaudited UI).
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# The interactive docs (/api/docs/) need a signed-in user; the schema (/api/schema/) stays
+# public (it documents the API, it holds no data).
+API_DOCS_LOGIN_REQUIRED = PRODUCTION
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -367,6 +393,10 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+# Invitations per hour (tenants/invitation_limits.py): by one person across all their
+# organizations, and by one organization across its members.
+INVITATION_RATE_PER_INVITER = env_int("INVITATION_RATE_PER_INVITER", 20, minimum=1)
+INVITATION_RATE_PER_ORG = env_int("INVITATION_RATE_PER_ORG", 50, minimum=1)
 # The framework the catalog pages and readiness use by default (its key in criteria/data).
 CATALOG_FRAMEWORK = env_str("CATALOG_FRAMEWORK", "aicpa-tsc-2017")
 

@@ -40,6 +40,7 @@ from soc2app.api.negotiation import AnyAccept
 from soc2app.api.parsers import SafeJSONParser
 from soc2app.api.serializers import ErrorOut
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
+from soc2app.client_ip import client_ip
 from soc2app.errors import ValidationFailed
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
@@ -178,7 +179,10 @@ class EvidenceVersionViewSet(_EvidenceBase, mixins.RetrieveModelMixin, viewsets.
     @action(detail=True, methods=["get"], content_negotiation_class=AnyAccept)
     def download(self, request: Request, *args: object, **kwargs: object) -> HttpResponse:
         return version_file_response(
-            self.get_object(), membership=self.principal, record=request.method == "GET"
+            self.get_object(),
+            membership=self.principal,
+            client_ip=client_ip(request),
+            record=request.method == "GET",
         )
 
     @extend_schema(
