@@ -147,7 +147,20 @@ class RequestBodyLimitMiddleware:
                         f"{_human(cap)}.",
                     ),
                 )
-        return self.get_response(request)
+        try:
+            return self.get_response(request)
+        finally:
+            _discard_temporary_files(request)
+
+
+def _discard_temporary_files(request: HttpRequest) -> None:
+    """Delete the upload's temporary files now that the view is done. Django does it for a
+    stopped or interrupted upload, but not when reading the body failed (a client that reset
+    the connection: ``UnreadablePostError``), which left the part read so far on disk."""
+    for handler in request.__dict__.get("_upload_handlers", ()):  # never parses the body
+        upload = getattr(handler, "file", None)
+        if upload is not None:
+            upload.close()  # a TemporaryUploadedFile deletes its file on close
 
 
 class UploadLimitHandler(FileUploadHandler):

@@ -6,6 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import socket
+import struct
+import threading
+from urllib.parse import urlsplit
 
 import pytest
 from django.urls import reverse
@@ -254,4 +258,33 @@ def test_a_whole_upload_still_goes_through(live_server, org, control, key_header
     )
     assert reply.status == 201, reply.text
     assert reply.json()["size"] == len(content)
+    assert temp_files(spool_dir) == []
+
+
+def test_a_client_that_resets_mid_upload_is_not_a_server_error(
+    live_server, org, control, key_headers, spool_dir, errors_logged, caplog
+):
+    """The connection is reset (RST) half-way through the file: the server's read fails with
+    an OSError, which must end as a 4xx in the log (nobody is left to read it), not a 500,
+    and leave no temporary file."""
+    body = multipart([("effective_start", DAY)], ("scan.pdf", pdf_bytes() + bytes(512 * 1024)))
+    url = urlsplit(live_server.url)
+    head = (
+        f"POST {_api_path(org, control)} HTTP/1.1\r\nHost: {url.hostname}:{url.port}\r\n"
+        f"Authorization: {key_headers['Authorization']}\r\nContent-Type: {MULTIPART}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    sock = socket.create_connection((url.hostname, url.port))
+    sock.sendall(head.encode() + body[: len(body) // 2])
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()  # linger 0: the kernel sends RST, not FIN
+    # Wait (up to 20 s) for the server to log how the request ended.
+    for _ in range(200):
+        if any(r.name == "django.request" for r in caplog.records):
+            break
+        threading.Event().wait(0.1)
+    assert [r.getMessage() for r in caplog.records if r.name == "django.request"] == [
+        f"Bad Request: {_api_path(org, control)}"
+    ]
+    assert errors_logged() == []
     assert temp_files(spool_dir) == []
