@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "soc2app.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.
+    "soc2app.uploads.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -450,6 +452,12 @@ CELERY_IMPORTS.append("evidence.scanning")
 # Uploads up to the limit stay in memory no longer than Django's default; bigger ones spool.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_DATA_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The first handler stops a file at EVIDENCE_MAX_UPLOAD_MB, unread beyond (soc2app/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "soc2app.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Reports --------------------------------------------------------------------------------
 # The only folder WeasyPrint may load files from while rendering a report (its print CSS).

@@ -19,18 +19,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from controls.models import Audit
 from controls.selectors import audit_get_for
 from reports import selectors, services
-from reports.api.serializers import ErrorOut, ReportIn, ReportOut
+from reports.api.serializers import ReportIn, ReportOut
 from reports.downloads import MissingFile, report_file_response
 from reports.models import KIND_FILES, Report, ReportStatus
+from soc2app.api.negotiation import AnyAccept
 from soc2app.api.pagination import WindowCountPagination
+from soc2app.api.serializers import ErrorOut
 from soc2app.api.tenancy import ORG_SLUG_KWARG, TenantViewSetMixin, object_id
 from soc2app.client_ip import client_ip
 from soc2app.errors import Conflict, NotFound
@@ -115,16 +115,6 @@ class AuditReportViewSet(_ReportBase, mixins.ListModelMixin, viewsets.GenericVie
         )
 
 
-class _AnyAccept(DefaultContentNegotiation):
-    """The download sends the file whatever ``Accept`` says (``application/pdf`` included),
-    and its errors as JSON: never a 406 from asking for the file's own type."""
-
-    def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
-
-
 NOT_READY = {
     ReportStatus.QUEUED: "This report is queued and has no file yet: poll it until its status "
     "is done, then download it.",
@@ -173,7 +163,7 @@ class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericView
         detail=True,
         methods=["get"],
         pagination_class=None,
-        content_negotiation_class=_AnyAccept,
+        content_negotiation_class=AnyAccept,
     )
     def download(self, request: Request, *args: object, **kwargs: object) -> FileResponse:
         report = self.get_object()

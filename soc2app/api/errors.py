@@ -10,7 +10,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -38,6 +38,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             {"detail": UNAVAILABLE_MESSAGE, "code": "unavailable"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "30", "Cache-Control": "no-store"},
+        )
+    if isinstance(exc, UnreadablePostError):
+        # The client went away mid-body: its fault, not ours (and not logged as a 500).
+        from soc2app.uploads import INCOMPLETE_MESSAGE
+
+        return Response(
+            {"detail": INCOMPLETE_MESSAGE, "code": "upload_incomplete"},
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}
