@@ -254,6 +254,11 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_KE
     raise ImproperlyConfigured(f"API_KEY_RATE must look like 600/min, got {API_KEY_RATE!r}")
 # A key's "last used" time is written at most this often (seconds), not on every request.
 API_KEY_LAST_USED_INTERVAL = 60
+# An API POST's Idempotency-Key and its first answer are kept this long (soc2app/api/
+# idempotency.py); a second request with a key still running waits this long, then gets 409.
+IDEMPOTENCY_KEY_HOURS = 24
+IDEMPOTENCY_WAIT_MS = 2000
+
 # REST_FRAMEWORK and SPECTACULAR_SETTINGS: fixed configuration, in soc2app/api_settings.py.
 
 # --- Celery ---------------------------------------------------------------------------------

@@ -201,6 +201,7 @@ from tenants.models_integrations import (  # noqa: E402, F401
     ApiKey,
     ApiKeyRole,
     DeliveryStatus,
+    IdempotentRequest,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,
