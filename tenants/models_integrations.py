@@ -190,7 +190,7 @@ class IdempotentRequest(TenantModel):
     body_sha256 = models.CharField(max_length=64)
     status_code = models.PositiveSmallIntegerField()
     # The JSON as text, not jsonb: a replay sends the keys in the first answer's order.
-    response_body = models.TextField(null=True, blank=True)
+    response_body = models.TextField(blank=True)  # empty: no body (a 204)
     # Only the headers a client acts on (``Location``); the rest are the server's own.
     response_headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)

@@ -16,3 +16,14 @@ def expire_invitations() -> int:
     if count:
         logger.info("expired %d invitations", count)
     return count
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def sweep_idempotency_keys() -> int:
+    """Idempotent: a second run finds nothing past its expiry."""
+    from soc2app.api.idempotency import idempotency_keys_sweep
+
+    count = idempotency_keys_sweep()
+    if count:
+        logger.info("deleted %d expired idempotency keys", count)
+    return count

@@ -205,7 +205,7 @@ def _claim(
 def _remember(row: IdempotentRequest, response: Response) -> None:
     row.status_code = response.status_code
     row.response_body = (
-        None
+        ""
         if response.data is None
         # Text, not jsonb: a replay sends the keys in the first answer's order.
         else json.dumps(response.data, cls=DjangoJSONEncoder)
@@ -289,3 +289,16 @@ def _refreshed(view: Any, request: Request, response: Response) -> Response:
 
         close_broken_connections()
         return response
+
+
+def idempotency_keys_sweep() -> int:
+    """Delete the keys past their expiry, in every organization (beat); returns how many."""
+    from tenants import rls
+
+    with rls.bypass("sweep expired idempotency keys"):
+        deleted, _ = (
+            IdempotentRequest.objects.dangerously_unscoped(reason="sweep expired idempotency keys")
+            .filter(expires_at__lte=timezone.now())
+            .delete()
+        )
+    return deleted
