@@ -152,3 +152,48 @@ def test_a_key_whose_first_request_still_runs_is_a_409(org, control, api, settin
         HTTP_IDEMPOTENCY_KEY=key,
     )
     assert response.status_code == 201 and _versions(org) == 1
+
+
+@pytest.fixture
+def die_at_commit() -> Iterator[None]:
+    """The backend ends itself *during* COMMIT: a deferred constraint trigger (it fires inside
+    COMMIT, before the commit record) on new evidence versions terminates its own backend."""
+    from tests import rls_app_role
+
+    if rls_app_role.active():
+        pytest.skip("creating the trigger needs the tables' owner")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_die_at_commit() RETURNS trigger LANGUAGE plpgsql AS "
+            "$$ BEGIN PERFORM pg_terminate_backend(pg_backend_pid()); RETURN NULL; END $$; "
+            "CREATE CONSTRAINT TRIGGER test_die_at_commit AFTER INSERT "
+            "ON evidence_evidenceversion DEFERRABLE INITIALLY DEFERRED FOR EACH ROW "
+            "EXECUTE FUNCTION test_die_at_commit()"
+        )
+    yield
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DROP TRIGGER IF EXISTS test_die_at_commit ON evidence_evidenceversion; "
+            "DROP FUNCTION IF EXISTS test_die_at_commit()"
+        )
+
+
+def test_a_connection_lost_during_commit_says_the_outcome_is_unknown(
+    org, control, api, die_at_commit
+):
+    url = org_url(org, f"controls/{control.pk}/evidence/")
+    key = str(uuid.uuid4())
+    response = api.post(url, _link(4), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert response.status_code == 503, response.content
+    body = response.json()
+    # Not "nothing was saved": nobody can know; the key makes the retry safe.
+    assert body["code"] == "outcome_unknown" and "nothing was saved" not in body["detail"]
+    assert "same Idempotency-Key" in body["detail"]
+    connection.close()
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER test_die_at_commit ON evidence_evidenceversion")
+    # This time COMMIT did not happen: the retry with the key writes it, once.
+    retried = api.post(url, _link(4), format="json", HTTP_IDEMPOTENCY_KEY=key)
+    assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
+    assert _versions(org) == 1
