@@ -202,13 +202,17 @@ def _claim(
     return row
 
 
-def _remember(row: IdempotentRequest, response: Response) -> None:
+def _remember(row: IdempotentRequest, response: Response, redact: tuple[str, ...]) -> None:
+    data = response.data
+    if redact and isinstance(data, dict):
+        # Secrets shown once (a webhook's signing secret) are not kept in a second table.
+        data = {k: (None if k in redact else v) for k, v in data.items()}
     row.status_code = response.status_code
     row.response_body = (
         ""
-        if response.data is None
+        if data is None
         # Text, not jsonb: a replay sends the keys in the first answer's order.
-        else json.dumps(response.data, cls=DjangoJSONEncoder)
+        else json.dumps(data, cls=DjangoJSONEncoder)
     )
     row.response_headers = {h: response[h] for h in REMEMBERED_HEADERS if h in response}
     row.save(update_fields=["status_code", "response_body", "response_headers"])
@@ -249,7 +253,7 @@ def run_write(
             response = handler(request, *args, **kwargs)
             if row is not None:
                 if 200 <= response.status_code < 300:
-                    _remember(row, response)
+                    _remember(row, response, getattr(view, "idempotency_redact", ()))
                 else:  # an error answer is not remembered: the client fixes and retries
                     row.delete()
             reached_commit = True

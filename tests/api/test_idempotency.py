@@ -199,3 +199,17 @@ def test_the_schema_documents_the_header_on_every_post(api):
         names = [(p["name"], p["in"]) for p in operation.get("parameters", [])]
         assert ("Idempotency-Key", "header") in names, path
         assert "409" in operation["responses"], path
+
+
+def test_a_webhook_secret_is_not_kept_with_the_key(org, key_for):
+    """Shown once: the stored answer (and so a replay) carries no signing secret."""
+    client = key_for(org, Role.ADMIN)
+    data = {"url": "https://93.184.215.14/hooks/soc2", "events": ["report.ready"]}
+    key = _key()
+    first = client.post(org_url(org, "webhooks/"), data, HTTP_IDEMPOTENCY_KEY=key)
+    assert first.status_code == 201 and first.json()["secret"].startswith("whsec_")
+    stored = IdempotentRequest.objects.for_org(org).get()
+    assert first.json()["secret"] not in stored.response_body
+    again = client.post(org_url(org, "webhooks/"), data, HTTP_IDEMPOTENCY_KEY=key)
+    assert again.status_code == 201 and again.json()["secret"] is None
+    assert again.json()["id"] == first.json()["id"]

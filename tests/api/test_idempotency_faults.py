@@ -19,7 +19,10 @@ from evidence.models import EvidenceItem, EvidenceVersion
 from tenants.models import ActivityEntry
 from tests.api.conftest import org_url
 from tests.factories import ControlFactory
-from tests.soc2app.test_faults import _terminate_from_another_connection
+from tests.soc2app.test_faults import (  # noqa: F401  (a fixture)
+    _terminate_from_another_connection,
+    kill_during_write,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 TODAY = timezone.localdate()
@@ -89,23 +92,12 @@ def test_a_write_whose_connection_dies_after_commit_answers_what_was_saved(
     assert ActivityEntry.objects.for_org(org).filter(action="add").count() == 1
 
 
-@pytest.fixture
-def kill_during_write(monkeypatch) -> Iterator[None]:
-    """Terminated inside the write's transaction, after the item and version were inserted."""
-    original = evidence_services.activity_record
-    pid = _backend_pid()
-
-    def killed(**kwargs):
-        _terminate_from_another_connection(pid)
-        return original(**kwargs)
-
-    monkeypatch.setattr(evidence_services, "activity_record", killed)
-    yield
-    connection.close()
-
-
 def test_a_write_killed_before_commit_saves_nothing_and_its_retry_writes_once(
-    org, control, api, kill_during_write, monkeypatch
+    org,
+    control,
+    api,
+    kill_during_write,  # noqa: F811  (the fixture imported above)
+    monkeypatch,
 ):
     url = org_url(org, f"controls/{control.pk}/evidence/")
     key = str(uuid.uuid4())
