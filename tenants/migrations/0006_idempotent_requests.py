@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0004_organization_mfa_policy'),
+        ('tenants', '0005_encrypt_webhook_secrets'),
     ]
 
     operations = [
