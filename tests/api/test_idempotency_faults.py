@@ -22,6 +22,7 @@ from tests.factories import ControlFactory
 from tests.soc2app.test_faults import (  # noqa: F401  (a fixture)
     _terminate_from_another_connection,
     kill_during_write,
+    redis_down,
 )
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
@@ -189,3 +190,35 @@ def test_a_connection_lost_during_commit_says_the_outcome_is_unknown(
     retried = api.post(url, _link(4), format="json", HTTP_IDEMPOTENCY_KEY=key)
     assert retried.status_code == 201 and "Idempotent-Replayed" not in retried
     assert _versions(org) == 1
+
+
+def test_a_report_request_whose_connection_dies_after_commit_is_accepted(
+    org,
+    api,
+    make_audit,
+    monkeypatch,
+    redis_down,  # noqa: F811  (the fixture imported above)
+):
+    """The report's task is sent after COMMIT (the broker refuses it, and recording that
+    needs the database) and the answer read again then: both meet the dead connection; the
+    answer is the 202 built in the transaction."""
+    import datetime as dt
+
+    from reports import services as report_services
+    from reports.models import Report
+
+    audit = make_audit(org, as_of=dt.date(2025, 6, 30))
+    original = report_services.activity_record
+    pid = _backend_pid()
+
+    def then_killed(**kwargs):
+        transaction.on_commit(lambda: _terminate_from_another_connection(pid))
+        return original(**kwargs)
+
+    monkeypatch.setattr(report_services, "activity_record", then_killed)
+    response = api.post(org_url(org, f"audits/{audit.pk}/reports/"), {"kind": "csv"}, format="json")
+    assert response.status_code == 202, response.content
+    report_id = response.json()["id"]
+    assert response["Location"].endswith(f"/reports/{report_id}/")
+    connection.close()
+    assert Report.objects.for_org(org).filter(pk=report_id).exists()
