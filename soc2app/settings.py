@@ -21,6 +21,7 @@ from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F
 from soc2app.crypto import keys_setting
 from soc2app.env import env_bool, env_choice, env_int, env_list, env_str
 from soc2app.schedule import beat_schedule
+from tenants.activity_keys import log_keys_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_ENV = env_choice("APP_ENV", "development", ("development", "production"))
@@ -41,6 +42,12 @@ if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
 # Fernet keys, newest first, that encrypt the secrets the app reads back (soc2app/crypto.py).
 FIELD_ENCRYPTION_KEYS = keys_setting(
     env_list("FIELD_ENCRYPTION_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
+)
+# HMAC keys of the activity log's chain and checkpoints (tenants/activity_keys.py), newest
+# first: the first signs, the others still verify what they signed (rotation). Only the
+# processes hold them, never the database, so no database role can re-chain the log.
+ACTIVITY_LOG_KEYS = log_keys_setting(
+    env_list("ACTIVITY_LOG_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
 )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
@@ -71,6 +78,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: adds Content-Security-Policy and Cache-Control to every response, error
+    # pages of the middleware below (CSRF failures, 500s) included.
+    "soc2app.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -180,6 +190,14 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[SOC 2 Readiness] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+# The client's address behind reverse proxies (soc2app/client_ip.py): how many proxies of ours
+# append to X-Forwarded-For, or a header our proxy sets to the client address. Used by allauth's
+# limits (through our adapter), DRF and the activity log's download entries alike.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER", "").strip()
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
+ACCOUNT_ADAPTER = "soc2app.client_ip.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "SOC 2 Readiness")
 # Encrypts the TOTP and recovery-code seeds allauth stores (FIELD_ENCRYPTION_KEYS).
@@ -241,8 +259,30 @@ if STORAGE_BACKEND == "s3":
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": s3_storage_options(),
     }
+# Signed checkpoints of the activity log's chains (tenants/activity_checkpoints.py), outside
+# the database: a folder, or a prefix of an S3 bucket (Object Lock retention when it has it).
+ACTIVITY_CHECKPOINT_DIR = Path(
+    env_str("ACTIVITY_CHECKPOINT_DIR", str(MEDIA_ROOT / "activity-checkpoints"))
+)
+ACTIVITY_CHECKPOINT_RETENTION_DAYS = env_int("ACTIVITY_CHECKPOINT_RETENTION_DAYS", 400, minimum=1)
+_checkpoint_storage: dict = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": ACTIVITY_CHECKPOINT_DIR},
+}
+if STORAGE_BACKEND == "s3":
+    _s3_options = s3_storage_options()
+    _checkpoint_storage = {
+        "BACKEND": "tenants.checkpoint_storage.CheckpointS3Storage",
+        "OPTIONS": {
+            **_s3_options,
+            "bucket_name": env_str("ACTIVITY_CHECKPOINT_BUCKET").strip()
+            or _s3_options["bucket_name"],
+            "location": "activity-checkpoints",
+        },
+    }
 STORAGES = {
     "default": _default_storage,
+    "activity_checkpoints": _checkpoint_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -271,6 +311,13 @@ IDEMPOTENCY_KEY_HOURS = 24
 IDEMPOTENCY_WAIT_MS = 2000
 
 # REST_FRAMEWORK and SPECTACULAR_SETTINGS: fixed configuration, in soc2app/api_settings.py.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+if PRODUCTION:
+    # No browsable API in production: JSON only (the HTML renderer is a second, unaudited UI).
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# The interactive docs (/api/docs/) need a signed-in user; the schema (/api/schema/) stays
+# public (it documents the API, it holds no data).
+API_DOCS_LOGIN_REQUIRED = PRODUCTION
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -381,6 +428,10 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+# Invitations per hour (tenants/invitation_limits.py): by one person across all their
+# organizations, and by one organization across its members.
+INVITATION_RATE_PER_INVITER = env_int("INVITATION_RATE_PER_INVITER", 20, minimum=1)
+INVITATION_RATE_PER_ORG = env_int("INVITATION_RATE_PER_ORG", 50, minimum=1)
 # The framework the catalog pages and readiness use by default (its key in criteria/data).
 CATALOG_FRAMEWORK = env_str("CATALOG_FRAMEWORK", "aicpa-tsc-2017")
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0005_encrypt_webhook_secrets'),
+        ('tenants', '0006_activity_keyed_chain'),
     ]
 
     operations = [
