@@ -67,6 +67,19 @@ class _ReportBase(TenantViewSetMixin):
         kwargs = {ORG_SLUG_KWARG: self.organization.slug, "pk": report.pk}
         return self.request.build_absolute_uri(reverse("report-detail", kwargs=kwargs))
 
+    def _accepted(self, report: Report) -> Response:
+        return Response(
+            self._out(report),
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": self._location(report)},
+        )
+
+    def answer_after_commit(self, response: Response) -> Response:
+        """The report again once the write committed: sending its task (an on-commit hook)
+        may have recorded a broker outage, or, with eager tasks, finished it. Called by
+        ``soc2app.api.idempotency``, which keeps ``response`` if the database is gone."""
+        return self._accepted(self._report(response.data["id"]))
+
 
 @extend_schema(parameters=[AUDIT_PARAM], tags=["reports"])
 class AuditReportViewSet(_ReportBase, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -106,13 +119,7 @@ class AuditReportViewSet(_ReportBase, mixins.ListModelMixin, viewsets.GenericVie
         report = services.report_request(
             membership=self.principal, audit=audit, kind=data.validated_data["kind"]
         )
-        # Read again: sending the task (after commit) may have recorded a broker outage.
-        report = self._report(report.pk)
-        return Response(
-            self._out(report),
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": self._location(report)},
-        )
+        return self._accepted(report)  # and read again after commit: answer_after_commit
 
 
 NOT_READY = {
@@ -197,10 +204,5 @@ class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericView
     def retry(self, request: Request, *args: object, **kwargs: object) -> Response:
         report = self.get_object()
         self.require(Action.REPORT_GENERATE)
-        services.report_retry(membership=self.principal, report=report)
-        report = self._report(report.pk)
-        return Response(
-            self._out(report),
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": self._location(report)},
-        )
+        report = services.report_retry(membership=self.principal, report=report)
+        return self._accepted(report)  # and read again after commit: answer_after_commit

@@ -15,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from soc2app.api.idempotency import OUTCOME_UNKNOWN_MESSAGE, OutcomeUnknown
 from soc2app.errors import DomainError
 
 
@@ -29,6 +30,16 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, OutcomeUnknown):
+        # Lost during COMMIT: not "nothing was saved" (it may have been); retry with the key.
+        from soc2app.middleware import close_broken_connections
+
+        close_broken_connections()
+        return Response(
+            {"detail": OUTCOME_UNKNOWN_MESSAGE, "code": "outcome_unknown"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "30", "Cache-Control": "no-store"},
+        )
     if isinstance(exc, OperationalError | InterfaceError):
         # A lost database connection: 503 with the one error shape, never a 500.
         from soc2app.middleware import UNAVAILABLE_MESSAGE, close_broken_connections
