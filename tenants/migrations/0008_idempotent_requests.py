@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tenants', '0006_activity_keyed_chain'),
+        ('tenants', '0007_organization_independent_review'),
     ]
 
     operations = [
