@@ -9,9 +9,11 @@ place but not enough: a mapped, applicable control is implemented, or has accept
 **Gap** otherwise: no control mapped, only not-applicable controls mapped, or controls merely
 adopted (not started, in progress) without such evidence: adopting is not progress. A criterion
 answered "not applicable" in the self-assessment is left out of the score. Only accepted
-versions of evidence items that have not been removed count; pending ones are reported as
-"awaiting review". Every status carries the reasons behind it, naming controls and periods,
-so each figure can be traced to rows.
+versions of evidence items that have not been removed count, and only deliverable ones (a file
+held for its malware scan or quarantined is no evidence: ``deliverable_versions``); pending
+ones are reported as "awaiting review". A met reason names who reviewed the evidence. Every
+status carries the reasons behind it, naming controls and periods, so each figure can be traced
+to rows.
 
 Type 2, how evidence counts (``controls.operation``, rules in ``frequency_rules.yaml``): a
 **manual** control (a person performs it) needs one performance per sub-period, so a version
@@ -70,7 +72,8 @@ from controls.readiness_types import (
     Status,
 )
 from criteria.models import Criterion
-from evidence.models import EvidenceVersion, ReviewState, ScanState
+from evidence.models import EvidenceVersion, ReviewState
+from evidence.selectors import deliverable_versions
 
 WEIGHTS = {"met": Decimal(1), "partial": Decimal("0.5"), "gap": Decimal(0)}
 
@@ -188,11 +191,10 @@ def _evaluate_controls(
     audit: Audit, controls: dict[int, Control], rules: dict[str, FrequencyRule], today: dt.date
 ) -> dict[int, ControlReadiness]:
     # Default ordering (-number) would leak into GROUP BY / DISTINCT: clear it.
+    # A file waiting for its malware scan, or quarantined, proves nothing yet.
     versions = (
-        EvidenceVersion.objects.for_org(audit.organization_id)
+        deliverable_versions(EvidenceVersion.objects.for_org(audit.organization_id))
         .filter(item__control_id__in=list(controls), item__removed_at__isnull=True)
-        # A file waiting for its malware scan, or quarantined, proves nothing yet.
-        .exclude(scan_state__in=[ScanState.PENDING, ScanState.INFECTED])
         .order_by()
     )
     if not audit.is_type2:
@@ -207,11 +209,19 @@ def _evaluate_type1(
     current = Q(
         review_state=ReviewState.ACCEPTED, effective_start__lte=as_of, valid_until__gte=as_of
     )
-    rows = versions.values("item__control_id").annotate(
+    # One row per (control, reviewer): the reviewer is joined in the same query.
+    rows = versions.values("item__control_id", "reviewed_by__email").annotate(
         accepted=Count("id", filter=current),
         pending=Count("id", filter=Q(review_state=ReviewState.PENDING)),
     )
-    counts = {r["item__control_id"]: r for r in rows}
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"accepted": 0, "pending": 0})
+    reviewers: dict[int, set[str]] = defaultdict(set)
+    for r in rows:
+        row = counts[r["item__control_id"]]
+        row["accepted"] += r["accepted"]
+        row["pending"] += r["pending"]
+        if r["accepted"] and r["reviewed_by__email"]:
+            reviewers[r["item__control_id"]].add(r["reviewed_by__email"])
     out = {}
     for pk, control in controls.items():
         row = counts.get(pk, {"accepted": 0, "pending": 0})
@@ -219,7 +229,12 @@ def _evaluate_type1(
         if note and row["pending"]:
             note += f" ({row['pending']} awaiting review)"
         out[pk] = ControlReadiness(
-            control, row["accepted"] > 0, row["accepted"], row["pending"], note=note
+            control,
+            row["accepted"] > 0,
+            row["accepted"],
+            row["pending"],
+            note=note,
+            reviewers=sorted(reviewers.get(pk, ())),
         )
     return out
 
@@ -234,6 +249,8 @@ def _met_reason(c: ControlReadiness, audit: Audit) -> str:
         what = f"evidence in every ended period; {upcoming} still to come"
     else:
         what = f"evidence in the window so far; {upcoming} periods still to come"
+    if c.reviewers:
+        what += f"; reviewed by {', '.join(c.reviewers)}"
     return f"Met by {c.control.code} (implemented, {what})."
 
 

@@ -40,16 +40,25 @@ def evaluate_type2(
             effective_end__gte=start,
             review_state__in=[ReviewState.ACCEPTED, ReviewState.PENDING],
         )
-        .values_list("item__control_id", "review_state", "effective_start", "effective_end")
+        .values_list(
+            "item__control_id",
+            "review_state",
+            "effective_start",
+            "effective_end",
+            "reviewed_by__email",
+        )
         .annotate(n=Count("id"))
     )
     ranges: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     accepted: dict[int, int] = defaultdict(int)
     pending: dict[int, int] = defaultdict(int)
-    for control_id, state, e_start, e_end, n in rows:
+    reviewers: dict[int, set[str]] = defaultdict(set)
+    for control_id, state, e_start, e_end, reviewer, n in rows:
         if state == ReviewState.ACCEPTED:
             ranges[control_id].append((e_start, e_end))
             accepted[control_id] += n
+            if reviewer:
+                reviewers[control_id].add(reviewer)
         else:
             pending[control_id] += n
     out = {}
@@ -80,6 +89,7 @@ def evaluate_type2(
             sample=samples[control.frequency],
             periods_ended=sum(1 for p in periods if p.end < today),
             adopted_on=adopted if adopted > start else None,
+            reviewers=sorted(reviewers[pk]),
             flags=[
                 flag
                 for r_start, r_end in sorted(set(ranges[pk]))

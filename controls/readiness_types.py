@@ -66,6 +66,9 @@ class ControlReadiness:
     # day the control was added when that was after the window started.
     periods_ended: int = 0
     adopted_on: dt.date | None = None
+    # Who accepted the versions counted in ``accepted`` (emails, sorted): segregation of
+    # duties is visible in every reason that says a control is met.
+    reviewers: list[str] = field(default_factory=list)
     # Type 2 only: evidence that counts less than its range suggests (manual controls).
     flags: list[str] = field(default_factory=list)
     exceptions: list[ControlException] = field(default_factory=list)

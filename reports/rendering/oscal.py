@@ -10,7 +10,7 @@ pipelines.
   deviation): the control, period and owner as properties, and the management response as a
   remediation (completed once its date has passed, planned before).
 - One observation per control with evidence: each version as relevant evidence (name, version,
-  effective period, valid until, SHA-256, review state), linked from the findings of the
+  effective period, valid until, SHA-256, review state and reviewer), linked from the findings of the
   criteria the control is mapped to.
 
 UUIDs are derived from the report's data (version 5), so the same data gives the same file.
@@ -57,6 +57,7 @@ def _evidence(row: EvidenceRow) -> dict[str, Any]:
             _prop("valid-until", row.valid_until.isoformat()),
             _prop("sha256", row.sha256),
             _prop("review-state", row.review_state),
+            _prop("reviewed-by", row.reviewed_by),
         ],
     }
 
