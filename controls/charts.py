@@ -153,15 +153,3 @@ def exception_rows(readiness: AuditReadiness) -> list[dict]:
                 f"{row['control'].code} has no evidence for {row['count']} {many} in a row"
             )
     return rows
-
-
-def plain_figures(readiness: AuditReadiness) -> dict[str, int]:
-    """The two plain figures beside the score."""
-    implemented, applicable = readiness.controls_implemented
-    covered, ended = readiness.periods_evidenced
-    return {
-        "implemented": implemented,
-        "applicable": applicable,
-        "covered": covered,
-        "ended": ended,
-    }

@@ -66,6 +66,20 @@ def _clean(values: dict) -> dict:
     return values
 
 
+def _log(membership: Membership, deviation: Deviation, action: str) -> None:
+    """The activity entry of a deviation written or deleted: every field, before or after."""
+    values = snapshot(deviation, FIELDS).items()
+    changes = {k: [None, v] if action == "create" else [v, None] for k, v in values}
+    activity_record(
+        organization=membership.organization,
+        actor=Actor.for_principal(membership),
+        action=action,
+        target=deviation,
+        object_repr=f"Deviation of {deviation.control.code}, {deviation.period_label}",
+        changes=changes,
+    )
+
+
 def deviation_record(
     *,
     membership: Membership,
@@ -98,14 +112,7 @@ def deviation_record(
             recorded_by=membership,
             **values,
         )
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_principal(membership),
-            action="create",
-            target=deviation,
-            object_repr=f"Deviation of {control.code}, {deviation.period_label}",
-            changes={k: [None, v] for k, v in snapshot(deviation, FIELDS).items()},
-        )
+        _log(membership, deviation, "create")
     return deviation
 
 
@@ -114,12 +121,5 @@ def deviation_delete(*, membership: Membership, deviation: Deviation) -> None:
         raise NotFound("No such deviation.")
     permissions.require(membership, Action.CONTROL_MANAGE)
     with transaction.atomic():
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_principal(membership),
-            action="delete",
-            target=deviation,
-            object_repr=f"Deviation of {deviation.control.code}, {deviation.period_label}",
-            changes={k: [v, None] for k, v in snapshot(deviation, FIELDS).items()},
-        )
+        _log(membership, deviation, "delete")
         deviation.delete()

@@ -165,6 +165,18 @@ class AuditReadiness:
             sum(c.periods_ended for c in applicable),
         )
 
+    @property
+    def plain_figures(self) -> dict[str, int]:
+        """The two plain figures shown beside the score (dashboard and API)."""
+        done, applicable = self.controls_implemented
+        covered, ended = self.periods_evidenced
+        return {
+            "controls_implemented": done,
+            "controls_applicable": applicable,
+            "periods_covered": covered,
+            "periods_ended": ended,
+        }
+
     def add_exception(self, exception: ControlException) -> None:
         """Add an exception found elsewhere (a failed sample item), kept in order."""
         self.exceptions.append(exception)

@@ -228,7 +228,6 @@ def audit_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
         "can_manage": permissions.can(request.membership, Action.AUDIT_MANAGE),
         "can_record_deviation": permissions.can(request.membership, Action.CONTROL_MANAGE),
         "exceptions": charts.exception_rows(readiness),
-        "figures": charts.plain_figures(readiness),
         "steps": STEPS,
     }
     return render(request, "controls/audit_detail.html", context)

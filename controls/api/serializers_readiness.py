@@ -179,14 +179,7 @@ class ReadinessOut(serializers.Serializer):
     @extend_schema_field(FiguresOut)
     def get_figures(self, readiness: object) -> dict:
         """Plain figures beside the score: controls implemented and periods evidenced."""
-        done, applicable = readiness.controls_implemented
-        covered, ended = readiness.periods_evidenced
-        return {
-            "controls_implemented": done,
-            "controls_applicable": applicable,
-            "periods_covered": covered,
-            "periods_ended": ended,
-        }
+        return readiness.plain_figures
 
     @extend_schema_field(ControlReadinessOut(many=True))
     def get_controls(self, readiness: object) -> list[dict]:

@@ -24,6 +24,18 @@ def url(name: str, org, **kwargs) -> str:
     return reverse(name, kwargs={"org_slug": org.slug, **kwargs})
 
 
+def _recorded(manager, control):
+    return deviation_record(
+        membership=manager,
+        control=control,
+        period_start=D(2025, 4, 1),
+        period_end=D(2025, 6, 30),
+        what_happened="Skipped.",
+        cause="Left.",
+        remediation="Deputy.",
+    )
+
+
 @pytest.fixture
 def audit(org, make_audit):
     return make_audit(org, window=(D(2025, 1, 1), D(2025, 12, 31)))
@@ -76,6 +88,8 @@ def test_a_manager_records_a_deviation_and_everyone_sees_the_response(
     )
     assert response.status_code == 302
     assert ActivityEntry.objects.for_org(org).filter(object_type="controls.deviation").exists()
+    detail = client.get(url("control_detail", org, pk=review.pk)).content.decode()
+    assert 'id="deviations"' in detail and "The Q2 review was skipped." in detail
 
     contributor = client_for(make_member(org, Role.CONTRIBUTOR))
     body = contributor.get(url("audit_detail", org, pk=audit.pk)).content.decode()
@@ -103,15 +117,7 @@ def test_bad_input_is_shown_on_the_form(org, manager, client_for, review):
 def test_contributors_and_auditors_cannot_record_or_delete(
     org, manager, make_member, client_for, review, role
 ):
-    deviation = deviation_record(
-        membership=manager,
-        control=review,
-        period_start=D(2025, 4, 1),
-        period_end=D(2025, 6, 30),
-        what_happened="Skipped.",
-        cause="Left.",
-        remediation="Deputy.",
-    )
+    deviation = _recorded(manager, review)
     client = client_for(make_member(org, role))
     form = {"period_start": "2025-01-01", "period_end": "2025-01-31"}
     created = client.post(url("deviation_create", org, pk=review.pk), form)
@@ -121,15 +127,7 @@ def test_contributors_and_auditors_cannot_record_or_delete(
 
 
 def test_another_organizations_rows_are_404(org, manager, outsider, client_for, review):
-    deviation = deviation_record(
-        membership=manager,
-        control=review,
-        period_start=D(2025, 4, 1),
-        period_end=D(2025, 6, 30),
-        what_happened="Skipped.",
-        cause="Left.",
-        remediation="Deputy.",
-    )
+    deviation = _recorded(manager, review)
     stranger = client_for(outsider)
     other = outsider.organization
     assert_foreign_object_404(stranger, url("deviation_create", other, pk=review.pk))
