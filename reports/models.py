@@ -76,6 +76,9 @@ class Report(TenantModel):
     catalog_version = models.CharField(max_length=200, blank=True)
     data_as_of = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The process producing it ("<host>:<pid>"), while running: a redelivered task takes the
+    # report over at once when that process is gone (a worker child killed for memory).
+    claimed_by = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-pk"]

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-import tempfile
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -22,13 +21,15 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from controls.models import Audit
-from reports.models import AuditorAccess, Report, ReportKind, ReportStatus, report_upload_to
+from reports.access import auditor_access_grant, auditor_access_revoke  # noqa: F401 (portal grants)
+from reports.models import Report, ReportKind, ReportStatus, report_upload_to
 from reports.rendering.errors import RenderFailed
+from reports.rendering.scratch import process_gone, process_tag, scratch_folder
 from soc2app.errors import Conflict, NotFound, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.context import org_scope
-from tenants.models import Membership, Role
+from tenants.models import Membership
 from tenants.permissions import Action
 
 logger = logging.getLogger(__name__)
@@ -219,6 +220,21 @@ def _claim(report_id: int, resume: dt.datetime | None = None) -> dt.datetime | N
     )
     if resume is not None:
         claimable |= Q(status=ReportStatus.RUNNING, started_at=resume)
+    running = (
+        _rows()
+        .filter(pk=report_id, status=ReportStatus.RUNNING)
+        .values_list("claimed_by", "started_at", "attempts")
+        .first()
+    )
+    if running and running[0] and process_gone(running[0]):
+        # Its worker process died (a child killed for memory: Celery hands the message back at
+        # once): take over now, or fail it if it keeps killing workers, rather than leave it
+        # "running" until REPORT_STALE_AFTER.
+        lost = Q(status=ReportStatus.RUNNING, claimed_by=running[0], started_at=running[1])
+        if running[2] >= MAX_ATTEMPTS:
+            _give_up(report_id, lost, WORKER_LOST.format(n=running[2]))
+            return None
+        claimable |= lost
     claimed = (
         _rows()
         .filter(claimable, pk=report_id)
@@ -229,6 +245,7 @@ def _claim(report_id: int, resume: dt.datetime | None = None) -> dt.datetime | N
             started_at=started_at,
             finished_at=None,
             attempts=F("attempts") + 1,
+            claimed_by=process_tag(),
         )
     )
     return started_at if claimed else None
@@ -270,7 +287,7 @@ def _produce(report_id: int, claimed_at: dt.datetime) -> Report:
         mine.update(progress=max(5, min(99, value)))
 
     try:
-        with org_scope(org), tempfile.TemporaryDirectory(prefix="report-") as tmp:
+        with org_scope(org), scratch_folder() as tmp:
             out = Path(tmp) / f"report.{report.extension}"
             from reports.build import build_report  # WeasyPrint loads in workers only
 
@@ -349,59 +366,3 @@ def report_download_record(*, membership: Membership, report: Report) -> None:
             target=report,
             changes={"sha256": [None, report.sha256]},
         )
-
-
-# --- Auditor portal access -------------------------------------------------------------------
-
-
-def auditor_access_grant(
-    *, membership: Membership, auditor: Membership, audit: Audit
-) -> AuditorAccess:
-    """Let an auditor membership of the organization see ``audit`` in the auditor portal
-    (granting twice changes nothing and logs nothing)."""
-    permissions.require(membership, Action.MEMBER_MANAGE)
-    org_id = membership.organization_id
-    if audit.organization_id != org_id:
-        raise NotFound("No such audit.")
-    if auditor.organization_id != org_id:
-        raise NotFound("No such member.")
-    if auditor.role != Role.AUDITOR:
-        raise ValidationFailed(
-            "Only members with the auditor role can be given portal access.", field="membership"
-        )
-    if not auditor.is_active:
-        raise ValidationFailed(
-            "This auditor's membership has expired; invite them again first.", field="membership"
-        )
-    with transaction.atomic():
-        access, created = AuditorAccess.objects.for_org(org_id).get_or_create(
-            organization_id=org_id,
-            membership=auditor,
-            audit=audit,
-            defaults={"granted_by_id": getattr(membership, "user_id", None)},
-        )
-        if created:
-            activity_record(
-                organization=membership.organization,
-                actor=Actor.for_principal(membership),
-                action="auditor_access.grant",
-                target=access,
-                object_repr=f"{auditor.user.email} → {audit.name}"[:200],
-            )
-    return access
-
-
-def auditor_access_revoke(*, membership: Membership, access: AuditorAccess) -> None:
-    """End an auditor's access to one audit (the row goes; the activity log keeps it)."""
-    permissions.require(membership, Action.MEMBER_MANAGE)
-    if access.organization_id != membership.organization_id:
-        raise NotFound("No such access.")
-    with transaction.atomic():
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_principal(membership),
-            action="auditor_access.revoke",
-            target=access,
-            object_repr=f"{access.membership.user.email} → {access.audit.name}"[:200],
-        )
-        AuditorAccess.objects.for_org(access.organization_id).filter(pk=access.pk).delete()

@@ -8,6 +8,7 @@ from celery import Task, shared_task
 from django.conf import settings
 
 from reports.services import CONNECTION_LOST, ClaimKept, report_generate, reports_redispatch
+from reports.sweeps import reports_sweep_leftovers
 
 
 @shared_task(
@@ -42,3 +43,9 @@ def generate_report(self: Task, report_id: int, resume: str | None = None) -> st
 def redispatch_reports() -> int:
     """Beat: re-send reports left queued or abandoned (see ``services.reports_redispatch``)."""
     return len(reports_redispatch())
+
+
+@shared_task
+def sweep_report_leftovers() -> dict[str, int]:
+    """Beat: render folders and report files left by killed renders (see ``reports.sweeps``)."""
+    return {kind: len(names) for kind, names in reports_sweep_leftovers().items()}

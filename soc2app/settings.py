@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 # DRF and drf-spectacular settings: fixed values, kept in their own module.
 from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401 (read by Django)
@@ -299,6 +300,18 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # The queue tasks are sent to and workers started without ``--queues`` consume: deployments
 # (or test workers) sharing one Redis keep apart by giving each its own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Reports render on a queue (and, in production, a worker) of their own: dozens of renders never
+# hold up the periodic jobs and sweeps. A worker without ``--queues`` consumes both (development).
+CELERY_REPORTS_QUEUE = env_str("CELERY_REPORTS_QUEUE", "reports")
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, CELERY_REPORTS_QUEUE])
+]
+CELERY_TASK_ROUTES = {
+    "reports.tasks.generate_report": {"queue": CELERY_REPORTS_QUEUE},
+    # Render folders live on the report workers' disks.
+    "reports.tasks.sweep_report_leftovers": {"queue": CELERY_REPORTS_QUEUE},
+}
 CELERY_TASK_IGNORE_RESULT = True
 # Fault tolerance (tests/soc2app/test_worker_kill.py kills a worker mid-task):
 # - acks_late: a message is acknowledged when its task finishes, not when it starts, so a
@@ -407,3 +420,9 @@ REPORT_TASK_TIME_LIMIT = env_int("REPORT_TASK_TIME_LIMIT", 15 * 60, minimum=60)
 # A report still "running" this long after it started has lost its worker (a task cannot run
 # longer than its time limit): a redelivered task may claim it again.
 REPORT_STALE_AFTER = env_int("REPORT_STALE_AFTER", REPORT_TASK_TIME_LIMIT, minimum=1)
+# Render folders, and the age after which the leftovers sweep removes a render's folder (its
+# process gone) or a stored report file no row references: longer than any render runs.
+REPORT_TMP_DIR = env_str("REPORT_TMP_DIR", str(VAR_DIR / "render"))
+REPORT_LEFTOVER_AFTER = env_int(
+    "REPORT_LEFTOVER_AFTER", max(3600, 2 * REPORT_TASK_TIME_LIMIT), minimum=1
+)

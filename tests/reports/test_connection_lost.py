@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
 from pathlib import Path
 
 import psycopg2
@@ -22,20 +21,11 @@ from reports.bench import seed
 from reports.models import Report, ReportStatus
 from reports.tasks import generate_report
 from tenants.models import ActivityEntry
-from tests.workers import celery_worker
+from tests.workers import celery_worker, wait_for
 
 
 def _report(pk: int) -> Report:
     return Report.objects.dangerously_unscoped(reason="test").get(pk=pk)
-
-
-def _wait(condition, seconds: float, what: str):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _terminate_other_backends() -> int:
@@ -76,9 +66,9 @@ def test_a_report_whose_database_connection_dies_mid_render_is_produced_again(ca
     with celery_worker(tmp_path, "test-db-lost") as queue:
         generate_report.apply_async(args=[report.pk], queue=queue)
         # The parts are being laid out: the next progress update meets the dead connection.
-        _wait(lambda: _report(report.pk).progress >= 20, 90, "the render to be under way")
+        wait_for(lambda: _report(report.pk).progress >= 20, 90, "the render to be under way")
         assert _terminate_other_backends() >= 1
-        done = _wait(
+        done = wait_for(
             lambda: (
                 (r := _report(report.pk)).status in (ReportStatus.DONE, ReportStatus.FAILED) and r
             ),
