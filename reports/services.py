@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import time
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -26,6 +27,7 @@ from reports.models import Report, ReportKind, ReportStatus, report_upload_to
 from reports.rendering.errors import RenderFailed
 from reports.rendering.scratch import process_gone, process_tag, scratch_folder
 from soc2app.errors import Conflict, NotFound, ValidationFailed
+from soc2app.metrics import REPORT_SECONDS
 from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.context import org_scope
@@ -266,14 +268,17 @@ def report_generate(*, report_id: int, resume: dt.datetime | None = None) -> Rep
     claimed_at = _claim(report_id, resume)
     if claimed_at is None:
         return _rows().filter(pk=report_id).first()
+    started = time.perf_counter()
     try:
-        return _produce(report_id, claimed_at)
+        produced = _produce(report_id, claimed_at)
     except CONNECTION_LOST as exc:
         # Neither the failure nor the result could be written. A file already stored is left
         # to the orphan sweep (the commit may have happened before the connection dropped).
         logger.warning("report %s: database connection lost (%s); retrying", report_id, exc)
         _reconnect()
         raise ClaimKept(claimed_at) from exc
+    REPORT_SECONDS.labels(produced.kind, produced.status).observe(time.perf_counter() - started)
+    return produced
 
 
 def _produce(report_id: int, claimed_at: dt.datetime) -> Report:

@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "soc2app.logs.RequestContextMiddleware",  # first: every later log line has the request id
+    "soc2app.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -324,6 +326,8 @@ CELERY_TASK_IGNORE_RESULT = True
 # - prefetch 1: a worker holds one waiting message at a time, so a dead worker strands at
 #   most one besides the one it ran, and no message waits behind a long report.
 CELERY_TASK_ACKS_LATE = True
+# Workers log through LOGGING below (LOG_FORMAT=json included), not Celery's own formatter.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=1)
@@ -365,13 +369,35 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# --- Monitoring -----------------------------------------------------------------------------
+# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" (404 while unset); a
+# Celery worker serves its own on METRICS_PORT (0: off) at METRICS_ADDR (an internal address).
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0)
+METRICS_ADDR = env_str("METRICS_ADDR", "127.0.0.1")
+
 # --- Logging --------------------------------------------------------------------------------
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+# json: one object per line with request_id, org_id and user_id (soc2app/logs.py).
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s "
+            "[request=%(request_id)s org=%(org_id)s user=%(user_id)s]"
+        },
+        "json": {"()": "soc2app.logs.JsonFormatter"},
+    },
+    "filters": {"context": {"()": "soc2app.logs.ContextFilter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": LOG_FORMAT,
+            "filters": ["context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
