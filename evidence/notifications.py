@@ -31,6 +31,7 @@ from evidence.models import EvidenceVersion, Freshness
 from evidence.selectors import live_versions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization, Role
+from tenants.validation import header_safe
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +107,8 @@ def _message(org: Organization, digest: Digest) -> EmailMultiAlternatives:
     }
     noun = "item needs" if count == 1 else "items need"
     message = EmailMultiAlternatives(
-        subject=f"{org.name}: {count} evidence {noun} attention",
+        # Header-safe: a name stored before names were checked may hold a line break.
+        subject=f"{header_safe(org.name)}: {count} evidence {noun} attention",
         body=render_to_string("emails/evidence_digest.txt", context),
         to=[digest.user.email],
     )

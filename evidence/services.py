@@ -360,9 +360,11 @@ def evidence_item_remove(
     return item
 
 
-def evidence_download_record(*, membership: Membership, version: EvidenceVersion) -> None:
+def evidence_download_record(
+    *, membership: Membership, version: EvidenceVersion, client_ip: str | None = None
+) -> None:
     """Log that a member fetched a version's content (auditors included: reading is allowed,
-    and who saw which evidence is part of the audit trail)."""
+    and who saw which evidence is part of the audit trail), and from which address."""
     if version.organization_id != membership.organization_id:
         raise NotFound("No such evidence.")
     permissions.require(membership, Action.VIEW)
@@ -373,7 +375,7 @@ def evidence_download_record(*, membership: Membership, version: EvidenceVersion
             action="download",
             target=version,
             object_repr=f"{version.item.title} v{version.number}",
-            changes={"sha256": [None, version.sha256]},
+            changes={"sha256": [None, version.sha256], "client_ip": [None, client_ip]},
         )
 
 

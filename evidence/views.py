@@ -21,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from evidence import selectors, services
 from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewForm
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion, ScanState
+from soc2app.client_ip import client_ip
 from soc2app.errors import Conflict, ValidationFailed
 from soc2app.forms import add_domain_error
 from tenants import permissions
@@ -212,7 +213,9 @@ def version_download(request: HttpRequest, org_slug: str, pk: str) -> HttpRespon
             services.canonical_json(version.data), content_type="application/json"
         )
     try:
-        services.evidence_download_record(membership=request.membership, version=version)
+        services.evidence_download_record(
+            membership=request.membership, version=version, client_ip=client_ip(request)
+        )
     except BaseException:
         response.close()  # releases the storage file handle
         raise

@@ -25,6 +25,7 @@ from evidence.models import EvidenceKind
 from reports import selectors, services
 from reports import views as report_views
 from reports.models import AuditorAccess
+from soc2app.client_ip import client_ip
 from soc2app.errors import ValidationFailed
 from tenants.models import Membership
 
@@ -84,7 +85,9 @@ def portal_version_download(
     if version.kind == EvidenceKind.LINK:
         # Seeing a link counts as a download in the portal; shown on a portal page, whose
         # breadcrumbs stay in the portal (the members' link page leads out of it).
-        evidence_services.evidence_download_record(membership=request.membership, version=version)
+        evidence_services.evidence_download_record(
+            membership=request.membership, version=version, client_ip=client_ip(request)
+        )
         context = {"audit": audit, "version": version, "item": version.item}
         return render(request, "reports/portal/link.html", context)
     return evidence_views.version_download(request, org_slug=org_slug, pk=str(version.pk))

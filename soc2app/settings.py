@@ -19,8 +19,10 @@ from kombu import Exchange, Queue
 
 # DRF and drf-spectacular settings: fixed values, kept in their own module.
 from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401 (read by Django)
+from soc2app.crypto import keys_setting
 from soc2app.env import env_bool, env_choice, env_int, env_list, env_str
 from soc2app.schedule import beat_schedule
+from tenants.activity_keys import log_keys_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_ENV = env_choice("APP_ENV", "development", ("development", "production"))
@@ -37,6 +39,17 @@ _DEV_SECRET = "dev-insecure-secret-key-change-me-0123456789-abcdefghijklmnopqrst
 SECRET_KEY = env_str("SECRET_KEY", "" if PRODUCTION else _DEV_SECRET)
 if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
     raise ImproperlyConfigured("SECRET_KEY must be set to a random value of 50+ characters")
+
+# Fernet keys, newest first, that encrypt the secrets the app reads back (soc2app/crypto.py).
+FIELD_ENCRYPTION_KEYS = keys_setting(
+    env_list("FIELD_ENCRYPTION_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
+)
+# HMAC keys of the activity log's chain and checkpoints (tenants/activity_keys.py), newest
+# first: the first signs, the others still verify what they signed (rotation). Only the
+# processes hold them, never the database, so no database role can re-chain the log.
+ACTIVITY_LOG_KEYS = log_keys_setting(
+    env_list("ACTIVITY_LOG_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
+)
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
@@ -66,7 +79,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "soc2app.logs.RequestContextMiddleware",  # first: every later log line has the request id
+    # Outermost: adds Content-Security-Policy and Cache-Control to every response, error
+    # pages of the middleware below (CSRF failures, 500s) included.
+    "soc2app.headers.SecurityHeadersMiddleware",
+    "soc2app.logs.RequestContextMiddleware",  # early: later log lines carry the request id
     "soc2app.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -177,8 +193,18 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[SOC 2 Readiness] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+# The client's address behind reverse proxies (soc2app/client_ip.py): how many proxies of ours
+# append to X-Forwarded-For, or a header our proxy sets to the client address. Used by allauth's
+# limits (through our adapter), DRF and the activity log's download entries alike.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER", "").strip()
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
+ACCOUNT_ADAPTER = "soc2app.client_ip.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "SOC 2 Readiness")
+# Encrypts the TOTP and recovery-code seeds allauth stores (FIELD_ENCRYPTION_KEYS).
+MFA_ADAPTER = "tenants.mfa_adapter.EncryptingMFAAdapter"
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
@@ -233,8 +259,30 @@ if STORAGE_BACKEND == "s3":
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": s3_storage_options(),
     }
+# Signed checkpoints of the activity log's chains (tenants/activity_checkpoints.py), outside
+# the database: a folder, or a prefix of an S3 bucket (Object Lock retention when it has it).
+ACTIVITY_CHECKPOINT_DIR = Path(
+    env_str("ACTIVITY_CHECKPOINT_DIR", str(MEDIA_ROOT / "activity-checkpoints"))
+)
+ACTIVITY_CHECKPOINT_RETENTION_DAYS = env_int("ACTIVITY_CHECKPOINT_RETENTION_DAYS", 400, minimum=1)
+_checkpoint_storage: dict = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": ACTIVITY_CHECKPOINT_DIR},
+}
+if STORAGE_BACKEND == "s3":
+    _s3_options = s3_storage_options()
+    _checkpoint_storage = {
+        "BACKEND": "tenants.checkpoint_storage.CheckpointS3Storage",
+        "OPTIONS": {
+            **_s3_options,
+            "bucket_name": env_str("ACTIVITY_CHECKPOINT_BUCKET").strip()
+            or _s3_options["bucket_name"],
+            "location": "activity-checkpoints",
+        },
+    }
 STORAGES = {
     "default": _default_storage,
+    "activity_checkpoints": _checkpoint_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -258,6 +306,13 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_KE
 # A key's "last used" time is written at most this often (seconds), not on every request.
 API_KEY_LAST_USED_INTERVAL = 60
 # REST_FRAMEWORK and SPECTACULAR_SETTINGS: fixed configuration, in soc2app/api_settings.py.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+if PRODUCTION:
+    # No browsable API in production: JSON only (the HTML renderer is a second, unaudited UI).
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# The interactive docs (/api/docs/) need a signed-in user; the schema (/api/schema/) stays
+# public (it documents the API, it holds no data).
+API_DOCS_LOGIN_REQUIRED = PRODUCTION
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -369,41 +424,22 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# --- Monitoring -----------------------------------------------------------------------------
-# /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" (404 while unset); a
-# Celery worker serves its own on METRICS_PORT (0: off) at METRICS_ADDR (an internal address).
-METRICS_TOKEN = env_str("METRICS_TOKEN", "")
-METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0)
-METRICS_ADDR = env_str("METRICS_ADDR", "127.0.0.1")
-
-# --- Logging --------------------------------------------------------------------------------
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-# json: one object per line with request_id, org_id and user_id (soc2app/logs.py).
-LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ("plain", "json"))
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {
-            "format": "%(asctime)s %(levelname)s %(name)s %(message)s "
-            "[request=%(request_id)s org=%(org_id)s user=%(user_id)s]"
-        },
-        "json": {"()": "soc2app.logs.JsonFormatter"},
-    },
-    "filters": {"context": {"()": "soc2app.logs.ContextFilter"}},
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["context"],
-        }
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Monitoring and logging: soc2app/observability_settings.py -------------------------------
+from soc2app.observability_settings import (  # noqa: E402, F401 (read by Django and soc2app.metrics)
+    LOG_FORMAT,
+    LOG_LEVEL,
+    LOGGING,
+    METRICS_ADDR,
+    METRICS_PORT,
+    METRICS_TOKEN,
+)
 
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+# Invitations per hour (tenants/invitation_limits.py): by one person across all their
+# organizations, and by one organization across its members.
+INVITATION_RATE_PER_INVITER = env_int("INVITATION_RATE_PER_INVITER", 20, minimum=1)
+INVITATION_RATE_PER_ORG = env_int("INVITATION_RATE_PER_ORG", 50, minimum=1)
 # The framework the catalog pages and readiness use by default (its key in criteria/data).
 CATALOG_FRAMEWORK = env_str("CATALOG_FRAMEWORK", "aicpa-tsc-2017")
 

@@ -11,9 +11,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from soc2app.errors import DomainError
+from soc2app.errors import DomainError, NotPermitted, ValidationFailed
 from soc2app.forms import add_domain_error
 from tenants import mfa, permissions, selectors, services
 from tenants.forms import InvitationForm, MfaPolicyForm, OrganizationForm, RoleForm
@@ -124,20 +125,45 @@ def member_role(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     form = RoleForm(request.POST, roles=permissions.grantable_roles(request.membership))
     if not form.is_valid():
         permissions.require(request.membership, Action.MEMBER_MANAGE)
-        messages.error(request, "Choose one of the listed roles.")
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
         return redirect("members", org_slug=org_slug)
-    services.membership_change_role(
-        membership=request.membership, target=target, role=form.cleaned_data["role"]
-    )
-    messages.success(request, f"{target.user.email} is now {target.get_role_display()}.")
+    try:
+        services.membership_change_role(
+            membership=request.membership,
+            target=target,
+            role=form.cleaned_data["role"],
+            access_expires_at=form.access_expires_at,
+        )
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        return redirect("members", org_slug=org_slug)
+    until = ""
+    if target.expires_at:
+        until = f" until {timezone.localtime(target.expires_at):%d %b %Y %H:%M}"
+    messages.success(request, f"{target.user.email} is now {target.get_role_display()}{until}.")
     return redirect("members", org_slug=org_slug)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """GET: what removing this member withdraws (their pending invitations, the API keys they
+    created); POST: remove them and withdraw it."""
+    permissions.require(request.membership, Action.MEMBER_MANAGE)
     target = selectors.get_membership_for(request.membership, pk)
-    services.membership_remove(membership=request.membership, target=target)
-    messages.success(request, f"{target.user.email} no longer has access.")
+    if request.method == "GET":
+        if not permissions.can_manage_member(request.membership, target):
+            raise NotPermitted("Your role cannot change or remove a member with this role.")
+        context = {"target": target, "grants": selectors.grants_of(target)}
+        return render(request, "tenants/member_remove.html", context)
+    grants = services.membership_remove(membership=request.membership, target=target)
+    withdrawn = []
+    if grants.invitations:
+        withdrawn.append(f"{len(grants.invitations)} pending invitation(s) withdrawn")
+    if grants.api_keys:
+        withdrawn.append(f"{len(grants.api_keys)} API key(s) revoked")
+    extra = f" ({'; '.join(withdrawn)})" if withdrawn else ""
+    messages.success(request, f"{target.user.email} no longer has access{extra}.")
     return redirect("members", org_slug=org_slug)
 
 

@@ -32,6 +32,7 @@ from reports.downloads import MissingFile, report_file_response
 from reports.models import KIND_FILES, Report, ReportStatus
 from soc2app.api.pagination import WindowCountPagination
 from soc2app.api.tenancy import ORG_SLUG_KWARG, TenantViewSetMixin, object_id
+from soc2app.client_ip import client_ip
 from soc2app.errors import Conflict, NotFound
 from tenants.permissions import Action
 
@@ -183,7 +184,9 @@ class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericView
             raise Conflict(message, code="not_ready")
 
         def record() -> None:
-            services.report_download_record(membership=self.principal, report=report)
+            services.report_download_record(
+                membership=self.principal, report=report, client_ip=client_ip(request)
+            )
 
         try:  # a HEAD fetches nothing: nothing to record
             return report_file_response(report, record if request.method == "GET" else None)

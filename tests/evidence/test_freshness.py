@@ -15,7 +15,7 @@ from evidence.models import EvidenceVersion, FreshnessCheckDay
 from evidence.notifications import digests_send
 from evidence.tasks import check_freshness, check_freshness_catch_up
 from tenants.activity import Actor
-from tenants.models import ActivityEntry, Role
+from tenants.models import ActivityEntry, Organization, Role
 from tenants.services import membership_add
 from tests.factories import ControlFactory, EvidenceItemFactory, UserFactory, evidence_row
 
@@ -309,3 +309,13 @@ def test_subscribed_webhooks_hear_of_stale_and_expiring_evidence_once(
     deliveries = list(WebhookDelivery.objects.for_org(org))
     assert [d.event for d in deliveries] == ["evidence.stale"]  # expiring: not subscribed
     assert deliveries[0].payload["versions"] == 1
+
+
+def test_a_stored_name_with_a_line_break_gets_a_safe_digest_subject(org, control, run):
+    # Names are checked at creation now; one stored before must not break every digest.
+    Organization.objects.filter(pk=org.pk).update(name="Acme\r\nBcc: x@example.com")
+    _row(control, TODAY - DAY)
+    run()
+    assert [m.subject for m in mail.outbox] == [
+        "Acme Bcc: x@example.com: 1 evidence item needs attention"
+    ]
