@@ -139,14 +139,14 @@ def _csrf_cookie(port: int) -> str:
 
 def _stalled_upload(port: int, csrf: str) -> socket.socket:
     """An upload's headers and the start of its body, then silence (the socket stays open).
-    With a valid CSRF cookie, Django's CSRF check reads the body: without the proxy, the
-    worker would wait for the rest of it."""
+    With a valid CSRF cookie and a size under the limits, Django's CSRF check reads the body:
+    without the proxy, the worker would wait for the rest of it."""
     sock = socket.create_connection(("127.0.0.1", port))
     sock.sendall(
         b"POST /accounts/login/ HTTP/1.1\r\nHost: localhost\r\n"
         + f"Cookie: csrftoken={csrf}\r\n".encode()
         + b"Content-Type: multipart/form-data; boundary=b0undary\r\n"
-        + b"Content-Length: 5000000\r\n\r\n--b0undary\r\n"
+        + b"Content-Length: 1000000\r\n\r\n--b0undary\r\n"
         + b'Content-Disposition: form-data; name="file"; filename="big.pdf"\r\n\r\n'
         + b"x" * 4096
     )
