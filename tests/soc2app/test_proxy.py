@@ -7,6 +7,7 @@ over its limit with 413 before the app reads any of it.
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import os
 import re
@@ -61,6 +62,22 @@ def stack(tmp_path) -> Iterator[int]:
         "VAR_DIR": str(tmp_path / "var"),
     }
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    with contextlib.ExitStack() as processes:
+        yield from _serve(processes, tmp_path, env, app_port, proxy_port)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def _serve(
+    processes: contextlib.ExitStack, tmp_path: Path, env: dict, app_port: int, proxy_port: int
+) -> Iterator[int]:
     gunicorn = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "gunicorn", "-c", str(DEPLOY / "gunicorn.conf.py")]
         + ["soc2app.wsgi:application"],
@@ -69,6 +86,7 @@ def stack(tmp_path) -> Iterator[int]:
         stdout=(tmp_path / "gunicorn.log").open("w"),
         stderr=subprocess.STDOUT,
     )
+    processes.callback(_stop, gunicorn)  # stopped however the set-up below ends
     site = _render(
         (DEPLOY / "nginx" / "default.conf.template").read_text(),
         {
@@ -105,25 +123,16 @@ def stack(tmp_path) -> Iterator[int]:
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "nginx.log").open("w"),
     )
-    try:
+    processes.callback(_stop, nginx)
 
-        def up() -> bool:
-            try:
-                return _get(proxy_port, "/healthz", timeout=2).status == 200
-            except OSError:
-                return False
+    def up() -> bool:
+        try:
+            return _get(proxy_port, "/healthz", timeout=2).status == 200
+        except OSError:
+            return False
 
-        wait_for(up, 60, "gunicorn behind nginx")
-        yield proxy_port
-    finally:
-        for process in (nginx, gunicorn):
-            process.terminate()
-        for process in (nginx, gunicorn):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+    wait_for(up, 60, "gunicorn behind nginx")
+    yield proxy_port
 
 
 def _csrf_cookie(port: int) -> str:
