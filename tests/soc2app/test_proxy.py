@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from tests.workers import wait_for
+from tests.workers import stop_process, wait_for
 
 pytestmark = pytest.mark.nginx
 
@@ -66,15 +66,6 @@ def stack(tmp_path) -> Iterator[int]:
         yield from _serve(processes, tmp_path, env, app_port, proxy_port)
 
 
-def _stop(process: subprocess.Popen) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-
-
 def _serve(
     processes: contextlib.ExitStack, tmp_path: Path, env: dict, app_port: int, proxy_port: int
 ) -> Iterator[int]:
@@ -86,7 +77,7 @@ def _serve(
         stdout=(tmp_path / "gunicorn.log").open("w"),
         stderr=subprocess.STDOUT,
     )
-    processes.callback(_stop, gunicorn)  # stopped however the set-up below ends
+    processes.callback(stop_process, gunicorn)  # stopped however the set-up below ends
     site = _render(
         (DEPLOY / "nginx" / "default.conf.template").read_text(),
         {
@@ -123,7 +114,7 @@ def _serve(
         stdout=subprocess.DEVNULL,
         stderr=(tmp_path / "nginx.log").open("w"),
     )
-    processes.callback(_stop, nginx)
+    processes.callback(stop_process, nginx)
 
     def up() -> bool:
         try:
