@@ -40,6 +40,11 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "evidence.tasks.check_freshness_catch_up",
             "schedule": crontab(minute=30),
         },
+        # A signed checkpoint of each organization's activity log head, outside the database.
+        "activity-log-checkpoints": {
+            "task": "tenants.tasks.write_activity_checkpoints",
+            "schedule": crontab(minute=7),
+        },
         # Uploads held while clamd was unreachable are scanned again.
         "evidence-rescan-pending": {
             "task": "evidence.scanning.rescan_pending",

@@ -21,6 +21,7 @@ from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F
 from soc2app.crypto import keys_setting
 from soc2app.env import env_bool, env_choice, env_int, env_list, env_str
 from soc2app.schedule import beat_schedule
+from tenants.activity_keys import log_keys_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_ENV = env_choice("APP_ENV", "development", ("development", "production"))
@@ -41,6 +42,12 @@ if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
 # Fernet keys, newest first, that encrypt the secrets the app reads back (soc2app/crypto.py).
 FIELD_ENCRYPTION_KEYS = keys_setting(
     env_list("FIELD_ENCRYPTION_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
+)
+# HMAC keys of the activity log's chain and checkpoints (tenants/activity_keys.py), newest
+# first: the first signs, the others still verify what they signed (rotation). Only the
+# processes hold them, never the database, so no database role can re-chain the log.
+ACTIVITY_LOG_KEYS = log_keys_setting(
+    env_list("ACTIVITY_LOG_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
 )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
@@ -249,8 +256,30 @@ if STORAGE_BACKEND == "s3":
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": s3_storage_options(),
     }
+# Signed checkpoints of the activity log's chains (tenants/activity_checkpoints.py), outside
+# the database: a folder, or a prefix of an S3 bucket (Object Lock retention when it has it).
+ACTIVITY_CHECKPOINT_DIR = Path(
+    env_str("ACTIVITY_CHECKPOINT_DIR", str(MEDIA_ROOT / "activity-checkpoints"))
+)
+ACTIVITY_CHECKPOINT_RETENTION_DAYS = env_int("ACTIVITY_CHECKPOINT_RETENTION_DAYS", 400, minimum=1)
+_checkpoint_storage: dict = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": ACTIVITY_CHECKPOINT_DIR},
+}
+if STORAGE_BACKEND == "s3":
+    _s3_options = s3_storage_options()
+    _checkpoint_storage = {
+        "BACKEND": "tenants.checkpoint_storage.CheckpointS3Storage",
+        "OPTIONS": {
+            **_s3_options,
+            "bucket_name": env_str("ACTIVITY_CHECKPOINT_BUCKET").strip()
+            or _s3_options["bucket_name"],
+            "location": "activity-checkpoints",
+        },
+    }
 STORAGES = {
     "default": _default_storage,
+    "activity_checkpoints": _checkpoint_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -167,9 +167,12 @@ class ActivityEntry(TenantModel):
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # The hash chain (``tenants.activity``): the previous entry's hash, and this entry's.
+    # The hash chain (``tenants.activity``): the previous entry's hash, and this entry's
+    # (HMAC-SHA256 with the key ``key_id`` names; "" only on entries of a chain the upgrade to
+    # keyed hashes found already broken, which verification reports).
     prev_hash = models.CharField(max_length=64, blank=True, default="")
     entry_hash = models.CharField(max_length=64, blank=True, default="")
+    key_id = models.CharField(max_length=12, blank=True, default="")
 
     objects = ActivityEntryManager()
 

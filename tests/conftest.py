@@ -75,6 +75,14 @@ def _fast_password_hashing(settings):
 def _media_root(settings, tmp_path):
     """Uploaded files go to a fresh folder per test, never into var/media."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # The activity log's checkpoints too (their storage has its own folder).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "activity_checkpoints": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "activity-checkpoints")},
+        },
+    }
 
 
 @pytest.fixture(autouse=True)

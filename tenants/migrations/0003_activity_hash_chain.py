@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 def backfill(apps, schema_editor):
     """Chain the existing entries, per organization in id order (as ``activity_record`` does)."""
-    from tenants.activity import entry_digest
+    from tenants.activity import legacy_digest
 
     connection = schema_editor.connection
     if connection.vendor == "postgresql":  # row-level security: this is a system-wide job
@@ -18,7 +18,7 @@ def backfill(apps, schema_editor):
         prev = ""
         for entry in list(entries.filter(organization_id=org_id).order_by("id")):
             entry.prev_hash = prev
-            entry.entry_hash = entry_digest(entry)
+            entry.entry_hash = legacy_digest(entry)
             entries.filter(pk=entry.pk).update(prev_hash=prev, entry_hash=entry.entry_hash)
             prev = entry.entry_hash
 
