@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from controls.models import Audit, Control
@@ -26,9 +27,11 @@ from reports.selectors import audit_scope_controls
 from soc2app.errors import ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
+from tenants.context import current_org_id, org_scope
 from tenants.permissions import Action
 
-BATCH = 5000  # rows per INSERT: 100,000 rows in 20 statements
+BATCH = 5000  # rows per INSERT (other databases)
+BATCH_SQL = 25_000  # rows per INSERT ... unnest (PostgreSQL): 100,000 rows in 4 statements
 
 
 class PopulationRejected(ValidationFailed):
@@ -93,19 +96,7 @@ def population_store(
             supplied_by=getattr(membership, "user", None),
             supplied_by_label=actor.label[:200],
         )
-        PopulationItem.objects.bulk_create(
-            (
-                PopulationItem(
-                    organization_id=org,
-                    population_id=population.pk,
-                    item_id=row.item_id,
-                    date=row.date,
-                    description=row.description,
-                )
-                for row in rows
-            ),
-            batch_size=BATCH,
-        )
+        _insert_items(org, population.pk, rows)
         activity_record(
             organization=audit.organization,
             actor=actor,
@@ -119,6 +110,48 @@ def population_store(
             },
         )
     return population
+
+
+def _insert_items(org: int, population_id: int, rows: list[Row]) -> None:
+    """The items, in a few statements. On PostgreSQL each batch is one ``INSERT ... SELECT
+    FROM unnest(arrays)``: three parameters instead of five per row, no model instances and no
+    ``RETURNING``, which is what keeps 100,000 rows within seconds (row-level security checks
+    each row against the current organization all the same)."""
+    if connection.vendor != "postgresql":
+        PopulationItem.objects.bulk_create(
+            (
+                PopulationItem(
+                    organization_id=org,
+                    population_id=population_id,
+                    item_id=row.item_id,
+                    date=row.date,
+                    description=row.description,
+                )
+                for row in rows
+            ),
+            batch_size=BATCH,
+        )
+        return
+    table = connection.ops.quote_name(PopulationItem._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (organization_id, population_id, item_id, date, description) "  # noqa: S608 (a model's table name)
+        "SELECT %s, %s, t.i, t.d, t.x FROM unnest(%s::text[], %s::date[], %s::text[]) "
+        "AS t(i, d, x)"
+    )
+    scope = nullcontext() if current_org_id() == org else org_scope(org)
+    with scope, connection.cursor() as cursor:
+        for first in range(0, len(rows), BATCH_SQL):
+            batch = rows[first : first + BATCH_SQL]
+            cursor.execute(
+                sql,
+                [
+                    org,
+                    population_id,
+                    [r.item_id for r in batch],
+                    [r.date.isoformat() for r in batch],
+                    [r.description for r in batch],
+                ],
+            )
 
 
 def population_upload_csv(

@@ -48,7 +48,7 @@ def _chosen(population: Population, method: str, size: int, seed: str, item_ids:
     rows = PopulationItem.objects.for_org(org).filter(population=population)
     if method == SampleMethod.SEEDED:
         by_id = dict(rows.values_list("item_id", "pk"))
-        return [by_id[i] for i in sampling.seeded_order(seed, by_id)[:size]]
+        return [by_id[i] for i in sampling.seeded_sample(seed, by_id, size)]
     wanted = [str(i).strip() for i in item_ids]
     if len(set(wanted)) != len(wanted):
         raise ValidationFailed("Choose each item once.", field="item_ids")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import heapq
 import hmac
 import io
 import math
@@ -91,6 +92,7 @@ def validate_rows(
     seen: dict[str, int] = {}
     start, end = window
     rows: list[Row] = []
+    dates: dict[str, dt.date] = {}  # a window has at most a few hundred distinct days
     count = 0
     for number, cells in raw:
         if not cells:  # a blank line
@@ -113,10 +115,12 @@ def validate_rows(
             out.error(f"Row {number}: the id {item_id} repeats row {seen[item_id]}.")
             continue
         seen[item_id] = number
-        try:
-            date = dt.date.fromisoformat(raw_date) if len(raw_date) == 10 else None
-        except ValueError:
-            date = None
+        date = dates.get(raw_date)
+        if date is None and len(raw_date) == 10:
+            try:
+                date = dates[raw_date] = dt.date.fromisoformat(raw_date)
+            except ValueError:
+                date = None
         if date is None:
             out.error(f"Row {number}: the date {raw_date[:20]!r} is not a date as YYYY-MM-DD.")
             continue
@@ -169,17 +173,19 @@ def _fail(message: str) -> Parsed:
     return out
 
 
+def _cell(text: str) -> str:
+    # Ids and dates never need quotes (their patterns exclude commas and quotes); a
+    # description does when it holds a comma or a double quote (line breaks are refused).
+    if "," in text or '"' in text:
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def canonical_lines(rows: Iterable[Row]) -> Iterable[str]:
     """The canonical form, line by line (see the module docstring)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(HEADER)
-    yield buffer.getvalue()
+    yield ",".join(HEADER) + "\n"
     for row in sorted(rows, key=lambda r: r.item_id):
-        buffer.seek(0)
-        buffer.truncate()
-        writer.writerow((row.item_id, row.date.isoformat(), row.description))
-        yield buffer.getvalue()
+        yield f"{row.item_id},{row.date.isoformat()},{_cell(row.description)}\n"
 
 
 def canonical_csv(rows: Iterable[Row]) -> bytes:
@@ -198,12 +204,25 @@ def new_seed() -> str:
 
 
 def draw_key(seed: str, item_id: str) -> str:
-    return hmac.new(seed.encode("utf-8"), item_id.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(seed.encode("utf-8"), item_id.encode("utf-8"), "sha256").hex()
 
 
 def seeded_order(seed: str, item_ids: Iterable[str]) -> list[str]:
     """Every id, in draw order: the sample of size n is the first n."""
-    return sorted(item_ids, key=lambda i: (draw_key(seed, i), i))
+    return seeded_sample(seed, item_ids, None)
+
+
+def seeded_sample(seed: str, item_ids: Iterable[str], size: int | None) -> list[str]:
+    """The first ``size`` ids in draw order (all of them when ``size`` is None). The raw
+    digests order as their hex does; ``hmac.digest`` is the one-shot (C) HMAC."""
+    key = seed.encode("utf-8")
+
+    def order(item_id: str) -> tuple[bytes, str]:
+        return hmac.digest(key, item_id.encode("utf-8"), "sha256"), item_id
+
+    if size is None:
+        return sorted(item_ids, key=order)
+    return heapq.nsmallest(size, item_ids, key=order)
 
 
 @cache
