@@ -8,6 +8,7 @@ exception found in sample testing, with its control, date, item, note and tester
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -162,3 +163,21 @@ def sample_exceptions(audit: Audit) -> list[SampleException]:
         )
         for row in rows
     ]
+
+
+def controls_with_sample_exceptions(audit: Audit) -> set[int]:
+    """Ids of the audit's controls with at least one exception in sample testing (their
+    readiness: operating with exceptions)."""
+    return set(
+        SampleItem.objects.for_org(audit.organization_id)
+        .filter(sample__audit=audit, result=SampleResult.EXCEPTION)
+        .values_list("sample__control_id", flat=True)
+        .distinct()
+    )
+
+
+def export_filename(population: Population) -> str:
+    """The export's file name; only safe characters from the control's code reach the
+    ``Content-Disposition`` header."""
+    code = re.sub(r"[^A-Za-z0-9._-]+", "-", population.control.code).strip("-") or "control"
+    return f"population-{code[:60]}-v{population.version}.csv"

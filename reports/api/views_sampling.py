@@ -134,7 +134,7 @@ class PopulationViewSet(
         response = StreamingHttpResponse(
             selectors_sampling.population_export(population), content_type="text/csv"
         )
-        name = f"population-{population.control.code}-v{population.version}.csv"
+        name = selectors_sampling.export_filename(population)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 

@@ -127,6 +127,8 @@ def test_results_no_exception_and_exception_with_note(sampling_world, population
         .values_list("action", flat=True)
     )
     assert actions == {"sample.draw", "sample.test", "sample.exception"}
+    assert selectors_sampling.controls_with_sample_exceptions(w.audit) == {w.control.pk}
+    assert selectors_sampling.controls_with_sample_exceptions(w.other_audit) == set()
     assert SampleItem.objects.for_org(w.org).filter(result=SampleResult.NONE).count() == 3
 
 

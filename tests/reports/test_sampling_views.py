@@ -181,3 +181,14 @@ def test_list_pages_do_not_grow_with_rows(sampling_world, client_for):
         _queries(client, _url("portal_population", w, pk=big.pk)),
     )
     assert small == large
+
+
+def test_export_file_name_is_header_safe(sampling_world, client_for):
+    w = sampling_world
+    w.control.code = 'HR"01\r\nSet-Cookie: x'
+    w.control.save()
+    population = _population(w, 3)
+    response = client_for(w.manager).get(_url("population_export", w, pk=population.pk))
+    assert response["Content-Disposition"] == (
+        'attachment; filename="population-HR-01-Set-Cookie-x-v1.csv"'
+    )
