@@ -117,6 +117,12 @@ def manager(org, make_member) -> Membership:
 
 
 @pytest.fixture
+def reviewer(org, make_member) -> Membership:
+    """A second compliance manager: reviews what ``manager`` uploads (independent review)."""
+    return make_member(org, Role.COMPLIANCE_MANAGER)
+
+
+@pytest.fixture
 def owner(org, make_member) -> Membership:
     return make_member(org, Role.OWNER)
 

@@ -27,7 +27,7 @@ def _operations(schema: dict):
 # Actions that take no body (the URL says it all).
 BODILESS = ("webhooks/{id}/test/", "reports/{id}/retry/")
 # Actions that answer with a file, not JSON.
-FILES = ("reports/{id}/download/",)
+FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
 CSV_FILES = ("populations/{id}/export/",)
 
 
@@ -40,6 +40,7 @@ def test_every_organization_endpoint_is_documented(schema):
         "controls/bulk/",
         "controls/{control_pk}/evidence/",
         "evidence/versions/{id}/",
+        "evidence/versions/{id}/download/",
         "evidence/versions/{id}/review/",
         "systems/",
         "systems/{id}/",
