@@ -22,6 +22,7 @@ from reports import pbc, populations, samples, sampling, selectors, selectors_sa
 from reports.models import Population, SampleMethod, SampleResult
 from soc2app.errors import ValidationFailed
 from soc2app.forms import add_domain_error
+from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from tenants.permissions import Action
 
@@ -168,6 +169,8 @@ def _supply(request: HttpRequest, audit: Audit, form: UploadForm) -> Population:
     if data["source"] == "evidence":
         population = populations.population_from_evidence(**args)
     else:
+        if (problem := upload_problem(request)) is not None:
+            raise problem  # too large, or cut off
         upload = data["file"]
         if upload is None:
             raise ValidationFailed("Choose the CSV file.", field="file")
@@ -294,6 +297,7 @@ def _export(request: HttpRequest, side: _Side, audit_pk: str, pk: str) -> Stream
 # The organization's side and the portal's: the same pages, different lookups and URL names.
 
 
+@accepts_uploads
 @require_http_methods(["GET", "POST"])
 def population_list(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResponse:
     return _populations_page(request, ORG, org_slug, audit_pk)

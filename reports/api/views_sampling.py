@@ -36,6 +36,7 @@ from reports.models import Population, Sample, SampleItem
 from soc2app.api.parsers import SafeJSONParser
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import NotFound, ValidationFailed
+from soc2app.uploads import accepts_uploads, upload_problem
 from tenants.models import Role
 from tenants.permissions import Action
 
@@ -64,6 +65,7 @@ class _SamplingBase(TenantViewSetMixin):
 
 
 @extend_schema(parameters=[AUDIT_PARAM], tags=["samples"])
+@accepts_uploads
 class PopulationViewSet(
     _SamplingBase, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
@@ -97,7 +99,11 @@ class PopulationViewSet(
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         audit = self._audit()
         self.require(Action.AUDIT_MANAGE)
-        upload = request.FILES.get("file") if hasattr(request, "FILES") else None
+        upload = None
+        if request.content_type.startswith("multipart/"):
+            upload = request.data.get("file")  # parsing lets the upload handler see the body
+            if (problem := upload_problem(request)) is not None:
+                raise problem  # too large, or incomplete: not "send items"
         fields = {k: v for k, v in request.data.items() if k != "file"}
         data = PopulationIn(data=fields)
         data.is_valid(raise_exception=True)

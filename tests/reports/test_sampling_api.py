@@ -58,7 +58,8 @@ def test_key_pushes_uploads_and_exports(sampling_world):
     uploaded = key.post(
         _url(w, "populations/"), {"control": w.control.pk, "file": upload}, format="multipart"
     )
-    assert uploaded.status_code == 201 and uploaded.json()["version"] == 2
+    assert uploaded.status_code == 201, uploaded.json()
+    assert uploaded.json()["version"] == 2
     export = key.get(_url(w, f"populations/{uploaded.json()['id']}/export/"))
     body = b"".join(export.streaming_content)
     assert hashlib.sha256(body).hexdigest() == uploaded.json()["sha256"]
