@@ -9,7 +9,6 @@ from tenants.models import ActivityEntry, Invitation, Membership, Role
 from tenants.permissions import WRITE_ACTIONS, Action, can, grantable_roles
 from tests.factories import MembershipFactory
 
-
 # What auditors write: their requests, comments, sample draws and test results (on the audits
 # granted to them, checked by the services).
 AUDITOR_WRITES = {Action.REQUEST_RAISE, Action.COMMENT, Action.SAMPLE_DRAW, Action.SAMPLE_TEST}
