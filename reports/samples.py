@@ -159,7 +159,8 @@ def sample_draw(
                 "suggested_size": [None, suggested],
                 "size_reason": [None, size_reason],
                 "redraw_reason": [None, redraw_reason],
-                "items": [None, [i.population_item.item_id for i in items]],
+                # Not "items": templates read `changes.items` as the dict method.
+                "drawn_items": [None, [i.population_item.item_id for i in items]],
             },
         )
     return sample

@@ -52,7 +52,7 @@ def test_seeded_draw_is_recorded_reproducible_and_freezes(sampling_world, popula
     all_ids = [r.item_id for r in selectors_sampling.population_rows(population)]
     assert ids == sampling.seeded_order(SEED, all_ids)[:5]
     entry = ActivityEntry.objects.for_org(w.org).get(action="sample.draw")
-    assert entry.changes["items"] == [None, ids] and entry.changes["seed"] == [None, SEED]
+    assert entry.changes["drawn_items"] == [None, ids] and entry.changes["seed"] == [None, SEED]
 
 
 def test_each_item_is_a_request_the_organization_answers(sampling_world, population):

@@ -96,6 +96,9 @@ def test_manager_draws_and_sees_items_with_their_requests(sampling_world, client
         {"method": "seeded", "size": 6, "due_date": "2099-01-01"},
     )
     assert again.status_code == 400 and "say why you draw again" in again.content.decode()
+    # The draw reads back in the activity log (its changes hold no key named like a method).
+    log = client.get(reverse("activity", kwargs={"org_slug": w.org.slug}))
+    assert log.status_code == 200 and "sample.draw" in log.content.decode()
 
 
 def test_auditor_draws_five_and_marks_an_exception_in_the_portal(sampling_world, client_for):
