@@ -92,7 +92,13 @@ class DrawForm(forms.Form):
     method = forms.ChoiceField(
         choices=SampleMethod.choices, initial=SampleMethod.SEEDED, widget=forms.RadioSelect
     )
-    size = forms.IntegerField(min_value=1, max_value=sampling.MAX_ROWS, label="Sample size")
+    size = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=sampling.MAX_ROWS,
+        label="Sample size",
+        help_text="Empty: the suggested size. Chosen by hand: the number of ids given.",
+    )
     size_reason = forms.CharField(
         required=False,
         max_length=pbc.MAX_TEXT,

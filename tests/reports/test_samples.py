@@ -5,6 +5,11 @@ do what."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -161,3 +166,24 @@ def test_auditor_not_granted_and_outsider_are_refused(
     with pytest.raises(NotFound):
         _draw(w, population, who=expired)
     assert not selectors_sampling.samples_for_population(population).exists()
+
+
+def test_the_readme_script_re_draws_a_stored_sample_from_its_export(
+    sampling_world, population, tmp_path
+):
+    w = sampling_world
+    sample = _draw(w, population)
+    export = b"".join(selectors_sampling.population_export(population))
+    assert hashlib.sha256(export).hexdigest() == population.sha256
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    script = re.search(r"<!-- sample-script -->\s*```python\n(.*?)```", readme, re.S).group(1)
+    (tmp_path / "draw.py").write_text(script)
+    (tmp_path / "population.csv").write_bytes(export)
+    out = subprocess.run(
+        [sys.executable, "draw.py", "population.csv", sample.seed, str(sample.size)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert out == [i.population_item.item_id for i in selectors_sampling.sample_items(sample)]
