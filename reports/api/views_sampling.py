@@ -104,6 +104,8 @@ class PopulationViewSet(
             upload = request.data.get("file")  # parsing lets the upload handler see the body
             if (problem := upload_problem(request)) is not None:
                 raise problem  # too large, or incomplete: not "send items"
+        if not hasattr(request.data, "items"):
+            raise ValidationFailed('Send a JSON object: {"control": ..., "items": [...]}.')
         fields = {k: v for k, v in request.data.items() if k != "file"}
         data = PopulationIn(data=fields)
         data.is_valid(raise_exception=True)

@@ -154,3 +154,36 @@ def test_population_list_queries_do_not_grow(sampling_world):
             membership=w.manager, audit=w.audit, control=w.control, items=ITEMS
         )
     assert count() == one
+
+
+def test_bad_input_is_a_400_never_a_500(sampling_world):
+    w = sampling_world
+    population = populations.population_upload_csv(
+        membership=w.manager, audit=w.audit, control=w.control, data=hires_csv(10)
+    )
+    key = _key(w.org, "compliance_manager")
+    for body in (
+        [1, 2],
+        {"control": "x", "items": ITEMS},
+        {"control": w.control.pk, "items": [1, "a", None]},
+        {"control": w.control.pk, "items": "not a list"},
+        {"control": w.control.pk},
+        {"control": w.control.pk, "unknown": 1},
+    ):
+        response = key.post(_url(w, "populations/"), body)
+        assert response.status_code == 400, (body, response.json())
+    assert key.post(_url(w, "populations/"), {"control": 2**62, "items": ITEMS}).status_code == 404
+    for body in (
+        [1],
+        {"population": "x"},
+        {"population": population.pk, "size": 0},
+        {"population": population.pk, "seed": "no spaces allowed"},
+        {"population": population.pk, "method": "dice"},
+        {"population": population.pk, "due_date": "2000-01-01"},
+        {"population": population.pk, "method": "manual", "item_ids": ["E00001", "E00001"]},
+    ):
+        response = key.post(_url(w, "samples/"), body)
+        assert response.status_code == 400, (body, response.json())
+    assert key.post(_url(w, "samples/"), {"population": 2**62}).status_code == 404
+    assert key.get(_url(w, "samples/99999999999999999999999/")).status_code == 404
+    assert not Sample.objects.for_org(w.org).exists()
