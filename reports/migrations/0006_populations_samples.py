@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('controls', '0002_tenant_controls_and_audits'),
-        ('reports', '0004_oscal_kind'),
+        ('reports', '0005_report_claimed_by'),
         ('tenants', '0006_activity_keyed_chain'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
