@@ -19,6 +19,7 @@ from django.db.models import Max
 
 from controls.models import Audit, Control
 from evidence.models import EvidenceVersion
+from evidence.selectors import deliverable_versions
 from reports import sampling
 from reports.models import Population, PopulationItem, PopulationSource
 from reports.pbc import require_audit_access
@@ -201,8 +202,9 @@ def population_from_evidence(*, membership: object, audit: Audit, control: Contr
     id ``EV-<version id>``, the effective end as the date, the item's title as description."""
     _check_target(membership, audit, control)
     start, end = window(audit)
+    # Held and quarantined files count as evidence of nothing (``deliverable_versions``).
     versions = (
-        EvidenceVersion.objects.for_org(audit.organization_id)
+        deliverable_versions(EvidenceVersion.objects.for_org(audit.organization_id))
         .filter(
             item__control=control,
             item__removed_at__isnull=True,

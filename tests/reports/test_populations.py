@@ -81,6 +81,9 @@ def test_built_from_evidence_versions_in_the_window(sampling_world):
     w = sampling_world
     inside = evidence_row(w.control, dt.date(2025, 3, 1), dt.date(2025, 3, 31))
     evidence_row(w.control, dt.date(2024, 3, 1), dt.date(2024, 3, 31))  # before the window
+    quarantined = evidence_row(w.control, dt.date(2025, 5, 1), dt.date(2025, 5, 31))
+    quarantined.scan_state = "infected"
+    quarantined.save()
     population = populations.population_from_evidence(
         membership=w.manager, audit=w.audit, control=w.control
     )
