@@ -33,6 +33,7 @@ from tenants.activity import Actor, activity_record
 from tenants.permissions import Action
 
 DEFAULT_DUE_DAYS = 14
+MAX_SAMPLE = 500  # each item becomes a request for information
 
 
 def _reason(value: str, *, field: str, what: str) -> str:
@@ -88,6 +89,11 @@ def sample_draw(
     size = suggested if size is None else size
     if size < 1:
         raise ValidationFailed("A sample holds at least one item.", field="size")
+    if size > MAX_SAMPLE:
+        raise ValidationFailed(
+            f"A sample holds at most {MAX_SAMPLE} items (each becomes a request for evidence).",
+            field="size",
+        )
     if size > population.row_count:
         raise ValidationFailed(
             f"The sample ({size}) cannot be larger than the population "

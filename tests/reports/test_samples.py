@@ -85,6 +85,8 @@ def test_the_suggested_size_needs_no_reason_another_does(sampling_world, populat
 def test_larger_than_the_population_is_refused(sampling_world, population):
     with pytest.raises(ValidationFailed, match="cannot be larger than the population"):
         _draw(sampling_world, population, size=61)
+    with pytest.raises(ValidationFailed, match="at most 500 items"):
+        _draw(sampling_world, population, size=501)
 
 
 def test_a_second_draw_needs_a_reason_and_replaces_the_first(sampling_world, population):
