@@ -144,6 +144,8 @@ def exception_rows(readiness: AuditReadiness) -> list[dict]:
                 "detail": e.detail,
                 "owner": e.owner,
                 "deviation": e.deviation,
+                "item_id": e.item_id,
+                "tested_by": e.tested_by,
             }
         )
     for row in rows:

@@ -29,8 +29,11 @@ every period has ended and the rule is the plain one above.
 
 **Exceptions** (Type 2): every missing period of every mapped, applicable control, and every
 recorded deviation, with the management response. A met criterion still lists the exceptions
-of its other mapped controls in its reasons. Sample testing adds failed items to the same list
-(``AuditReadiness.add_exception``).
+of its other mapped controls in its reasons. Items an auditor marks *exception* in sample
+testing join the same list as **failed** (control, the item's date and id, the note, who
+tested it; registered by ``reports`` through ``controls.readiness_providers``): their control
+is operating with exceptions, its criterion's reasons name each one, and a recorded deviation
+whose period holds the item's date is its management response.
 
 Scores: met counts 1, partial 0.5, gap 0, over the criteria that are not "not applicable";
 per category and overall, as a percentage with one decimal. Beside it, two plain figures:
@@ -61,7 +64,8 @@ from controls.models import (
     SelfAssessmentAnswer,
 )
 from controls.periods import PeriodStatus
-from controls.readiness_type2 import collect_exceptions, evaluate_type2, fmt
+from controls.readiness_providers import exception_providers
+from controls.readiness_type2 import collect_exceptions, evaluate_type2, fmt, merge_found
 from controls.readiness_types import (
     AuditReadiness,
     CategoryReadiness,
@@ -105,7 +109,8 @@ def _zero_counts() -> dict[str, int]:
 def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadiness:
     """Readiness of ``audit`` in six queries: scope, criteria, mappings (with controls and
     owners), frequency rules, evidence and self-assessment answers; a Type 2 audit adds a
-    seventh for the deviations recorded in its window.
+    seventh for the deviations recorded in its window and one per registered exception
+    provider (an eighth with ``reports``: the items failed in sample testing).
 
     ``today`` (default: the local date) decides which Type 2 sub-periods have ended.
     """
@@ -133,11 +138,13 @@ def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadi
 
     rules = {r.frequency: r for r in FrequencyRule.objects.all()}
     evaluated = _evaluate_controls(audit, controls, rules, today)
-    exceptions = (
-        collect_exceptions(evaluated.values(), _deviations(audit, controls))
-        if audit.is_type2
-        else []
-    )
+    exceptions: list[ControlException] = []
+    if audit.is_type2:
+        deviations = _deviations(audit, controls)
+        exceptions = collect_exceptions(evaluated.values(), deviations)
+        # Registered by other apps (reports: failed sample items), one query each.
+        found = [x for provider in exception_providers() for x in provider(audit, evaluated)]
+        exceptions = merge_found(exceptions, evaluated, found, deviations)
     answers = {
         a.criterion_id: a for a in SelfAssessmentAnswer.objects.for_org(org).filter(audit=audit)
     }
@@ -251,6 +258,8 @@ def _met_reason(c: ControlReadiness, audit: Audit) -> str:
         what = f"evidence in the window so far; {upcoming} periods still to come"
     if c.reviewers:
         what += f"; reviewed by {', '.join(c.reviewers)}"
+    if c.failed_items:
+        what += f"; operating with exceptions: {c.failed_items} failed in sample testing"
     return f"Met by {c.control.code} (implemented, {what})."
 
 
@@ -284,6 +293,12 @@ def _criterion(
             reasons.append(f"{c.control.code} is {state}" + (f"; {c.note}." if c.note else "."))
         else:
             reasons.append(f"{c.control.code} is implemented but has {c.note}.")
+        # Missing periods are in the note above; failed items are named one by one.
+        reasons += [
+            f"Exception: {e.detail.rstrip('.')}."
+            for e in c.exceptions
+            if e.kind == ExceptionKind.FAILED
+        ]
     started = any(c.started for c in applicable)
     return CriterionReadiness(
         criterion, Status.PARTIAL if started else Status.GAP, reasons, mapped, answer

@@ -167,3 +167,52 @@ def collect_exceptions(
             )
         found.extend(c.exceptions)
     return sorted(found, key=lambda e: e.sort_key)
+
+
+def merge_found(
+    found: list[ControlException],
+    evaluated: dict[int, ControlReadiness],
+    extra: Iterable[ControlException],
+    deviations: Iterable = (),
+) -> list[ControlException]:
+    """Exceptions found elsewhere (``controls.readiness_providers``: failed sample items) join
+    the list and their control's readiness. A recorded deviation of the control whose period
+    holds the item's date is its management response, and stops being an exception of its own.
+    Exceptions of controls out of scope or not applicable are left out, like their periods."""
+    by_control: dict[int, list] = defaultdict(list)
+    for deviation in sorted(deviations, key=lambda d: (d.period_start, d.pk)):
+        by_control[deviation.control_id].append(deviation)
+    attached: set[int] = set()
+    touched: set[int] = set()
+    out = list(found)
+    for x in extra:
+        c = evaluated.get(x.control.pk)
+        if c is None or not c.control.is_applicable:
+            continue
+        if x.deviation is None:
+            x.deviation = next(
+                (
+                    d
+                    for d in by_control.get(c.control.pk, [])
+                    if x.period.overlaps(d.period_start, d.period_end)
+                ),
+                None,
+            )
+        if x.deviation is not None:
+            attached.add(x.deviation.pk)
+        c.exceptions.append(x)
+        touched.add(c.control.pk)
+        out.append(x)
+    if attached:
+        out = [e for e in out if not _answered(e, attached)]
+    for pk in touched:
+        c = evaluated[pk]
+        c.exceptions = sorted(
+            (e for e in c.exceptions if not _answered(e, attached)), key=lambda e: e.sort_key
+        )
+    return sorted(out, key=lambda e: e.sort_key)
+
+
+def _answered(e: ControlException, attached: set[int]) -> bool:
+    """A deviation-only row whose deviation now answers a failed item."""
+    return e.kind == ExceptionKind.DEVIATION and e.deviation.pk in attached

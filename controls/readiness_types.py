@@ -40,6 +40,9 @@ class ControlException:
     kind: ExceptionKind
     detail: str
     deviation: Any = None  # controls.models.Deviation, when one is recorded for the period
+    # Failed items: the tested item's id and who tested it (the auditor).
+    item_id: str = ""
+    tested_by: str = ""
 
     @property
     def owner(self) -> str:
@@ -47,7 +50,7 @@ class ControlException:
 
     @property
     def sort_key(self) -> tuple:
-        return (self.control.code, self.period.start, self.kind)
+        return (self.control.code, self.period.start, self.kind, self.item_id)
 
 
 @dataclass
@@ -76,6 +79,11 @@ class ControlReadiness:
     @property
     def operating(self) -> bool:
         return self.control.status == ControlStatus.IMPLEMENTED and self.evidence_ok
+
+    @property
+    def failed_items(self) -> int:
+        """Items of this control that failed sample testing: operating with exceptions."""
+        return sum(1 for e in self.exceptions if e.kind == ExceptionKind.FAILED)
 
     @property
     def missing_periods(self) -> list[Period]:

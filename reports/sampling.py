@@ -1,5 +1,6 @@
 """The pure parts of populations and samples: parsing and validating a population CSV, its
-canonical form and hash, the suggested sample size and the seeded draw. No database here.
+canonical form and hash, the suggested sample size (the on-event rule of ``controls.operation``)
+and the seeded draw. No database here.
 
 Canonical form of a population (what its SHA-256 is computed over, and exactly what its export
 downloads, so ``sha256sum export.csv`` prints the stored hash): UTF-8 without a byte-order mark;
@@ -22,15 +23,10 @@ import hashlib
 import heapq
 import hmac
 import io
-import math
 import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
-
-import yaml
 
 HEADER = ("id", "date", "description")
 MAX_ROWS = 100_000
@@ -43,7 +39,6 @@ ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}")
 # A cell a spreadsheet would run as a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 SEED_PATTERN = re.compile(r"[A-Za-z0-9_-]{8,64}")
-SIZES_FILE = Path(__file__).resolve().parent / "data" / "sample_sizes.yaml"
 
 
 @dataclass(frozen=True)
@@ -225,21 +220,12 @@ def seeded_sample(seed: str, item_ids: Iterable[str], size: int | None) -> list[
     return heapq.nsmallest(size, item_ids, key=order)
 
 
-@cache
-def _size_rules() -> list[dict]:
-    return yaml.safe_load(SIZES_FILE.read_text(encoding="utf-8"))["rules"]
-
-
 def suggested_size(population: int) -> int:
-    """The conventional sample size for a population of ``population`` occurrences."""
-    for rule in _size_rules():
-        if "up_to" in rule and population > rule["up_to"]:
-            continue
-        if rule.get("all"):
-            size = population
-        elif "percent" in rule:
-            size = math.ceil(population * rule["percent"] / 100)
-        else:
-            size = int(rule["size"])
-        return max(0, min(size, population))
-    return population
+    """The conventional sample size for a population of ``population`` occurrences: the
+    on-event rule of ``controls/data/frequency_rules.yaml`` (``on_event_sample``), the one
+    source the readiness dashboard's label reads too."""
+    # Imported here: this module stays importable without Django (the re-draw in another
+    # process); the rule's module loads the control models.
+    from controls.operation import on_event_sample
+
+    return on_event_sample(population)

@@ -142,3 +142,61 @@ def evidence_row(control, start, end=None, *, state="accepted", valid_until=None
     )
     version.save()
     return version
+
+
+def failed_sample_rows(
+    audit, controls, day, *, per_control: int = 2, tester: str = "auditor", version: int = 1
+):
+    """For each control, a population and a sample of ``per_control`` items, each marked
+    *exception* on ``day``: rows written in bulk, for engine and query tests (the sampling
+    services are tested on their own)."""
+    from reports.models import Population, PopulationItem, Sample, SampleItem
+
+    org = audit.organization_id
+    pops = Population.objects.bulk_create(
+        Population(
+            organization_id=org,
+            audit=audit,
+            control=c,
+            version=version,
+            source="api",
+            sha256="0" * 64,
+            row_count=per_control,
+            supplied_by_label="factory",
+        )
+        for c in controls
+    )
+    items = PopulationItem.objects.bulk_create(
+        PopulationItem(
+            organization_id=org, population=p, item_id=f"{p.control.code}-{version}-{n}", date=day
+        )
+        for p in pops
+        for n in range(per_control)
+    )
+    drawn = Sample.objects.bulk_create(
+        Sample(
+            organization_id=org,
+            population=p,
+            audit=audit,
+            control=p.control,
+            number=1,
+            size=per_control,
+            suggested_size=per_control,
+            method="manual",
+            drawn_by_label=tester,
+        )
+        for p in pops
+    )
+    sample_of = {s.population_id: s for s in drawn}
+    SampleItem.objects.bulk_create(
+        SampleItem(
+            organization_id=org,
+            sample=sample_of[i.population_id],
+            population_item=i,
+            rank=n + 1,
+            result="exception",
+            note=f"No approval on file for {i.item_id}.",
+            tested_by_label=tester,
+        )
+        for n, i in enumerate(items)
+    )

@@ -117,6 +117,10 @@ class ExceptionOut(serializers.Serializer):
     )
     detail = serializers.CharField()
     owner_email = serializers.CharField(source="owner", allow_blank=True)
+    item_id = serializers.CharField(
+        allow_blank=True, help_text="failed: the sample item's id (its period is its date)."
+    )
+    tested_by = serializers.CharField(allow_blank=True, help_text="failed: who tested the item.")
     deviation = DeviationOut(allow_null=True, help_text="The management response, if recorded.")
 
 

@@ -165,10 +165,13 @@ def _risk(content: ReportContent, row: dict) -> dict[str, Any]:
     code, start, end = row["control"].code, row["start"], row["end"]
     deviation = row["deviation"]
     today = content.generated_at.date()
+    item = [row["item_id"]] if row["item_id"] else []
     done = bool(deviation and deviation.remediation_date and deviation.remediation_date <= today)
     risk: dict[str, Any] = {
-        "uuid": _uuid(content, "risk", code, start.isoformat(), row["kind"]),
-        "title": f"Exception: {code}, {start:%d %b %Y} – {end:%d %b %Y}",
+        # A failed item is its own risk (several may share a day); other uuids are unchanged.
+        "uuid": _uuid(content, "risk", code, start.isoformat(), row["kind"], *item),
+        "title": f"Exception: {code}, {start:%d %b %Y}"
+        + (f" – {end:%d %b %Y}" if end != start else ""),
         "description": row["detail"],
         "statement": deviation.what_happened if deviation else row["detail"],
         "props": [
@@ -177,6 +180,12 @@ def _risk(content: ReportContent, row: dict) -> dict[str, Any]:
             _prop("period-end", end.isoformat()),
             _prop("exception-kind", row["kind"]),
             _prop("owner", row["owner"]),
+            # Failed sample items: which occurrence failed and who tested it.
+            *(
+                [_prop("sample-item", row["item_id"]), _prop("tested-by", row["tested_by"])]
+                if row["item_id"]
+                else []
+            ),
         ],
         "status": "closed" if done else ("remediating" if deviation else "open"),
     }

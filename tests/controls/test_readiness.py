@@ -14,7 +14,7 @@ from controls.readiness import Status, audit_readiness
 from criteria.models import Criterion
 from evidence.models import EvidenceItem, EvidenceVersion
 from tenants.models import Role
-from tests.factories import ControlFactory, control_map, evidence_row
+from tests.factories import ControlFactory, control_map, evidence_row, failed_sample_rows
 
 D = dt.date
 pytestmark = pytest.mark.django_db
@@ -279,7 +279,7 @@ def _bulk_evidence(org, controls, per_control: int, start: dt.date) -> None:
     EvidenceVersion.objects.bulk_create(versions)
 
 
-def _build(org, make_member, count: int, first: int) -> None:
+def _build(org, make_member, count: int, first: int, audit=None) -> None:
     owner = make_member(org, Role.CONTRIBUTOR)
     refs = list(
         Criterion.objects.filter(category__key="security")
@@ -298,6 +298,9 @@ def _build(org, make_member, count: int, first: int) -> None:
         control_map(control, refs[i % len(refs)], refs[(i * 7) % len(refs)])
         controls.append(control)
     _bulk_evidence(org, controls, 20, D(2024, 1, 3))
+    if audit is not None and audit.is_type2:
+        failed_sample_rows(audit, controls, D(2024, 10, 15))  # answered by the deviation below
+        failed_sample_rows(audit, controls[:1], D(2024, 3, 2), per_control=1, version=2)
     Deviation.objects.bulk_create(
         Deviation(
             organization=org,
@@ -331,19 +334,23 @@ def test_readiness_takes_the_same_queries_for_5_and_60_controls(
             for c in r.controls:
                 c.control.get_status_display(), c.note, c.periods  # noqa: B018
         for e in readiness.exceptions:
-            e.owner, e.detail, e.period.label, e.deviation  # noqa: B018
+            e.owner, e.detail, e.period.label, e.deviation, e.item_id  # noqa: B018
         return readiness
 
-    _build(org, make_member, 5, first=1)
+    _build(org, make_member, 5, first=1, audit=audit)
     # scope categories, criteria with categories, mappings with controls/owners/users,
     # frequency rules, evidence grouped per control (and range), self-assessment answers;
-    # Type 2: deviations recorded in the window (with who recorded them)
-    queries = 7 if type2 else 6
+    # Type 2: deviations recorded in the window (with who recorded them), and the items
+    # failed in sample testing (the exception provider registered by reports)
+    queries = 8 if type2 else 6
     with django_assert_num_queries(queries):
         small = compute_and_read()
-    _build(org, make_member, 55, first=6)
+    _build(org, make_member, 55, first=6, audit=audit)
     with django_assert_num_queries(queries):
         big = compute_and_read()
+    if type2:  # two failed items a control, plus one in the first control of each build
+        failed = [e for e in big.exceptions if e.kind == "failed"]
+        assert len(failed) == 2 * 60 + 2
 
     assert len(small.controls) == 5 and len(big.controls) == 60
     assert EvidenceVersion.objects.for_org(org).count() == 60 * 20
