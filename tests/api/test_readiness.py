@@ -10,7 +10,7 @@ from django.utils import timezone
 from controls.periods import add_months
 from tenants.models import Role
 from tests.api.conftest import org_url
-from tests.factories import ControlFactory, control_map, evidence_row
+from tests.factories import ControlFactory, control_map, evidence_row, failed_sample_rows
 
 LONG_AGO = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
 AS_OF = dt.date(2025, 3, 31)
@@ -94,14 +94,21 @@ def test_readiness_queries_do_not_grow(
         evidence_row(control, dt.date(2024, 2, 1))
         evidence_row(control, dt.date(2024, 5, 1), state="pending")
         record_deviation(manager, control)
+        failed_sample_rows(audit, [control], dt.date(2024, 3, 2), tester="auditor@example.com")
     # session, user, membership + organization, audit (with framework); the engine: scope,
     # criteria, mappings (controls, owners, users), frequency rules, evidence, answers,
-    # deviations (with who recorded them)
-    with django_assert_num_queries(11):
+    # deviations (with who recorded them), items failed in sample testing
+    with django_assert_num_queries(12):
         response = api.get(org_url(org, f"audits/{audit.pk}/readiness/"))
     body = response.json()
     assert len(body["controls"]) == rows
     assert len([e for e in body["exceptions"] if e["deviation"]]) == rows
+    failed = [e for e in body["exceptions"] if e["kind"] == "failed"]
+    assert len(failed) == 2 * rows
+    assert {(e["period_start"], e["period_end"], e["tested_by"]) for e in failed} == {
+        ("2024-03-02", "2024-03-02", "auditor@example.com")
+    }
+    assert failed[0]["item_id"] == "R-00-1-0" and "No approval on file" in failed[0]["detail"]
 
 
 def record_deviation(manager, control):

@@ -14,6 +14,7 @@ from reports.content import report_content
 from reports.rendering import oscal
 from reports.rendering.pdf import render_single
 from tenants.context import org_scope
+from tests.factories import failed_sample_rows
 from tests.reports.conftest import TODAY, pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -72,3 +73,24 @@ def test_the_type2_pdf_has_an_exceptions_section(with_deviation, tmp_path):
     assert "CM-02 has no evidence for 01 Oct 2025 – 31 Dec 2025" in text
     assert "Changes were deployed without a second approver." in text
     assert "IR-03 has no evidence for 4 quarters in a row" in text
+
+
+def test_items_failed_in_sample_testing_are_in_the_pdf_and_oscal(populated, make_audit, tmp_path):
+    audit = make_audit(populated.org, type2=True)
+    ac01 = populated.controls[0]
+    failed_sample_rows(audit, [ac01], dt.date(2025, 6, 3), per_control=1, tester="aud@example.com")
+    content = _content(audit)
+
+    out = tmp_path / "report.pdf"
+    render_single(content, out)
+    text = " ".join(pdf_text(out.read_bytes(), tmp_path).split())
+    assert "AC-01 failed sample testing: item" in text
+    assert "No approval on file for" in text and "(tested by aud@example.com)" in text
+
+    oscal.write(content, tmp_path / "ar.json")
+    AssessmentResults.oscal_read(tmp_path / "ar.json")  # valid OSCAL
+    result = json.loads((tmp_path / "ar.json").read_text())["assessment-results"]["results"][0]
+    risk = next(r for r in result["risks"] if r["title"] == "Exception: AC-01, 03 Jun 2025")
+    props = {p["name"]: p["value"] for p in risk["props"]}
+    assert props["exception-kind"] == "failed" and props["sample-item"] == "AC-01-1-0"
+    assert props["tested-by"] == "aud@example.com" and risk["status"] == "open"

@@ -88,6 +88,28 @@ def test_suggested_size_follows_the_convention(population, size):
     assert sampling.suggested_size(population) == size
 
 
+@pytest.fixture
+def edited_rules(tmp_path, monkeypatch):
+    """``frequency_rules.yaml`` with its on-event convention edited, as an operator would."""
+    from controls import operation
+
+    text = operation.RULES_PATH.read_text(encoding="utf-8")
+    edited = text.replace("{up_to: 50, sample: 5}", "{up_to: 50, sample: 8}")
+    assert edited != text
+    path = tmp_path / "frequency_rules.yaml"
+    path.write_text(edited, encoding="utf-8")
+    monkeypatch.setattr(operation, "RULES_PATH", path)
+    operation.operation_rules.cache_clear()
+    yield operation
+    operation.operation_rules.cache_clear()
+
+
+def test_the_draw_and_the_dashboard_read_one_convention(edited_rules):
+    # One file: the suggested draw size and the readiness label change together.
+    assert sampling.suggested_size(40) == edited_rules.on_event_sample(40) == 8
+    assert "6–50: 8" in edited_rules.on_event_sample_label()
+
+
 IDS = [f"E{i:05d}" for i in range(1, 61)]
 SEED = "0123456789abcdef"
 
