@@ -1,6 +1,8 @@
 """The Type 2 sampling journey in a real browser: a manager uploads a population of 60 new
 hires; the auditor draws a sample of 5 in the portal (with a reason: the suggestion is 6);
-the manager answers each item's request with evidence; the auditor marks one exception. Each
+the manager answers each item's request with evidence; the auditor marks one exception, which
+the manager then sees in the audit dashboard's Exceptions list and finds in the Type 2 PDF's
+exceptions section. Each
 page is looked at 1366 and 390 px wide, with no sideways scroll (screenshots are written to
 ``SCREENSHOT_DIR`` when it is set)."""
 
@@ -14,12 +16,15 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from reports.content import report_content
 from reports.models import InfoRequest, Population, Sample, SampleItem
+from reports.rendering.pdf import render_single
 from reports.services import auditor_access_grant
+from tenants.context import org_scope
 from tenants.models import ActivityEntry, Role
 from tests.browser.test_auditor import _sign_in, _sign_out
 from tests.factories import ControlFactory, MembershipFactory, control_map, evidence_row
-from tests.reports.conftest import hires_csv, make_audit  # noqa: F401  (fixture)
+from tests.reports.conftest import hires_csv, make_audit, pdf_text  # noqa: F401  (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -116,3 +121,23 @@ def test_the_sampling_journey(page, catalog, make_audit, tmp_path):  # noqa: F81
     )
     assert sorted(results) == ["exception"] + ["no_exception"] * 4
     assert ActivityEntry.objects.for_org(org).filter(action="sample.exception").count() == 1
+
+    _sign_out(page)
+
+    # The manager sees the exception on the audit's dashboard, in the Exceptions list.
+    _sign_in(page, manager.user.email)
+    page.goto(f"/o/{org.slug}/audits/{audit.pk}/")
+    listed = page.locator("#exceptions")
+    expect(listed.get_by_text(f"HR-01 failed sample testing: item {first}")).to_be_visible()
+    expect(listed.get_by_text("Access granted before approval", exact=False)).to_be_visible()
+    expect(listed.get_by_text(auditor.user.email, exact=False)).to_be_visible()
+    _look(page, "dashboard-sample-exception")
+
+    # And in the Type 2 PDF's exceptions section (the report's renderer, as a worker runs it).
+    with org_scope(org):
+        content = report_content(audit)
+    render_single(content, tmp_path / "report.pdf")
+    text = " ".join(pdf_text((tmp_path / "report.pdf").read_bytes(), tmp_path).split())
+    section = text[text.index("Exceptions Every ended sub-period") :]
+    assert "HR-01 failed sample testing: item" in section
+    assert "Access granted before approval" in section
