@@ -107,6 +107,15 @@ def _item_for(
     return new
 
 
+def _accountable_person(principal: Any) -> Any:
+    """The person a version is uploaded by: the member, or the creator of the API key. Kept
+    for keys too, so that independent review (``evidence.review``) refuses the creator and
+    their other keys, not only the key itself."""
+    if getattr(principal, "is_api_key", False):
+        return principal.created_by
+    return getattr(principal, "user", None)
+
+
 def _add_version(
     *,
     membership: Membership,
@@ -139,7 +148,7 @@ def _add_version(
             effective_start=effective[0],
             effective_end=effective[1],
             valid_until=valid_until,
-            uploaded_by=getattr(membership, "user", None),
+            uploaded_by=_accountable_person(membership),
             uploaded_by_label=actor.label[:200],
             freshness=freshness,
             notified_freshness=freshness,
