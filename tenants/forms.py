@@ -61,7 +61,7 @@ class AccessUntilMixin:
 
 
 class InvitationForm(AccessUntilMixin, forms.Form):
-    email = forms.EmailField(label="E-mail address")
+    email = forms.EmailField(label="E-mail address", max_length=254)
     role = forms.ChoiceField(choices=())
     access_until = _access_until_field()
 

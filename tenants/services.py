@@ -143,6 +143,9 @@ def _send_invitation_email(message: EmailMessage, invitation: Invitation) -> Non
         )
 
 
+EMAIL_MAX_LENGTH = Invitation._meta.get_field("email").max_length
+
+
 def invitation_create(
     *,
     membership: Membership,
@@ -154,6 +157,10 @@ def invitation_create(
     permissions.require(membership, Action.MEMBER_MANAGE)
     org = membership.organization
     email = email.strip().lower()
+    if len(email) > EMAIL_MAX_LENGTH:  # the column's length: a longer one was a 500
+        raise ValidationFailed(
+            f"An e-mail address has at most {EMAIL_MAX_LENGTH} characters.", field="email"
+        )
     if role not in permissions.grantable_roles(membership):
         raise ValidationFailed("You cannot invite someone with this role.", field="role")
     now = timezone.now()
