@@ -68,9 +68,10 @@ def demo_seed(organization: Organization) -> None:
         system=system,
     )
     # The auditor portal's part: a grant and requests for information (reports sits above us).
-    from reports.demo import demo_seed_requests
+    from reports.demo import demo_seed_requests, demo_seed_samples
 
     demo_seed_requests(organization)
+    demo_seed_samples(organization)
 
 
 def _member(organization: Organization, role: str) -> Membership | None:

@@ -16,6 +16,7 @@ from controls.api.views_controls import ControlViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
+from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
 from tenants.api.views_webhooks import WebhookEndpointViewSet
@@ -37,6 +38,13 @@ org_router.register(
     r"audits/(?P<audit_pk>[^/.]+)/reports", AuditReportViewSet, basename="audit-report"
 )
 org_router.register("reports", ReportViewSet, basename="report")
+org_router.register(
+    r"audits/(?P<audit_pk>[^/.]+)/populations", PopulationViewSet, basename="audit-population"
+)
+org_router.register(r"audits/(?P<audit_pk>[^/.]+)/samples", SampleViewSet, basename="audit-sample")
+org_router.register(
+    r"audits/(?P<audit_pk>[^/.]+)/sample-items", SampleItemViewSet, basename="audit-sample-item"
+)
 org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 
