@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "soc2app.headers.SecurityHeadersMiddleware",
     "soc2app.logs.RequestContextMiddleware",  # early: later log lines carry the request id
     "soc2app.metrics.RequestMetricsMiddleware",
+    # Health probes, before the host check and the HTTPS redirect (probes call by IP, in HTTP).
+    "soc2app.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.

@@ -30,3 +30,21 @@ def test_readyz_reports_an_unreachable_broker(client, monkeypatch):
         "status": "unavailable",
         "checks": {"database": "ok", "broker": "unreachable"},
     }
+
+
+@pytest.mark.django_db
+def test_probes_answer_a_local_plain_http_caller_in_production(client, settings):
+    # docker compose's healthcheck (and many load balancers) call by localhost or IP over
+    # plain HTTP: ALLOWED_HOSTS and the HTTPS redirect must not answer it 400 or 301
+    # without checking anything.
+    settings.ALLOWED_HOSTS = ["soc2.example.com"]
+    settings.SECURE_SSL_REDIRECT = True
+    assert client.get("/healthz", HTTP_HOST="localhost").status_code == 200
+    ready = client.get("/readyz", HTTP_HOST="localhost")
+    # Checked, not refused (the broker's answer is test_readyz_with_database_and_broker's).
+    assert ready.status_code in (200, 503), ready.content
+    assert ready.json()["checks"]["database"] == "ok"
+    # Every other address keeps both rules.
+    assert client.get("/accounts/login/", HTTP_HOST="localhost").status_code == 400
+    redirected = client.get("/accounts/login/", HTTP_HOST="soc2.example.com")
+    assert redirected.status_code == 301
