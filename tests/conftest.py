@@ -9,7 +9,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from tenants import rls
 from tenants.models import Membership, Organization, Role
+from tests import system_role
 from tests.factories import MembershipFactory, OrganizationFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -18,11 +20,15 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the shipped catalog once: tests roll back around it (transactional ones run last
-    and reload it through the ``catalog`` fixture when they need it)."""
+    and reload it through the ``catalog`` fixture when they need it). On PostgreSQL, the
+    test system role (``tests.system_role``) too."""
     from criteria.catalog import catalog_load
 
     with django_db_blocker.unblock():
         catalog_load()
+        if connection.vendor == "postgresql":
+            system_role.create(connection)
+            rls.shared_connection_role = system_role.switch_role
 
 
 @pytest.fixture
