@@ -91,9 +91,11 @@ def seed(*, orgs: int, versions: int) -> int:
 def backfill() -> None:
     """Migration 0003's backfill (one set-based UPDATE) on the seeded table, flags cleared."""
     migration = importlib.import_module("evidence.migrations.0003_is_latest")
-    migration.backfill(apps, SimpleNamespace(connection=connection))
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE evidence_evidenceversion")
+    # As a migration runs: as a role that sees every organization (here the system role).
+    with rls.system("bench: migration 0003's backfill") as system:
+        migration.backfill(apps, SimpleNamespace(connection=system))
+        with system.cursor() as cur:
+            cur.execute("ANALYZE evidence_evidenceversion")
 
 
 def _all_versions():
