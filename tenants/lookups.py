@@ -86,7 +86,7 @@ def function_sql(signature: str) -> list[str]:
     columns, table, where = FUNCTIONS[signature]
     returns = ", ".join(f"{column} {kind}" for column, kind in columns)
     select = ", ".join(f"t.{column}::{kind}" for column, kind in columns)
-    body = f"SELECT {select} FROM {table} AS t WHERE {where} LIMIT 100"  # noqa: S608 (fixed)
+    body = f"SELECT {select} FROM {table} AS t WHERE {where}"  # noqa: S608 (fixed)
     return [
         f"CREATE OR REPLACE FUNCTION {signature} RETURNS TABLE ({returns}) "
         f"LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp "
