@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from soc2app.fields import EncryptedTextField
 from tenants.scoping import TenantModel
 
 
@@ -100,8 +101,9 @@ class WebhookEvent(models.TextChoices):
 class WebhookEndpoint(TenantModel):
     url = models.URLField(max_length=500)
     description = models.CharField(max_length=120, blank=True)
-    # Kept as is: signing needs the secret itself. Shown to the user once, at creation.
-    secret = models.CharField(max_length=80)
+    # Signing needs the secret itself, so it is encrypted, not hashed (``.reveal()`` to sign).
+    # Shown to the user once, at creation.
+    secret = EncryptedTextField()
     events = models.JSONField(default=list)
     active = models.BooleanField(default=True)
     created_by = models.ForeignKey(

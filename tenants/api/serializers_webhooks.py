@@ -34,8 +34,9 @@ class WebhookEndpointOut(serializers.ModelSerializer):
 
 class WebhookEndpointCreatedOut(WebhookEndpointOut):
     secret = serializers.CharField(
+        source="secret.reveal",
         help_text="Signing secret (HMAC-SHA256 of `<timestamp>.<body>`); shown only in this "
-        "response: store it now."
+        "response: store it now.",
     )
 
     class Meta(WebhookEndpointOut.Meta):

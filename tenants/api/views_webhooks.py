@@ -75,10 +75,10 @@ class WebhookEndpointViewSet(
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         data = WebhookEndpointIn(data=request.data)
         data.is_valid(raise_exception=True)
-        endpoint, secret = services.webhook_endpoint_create(
+        # The new endpoint still holds its secret in the clear (``Secret``): shown this once.
+        endpoint, _secret = services.webhook_endpoint_create(
             membership=self.principal, **data.validated_data
         )
-        endpoint.secret = secret
         return Response(WebhookEndpointCreatedOut(endpoint).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(

@@ -19,6 +19,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models, transaction
 from django.utils import timezone
 
+from soc2app.crypto import DecryptionError
 from soc2app.errors import ValidationFailed
 from tenants.context import org_scope
 from tenants.models import DeliveryStatus, WebhookDelivery
@@ -97,6 +98,10 @@ def _send(delivery: WebhookDelivery) -> tuple[int | None, str]:
         target = net.resolve(endpoint.url)  # checked again now: DNS may have changed
     except ValidationFailed as exc:
         return None, exc.message
+    try:
+        secret = endpoint.secret.reveal()
+    except DecryptionError as exc:  # a key missing from FIELD_ENCRYPTION_KEYS: retried later
+        return None, exc.message[:300]
     body = _body(delivery)
     timestamp = str(int(time.time()))
     headers = {
@@ -105,7 +110,7 @@ def _send(delivery: WebhookDelivery) -> tuple[int | None, str]:
         "X-Soc2-Event": delivery.event,
         "X-Soc2-Delivery": str(delivery.uuid),
         "X-Soc2-Timestamp": timestamp,
-        "X-Soc2-Signature": sign(endpoint.secret, timestamp, body),
+        "X-Soc2-Signature": sign(secret, timestamp, body),
     }
     try:
         response = net.post(target, body, headers, timeout=settings.WEBHOOK_TIMEOUT_SECONDS)

@@ -15,6 +15,8 @@ PROD = {
     "SECRET_KEY": "k" * 20 + "-production-secret-for-the-celery-check-0123456789",
     "ALLOWED_HOSTS": "soc2.example.com",
     "DEBUG": "false",
+    # A Fernet key (32 bytes, url-safe base64): production requires one.
+    "FIELD_ENCRYPTION_KEYS": "MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=",
 }
 PRINT = (
     "import json, django; django.setup(); from django.conf import settings as s; "

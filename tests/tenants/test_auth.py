@@ -92,7 +92,8 @@ def test_totp_mfa_can_be_enabled_and_is_then_required(client, manager):
     assert response.status_code == 302
     from allauth.mfa.models import Authenticator
 
-    assert Authenticator.objects.filter(user=manager.user, type="totp").exists()
+    stored = Authenticator.objects.get(user=manager.user, type="totp").data["secret"]
+    assert stored.startswith("enc:v1:") and secret not in stored  # encrypted at rest
 
     client.post(reverse("account_logout"))
     cache.clear()  # allauth remembers used codes; the next login uses the same 30-s window

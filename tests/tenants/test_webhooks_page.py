@@ -43,7 +43,7 @@ def test_add_an_endpoint_shows_the_secret_once(org, owner, client_for):
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
     secret = response.context["created"]["secret"]
     assert secret in response.content.decode()
-    assert WebhookEndpoint.objects.for_org(org).get().secret == secret
+    assert WebhookEndpoint.objects.for_org(org).get().secret.reveal() == secret
     assert secret not in client.get(url(org)).content.decode()
 
 

@@ -46,7 +46,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0004_organization_mfa_policy"),
+        ("tenants", "0005_encrypt_webhook_secrets"),
     ]
 
     operations = [migrations.RunPython(create, drop)]
