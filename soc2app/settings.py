@@ -140,8 +140,8 @@ DATABASES["system"] = (
     if DATABASE_SYSTEM_URL
     else dict(DATABASES["default"])
 )
-# Tests: the same test database, and ``tenants.rls.system_alias`` then shares the default
-# connection itself (a second one could not see a test's uncommitted rows).
+# Tests: the same test database (never a second one); ``tests/system_role.py`` makes system
+# statements share the default connection (a second one could not see a test's rows).
 DATABASES["system"]["TEST"] = {"MIRROR": "default"}
 for _db in DATABASES.values():
     if _db["ENGINE"] == "django.db.backends.postgresql":

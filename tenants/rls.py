@@ -23,8 +23,8 @@ nothing that role can do from a session switches it off.
     database alias: a second connection as a role with ``BYPASSRLS`` (``create_system_role``,
     ``DATABASE_SYSTEM_URL``), configured in worker and command processes only. Everything
     scoped to one organization, in workers too, stays on the default connection.
-  Without ``DATABASE_SYSTEM_URL`` (SQLite, development, tests) the system alias shares the
-  default connection; a system block then checks that the role can bypass row-level security
+  Without ``DATABASE_SYSTEM_URL`` (SQLite, development) and in tests, system statements share
+  the default connection; a system block then checks that the role can bypass row-level security
   and fails loudly when it cannot (a web process, or a worker without the variable) instead
   of silently seeing nothing.
 * Migrations run as the tables' owner; a data migration's backfill lifts ``FORCE`` on its
@@ -177,9 +177,10 @@ connection_created.connect(on_connection_created, dispatch_uid="tenants.rls.conn
 
 # -- system jobs -----------------------------------------------------------------------------
 
-# Test set-ups that share one connection between the default and system aliases while running
-# as a role bound by row-level security (``tests.system_role``) switch that connection to a
-# system role for the block: a context manager factory taking the connection. None otherwise.
+# Set by the tests only (``tests.system_role``): system statements then share the default
+# connection (a second one could not see a test's uncommitted rows), and this context manager
+# factory puts that connection on a system role for the block when its own role is bound by
+# row-level security. None in every other process.
 shared_connection_role: Callable[[BaseDatabaseWrapper], AbstractContextManager] | None = None
 
 NO_SYSTEM_CONNECTION = (
@@ -194,14 +195,12 @@ _CAN_BYPASS = (
 
 
 def system_alias() -> str:
-    """The alias system statements go to: ``system``, or ``default`` when that is the same
-    database as the same role (``DATABASE_SYSTEM_URL`` unset, or a test mirror): one
+    """The alias system statements go to: ``system``, or ``default`` when that would be the
+    same database as the same role (``DATABASE_SYSTEM_URL`` unset) or in tests: one
     connection then, so a system statement sees its caller's transaction (a test's rows, a
     SQLite file's lock) instead of waiting on it from a second connection."""
-    if not settings.DATABASE_SYSTEM_URL:
+    if not settings.DATABASE_SYSTEM_URL or shared_connection_role is not None:
         return DEFAULT_DB_ALIAS
-    if connections[SYSTEM].settings_dict is connections[DEFAULT_DB_ALIAS].settings_dict:
-        return DEFAULT_DB_ALIAS  # a test database's mirror (TEST MIRROR): the same connection
     return SYSTEM
 
 
@@ -238,8 +237,8 @@ def system(reason: str, *, log: bool = True) -> Iterator[BaseDatabaseWrapper]:
     outermost = _system_depth.get() == 0
     token = _system_depth.set(_system_depth.get() + 1)
     try:
-        shared = connection.alias == DEFAULT_DB_ALIAS and shared_connection_role is not None
-        with shared_connection_role(connection) if outermost and shared else nullcontext():
+        switch = outermost and shared_connection_role is not None
+        with shared_connection_role(connection) if switch else nullcontext():
             if outermost:
                 _require_bypass(connection, reason)
             yield connection

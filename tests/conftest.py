@@ -28,7 +28,9 @@ def django_db_setup(django_db_setup, django_db_blocker):
         catalog_load()
         if connection.vendor == "postgresql":
             system_role.create(connection)
-            rls.shared_connection_role = system_role.switch_role
+    # System statements share each test's connection (``tenants.rls.system_alias``), on the
+    # test system role when the test body's role is bound by row-level security.
+    rls.shared_connection_role = system_role.switch_role
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The system role in tests (``tenants.rls.system``): a test-only ``BYPASSRLS`` login role.
 
 pytest-django runs each test in a transaction on ``default``; a second connection could not
-see its rows, so in tests the ``system`` alias mirrors ``default`` and ``tenants.rls`` sends
-system statements on that one shared connection. When a test body runs as a role bound by
+see its rows, so in tests ``tenants.rls`` sends system statements on that one shared
+connection (``rls.shared_connection_role`` set: ``system_alias()`` is ``default``). When a test body runs as a role bound by
 row-level security (``tests.rls_app_role``, ``as_app_role`` in ``tests/tenants/test_rls.py``),
 ``switch_role`` puts that shared connection on this role for the length of the system block
 and back: only the superuser the tests connect as may ``SET ROLE`` to it (no application
@@ -38,6 +38,9 @@ def create(connection: BaseDatabaseWrapper) -> None:
 def switch_role(connection: BaseDatabaseWrapper) -> Iterator[None]:
     """``SET ROLE`` to the system role for a system block when the connection's current role
     is bound by row-level security; back to that role afterwards."""
+    if connection.vendor != "postgresql":
+        yield
+        return
     connection.ensure_connection()
     with connection.connection.cursor() as cursor:
         cursor.execute(_WHO)

@@ -126,6 +126,11 @@ def test_system_jobs_work_as_the_web_role_through_the_system_role(
             pass
 
 
+def test_in_tests_system_statements_share_the_test_connection(settings):
+    settings.DATABASE_SYSTEM_URL = "postgres://soc2_system:secret@elsewhere:5432/soc2app"
+    assert rls.system_alias() == "default"  # never the database of that URL
+
+
 def _actor():
     from tenants.activity import Actor
 
