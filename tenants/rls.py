@@ -227,7 +227,8 @@ def system(reason: str, *, log: bool = True) -> Iterator[BaseDatabaseWrapper]:
     in workers) on the system connection, which it yields: the caller sends its statements
     there explicitly (``connection.cursor()``, ``.using(connection.alias)``;
     ``dangerously_unscoped`` querysets do it themselves). Logged with ``reason``; nests.
-    Statements on the default connection inside the block stay bound by row-level security.
+    With ``DATABASE_SYSTEM_URL``, statements on the default connection inside the block stay
+    bound by row-level security.
     """
     if not reason:
         raise ValueError("system() needs a reason")

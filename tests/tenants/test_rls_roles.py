@@ -184,3 +184,19 @@ def test_the_freshness_command_needs_the_system_connection(org, other_org):
     done = _manage("check_freshness", **web, **system)
     assert done.returncode == 0, done.stderr
     assert "acme-test: 1 stale" in done.stdout and "globex-test: 1 stale" in done.stdout
+
+
+def test_a_migration_backfill_sees_every_organization_as_a_plain_owner(org, controls):
+    """An owner that is neither superuser nor BYPASSRLS meets FORCE ROW LEVEL SECURITY; the
+    backfill lifts it for its own transaction only."""
+    owner = f"{rls_app_role.ROLE}_owner"
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")  # the superuser, even under tests.rls_app_role
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no pending checks before an ALTER
+        cursor.execute(f'CREATE ROLE "{owner}" NOLOGIN')  # rolled back with the test
+        cursor.execute(f'ALTER TABLE controls_control OWNER TO "{owner}"')  # rolled back
+        cursor.execute(f'SET LOCAL ROLE "{owner}"')
+    assert _control_titles() == set()
+    with rls.owner_backfill(connection, "controls_control"):
+        assert _control_titles() == {"Acme control", "Globex secret control"}
+    assert _control_titles() == set()
