@@ -307,8 +307,11 @@ def report_generate(*, report_id: int) -> Report | None:
     return rows.get(pk=report_id)
 
 
-def report_download_record(*, membership: Membership, report: Report) -> None:
-    """Log that a member fetched a report (auditors included: reading is allowed)."""
+def report_download_record(
+    *, membership: Membership, report: Report, client_ip: str | None = None
+) -> None:
+    """Log that a member fetched a report (auditors included: reading is allowed), and from
+    which address."""
     if report.organization_id != membership.organization_id:
         raise NotFound("No such report.")
     permissions.require(membership, Action.VIEW)
@@ -318,7 +321,7 @@ def report_download_record(*, membership: Membership, report: Report) -> None:
             actor=Actor.for_principal(membership),
             action="download",
             target=report,
-            changes={"sha256": [None, report.sha256]},
+            changes={"sha256": [None, report.sha256], "client_ip": [None, client_ip]},
         )
 
 

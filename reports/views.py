@@ -15,6 +15,7 @@ from controls.selectors import audit_get_for
 from reports import selectors, services
 from reports.downloads import MissingFile, report_file_response
 from reports.models import ReportKind, ReportStatus
+from soc2app.client_ip import client_ip
 from soc2app.errors import ValidationFailed
 from tenants import permissions
 from tenants.permissions import Action
@@ -78,7 +79,9 @@ def report_download(request: HttpRequest, org_slug: str, pk: int) -> HttpRespons
     try:
         return report_file_response(
             report,
-            lambda: services.report_download_record(membership=request.membership, report=report),
+            lambda: services.report_download_record(
+                membership=request.membership, report=report, client_ip=client_ip(request)
+            ),
         )
     except MissingFile:
         raise Http404("The file of this report is missing from storage.") from None

@@ -14,6 +14,11 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "tenants.tasks.expire_invitations",
             "schedule": crontab(minute="*/15"),
         },
+        # API Idempotency-Keys (and their stored answers) older than IDEMPOTENCY_KEY_HOURS.
+        "sweep-idempotency-keys": {
+            "task": "tenants.tasks.sweep_idempotency_keys",
+            "schedule": crontab(minute=45),
+        },
         # Reports requested while the broker was down, or whose worker vanished.
         "redispatch-reports": {
             "task": "reports.tasks.redispatch_reports",
@@ -39,6 +44,11 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
         "evidence-check-freshness-catch-up": {
             "task": "evidence.tasks.check_freshness_catch_up",
             "schedule": crontab(minute=30),
+        },
+        # A signed checkpoint of each organization's activity log head, outside the database.
+        "activity-log-checkpoints": {
+            "task": "tenants.tasks.write_activity_checkpoints",
+            "schedule": crontab(minute=7),
         },
         # Uploads held while clamd was unreachable are scanned again.
         "evidence-rescan-pending": {

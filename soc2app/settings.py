@@ -21,6 +21,7 @@ from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F
 from soc2app.crypto import keys_setting
 from soc2app.env import env_bool, env_choice, env_int, env_list, env_str
 from soc2app.schedule import beat_schedule
+from tenants.activity_keys import log_keys_setting
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 APP_ENV = env_choice("APP_ENV", "development", ("development", "production"))
@@ -41,6 +42,12 @@ if PRODUCTION and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
 # Fernet keys, newest first, that encrypt the secrets the app reads back (soc2app/crypto.py).
 FIELD_ENCRYPTION_KEYS = keys_setting(
     env_list("FIELD_ENCRYPTION_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
+)
+# HMAC keys of the activity log's chain and checkpoints (tenants/activity_keys.py), newest
+# first: the first signs, the others still verify what they signed (rotation). Only the
+# processes hold them, never the database, so no database role can re-chain the log.
+ACTIVITY_LOG_KEYS = log_keys_setting(
+    env_list("ACTIVITY_LOG_KEYS", []), production=PRODUCTION, secret_key=SECRET_KEY
 )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
@@ -71,8 +78,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost: adds Content-Security-Policy and Cache-Control to every response, error
+    # pages of the middleware below (CSRF failures, 500s) included.
+    "soc2app.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.
+    "soc2app.uploads.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -194,6 +206,14 @@ ACCOUNT_RATE_LIMITS = {
 }
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[SOC 2 Readiness] "
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if PRODUCTION else "http"
+# The client's address behind reverse proxies (soc2app/client_ip.py): how many proxies of ours
+# append to X-Forwarded-For, or a header our proxy sets to the client address. Used by allauth's
+# limits (through our adapter), DRF and the activity log's download entries alike.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER", "").strip()
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
+ACCOUNT_ADAPTER = "soc2app.client_ip.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "SOC 2 Readiness")
 # Encrypts the TOTP and recovery-code seeds allauth stores (FIELD_ENCRYPTION_KEYS).
@@ -206,6 +226,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP connection may sit silent: a stalled mail server fails the send (the digest
+# stays in the outbox for the retry) rather than holding a worker until its time limit.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 # Where the file-based backend (django.core.mail.backends.filebased.EmailBackend) writes.
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SOC 2 Readiness <no-reply@localhost>")
@@ -252,8 +275,30 @@ if STORAGE_BACKEND == "s3":
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": s3_storage_options(),
     }
+# Signed checkpoints of the activity log's chains (tenants/activity_checkpoints.py), outside
+# the database: a folder, or a prefix of an S3 bucket (Object Lock retention when it has it).
+ACTIVITY_CHECKPOINT_DIR = Path(
+    env_str("ACTIVITY_CHECKPOINT_DIR", str(MEDIA_ROOT / "activity-checkpoints"))
+)
+ACTIVITY_CHECKPOINT_RETENTION_DAYS = env_int("ACTIVITY_CHECKPOINT_RETENTION_DAYS", 400, minimum=1)
+_checkpoint_storage: dict = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": ACTIVITY_CHECKPOINT_DIR},
+}
+if STORAGE_BACKEND == "s3":
+    _s3_options = s3_storage_options()
+    _checkpoint_storage = {
+        "BACKEND": "tenants.checkpoint_storage.CheckpointS3Storage",
+        "OPTIONS": {
+            **_s3_options,
+            "bucket_name": env_str("ACTIVITY_CHECKPOINT_BUCKET").strip()
+            or _s3_options["bucket_name"],
+            "location": "activity-checkpoints",
+        },
+    }
 STORAGES = {
     "default": _default_storage,
+    "activity_checkpoints": _checkpoint_storage,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"
@@ -276,7 +321,19 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_KE
     raise ImproperlyConfigured(f"API_KEY_RATE must look like 600/min, got {API_KEY_RATE!r}")
 # A key's "last used" time is written at most this often (seconds), not on every request.
 API_KEY_LAST_USED_INTERVAL = 60
+# An API POST's Idempotency-Key and its first answer are kept this long (soc2app/api/
+# idempotency.py); a second request with a key still running waits this long, then gets 409.
+IDEMPOTENCY_KEY_HOURS = 24
+IDEMPOTENCY_WAIT_MS = 2000
+
 # REST_FRAMEWORK and SPECTACULAR_SETTINGS: fixed configuration, in soc2app/api_settings.py.
+REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
+if PRODUCTION:
+    # No browsable API in production: JSON only (the HTML renderer is a second, unaudited UI).
+    REST_FRAMEWORK["DEFAULT_RENDERER_CLASSES"] = ["rest_framework.renderers.JSONRenderer"]
+# The interactive docs (/api/docs/) need a signed-in user; the schema (/api/schema/) stays
+# public (it documents the API, it holds no data).
+API_DOCS_LOGIN_REQUIRED = PRODUCTION
 
 # --- Celery ---------------------------------------------------------------------------------
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
@@ -387,6 +444,10 @@ LOGGING = {
 
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
+# Invitations per hour (tenants/invitation_limits.py): by one person across all their
+# organizations, and by one organization across its members.
+INVITATION_RATE_PER_INVITER = env_int("INVITATION_RATE_PER_INVITER", 20, minimum=1)
+INVITATION_RATE_PER_ORG = env_int("INVITATION_RATE_PER_ORG", 50, minimum=1)
 # The framework the catalog pages and readiness use by default (its key in criteria/data).
 CATALOG_FRAMEWORK = env_str("CATALOG_FRAMEWORK", "aicpa-tsc-2017")
 
@@ -398,6 +459,10 @@ EVIDENCE_EXPIRING_DAYS = env_int("EVIDENCE_EXPIRING_DAYS", 14, minimum=1)
 # Rows per keyset batch of the freshness scan (each batch is its own short transaction).
 EVIDENCE_FRESHNESS_BATCH = env_int("EVIDENCE_FRESHNESS_BATCH", 10_000, minimum=1)
 # Hour of the day (UTC) when Celery beat runs the freshness check and sends the digests.
+# A digest sender's claim on its outbox rows lasts this long: a sender killed mid-send leaves
+# them to the hourly retry after it (longer than a batch of sends can take; see
+# evidence/outbox.py).
+EVIDENCE_DIGEST_CLAIM_MINUTES = 30
 EVIDENCE_CHECK_HOUR = env_int("EVIDENCE_CHECK_HOUR", 6, minimum=0)
 if EVIDENCE_CHECK_HOUR > 23:
     raise ImproperlyConfigured(f"EVIDENCE_CHECK_HOUR must be 0 to 23, got {EVIDENCE_CHECK_HOUR}")
@@ -413,6 +478,12 @@ CELERY_IMPORTS.append("evidence.scanning")
 # Uploads up to the limit stay in memory no longer than Django's default; bigger ones spool.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_DATA_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The first handler stops a file at EVIDENCE_MAX_UPLOAD_MB, unread beyond (soc2app/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "soc2app.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Reports --------------------------------------------------------------------------------
 # The only folder WeasyPrint may load files from while rendering a report (its print CSS).

@@ -1,11 +1,11 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from controls import urls as control_urls
 from criteria import urls as catalog_urls
 from evidence import urls as evidence_urls
 from reports import urls as report_urls
-from soc2app import health
+from soc2app import api_docs, health
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
 
@@ -28,7 +28,7 @@ urlpatterns = [
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/v1/", include("soc2app.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+    path("api/docs/", api_docs.api_docs, name="api_docs"),
 ]
 
 handler500 = "soc2app.middleware.server_error"

@@ -5,7 +5,9 @@ import datetime as dt
 from django import forms
 from django.utils import timezone
 
+from soc2app.errors import ValidationFailed
 from tenants.models import Role, slug_validator
+from tenants.validation import access_until_day_check, organization_name_clean
 
 
 class OrganizationForm(forms.Form):
@@ -17,28 +19,36 @@ class OrganizationForm(forms.Form):
         validators=[slug_validator],
     )
 
+    def clean_name(self) -> str:
+        try:
+            return organization_name_clean(self.cleaned_data["name"])
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from exc
+
     def clean_slug(self) -> str:
         return self.cleaned_data["slug"].strip().lower()
 
 
-class InvitationForm(forms.Form):
-    email = forms.EmailField(label="E-mail address")
-    role = forms.ChoiceField(choices=())
-    access_until = forms.DateField(
+def _access_until_field() -> forms.DateField:
+    return forms.DateField(
         required=False,
         label="Access until",
         help_text="Auditors only: the last day of their access (default: 90 days).",
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, *args: object, roles: list[str], **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+
+class AccessUntilMixin:
+    """The last day of an auditor's access, checked to a sane range before any arithmetic."""
+
+    cleaned_data: dict
 
     def clean_access_until(self) -> dt.date | None:
         value = self.cleaned_data.get("access_until")
-        if value and value < timezone.localdate():
-            raise forms.ValidationError("Pick today or a later day.")
+        try:
+            access_until_day_check(value)
+        except ValidationFailed as exc:
+            raise forms.ValidationError(exc.message) from exc
         return value
 
     @property
@@ -50,8 +60,19 @@ class InvitationForm(forms.Form):
         return timezone.make_aware(end)
 
 
-class RoleForm(forms.Form):
+class InvitationForm(AccessUntilMixin, forms.Form):
+    email = forms.EmailField(label="E-mail address")
     role = forms.ChoiceField(choices=())
+    access_until = _access_until_field()
+
+    def __init__(self, *args: object, roles: list[str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+
+
+class RoleForm(AccessUntilMixin, forms.Form):
+    role = forms.ChoiceField(choices=())
+    access_until = _access_until_field()
 
     def __init__(self, *args: object, roles: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -69,4 +90,13 @@ class MfaPolicyForm(forms.Form):
         required=False,
         label="Require it of auditors",
         help_text="Auditors set up an authenticator app before they see the auditor portal.",
+    )
+
+
+class ReviewPolicyForm(forms.Form):
+    require_independent_review = forms.BooleanField(
+        required=False,
+        label="Require independent review of evidence",
+        help_text="A version of evidence is accepted or rejected by someone other than the "
+        "person who uploaded it (segregation of duties). Only owners can change this.",
     )

@@ -4,7 +4,7 @@ An API key by its public prefix and secret's hash, an invitation by its token's 
 signed-in user's own memberships: the request does not know the organization yet, and the web
 role is bound by row-level security (``tenants.rls``) with no way to lift it. On PostgreSQL
 each goes through a ``SECURITY DEFINER`` function owned by the tables' owner (migration
-``tenants.0006_lookup_functions``): one per lookup, ``search_path`` pinned, executable by the
+``tenants.0009_lookup_functions``): one per lookup, ``search_path`` pinned, executable by the
 application's role only (``create_app_role`` grants it; ``PUBLIC`` cannot), returning only the
 columns the lookup needs (never a hash). The row comes back with its organization in the same
 query, as ``select_related`` would. Elsewhere (SQLite: no row-level security) the ORM does it.

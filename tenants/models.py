@@ -36,6 +36,10 @@ class Organization(models.Model):
     # rolling deploy) get False rather than a NOT NULL error.
     require_mfa = models.BooleanField(default=False, db_default=False)
     require_mfa_for_auditors = models.BooleanField(default=False, db_default=False)
+    # Segregation of duties (``evidence.review``): a version is reviewed by someone other than
+    # its uploader. On by default, existing organizations included (``db_default``); only
+    # owners turn it off (``tenants.review_policy``).
+    require_independent_review = models.BooleanField(default=True, db_default=True)
 
     class Meta:
         ordering = ["name"]
@@ -147,9 +151,12 @@ class ActivityEntry(TenantModel):
     object_repr = models.CharField(max_length=200, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-    # The hash chain (``tenants.activity``): the previous entry's hash, and this entry's.
+    # The hash chain (``tenants.activity``): the previous entry's hash, and this entry's
+    # (HMAC-SHA256 with the key ``key_id`` names; "" only on entries of a chain the upgrade to
+    # keyed hashes found already broken, which verification reports).
     prev_hash = models.CharField(max_length=64, blank=True, default="")
     entry_hash = models.CharField(max_length=64, blank=True, default="")
+    key_id = models.CharField(max_length=12, blank=True, default="")
 
     objects = ActivityEntryManager()
 
@@ -181,6 +188,7 @@ from tenants.models_integrations import (  # noqa: E402, F401
     ApiKey,
     ApiKeyRole,
     DeliveryStatus,
+    IdempotentRequest,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,

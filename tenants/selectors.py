@@ -6,13 +6,22 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
 from tenants.lookups import user_memberships
-from tenants.models import ActivityEntry, Invitation, InvitationStatus, Membership, Organization
+from tenants.models import (
+    ActivityEntry,
+    ApiKey,
+    Invitation,
+    InvitationStatus,
+    Membership,
+    Organization,
+)
 
 
 def membership_for(*, user: AbstractBaseUser, org_slug: str) -> Membership | None:
@@ -65,3 +74,28 @@ def get_invitation_for(membership: Membership, pk: int) -> Invitation:
     if found is None:
         raise Http404("No such invitation.")
     return found
+
+
+@dataclass(frozen=True)
+class Grants:
+    """Access a member handed out that would outlive them: withdrawn when they are removed."""
+
+    invitations: list[Invitation]
+    api_keys: list[ApiKey]
+
+
+def grants_of(target: Membership) -> Grants:
+    """The pending invitations ``target`` sent and the active API keys they created."""
+    org_id = target.organization_id
+    return Grants(
+        invitations=list(
+            Invitation.objects.for_org(org_id)
+            .filter(invited_by_id=target.user_id, status=InvitationStatus.PENDING)
+            .order_by("email", "id")
+        ),
+        api_keys=list(
+            ApiKey.objects.for_org(org_id)
+            .filter(created_by_id=target.user_id, revoked_at__isnull=True)
+            .order_by("name", "id")
+        ),
+    )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
+from django.core.mail import BadHeaderError, EmailMessage
 from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -23,8 +23,9 @@ from django.utils import timezone
 
 from soc2app.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from tenants import permissions
-from tenants.activity import Actor, activity_record, diff, snapshot
+from tenants.activity import Actor, activity_record
 from tenants.context import org_scope
+from tenants.invitation_limits import invitation_quota_consume
 from tenants.lookups import invitation_by_token
 from tenants.models import (
     RESERVED_SLUGS,
@@ -36,10 +37,15 @@ from tenants.models import (
     slug_validator,
 )
 from tenants.permissions import Action
+from tenants.services_members import (  # noqa: F401 (re-exported: the services of this app)
+    AUDITOR_DEFAULT_ACCESS_DAYS,
+    membership_add,
+    membership_change_role,
+    membership_remove,
+)
+from tenants.validation import access_end_check, header_safe, organization_name_clean
 
 logger = logging.getLogger(__name__)
-
-AUDITOR_DEFAULT_ACCESS_DAYS = 90
 
 
 def hash_token(token: str) -> str:
@@ -59,12 +65,8 @@ def organization_create(
     *, name: str, slug: str, user: AbstractBaseUser | None = None, actor: Actor | None = None
 ) -> Organization:
     """A new organization; ``user``, when given, becomes its owner."""
-    name = name.strip()
+    name = organization_name_clean(name)
     slug = slug.strip().lower()
-    if not name:
-        raise ValidationFailed("Give the organization a name.", field="name")
-    if len(name) > Organization._meta.get_field("name").max_length:
-        raise ValidationFailed("Keep the name under 120 characters.", field="name")
     _validate_slug(slug)
     actor = actor or (Actor.for_user(user) if user else Actor.system())
     try:
@@ -97,21 +99,49 @@ class NewInvitation:
         return reverse("invitation_accept", kwargs={"token": self.token})
 
 
-def _send_invitation_email(invitation: Invitation, token: str, inviter_label: str) -> None:
+def invitation_subject(organization: Organization) -> str:
+    """A fixed text and the organization's name, made header-safe (names stored before names
+    were checked may hold a line break, which would make Django refuse the whole mail)."""
+    return f"You are invited to {header_safe(organization.name)} on SOC 2 Readiness"
+
+
+def _invitation_email(invitation: Invitation, token: str, inviter_label: str) -> EmailMessage:
+    """The invitation mail, built (headers included) before anything is written: a value that
+    cannot go into a header fails here, not after the invitation was committed."""
     url = settings.SITE_URL + reverse("invitation_accept", kwargs={"token": token})
     context = {
-        "organization": invitation.organization,
+        "organization_name": header_safe(invitation.organization.name),
         "role": invitation.get_role_display(),
         "url": url,
         "expires_at": invitation.expires_at,
         "inviter": inviter_label,
     }
-    send_mail(
-        subject=f"You are invited to {invitation.organization.name} on SOC 2 Readiness",
-        message=render_to_string("emails/invitation.txt", context),
-        from_email=None,
-        recipient_list=[invitation.email],
+    message = EmailMessage(
+        subject=invitation_subject(invitation.organization),
+        body=render_to_string("emails/invitation.txt", context),
+        to=[invitation.email],
     )
+    try:
+        message.message()
+    except (BadHeaderError, ValueError) as exc:
+        raise ValidationFailed(
+            "This address cannot be used in an e-mail; check it for stray characters.",
+            field="email",
+        ) from exc
+    return message
+
+
+def _send_invitation_email(message: EmailMessage, invitation: Invitation) -> None:
+    """Runs after the invitation is committed. A failed send (SMTP down) is logged, not a
+    500: the invitation stays pending and can be withdrawn and sent again."""
+    try:
+        message.send()
+    except Exception:
+        logger.exception(
+            "invitation %s to %s was saved but its e-mail could not be sent",
+            invitation.pk,
+            invitation.email,
+        )
 
 
 def invitation_create(
@@ -132,8 +162,7 @@ def invitation_create(
         access_expires_at = access_expires_at or now + dt.timedelta(
             days=AUDITOR_DEFAULT_ACCESS_DAYS
         )
-    if access_expires_at is not None and access_expires_at <= now:
-        raise ValidationFailed("Access must end in the future.", field="access_expires_at")
+    access_end_check(access_expires_at)
     with org_scope(org):
         if Membership.objects.filter(user__email__iexact=email).exists():
             raise ValidationFailed(f"{email} is already a member of {org.name}.", field="email")
@@ -144,16 +173,19 @@ def invitation_create(
             )
     token = secrets.token_urlsafe(32)
     actor = Actor.for_user(membership.user)
+    invitation = Invitation(
+        organization=org,
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=membership.user,
+        expires_at=now + dt.timedelta(days=settings.INVITATION_TTL_DAYS),
+        access_expires_at=access_expires_at,
+    )
+    message = _invitation_email(invitation, token, actor.label)
+    # Counted last, so refused input does not use up the sender's quota.
+    invitation_quota_consume(organization_id=org.pk, inviter_id=membership.user.pk)
     with transaction.atomic():
-        invitation = Invitation(
-            organization=org,
-            email=email,
-            role=role,
-            token_hash=hash_token(token),
-            invited_by=membership.user,
-            expires_at=now + dt.timedelta(days=settings.INVITATION_TTL_DAYS),
-            access_expires_at=access_expires_at,
-        )
         try:
             with transaction.atomic():
                 invitation.save()
@@ -168,7 +200,7 @@ def invitation_create(
             target=invitation,
             changes={"email": [None, email], "role": [None, role]},
         )
-        transaction.on_commit(lambda: _send_invitation_email(invitation, token, actor.label))
+        transaction.on_commit(lambda: _send_invitation_email(message, invitation))
     return NewInvitation(invitation=invitation, token=token)
 
 
@@ -263,62 +295,6 @@ def invitation_accept(*, user: AbstractBaseUser, token: str) -> Membership:
     return membership
 
 
-def _owners_left_after(target: Membership) -> int:
-    return (
-        Membership.objects.for_org(target.organization_id)
-        .filter(role=Role.OWNER)
-        .exclude(pk=target.pk)
-        .count()
-    )
-
-
-def _check_can_manage(membership: Membership, target: Membership) -> None:
-    permissions.require(membership, Action.MEMBER_MANAGE)
-    if target.organization_id != membership.organization_id:
-        raise NotFound("Member not found.")
-    if not permissions.can_manage_member(membership, target):
-        raise NotPermitted("Your role cannot change or remove a member with this role.")
-
-
-def membership_change_role(*, membership: Membership, target: Membership, role: str) -> Membership:
-    _check_can_manage(membership, target)
-    if role not in permissions.grantable_roles(membership):
-        raise ValidationFailed("You cannot give this role.", field="role")
-    if target.role == Role.OWNER and role != Role.OWNER and _owners_left_after(target) == 0:
-        raise ValidationFailed("An organization needs at least one owner.", field="role")
-    with transaction.atomic():
-        before = snapshot(target, ["role"])
-        target.role = role
-        if role != Role.AUDITOR:
-            target.expires_at = None
-        target.save(update_fields=["role", "expires_at"])
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_user(membership.user),
-            action="update",
-            target=target,
-            object_repr=target.user.email,
-            changes=diff(before, snapshot(target, ["role"])),
-        )
-    return target
-
-
-def membership_remove(*, membership: Membership, target: Membership) -> None:
-    _check_can_manage(membership, target)
-    if target.role == Role.OWNER and _owners_left_after(target) == 0:
-        raise ValidationFailed("An organization needs at least one owner.")
-    with transaction.atomic():
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_user(membership.user),
-            action="delete",
-            target=target,
-            object_repr=target.user.email,
-            changes={"role": [target.role, None]},
-        )
-        target.delete()
-
-
 def invitations_expire() -> int:
     """Mark overdue pending invitations as expired (system job); returns how many changed."""
     return (
@@ -326,36 +302,3 @@ def invitations_expire() -> int:
         .filter(status=InvitationStatus.PENDING, expires_at__lte=timezone.now())
         .update(status=InvitationStatus.EXPIRED)
     )
-
-
-def membership_add(
-    *,
-    organization: Organization,
-    user: AbstractBaseUser,
-    role: str,
-    actor: Actor,
-    expires_at: dt.datetime | None = None,
-) -> Membership:
-    """Add ``user`` to ``organization`` directly (command line and seeding; people use invitations).
-
-    Idempotent: an existing membership is returned unchanged.
-    """
-    if role not in Role.values:
-        raise ValidationFailed(f"Unknown role {role!r}.", field="role")
-    with transaction.atomic():
-        existing = Membership.objects.for_org(organization).filter(user=user).first()
-        if existing is not None:
-            return existing
-        membership = Membership(
-            organization=organization, user=user, role=role, expires_at=expires_at
-        )
-        membership.save()
-        activity_record(
-            organization=organization,
-            actor=actor,
-            action="create",
-            target=membership,
-            object_repr=f"{user.email} as {membership.get_role_display()}",
-            changes={"role": [None, role]},
-        )
-    return membership

@@ -11,12 +11,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from soc2app.errors import DomainError
+from soc2app.errors import DomainError, NotPermitted, ValidationFailed
 from soc2app.forms import add_domain_error
-from tenants import mfa, permissions, selectors, services
-from tenants.forms import InvitationForm, MfaPolicyForm, OrganizationForm, RoleForm
+from tenants import mfa, permissions, policies, selectors, services
+from tenants.forms import (
+    InvitationForm,
+    MfaPolicyForm,
+    OrganizationForm,
+    ReviewPolicyForm,
+    RoleForm,
+)
 from tenants.middleware import LAST_ORG_SESSION_KEY
 from tenants.models import Role
 from tenants.permissions import Action
@@ -124,20 +131,45 @@ def member_role(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     form = RoleForm(request.POST, roles=permissions.grantable_roles(request.membership))
     if not form.is_valid():
         permissions.require(request.membership, Action.MEMBER_MANAGE)
-        messages.error(request, "Choose one of the listed roles.")
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
         return redirect("members", org_slug=org_slug)
-    services.membership_change_role(
-        membership=request.membership, target=target, role=form.cleaned_data["role"]
-    )
-    messages.success(request, f"{target.user.email} is now {target.get_role_display()}.")
+    try:
+        services.membership_change_role(
+            membership=request.membership,
+            target=target,
+            role=form.cleaned_data["role"],
+            access_expires_at=form.access_expires_at,
+        )
+    except ValidationFailed as exc:
+        messages.error(request, exc.message)
+        return redirect("members", org_slug=org_slug)
+    until = ""
+    if target.expires_at:
+        until = f" until {timezone.localtime(target.expires_at):%d %b %Y %H:%M}"
+    messages.success(request, f"{target.user.email} is now {target.get_role_display()}{until}.")
     return redirect("members", org_slug=org_slug)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """GET: what removing this member withdraws (their pending invitations, the API keys they
+    created); POST: remove them and withdraw it."""
+    permissions.require(request.membership, Action.MEMBER_MANAGE)
     target = selectors.get_membership_for(request.membership, pk)
-    services.membership_remove(membership=request.membership, target=target)
-    messages.success(request, f"{target.user.email} no longer has access.")
+    if request.method == "GET":
+        if not permissions.can_manage_member(request.membership, target):
+            raise NotPermitted("Your role cannot change or remove a member with this role.")
+        context = {"target": target, "grants": selectors.grants_of(target)}
+        return render(request, "tenants/member_remove.html", context)
+    grants = services.membership_remove(membership=request.membership, target=target)
+    withdrawn = []
+    if grants.invitations:
+        withdrawn.append(f"{len(grants.invitations)} pending invitation(s) withdrawn")
+    if grants.api_keys:
+        withdrawn.append(f"{len(grants.api_keys)} API key(s) revoked")
+    extra = f" ({'; '.join(withdrawn)})" if withdrawn else ""
+    messages.success(request, f"{target.user.email} no longer has access{extra}.")
     return redirect("members", org_slug=org_slug)
 
 
@@ -195,5 +227,28 @@ def security(request: HttpRequest, org_slug: str) -> HttpResponse:
         "form": form,
         "has_app": mfa.has_authenticator_app(request.user),
         "members": selectors.members_list(org),
+        "review_form": ReviewPolicyForm(
+            initial={"require_independent_review": org.require_independent_review}
+        ),
+        "can_change_review": permissions.can(request.membership, Action.REVIEW_POLICY_MANAGE),
     }
     return render(request, "tenants/security.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def security_review_policy(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Segregation of duties on or off (owners; the service checks and logs)."""
+    form = ReviewPolicyForm(request.POST)
+    form.is_valid()  # a lone optional checkbox: always valid (absent means off)
+    org = policies.review_policy_set(
+        membership=request.membership,
+        require_independent_review=form.cleaned_data["require_independent_review"],
+    )
+    on = org.require_independent_review
+    messages.success(
+        request,
+        "Evidence is now reviewed by someone other than its uploader."
+        if on
+        else "Uploaders may now review their own evidence.",
+    )
+    return redirect("org_security", org_slug=org_slug)

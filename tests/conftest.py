@@ -83,6 +83,14 @@ def _fast_password_hashing(settings):
 def _media_root(settings, tmp_path):
     """Uploaded files go to a fresh folder per test, never into var/media."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # The activity log's checkpoints too (their storage has its own folder).
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "activity_checkpoints": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "activity-checkpoints")},
+        },
+    }
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +121,12 @@ def make_member(db) -> Callable[..., Membership]:
 
 @pytest.fixture
 def manager(org, make_member) -> Membership:
+    return make_member(org, Role.COMPLIANCE_MANAGER)
+
+
+@pytest.fixture
+def reviewer(org, make_member) -> Membership:
+    """A second compliance manager: reviews what ``manager`` uploads (independent review)."""
     return make_member(org, Role.COMPLIANCE_MANAGER)
 
 

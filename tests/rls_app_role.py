@@ -47,12 +47,19 @@ def _reset_role() -> None:
 def _rls_app_role(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
     global _ready
     if ENABLED and connection.vendor == "postgresql":
-        from tenants.management.commands.create_app_role import create_app_role
+        from tenants.management.commands.create_app_role import (
+            activity_log_statements,
+            create_app_role,
+        )
 
         with django_db_blocker.unblock():
             create_app_role(ROLE, PASSWORD)
             with connection.cursor() as cursor:  # transactional tests flush the tables
                 cursor.execute(f'GRANT TRUNCATE ON ALL TABLES IN SCHEMA public TO "{ROLE}"')
+                # ...but not the activity log, which is append-only for the role (its flush
+                # runs as the owner).
+                for sql, params in activity_log_statements(f'"{ROLE}"'):
+                    cursor.execute(sql, params)
         _factories_bypass()
         _ready = True
     yield

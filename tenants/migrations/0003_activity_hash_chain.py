@@ -16,14 +16,14 @@ def backfill(apps, schema_editor):
 
 
 def _chain(entries):
-    from tenants.activity import entry_digest
+    from tenants.activity import legacy_digest
 
     org_ids = entries.order_by().values_list("organization_id", flat=True).distinct()
     for org_id in sorted(org_ids):
         prev = ""
         for entry in list(entries.filter(organization_id=org_id).order_by("id")):
             entry.prev_hash = prev
-            entry.entry_hash = entry_digest(entry)
+            entry.entry_hash = legacy_digest(entry)
             entries.filter(pk=entry.pk).update(prev_hash=prev, entry_hash=entry.entry_hash)
             prev = entry.entry_hash
 

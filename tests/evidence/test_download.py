@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evidence import services
-from evidence.views import content_disposition
+from evidence.downloads import content_disposition
 from tenants.models import ActivityEntry, Role
 from tests.evidence.conftest import pdf_bytes
 
@@ -110,3 +110,17 @@ def test_unknown_and_huge_ids_are_404(org, manager, client_for):
     client = client_for(manager)
     for pk in ("424242", "99999999999999999999999"):
         assert client.get(f"/o/{org.slug}/evidence/versions/{pk}/download/").status_code == 404
+
+
+def test_a_download_is_logged_with_the_client_address_behind_the_proxy(
+    settings, org, manager, file_version, client_for
+):
+    settings.TRUSTED_PROXY_COUNT = 1
+    response = client_for(manager).get(
+        reverse("evidence_download", args=[org.slug, file_version.pk]),
+        REMOTE_ADDR="10.0.0.5",  # the proxy
+        HTTP_X_FORWARDED_FOR="6.6.6.6, 198.51.100.7",  # forged entry, then the proxy's
+    )
+    assert response.status_code == 200
+    entry = ActivityEntry.objects.for_org(org).get(action="download")
+    assert entry.changes["client_ip"] == [None, "198.51.100.7"]

@@ -15,6 +15,7 @@ PROD = {
     "SECRET_KEY": "k" * 20 + "-production-secret-for-the-celery-check-0123456789",
     "ALLOWED_HOSTS": "soc2.example.com",
     "DEBUG": "false",
+    "ACTIVITY_LOG_KEYS": "aaaaaaaa-activity-log-key-for-the-celery-check-0123456789",
     # A Fernet key (32 bytes, url-safe base64): production requires one.
     "FIELD_ENCRYPTION_KEYS": "MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=",
 }

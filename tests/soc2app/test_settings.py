@@ -13,6 +13,7 @@ PROD = {
     "SECRET_KEY": "k" * 20 + "-production-secret-for-the-deploy-check-0123456789",
     "ALLOWED_HOSTS": "soc2.example.com",
     "DEBUG": "false",
+    "ACTIVITY_LOG_KEYS": "aaaaaaaa-activity-log-key-for-the-deploy-check-0123456789",
     # A Fernet key (32 bytes, url-safe base64): production requires one.
     "FIELD_ENCRYPTION_KEYS": "MDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=",
 }
@@ -45,6 +46,18 @@ def test_production_refuses_debug_and_a_missing_secret():
     assert result.returncode != 0 and "DEBUG must be off" in result.stderr
     result = _manage("check", **{**PROD, "SECRET_KEY": "short"})
     assert result.returncode != 0 and "SECRET_KEY must be set" in result.stderr
+
+
+def test_production_refuses_a_missing_or_weak_activity_log_key():
+    result = _manage("check", **{**PROD, "ACTIVITY_LOG_KEYS": ""})
+    assert result.returncode != 0 and "ACTIVITY_LOG_KEYS must be set" in result.stderr
+    for weak in ("short-key", f"{PROD['ACTIVITY_LOG_KEYS']},too-short", PROD["SECRET_KEY"]):
+        result = _manage("check", **{**PROD, "ACTIVITY_LOG_KEYS": weak})
+        assert result.returncode != 0, weak
+        assert "every key must be a random value of 32+ characters" in result.stderr
+    # A weak key is refused in development too; a missing one there is derived from SECRET_KEY.
+    result = _manage("check", ACTIVITY_LOG_KEYS="short-key")
+    assert result.returncode != 0 and "ACTIVITY_LOG_KEYS" in result.stderr
 
 
 def test_malformed_variable_names_itself():

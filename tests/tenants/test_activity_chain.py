@@ -10,25 +10,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection, connections
 
-from tenants import rls
-from tenants.activity import Actor, activity_record, chain_verify, entry_digest
+from tenants.activity import chain_verify, entry_digest, legacy_digest
+from tenants.activity_keys import signing_key
 from tenants.models import ActivityEntry
-
-ACTOR = Actor.system("test")
-
-
-def _record(org, n: int) -> list[ActivityEntry]:
-    return [
-        activity_record(
-            organization=org,
-            actor=ACTOR,
-            action="update",
-            object_type="controls.control",
-            object_id=i,
-            changes={"status": ["draft", "implemented"], "n": [i, i + 1.5]},
-        )
-        for i in range(n)
-    ]
+from tests.tenants.activity_tamper import as_owner, record, tamper_sql
 
 
 def _verify(*args: str) -> str:
@@ -37,15 +22,9 @@ def _verify(*args: str) -> str:
     return out.getvalue()
 
 
-def _raw(sql: str, params: list) -> None:
-    """Tampering, as someone with direct database access (the bypass, under the app role)."""
-    with rls.system("test: tamper with the activity log") as system, system.cursor() as cursor:
-        cursor.execute(sql, params)
-
-
 def test_entries_link_to_the_previous_entry_of_their_organization(org, other_org):
-    first, second = _record(org, 2)
-    theirs = _record(other_org, 1)[0]
+    first, second = record(org, 2)
+    theirs = record(other_org, 1)[0]
     assert first.prev_hash == "" and theirs.prev_hash == ""
     assert second.prev_hash == first.entry_hash
     assert len(second.entry_hash) == 64
@@ -54,18 +33,18 @@ def test_entries_link_to_the_previous_entry_of_their_organization(org, other_org
 
 
 def test_an_intact_chain_verifies(org, other_org):
-    _record(org, 4)
-    _record(other_org, 2)
+    record(org, 4)
+    record(other_org, 2)
     out = _verify()
-    assert "acme-test: intact (4 entries)" in out
-    assert "globex-test: intact (2 entries)" in out
+    assert "acme-test: intact (4 entries, 0 checkpoints)" in out
+    assert "globex-test: intact (2 entries, 0 checkpoints)" in out
     assert "acme-test: intact" in _verify("--org", org.slug)
 
 
 def test_a_changed_entry_is_caught_at_that_entry(org, other_org):
-    entries = _record(org, 5)
-    _record(other_org, 2)
-    _raw(
+    entries = record(org, 5)
+    record(other_org, 2)
+    tamper_sql(
         "UPDATE tenants_activityentry SET changes = %s WHERE id = %s",
         ['{"status": ["draft", "not_applicable"]}', entries[2].pk],
     )
@@ -81,8 +60,8 @@ def test_a_changed_entry_is_caught_at_that_entry(org, other_org):
 
 
 def test_a_deleted_entry_is_caught_at_the_next_one(org):
-    entries = _record(org, 5)
-    _raw("DELETE FROM tenants_activityentry WHERE id = %s", [entries[2].pk])
+    entries = record(org, 5)
+    tamper_sql("DELETE FROM tenants_activityentry WHERE id = %s", [entries[2].pk])
     _, link = chain_verify(org)
     assert link.entry_id == entries[3].pk
     assert "prev_hash does not match" in link.problem
@@ -91,8 +70,8 @@ def test_a_deleted_entry_is_caught_at_the_next_one(org):
 
 
 def test_rewriting_a_hash_too_breaks_the_next_link(org):
-    entries = _record(org, 3)
-    _raw(
+    entries = record(org, 3)
+    tamper_sql(
         "UPDATE tenants_activityentry SET action = 'delete', entry_hash = %s WHERE id = %s",
         ["0" * 64, entries[1].pk],
     )
@@ -104,19 +83,61 @@ def test_an_unknown_organization_is_a_one_line_error(db):
         _verify("--org", "nope")
 
 
-def test_the_migration_backfill_chains_existing_entries(org):
+def _migration(name: str):  # noqa: ANN202
     import importlib
 
+    return importlib.import_module(f"tenants.migrations.{name}")
+
+
+def _run(function) -> None:  # noqa: ANN001
+    """A migration's RunPython function, as ``migrate`` runs it (as the owner)."""
     from django.apps import apps
 
-    backfill = importlib.import_module("tenants.migrations.0003_activity_hash_chain").backfill
-    entries = _record(org, 3)
-    _raw("UPDATE tenants_activityentry SET prev_hash = '', entry_hash = ''", [])
-    assert chain_verify(org)[1] is not None
-    with rls.system("test: the migration runs as a role that bypasses row-level security"):
-        backfill(apps, type("Editor", (), {"connection": connection})())
+    with as_owner():
+        function(apps, type("Editor", (), {"connection": connection})())
+
+
+def _make_legacy(org) -> None:
+    """The chain as releases before keyed hashes left it: plain SHA-256, no key id."""
+    tamper_sql("UPDATE tenants_activityentry SET prev_hash = '', entry_hash = '', key_id = ''", [])
+    _run(_migration("0003_activity_hash_chain").backfill)
+
+
+def test_the_upgrade_re_signs_an_intact_plain_chain_with_the_key(org, other_org):
+    entries = record(org, 3)
+    record(other_org, 2)
+    _make_legacy(org)
+    _, link = chain_verify(org)
+    assert "no key id: a plain SHA-256 entry" in link.problem  # plain links are not accepted
+    _run(_migration("0006_activity_keyed_chain").resign)
+    assert chain_verify(org) == (3, None) and chain_verify(other_org) == (2, None)
+    stored = ActivityEntry.objects.for_org(org).get(pk=entries[0].pk)
+    assert stored.key_id == signing_key().key_id and stored.entry_hash == entries[0].entry_hash
+
+
+def test_the_upgrade_does_not_launder_a_chain_broken_before_it(org, other_org):
+    entries = record(org, 4)
+    record(other_org, 2)
+    _make_legacy(org)
+    tamper_sql("DELETE FROM tenants_activityentry WHERE id = %s", [entries[1].pk])
+    _run(_migration("0006_activity_keyed_chain").resign)
+    _, link = chain_verify(org)
+    assert link.entry_id == entries[0].pk and "no key id" in link.problem
+    assert chain_verify(other_org) == (2, None)  # the other organization's chain is re-signed
+
+
+def test_migrating_back_and_forth_keeps_a_chain_intact(org):
+    entries = record(org, 3)
+    migration = _migration("0006_activity_keyed_chain")
+    _run(migration.unsign)  # back to 0005: plain SHA-256, which the code before it verifies
+    stored = list(ActivityEntry.objects.for_org(org).order_by("id"))
+    assert [e.key_id for e in stored] == ["", "", ""]
+    assert stored[1].prev_hash == stored[0].entry_hash == legacy_digest(stored[0])
+    _run(migration.resign)
     assert chain_verify(org) == (3, None)
-    assert ActivityEntry.objects.for_org(org).get(pk=entries[0].pk).entry_hash
+    assert ActivityEntry.objects.for_org(org).get(pk=entries[2].pk).entry_hash == (
+        entries[2].entry_hash
+    )
 
 
 @pytest.mark.postgres
@@ -129,7 +150,7 @@ def test_concurrent_writers_make_one_unbroken_chain(org, other_org):
     def write(target) -> None:  # noqa: ANN001
         try:
             barrier.wait()
-            _record(target, each)
+            record(target, each)
         except BaseException as exc:  # noqa: BLE001
             errors.append(exc)
         finally:

@@ -42,13 +42,40 @@ def role_statements(role: str, password: str | None, database: str) -> list[tupl
             [],
         ),
     ]
-    # The web's cross-organization lookups (``tenants.lookups``): this role may call them.
+    statements += activity_log_statements(ident)
+    # The web's cross-organization lookups (``tenants.lookups``): this role may call them
+    # (skipped before ``migrate`` has created them).
     statements += [
-        (f"GRANT EXECUTE ON FUNCTION {signature} TO {ident}", []) for signature in FUNCTIONS
+        (
+            f"DO $$BEGIN IF to_regprocedure('{signature}') IS NOT NULL THEN "
+            f"GRANT EXECUTE ON FUNCTION {signature} TO {ident}; END IF; END$$",
+            [],
+        )
+        for signature in FUNCTIONS
     ]
     if password:
         statements.append((f"ALTER ROLE {ident} PASSWORD %s", [password]))
     return statements
+
+
+# The activity log is append-only for the application: after the general grants (which give
+# it UPDATE and DELETE like every table), it keeps SELECT and INSERT, and UPDATE of ``actor_id``
+# only (Django clears it when a user is deleted; the trigger of migration 0006 lets nothing
+# else change, whatever the grants). Deleting an organization, which cascades to its log, is
+# therefore for the owner role only. Skipped before ``migrate`` has created the table.
+ACTIVITY_LOG_TABLE = "tenants_activityentry"
+_IF_TABLE = (
+    f"DO $$BEGIN IF to_regclass('{ACTIVITY_LOG_TABLE}') IS NOT NULL THEN {{sql}}; END IF; END$$"
+)
+
+
+def activity_log_statements(ident: str) -> list[tuple[str, list]]:
+    table = ACTIVITY_LOG_TABLE
+    return [
+        (_IF_TABLE.format(sql=f"REVOKE UPDATE, DELETE, TRUNCATE ON {table} FROM {ident}"), []),
+        (_IF_TABLE.format(sql=f"GRANT SELECT, INSERT ON {table} TO {ident}"), []),
+        (_IF_TABLE.format(sql=f"GRANT UPDATE (actor_id) ON {table} TO {ident}"), []),
+    ]
 
 
 def create_app_role(role: str, password: str | None = None, using: str = DEFAULT_DB_ALIAS) -> None:
@@ -61,8 +88,8 @@ def create_app_role(role: str, password: str | None = None, using: str = DEFAULT
 class Command(BaseCommand):
     help = (
         "Create or update the PostgreSQL role the application connects as: not a superuser, "
-        "no BYPASSRLS, DML on all tables and sequences. Run it as the owner (the role that "
-        "migrates), after migrate."
+        "no BYPASSRLS, DML on all tables and sequences except the activity log (SELECT and "
+        "INSERT only). Run it as the owner (the role that migrates), after every migrate."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -83,4 +110,7 @@ class Command(BaseCommand):
             raise CommandError("create_app_role needs PostgreSQL (DATABASE_URL=postgres://...)")
         create_app_role(role, password, database)
         kind = "LOGIN" if password else "NOLOGIN"
-        self.stdout.write(f"Role {role} ({kind}, no BYPASSRLS) has DML on all tables.")
+        self.stdout.write(
+            f"Role {role} ({kind}, no BYPASSRLS) has DML on all tables; "
+            "the activity log: SELECT and INSERT only."
+        )

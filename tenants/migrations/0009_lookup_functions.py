@@ -46,7 +46,7 @@ def drop(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0005_encrypt_webhook_secrets"),
+        ("tenants", "0008_idempotent_requests"),
     ]
 
     operations = [migrations.RunPython(create, drop)]
