@@ -20,6 +20,7 @@ SECTIONS = {
     "readiness": "soc2app.bench.readiness",
     "evidence": "evidence.bench",
     "reports": "reports.bench",
+    "samples": "reports.bench_sampling",
     "api": "soc2app.bench.api",
 }
 
