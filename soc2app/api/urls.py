@@ -13,6 +13,7 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 from controls.api.views import ControlTemplateViewSet
 from controls.api.views_audits import AuditViewSet, SystemViewSet
 from controls.api.views_controls import ControlViewSet
+from controls.api.views_deviations import DeviationViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
@@ -32,6 +33,7 @@ org_router.register(
     r"controls/(?P<control_pk>[^/.]+)/evidence", ControlEvidenceViewSet, basename="control-evidence"
 )
 org_router.register("evidence/versions", EvidenceVersionViewSet, basename="evidence-version")
+org_router.register("deviations", DeviationViewSet, basename="deviation")
 org_router.register("systems", SystemViewSet, basename="system")
 org_router.register("audits", AuditViewSet, basename="audit")
 org_router.register(

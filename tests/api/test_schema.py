@@ -39,6 +39,8 @@ def test_every_organization_endpoint_is_documented(schema):
         "controls/adopt/",
         "controls/bulk/",
         "controls/{control_pk}/evidence/",
+        "deviations/",
+        "deviations/{id}/",
         "evidence/versions/{id}/",
         "evidence/versions/{id}/download/",
         "evidence/versions/{id}/review/",
