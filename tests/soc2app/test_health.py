@@ -20,10 +20,13 @@ def test_readyz_with_database_and_broker(client):
 @pytest.mark.django_db
 def test_readyz_reports_an_unreachable_broker(client, monkeypatch):
     # Nothing listens on port 1: the probe must say so quickly instead of hanging or raising.
-    # Celery reads CELERY_BROKER_URL from the environment before its own configuration.
-    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
+    # Celery reads CELERY_BROKER_URL from the environment before its own configuration. The
+    # attributes first: reading them finalizes the configuration from the real environment,
+    # so what monkeypatch restores afterwards is the real broker (set the variable first and
+    # a configuration finalized here keeps port 1 for every later test).
     monkeypatch.setattr(celery_app.conf, "broker_url", "redis://127.0.0.1:1/0")
     monkeypatch.setattr(celery_app.conf, "broker_write_url", None)
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:1/0")
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {
