@@ -65,20 +65,6 @@ def org_create(request: HttpRequest) -> HttpResponse:
     return render(request, "tenants/org_create.html", {"form": form})
 
 
-def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
-    org = request.organization
-    from controls.selectors import audits_list
-
-    context = {
-        "audits": list(audits_list(org)[:5]),
-        "member_count": selectors.members_list(org).count(),
-        "recent_activity": selectors.activity_list(org)[:8]
-        if permissions.can(request.membership, Action.ACTIVITY_VIEW)
-        else [],
-    }
-    return render(request, "tenants/org_home.html", context)
-
-
 def members(request: HttpRequest, org_slug: str) -> HttpResponse:
     return _render_members(
         request, InvitationForm(roles=permissions.grantable_roles(request.membership))
