@@ -59,6 +59,7 @@ class EvidenceRow:
     storage_name: str  # the file's key in storage ("" for links and data)
     pk: int = 0  # the version's id
     reviewed_by: str = ""  # the reviewer's email ("" while awaiting review)
+    content_type: str = ""  # a file's detected type (names it in the evidence package)
 
 
 @dataclass(frozen=True)
@@ -169,6 +170,7 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
         "file",
         "pk",
         "reviewed_by__email",
+        "content_type",
     )
     out = []
     for (
@@ -187,6 +189,7 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
         key,
         pk,
         reviewer,
+        content_type,
     ) in rows:
         if kind == EvidenceKind.FILE:
             name = original or "(unnamed file)"
@@ -210,6 +213,7 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
                 key or "",
                 pk,
                 reviewer or "",
+                content_type,
             )
         )
     return out

@@ -14,6 +14,11 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "tenants.tasks.expire_invitations",
             "schedule": crontab(minute="*/15"),
         },
+        # API Idempotency-Keys (and their stored answers) older than IDEMPOTENCY_KEY_HOURS.
+        "sweep-idempotency-keys": {
+            "task": "tenants.tasks.sweep_idempotency_keys",
+            "schedule": crontab(minute=45),
+        },
         # Reports requested while the broker was down, or whose worker vanished.
         "redispatch-reports": {
             "task": "reports.tasks.redispatch_reports",

@@ -83,6 +83,8 @@ MIDDLEWARE = [
     "soc2app.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.
+    "soc2app.uploads.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -210,6 +212,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP connection may sit silent: a stalled mail server fails the send (the digest
+# stays in the outbox for the retry) rather than holding a worker until its time limit.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 # Where the file-based backend (django.core.mail.backends.filebased.EmailBackend) writes.
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SOC 2 Readiness <no-reply@localhost>")
@@ -302,6 +307,11 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_KE
     raise ImproperlyConfigured(f"API_KEY_RATE must look like 600/min, got {API_KEY_RATE!r}")
 # A key's "last used" time is written at most this often (seconds), not on every request.
 API_KEY_LAST_USED_INTERVAL = 60
+# An API POST's Idempotency-Key and its first answer are kept this long (soc2app/api/
+# idempotency.py); a second request with a key still running waits this long, then gets 409.
+IDEMPOTENCY_KEY_HOURS = 24
+IDEMPOTENCY_WAIT_MS = 2000
+
 # REST_FRAMEWORK and SPECTACULAR_SETTINGS: fixed configuration, in soc2app/api_settings.py.
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 if PRODUCTION:
@@ -435,6 +445,10 @@ EVIDENCE_EXPIRING_DAYS = env_int("EVIDENCE_EXPIRING_DAYS", 14, minimum=1)
 # Rows per keyset batch of the freshness scan (each batch is its own short transaction).
 EVIDENCE_FRESHNESS_BATCH = env_int("EVIDENCE_FRESHNESS_BATCH", 10_000, minimum=1)
 # Hour of the day (UTC) when Celery beat runs the freshness check and sends the digests.
+# A digest sender's claim on its outbox rows lasts this long: a sender killed mid-send leaves
+# them to the hourly retry after it (longer than a batch of sends can take; see
+# evidence/outbox.py).
+EVIDENCE_DIGEST_CLAIM_MINUTES = 30
 EVIDENCE_CHECK_HOUR = env_int("EVIDENCE_CHECK_HOUR", 6, minimum=0)
 if EVIDENCE_CHECK_HOUR > 23:
     raise ImproperlyConfigured(f"EVIDENCE_CHECK_HOUR must be 0 to 23, got {EVIDENCE_CHECK_HOUR}")
@@ -450,6 +464,12 @@ CELERY_IMPORTS.append("evidence.scanning")
 # Uploads up to the limit stay in memory no longer than Django's default; bigger ones spool.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_DATA_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The first handler stops a file at EVIDENCE_MAX_UPLOAD_MB, unread beyond (soc2app/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "soc2app.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Reports --------------------------------------------------------------------------------
 # The only folder WeasyPrint may load files from while rendering a report (its print CSS).

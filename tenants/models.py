@@ -208,6 +208,7 @@ from tenants.models_integrations import (  # noqa: E402, F401
     ApiKey,
     ApiKeyRole,
     DeliveryStatus,
+    IdempotentRequest,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,

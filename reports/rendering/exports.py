@@ -28,6 +28,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 
+from evidence.filenames import download_name
 from evidence.models import EvidenceKind
 from reports.content import EvidenceRow, MatrixRow, ReportContent
 
@@ -213,7 +214,12 @@ def package(content: ReportContent, out: Path, *, progress=None) -> None:
     total = max(1, len(content.evidence))
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for n, row in enumerate(content.evidence):
-            base = _safe(row.name.rsplit("/", 1)[-1]) if row.kind == EvidenceKind.FILE else row.kind
+            if row.kind == EvidenceKind.FILE:
+                # As downloads are: named for the detected type, never a program's extension.
+                stem, _, ext = download_name(row.name, row.content_type).rpartition(".")
+                base = f"{_safe(stem)}.{_safe(ext, 16)}"
+            else:
+                base = row.kind
             ext = {"link": ".url.txt", "data": ".json"}.get(row.kind, "")
             arcname = f"evidence/{_safe(row.control, 30)}/{n + 1:05d}-v{row.version}-{base}{ext}"
             digest, size = hashlib.sha256(), 0

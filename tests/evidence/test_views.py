@@ -85,7 +85,7 @@ def test_a_link_with_a_period(org, manager, control, client_for):
     [
         ("../../../etc/passwd.pdf", "passwd.pdf"),
         ("..\\..\\windows\\system32\\report.pdf", "report.pdf"),
-        ("evil\u202efdp.exe", "evilfdp.exe"),
+        ("evil\u202efdp.pdf", "evilfdp.pdf"),  # .exe versions: test_names.py
         ("con.pdf", "_con.pdf"),
         ("a" * 300 + ".pdf", "a" * 146 + ".pdf"),
         ("q1\x07review\u200b.pdf", "q1review.pdf"),
