@@ -97,6 +97,13 @@ def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpRe
             messages.success(
                 request, f"Saved as version {version.number} of “{version.item.title}”."
             )
+            same = getattr(version, "same_as", None)
+            if same is not None:
+                messages.info(
+                    request,
+                    f"This file is identical (same SHA-256) to version {same.number}: it is "
+                    "kept as a separate version for its own period, nothing was replaced.",
+                )
             return redirect("evidence_item", org_slug=org.slug, pk=version.item_id)
     context = {
         "control": control,
