@@ -60,6 +60,12 @@ class AuditProgram:
         return next((s for s in self.steps if not s.done), None)
 
     @property
+    def end(self) -> tuple[str, str]:
+        """The trend line's last point (today's figure), drawn as a dot."""
+        x, y = self.points.rsplit(" ", 1)[-1].split(",")
+        return x, y
+
+    @property
     def done_count(self) -> int:
         return sum(s.done for s in self.steps)
 
@@ -126,16 +132,25 @@ def _next_date(audit: Audit, today: dt.date) -> tuple[str, dt.date] | None:
     return (upcoming[0][1], upcoming[0][0]) if upcoming else None
 
 
+MIN_SPAN = Decimal(10)  # points of score the line's height stands for, at least
+
+
 def sparkline(scores: list[Decimal]) -> str:
-    """The points of a polyline of ``scores`` (0–100) in a SPARK_WIDTH × SPARK_HEIGHT box."""
+    """The points of a polyline of ``scores`` in a SPARK_WIDTH × SPARK_HEIGHT box. The
+    height spans the series' own range (at least MIN_SPAN points, centred), so a change of a
+    point or two is visible; the figures beside it give the absolute level."""
     if not scores:
         return ""
     if len(scores) == 1:
         scores = scores * 2  # a flat line rather than a lone point
+    lo, hi = min(scores), max(scores)
+    span = max(hi - lo, MIN_SPAN)
+    base = lo - (span - (hi - lo)) / 2
     step = SPARK_WIDTH / (len(scores) - 1)
     usable = SPARK_HEIGHT - 4  # 2 px margin so the stroke is not clipped
     return " ".join(
-        f"{i * step:.1f},{2 + usable * (1 - float(s) / 100):.1f}" for i, s in enumerate(scores)
+        f"{i * step:.1f},{2 + usable * (1 - float((s - base) / span)):.1f}"
+        for i, s in enumerate(scores)
     )
 
 

@@ -126,6 +126,8 @@ def _review_item(
         title=f"Review {count} piece{'s' if count != 1 else ''} of evidence",
         url=f"{url}?state=pending",
         urgency=Urgency.DUE_SOON if waited > REVIEW_LATE_DAYS else Urgency.TODO,
+        # Reviewed within a week of upload: the date places it among the dated work.
+        due=oldest.date() + dt.timedelta(days=REVIEW_LATE_DAYS),
         owner=membership.user.email,
         detail=f"The oldest has waited {waited} day{'s' if waited != 1 else ''}",
     )

@@ -239,3 +239,5 @@ def test_sparkline_scales_scores_into_the_box():
     assert sparkline([]) == ""
     assert sparkline([Decimal(100), Decimal(0)]) == "0.0,2.0 120.0,30.0"
     assert sparkline([Decimal(50)]) == "0.0,16.0 120.0,16.0"
+    # A small change still shows: the height spans at least ten points around the series.
+    assert sparkline([Decimal(80), Decimal(82)]) == "0.0,18.8 120.0,13.2"
