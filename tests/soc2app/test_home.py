@@ -241,3 +241,19 @@ def test_sparkline_scales_scores_into_the_box():
     assert sparkline([Decimal(50)]) == "0.0,16.0 120.0,16.0"
     # A small change still shows: the height spans at least ten points around the series.
     assert sparkline([Decimal(80), Decimal(82)]) == "0.0,18.8 120.0,13.2"
+
+
+def test_outsider_gets_404(org, manager, outsider, client_for):
+    response = client_for(outsider).get(reverse("org_home", args=[org.slug]))
+    assert response.status_code == 404
+
+
+def test_empty_states_say_what_to_do_next(org, make_member, client_for, catalog):
+    manager = make_member(org, Role.COMPLIANCE_MANAGER)
+    html = _home(client_for, manager)
+    assert "Nothing waits for you yet. Start with step 1 below: plan your first audit." in html
+    assert reverse("audit_create", args=[org.slug]) in html
+    contributor = make_member(org, Role.CONTRIBUTOR)
+    html = _home(client_for, contributor)
+    assert "When a compliance manager makes you the owner of a control" in html
+    assert "You own no controls yet." in html
