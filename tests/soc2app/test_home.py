@@ -257,3 +257,34 @@ def test_empty_states_say_what_to_do_next(org, make_member, client_for, catalog)
     html = _home(client_for, contributor)
     assert "When a compliance manager makes you the owner of a control" in html
     assert "You own no controls yet." in html
+
+
+def test_contributor_sees_requests_about_their_controls_only(org, make_member, client_for, catalog):
+    contributor = make_member(org, Role.CONTRIBUTOR)
+    manager = make_member(org, Role.COMPLIANCE_MANAGER)
+    today = timezone.localdate()
+    audit = Audit.objects.create(
+        organization=org, name="Y1", audit_type="type1", framework=catalog, as_of_date=today
+    )
+    theirs = ControlFactory(organization=org, owner=contributor, code="MINE-1")
+    other = ControlFactory(organization=org, owner=manager, code="OTHER-1")
+    for number, control, due in ((1, theirs, -2), (2, other, 3), (3, None, 30)):
+        InfoRequest.objects.create(
+            organization=org,
+            audit=audit,
+            number=number,
+            control=control,
+            title=f"Population {number}",
+            due_date=today + dt.timedelta(days=due),
+            raised_by_label="auditor",
+        )
+    mine = [i for i in todo_for(contributor) if i.kind.startswith("request.")]
+    assert [(i.title, i.kind) for i in mine] == [
+        ("Answer PBC-1: Population 1 (MINE-1)", "request.overdue")
+    ]
+    managers = [i.title for i in todo_for(manager) if i.kind.startswith("request.")]
+    assert managers == [
+        "Answer PBC-1: Population 1 (MINE-1)",
+        "Answer PBC-2: Population 2 (OTHER-1)",
+        "Answer PBC-3: Population 3",
+    ]
