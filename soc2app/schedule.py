@@ -24,6 +24,11 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "reports.tasks.redispatch_reports",
             "schedule": crontab(minute="*/5"),
         },
+        # Render folders and stored report files left by renders killed outright.
+        "sweep-report-leftovers": {
+            "task": "reports.tasks.sweep_report_leftovers",
+            "schedule": crontab(minute="17,47"),
+        },
         # "What changed since last week" on the readiness dashboard compares with these.
         "snapshot-readiness": {
             "task": "controls.tasks.snapshot_readiness",

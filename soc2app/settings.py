@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 # DRF and drf-spectacular settings: fixed values, kept in their own module.
 from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401 (read by Django)
@@ -81,6 +82,8 @@ MIDDLEWARE = [
     # Outermost: adds Content-Security-Policy and Cache-Control to every response, error
     # pages of the middleware below (CSRF failures, 500s) included.
     "soc2app.headers.SecurityHeadersMiddleware",
+    "soc2app.logs.RequestContextMiddleware",  # early: later log lines carry the request id
+    "soc2app.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.
@@ -364,6 +367,18 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # The queue tasks are sent to and workers started without ``--queues`` consume: deployments
 # (or test workers) sharing one Redis keep apart by giving each its own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Reports render on a queue (and, in production, a worker) of their own: dozens of renders never
+# hold up the periodic jobs and sweeps. A worker without ``--queues`` consumes both (development).
+CELERY_REPORTS_QUEUE = env_str("CELERY_REPORTS_QUEUE", "reports")
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, CELERY_REPORTS_QUEUE])
+]
+CELERY_TASK_ROUTES = {
+    "reports.tasks.generate_report": {"queue": CELERY_REPORTS_QUEUE},
+    # Render folders live on the report workers' disks.
+    "reports.tasks.sweep_report_leftovers": {"queue": CELERY_REPORTS_QUEUE},
+}
 CELERY_TASK_IGNORE_RESULT = True
 # Fault tolerance (tests/soc2app/test_worker_kill.py kills a worker mid-task):
 # - acks_late: a message is acknowledged when its task finishes, not when it starts, so a
@@ -376,6 +391,8 @@ CELERY_TASK_IGNORE_RESULT = True
 # - prefetch 1: a worker holds one waiting message at a time, so a dead worker strands at
 #   most one besides the one it ran, and no message waits behind a long report.
 CELERY_TASK_ACKS_LATE = True
+# Workers log through LOGGING below (LOG_FORMAT=json included), not Celery's own formatter.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=1)
@@ -417,16 +434,15 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# --- Logging --------------------------------------------------------------------------------
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Monitoring and logging: soc2app/observability_settings.py -------------------------------
+from soc2app.observability_settings import (  # noqa: E402, F401 (read by Django and soc2app.metrics)
+    LOG_FORMAT,
+    LOG_LEVEL,
+    LOGGING,
+    METRICS_ADDR,
+    METRICS_PORT,
+    METRICS_TOKEN,
+)
 
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
@@ -486,3 +502,9 @@ REPORT_TASK_TIME_LIMIT = env_int("REPORT_TASK_TIME_LIMIT", 15 * 60, minimum=60)
 # A report still "running" this long after it started has lost its worker (a task cannot run
 # longer than its time limit): a redelivered task may claim it again.
 REPORT_STALE_AFTER = env_int("REPORT_STALE_AFTER", REPORT_TASK_TIME_LIMIT, minimum=1)
+# Render folders, and the age after which the leftovers sweep removes a render's folder (its
+# process gone) or a stored report file no row references: longer than any render runs.
+REPORT_TMP_DIR = env_str("REPORT_TMP_DIR", str(VAR_DIR / "render"))
+REPORT_LEFTOVER_AFTER = env_int(
+    "REPORT_LEFTOVER_AFTER", max(3600, 2 * REPORT_TASK_TIME_LIMIT), minimum=1
+)

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 
 import pytest
@@ -57,6 +58,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         "clamav",
         has_clamd,
         "needs a reachable clamd (set CLAMAV_HOST and CLAMAV_PORT, or CLAMAV_SOCKET)",
+    )
+    _needs(
+        item,
+        "nginx",
+        shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") is not None,
+        "needs nginx (apt-get install nginx)",
     )
     _needs(
         item,

@@ -192,8 +192,9 @@ class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericView
 
     @extend_schema(
         summary="Queue a report again",
-        description="A failed report, or a queued one whose task never reached the queue. "
-        "A report being generated or done has nothing to retry: 409.",
+        description="A failed report, a queued one whose task never reached the queue, or one "
+        "still `running` long after its worker should have finished (`REPORT_STALE_AFTER`: the "
+        "worker is gone). A report being generated or done has nothing to retry: 409.",
         request=None,
         responses={
             202: ReportOut,
