@@ -119,6 +119,13 @@ def test_manager_sees_reviews_requests_and_the_program(demo, client_for):
         assert audit.name in html
         assert f"{snap.score:.0f}%" in html
         assert reverse("audit_step", args=[demo.slug, audit.pk, "firm"]) in html
+        # The journey checklist: the demo did steps 1-4 (its self-assessment too, also when
+        # seeded as the row-level-security role), step 5 (the CPA firm) is next.
+        for done in ("basics", "scope", "assessment", "controls"):
+            link = reverse("audit_step", args=[demo.slug, audit.pk, done])
+            assert f'<li class="done"><a href="{link}">' in html, done
+        link = reverse("audit_step", args=[demo.slug, audit.pk, "firm"])
+        assert f'<li class="next"><a href="{link}">' in html
     assert 'class="sparkline"' in html
     assert "Overdue work by owner" in html
     assert "My controls" not in html
