@@ -79,6 +79,7 @@ def run(results: Results, *, scale: float = 1.0) -> None:
             client.get(path)
         # Counted now: the next requests reset the log the context reads from.
         count = len(queries)
+        slowest = max(queries.captured_queries, key=lambda q: float(q["time"]))
         elapsed, response = timed(lambda c=client: c.get(path), repeat=5)
         if response.status_code != 200:
             raise RuntimeError(f"the {role}'s home answered {response.status_code}")
@@ -86,5 +87,6 @@ def run(results: Results, *, scale: float = 1.0) -> None:
             "home",
             f"{role}: render the home page",
             seconds(elapsed),
-            f"{count} queries, {len(response.content) // 1024} KB",
+            f"{count} queries, {len(response.content) // 1024} KB; slowest "
+            f"{float(slowest['time']) * 1000:.0f} ms: {slowest['sql'][:60]}",
         )
