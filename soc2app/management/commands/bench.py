@@ -21,6 +21,7 @@ SECTIONS = {
     "home": "soc2app.bench.home",
     "evidence": "evidence.bench",
     "reports": "reports.bench",
+    "samples": "reports.bench_sampling",
     "api": "soc2app.bench.api",
 }
 
