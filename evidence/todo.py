@@ -129,7 +129,9 @@ def _review_item(
         # Reviewed within a week of upload: the date places it among the dated work.
         due=oldest.date() + dt.timedelta(days=REVIEW_LATE_DAYS),
         owner=membership.user.email,
-        detail=f"The oldest has waited {waited} day{'s' if waited != 1 else ''}",
+        detail="The oldest came in today"
+        if waited == 0
+        else f"The oldest has waited {waited} day{'s' if waited != 1 else ''}",
     )
 
 
