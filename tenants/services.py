@@ -26,6 +26,7 @@ from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.context import org_scope
 from tenants.invitation_limits import invitation_quota_consume
+from tenants.lookups import invitation_by_token
 from tenants.models import (
     RESERVED_SLUGS,
     Invitation,
@@ -226,12 +227,8 @@ def invitation_revoke(*, membership: Membership, invitation: Invitation) -> None
 
 def invitation_for_token(token: str) -> Invitation:
     """The invitation behind an accept link, or ``NotFound`` with a message for the user."""
-    invitation = (
-        Invitation.objects.dangerously_unscoped(reason="invitation link lookup by token hash")
-        .select_related("organization")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
+    # Across organizations by token hash: a narrow database function (tenants.lookups).
+    invitation = invitation_by_token(hash_token(token))
     if invitation is None:
         raise NotFound("This invitation link is not valid. Ask the sender for a new invitation.")
     return invitation
