@@ -68,6 +68,10 @@ class InvitationForm(AccessUntilMixin, forms.Form):
     def __init__(self, *args: object, roles: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+        # The least powerful role that does work is the safe default: granting more is a
+        # choice the inviter makes, never the form's (owner used to be the first option).
+        if Role.CONTRIBUTOR in roles:
+            self.fields["role"].initial = Role.CONTRIBUTOR
 
 
 class RoleForm(AccessUntilMixin, forms.Form):
