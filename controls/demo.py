@@ -150,6 +150,9 @@ def _controls(organization, manager, contributor, lead) -> None:
         changes = {"owner": owner, "status": status}
         if status == ControlStatus.NOT_APPLICABLE:
             changes["na_justification"] = "No physical office: all staff are remote."
+        if status in (ControlStatus.NOT_STARTED, ControlStatus.IN_PROGRESS) and index % 5 < 3:
+            # Implementation dates, some passed and one ahead: the home's to-do lists.
+            changes["due_date"] = today + dt.timedelta(days=(-14, -7, 10)[index % 5])
         services.control_update(membership=manager, control=control, **changes)
         if status == ControlStatus.IMPLEMENTED:
             # Segregation of duties: whoever uploads, someone else reviews.

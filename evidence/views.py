@@ -98,6 +98,13 @@ def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpRe
             messages.success(
                 request, f"Saved as version {version.number} of “{version.item.title}”."
             )
+            same = getattr(version, "same_as", None)
+            if same is not None:
+                messages.info(
+                    request,
+                    f"This file is identical (same SHA-256) to version {same.number}: it is "
+                    "kept as a separate version for its own period, nothing was replaced.",
+                )
             # Kept as uploaded, but a manual control counts it for one period only: say so.
             for warning in span_warnings(control, version.effective_start, version.effective_end):
                 messages.warning(request, warning)

@@ -7,12 +7,13 @@ AUTOMATIC_TYPES = ["technical"]
 
 def backfill(apps, schema_editor):
     """Existing controls get the operation their type implies (technical: automatic)."""
+    from tenants.rls import owner_backfill
+
     connection = schema_editor.connection
-    if connection.vendor == "postgresql":  # row-level security: this is a system-wide job
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.bypass_rls', 'on', true)")
     controls = apps.get_model("controls", "Control")._base_manager.using(connection.alias)
-    controls.filter(control_type__in=AUTOMATIC_TYPES).update(operation="automatic")
+    # Every organization's controls: FORCE ROW LEVEL SECURITY lifted for this transaction.
+    with owner_backfill(connection, "controls_control"):
+        controls.filter(control_type__in=AUTOMATIC_TYPES).update(operation="automatic")
 
 
 class Migration(migrations.Migration):

@@ -170,8 +170,9 @@ class EvidenceVersionViewSet(_EvidenceBase, mixins.RetrieveModelMixin, viewsets.
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         version = self.get_object()
         body = self.get_serializer(version).data
-        if body.get("data") is not None:
-            # The record's content is being read: logged like the browser download.
+        if body.get("data") is not None and request.method == "GET":
+            # The record's content is being read: logged like the browser download (a HEAD
+            # sends no content, so it reads nothing, as for the download action).
             services.evidence_download_record(
                 membership=self.principal, version=version, client_ip=client_ip(request)
             )

@@ -40,3 +40,17 @@ def test_seed_demo_is_realistic_and_idempotent(catalog, capsys):
     responded = [e for e in audit_readiness(type2).exceptions if e.deviation is not None]
     assert len(responded) == 1 and responded[0].deviation.remediation
     assert Deviation.objects.for_org(org).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_writes_the_self_assessment_under_row_level_security(catalog):
+    """Each statement its own transaction, as in production: seeding outside the
+    organization's scope read the audits' scope as nothing under the application role (RLS),
+    and the demo audits came without a self-assessment."""
+    from controls.models import SelfAssessmentAnswer
+    from tenants.context import org_scope
+
+    call_command("seed_demo", "--org", "demo-rls")
+    org = Organization.objects.get(slug="demo-rls")
+    with org_scope(org):
+        assert SelfAssessmentAnswer.objects.for_org(org).count() == 40

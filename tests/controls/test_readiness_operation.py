@@ -17,6 +17,7 @@ from controls.models import Control, FrequencyRule
 from controls.operation import on_event_sample, suggested_sample
 from controls.readiness import ExceptionKind, Status, audit_readiness
 from controls.services import control_create, control_update
+from tenants import rls
 from tests.factories import ControlFactory, control_map, evidence_row
 
 D = dt.date
@@ -246,7 +247,8 @@ def test_the_migration_backfills_the_operation_from_the_type(org, catalog):
         ("controls", "0003_control_operation")
     )
 
-    migration.backfill(state.apps, SimpleNamespace(connection=connection))
+    with rls.system("test: migrations run as a role that sees every organization"):
+        migration.backfill(state.apps, SimpleNamespace(connection=connection))
 
     technical.refresh_from_db()
     policy.refresh_from_db()

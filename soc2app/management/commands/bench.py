@@ -18,6 +18,7 @@ from soc2app.bench.common import Results
 
 SECTIONS = {
     "readiness": "soc2app.bench.readiness",
+    "home": "soc2app.bench.home",
     "evidence": "evidence.bench",
     "reports": "reports.bench",
     "samples": "reports.bench_sampling",
