@@ -18,4 +18,5 @@ RUN SECRET_KEY=build-only-secret-key-that-is-long-enough-for-the-check-012345678
     ALLOWED_HOSTS=build python manage.py collectstatic --no-input
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "soc2app.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+# Sync workers behind nginx (docker-compose.yml's proxy): see deploy/gunicorn.conf.py.
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "soc2app.wsgi:application"]

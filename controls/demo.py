@@ -1,7 +1,9 @@
 """Realistic demo data for ``seed_demo``: a system, adopted controls with owners and statuses,
 evidence across a Type 2 window (some missing, some awaiting review, some stale), a Type 1 and
 a Type 2 audit with a partial self-assessment. Everything goes through the services, so the
-activity log reads like a real organization's. Idempotent: what exists is left alone.
+activity log reads like a real organization's: each control's owner adds its evidence and
+someone else reviews it (the compliance manager, or the owner of the organization for the
+manager's own uploads), as independent review requires. Idempotent: what exists is left alone.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ LEAVE_OUT_EVERY = 2  # every second template stays in the library: gaps for the 
 def demo_seed(organization: Organization) -> None:
     manager = _member(organization, Role.COMPLIANCE_MANAGER)
     contributor = _member(organization, Role.CONTRIBUTOR)
+    lead = _member(organization, Role.OWNER)
     if manager is None:
         return
     system = System.objects.for_org(organization).filter(name=SYSTEM[0]).first()
@@ -44,7 +47,7 @@ def demo_seed(organization: Organization) -> None:
             components=COMPONENTS,
         )
     if not Control.objects.for_org(organization).exists():
-        _controls(organization, manager, contributor)
+        _controls(organization, manager, contributor, lead)
     today = timezone.localdate()
     window_start = add_months(today.replace(day=1), -9)
     _audit(
@@ -80,7 +83,7 @@ def _member(organization: Organization, role: str) -> Membership | None:
     )
 
 
-def _controls(organization, manager, contributor) -> None:
+def _controls(organization, manager, contributor, lead) -> None:
     framework = framework_get()
     templates = list(
         ControlTemplate.objects.filter(
@@ -102,7 +105,9 @@ def _controls(organization, manager, contributor) -> None:
             changes["na_justification"] = "No physical office: all staff are remote."
         services.control_update(membership=manager, control=control, **changes)
         if status == ControlStatus.IMPLEMENTED:
-            _evidence(manager, control, rules.get(control.frequency), today, index)
+            # Segregation of duties: whoever uploads, someone else reviews.
+            reviewer = manager if owner != manager else lead
+            _evidence(owner, reviewer, control, rules.get(control.frequency), today, index)
 
 
 def _status_for(index: int) -> str:
@@ -116,7 +121,14 @@ def _status_for(index: int) -> str:
     }.get(index % 7, ControlStatus.IMPLEMENTED)
 
 
-def _evidence(manager, control, rule, today: dt.date, index: int) -> None:
+def _evidence(
+    uploader: Membership,
+    reviewer: Membership | None,
+    control: Control,
+    rule: FrequencyRule | None,
+    today: dt.date,
+    index: int,
+) -> None:
     """Evidence for the last nine months, one piece per period of the control's frequency
     (monthly exports for daily or continuous controls). Some periods are left empty, the
     newest piece of some controls awaits review, and a few controls' evidence is old."""
@@ -134,7 +146,7 @@ def _evidence(manager, control, rule, today: dt.date, index: int) -> None:
             continue  # a missing period: the Type 2 coverage shows the hole
         if control.frequency in ("daily", "continuous", "weekly"):
             version = evidence_services.evidence_push_data(
-                membership=manager,
+                membership=uploader,
                 control=control,
                 data={
                     "check": control.title,
@@ -148,7 +160,7 @@ def _evidence(manager, control, rule, today: dt.date, index: int) -> None:
             )
         else:
             version = evidence_services.evidence_add_link(
-                membership=manager,
+                membership=uploader,
                 control=control,
                 url=f"https://docs.acme.example.com/evidence/{control.code.lower()}/{period.start:%Y-%m}",
                 effective_start=period.start,
@@ -156,9 +168,9 @@ def _evidence(manager, control, rule, today: dt.date, index: int) -> None:
                 title=f"{control.code} {period.label}",
             )
         pending = number == len(periods) - 1 and index % 4 == 2
-        if not pending:
+        if not pending and reviewer is not None:
             evidence_services.evidence_review(
-                membership=manager, version=version, decision=ReviewState.ACCEPTED
+                membership=reviewer, version=version, decision=ReviewState.ACCEPTED
             )
 
 

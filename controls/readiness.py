@@ -7,8 +7,9 @@ that the control's frequency implies (``controls.periods``). **Partial** when so
 place but not enough; **gap** when nothing is: no control mapped, only not-applicable controls
 mapped, or every applicable control not started and without accepted evidence. A criterion
 answered "not applicable" in the self-assessment is left out of the score. Only accepted
-versions of evidence items that have not been removed count; pending ones are reported as
-"awaiting review". Every status carries the reasons behind it, naming controls and periods,
+versions of evidence items that have not been removed count, and only deliverable ones (a file
+held for its malware scan or quarantined is no evidence: ``deliverable_versions``); pending
+ones are reported as "awaiting review". A met reason names who reviewed the evidence. Every status carries the reasons behind it, naming controls and periods,
 so each figure can be traced to rows.
 
 Type 2 audits still in progress: a sub-period that has not ended by today (its last day is
@@ -47,7 +48,8 @@ from controls.models import (
 )
 from controls.periods import Period, PeriodStatus, period_statuses, split_window
 from criteria.models import Criterion
-from evidence.models import EvidenceVersion, ReviewState, ScanState
+from evidence.models import EvidenceVersion, ReviewState
+from evidence.selectors import deliverable_versions
 
 WEIGHTS = {"met": Decimal(1), "partial": Decimal("0.5"), "gap": Decimal(0)}
 
@@ -85,6 +87,9 @@ class ControlReadiness:
     # day the control was added when that was after the window started.
     periods_ended: int = 0
     adopted_on: dt.date | None = None
+    # Who accepted the versions counted in ``accepted`` (emails, sorted): segregation of
+    # duties is visible in every reason that says a control is met.
+    reviewers: list[str] = field(default_factory=list)
 
     @property
     def operating(self) -> bool:
@@ -226,11 +231,10 @@ def _evaluate_controls(
     audit: Audit, controls: dict[int, Control], rules: dict[str, FrequencyRule], today: dt.date
 ) -> dict[int, ControlReadiness]:
     # Default ordering (-number) would leak into GROUP BY / DISTINCT: clear it.
+    # A file waiting for its malware scan, or quarantined, proves nothing yet.
     versions = (
-        EvidenceVersion.objects.for_org(audit.organization_id)
+        deliverable_versions(EvidenceVersion.objects.for_org(audit.organization_id))
         .filter(item__control_id__in=list(controls), item__removed_at__isnull=True)
-        # A file waiting for its malware scan, or quarantined, proves nothing yet.
-        .exclude(scan_state__in=[ScanState.PENDING, ScanState.INFECTED])
         .order_by()
     )
     if not audit.is_type2:
@@ -245,11 +249,19 @@ def _evaluate_type1(
     current = Q(
         review_state=ReviewState.ACCEPTED, effective_start__lte=as_of, valid_until__gte=as_of
     )
-    rows = versions.values("item__control_id").annotate(
+    # One row per (control, reviewer): the reviewer is joined in the same query.
+    rows = versions.values("item__control_id", "reviewed_by__email").annotate(
         accepted=Count("id", filter=current),
         pending=Count("id", filter=Q(review_state=ReviewState.PENDING)),
     )
-    counts = {r["item__control_id"]: r for r in rows}
+    counts: dict[int, dict[str, int]] = defaultdict(lambda: {"accepted": 0, "pending": 0})
+    reviewers: dict[int, set[str]] = defaultdict(set)
+    for r in rows:
+        row = counts[r["item__control_id"]]
+        row["accepted"] += r["accepted"]
+        row["pending"] += r["pending"]
+        if r["accepted"] and r["reviewed_by__email"]:
+            reviewers[r["item__control_id"]].add(r["reviewed_by__email"])
     out = {}
     for pk, control in controls.items():
         row = counts.get(pk, {"accepted": 0, "pending": 0})
@@ -257,7 +269,12 @@ def _evaluate_type1(
         if note and row["pending"]:
             note += f" ({row['pending']} awaiting review)"
         out[pk] = ControlReadiness(
-            control, row["accepted"] > 0, row["accepted"], row["pending"], note=note
+            control,
+            row["accepted"] > 0,
+            row["accepted"],
+            row["pending"],
+            note=note,
+            reviewers=sorted(reviewers.get(pk, ())),
         )
     return out
 
@@ -278,16 +295,25 @@ def _evaluate_type2(
             effective_end__gte=start,
             review_state__in=[ReviewState.ACCEPTED, ReviewState.PENDING],
         )
-        .values_list("item__control_id", "review_state", "effective_start", "effective_end")
+        .values_list(
+            "item__control_id",
+            "review_state",
+            "effective_start",
+            "effective_end",
+            "reviewed_by__email",
+        )
         .annotate(n=Count("id"))
     )
     ranges: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
     accepted: dict[int, int] = defaultdict(int)
     pending: dict[int, int] = defaultdict(int)
-    for control_id, state, e_start, e_end, n in rows:
+    reviewers: dict[int, set[str]] = defaultdict(set)
+    for control_id, state, e_start, e_end, reviewer, n in rows:
         if state == ReviewState.ACCEPTED:
             ranges[control_id].append((e_start, e_end))
             accepted[control_id] += n
+            if reviewer:
+                reviewers[control_id].add(reviewer)
         else:
             pending[control_id] += n
     out = {}
@@ -313,6 +339,7 @@ def _evaluate_type2(
             sample=rule.sample_label if rule else "",
             periods_ended=sum(1 for p in periods if p.end < today),
             adopted_on=adopted if adopted > start else None,
+            reviewers=sorted(reviewers[pk]),
         )
         missing = readiness.missing_periods
         if readiness.periods_ended:
@@ -351,6 +378,8 @@ def _met_reason(c: ControlReadiness, audit: Audit) -> str:
         what = f"evidence in every ended period; {upcoming} still to come"
     else:
         what = f"evidence in the window so far; {upcoming} periods still to come"
+    if c.reviewers:
+        what += f"; reviewed by {', '.join(c.reviewers)}"
     return f"Met by {c.control.code} (implemented, {what})."
 
 

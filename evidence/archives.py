@@ -1,6 +1,7 @@
 """ZIP checks of evidence uploads: bombs (by ratio and total size, nested archives sharing one
-budget), too many members, hostile member names, encryption; and what a ZIP really is
-(a workbook, a document or a plain archive)."""
+budget), too many members, hostile member names, encryption, nesting depth, macros; what a ZIP
+really is (a workbook, a document or a plain archive); and, for a plain archive, each member
+by the same rules as an upload of its own (so a ZIP cannot carry a program or a web page)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from evidence.validation import (
     _ACCEPTED,
     _CHUNK,
     _EXECUTABLE_MESSAGE,
+    _MACRO_MESSAGE,
     _RATIO_MIN_BYTES,
     _SPOOL_IN_MEMORY,
     _ZIP_ERRORS,
@@ -23,8 +25,12 @@ from evidence.validation import (
     XLSX,
     BinaryFile,
     UploadRejected,
+    _detect,
     _human,
+    _scan,
     _setting,
+    check_name,
+    sanitize_filename,
 )
 
 
@@ -44,17 +50,50 @@ class _Budget:
         )
 
 
-def check_archive(fileobj: BinaryFile) -> str:
-    budget = _Budget(
-        max_members=_setting("EVIDENCE_ZIP_MAX_MEMBERS", 10_000),
-        max_bytes=_setting("EVIDENCE_ZIP_MAX_UNCOMPRESSED_BYTES", 500 * MB),
-        max_ratio=_setting("EVIDENCE_ZIP_MAX_RATIO", 100),
-    )
+@dataclass(frozen=True)
+class ArchiveWalk:
+    """One upload's way down through its archives: the budget they share and the depth."""
+
+    budget: _Budget
+    depth: int = 0
+
+    def deeper(self) -> ArchiveWalk:
+        return ArchiveWalk(self.budget, self.depth + 1)
+
+
+# An archive may hold archives; those may not hold more.
+MAX_NESTING = 1
+_APPLEDOUBLE = b"\x00\x05\x16\x07"  # macOS resource forks, stored as __MACOSX/._name
+
+
+def check_archive(fileobj: BinaryFile, *, walk: ArchiveWalk | None = None) -> str:
+    """What the ZIP is (a workbook, a document or an archive); refuse a hostile one.
+
+    Members of a plain archive pass the same checks as an upload of their own (by name and
+    by content); the members of an Office or OpenDocument file are its XML parts and are only
+    checked for bombs, nesting and macros.
+    """
+    if walk is None:
+        walk = ArchiveWalk(
+            _Budget(
+                max_members=_setting("EVIDENCE_ZIP_MAX_MEMBERS", 10_000),
+                max_bytes=_setting("EVIDENCE_ZIP_MAX_UNCOMPRESSED_BYTES", 500 * MB),
+                max_ratio=_setting("EVIDENCE_ZIP_MAX_RATIO", 100),
+            )
+        )
+    elif walk.depth > MAX_NESTING:
+        raise UploadRejected(
+            "The archive contains an archive that itself contains an archive: "
+            "unpack the inner archives and upload them separately.",
+            code="zip_nested",
+        )
     try:
         fileobj.seek(0)
         with zipfile.ZipFile(fileobj) as zf:
-            _inspect_zip(zf, budget, depth=0)
-            return _classify_zip(zf)
+            infos = _check_entries(zf, walk.budget)
+            kind = _classify_zip(zf)
+            _check_members(zf, infos, walk, plain=kind == "application/zip")
+            return kind
     except _ZIP_ERRORS as exc:
         raise UploadRejected(
             "The archive is damaged or uses an unsupported format: create it again and "
@@ -63,7 +102,8 @@ def check_archive(fileobj: BinaryFile) -> str:
         ) from exc
 
 
-def _inspect_zip(zf: zipfile.ZipFile, budget: _Budget, *, depth: int) -> None:
+def _check_entries(zf: zipfile.ZipFile, budget: _Budget) -> list[zipfile.ZipInfo]:
+    """The central directory's promises: cheap, and refuses most bombs before inflating."""
     infos = zf.infolist()
     budget.members += len(infos)
     if budget.members > budget.max_members:
@@ -72,7 +112,6 @@ def _inspect_zip(zf: zipfile.ZipFile, budget: _Budget, *, depth: int) -> None:
             "the files one by one.",
             code="zip_bomb",
         )
-    # First the declared sizes: cheap, and refuses most bombs before inflating a byte.
     for info in infos:
         path = info.filename.replace("\\", "/")
         if path.startswith("/") or re.match(r"[A-Za-z]:", path) or ".." in path.split("/"):
@@ -96,31 +135,57 @@ def _inspect_zip(zf: zipfile.ZipFile, budget: _Budget, *, depth: int) -> None:
             )
     if sum(info.file_size for info in infos) > budget.max_bytes:
         raise budget.too_big()
-    # Then inflate for real against a budget shared with nested archives: zipfile stops at
-    # the declared size and checks the CRC, so a header that lies ends as BadZipFile.
+    return infos
+
+
+def _check_members(
+    zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo], walk: ArchiveWalk, *, plain: bool
+) -> None:
+    """Inflate for real against the shared budget: zipfile stops at the declared size and
+    checks the CRC, so a header that lies ends as BadZipFile."""
+    budget = walk.budget
     for info in infos:
         if info.is_dir():
             continue
-        # The spool stays a BytesIO until it passes 8 MB; only nested archives write to it.
+        # The spool stays a BytesIO until it passes 8 MB; an Office part is only kept when it
+        # is an archive itself (an embedded workbook), found by content, not by name.
         with zf.open(info) as member, tempfile.SpooledTemporaryFile(_SPOOL_IN_MEMORY) as spool:
             chunk = member.read(_CHUNK)
-            nested = chunk.startswith(b"PK\x03\x04")  # by content: renaming does not hide it
-            if nested and depth >= 1:
-                raise UploadRejected(
-                    "The archive contains an archive that itself contains an archive: "
-                    "unpack the inner archives and upload them separately.",
-                    code="zip_nested",
-                )
+            keep = plain or chunk.startswith(b"PK\x03\x04")
             while chunk:
                 budget.expanded += len(chunk)
                 if budget.expanded > budget.max_bytes:
                     raise budget.too_big()
-                if nested:
+                if keep:
                     spool.write(chunk)
                 chunk = member.read(_CHUNK)
-            if nested:
-                with zipfile.ZipFile(spool) as inner:
-                    _inspect_zip(inner, budget, depth=depth + 1)
+            if plain:
+                _check_member(spool, info.filename, walk)
+            elif keep:
+                check_archive(spool, walk=walk.deeper())
+
+
+def _check_member(spool: BinaryFile, path: str, walk: ArchiveWalk) -> None:
+    """A plain archive's member passes the checks of an upload; errors name the member."""
+    if spool.tell() == 0:
+        return  # an empty placeholder (.gitkeep) carries nothing to open
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    spool.seek(0)
+    start = spool.read(8)
+    if (path.startswith("__MACOSX/") and start.startswith(_APPLEDOUBLE)) or (
+        name == ".DS_Store" and start[4:8] == b"Bud1"
+    ):
+        return  # what macOS adds to every archive it makes: metadata, never opened
+    try:
+        check_name(sanitize_filename(name))
+        _, _, head, is_text = _scan(spool, walk.budget.max_bytes)
+        _detect(spool, head, name=name, is_text=is_text, walk=walk.deeper())
+    except UploadRejected as exc:
+        if exc.code.startswith("zip_"):
+            raise  # about the archive as a whole (size, nesting), not this member
+        raise UploadRejected(
+            f"\u201c{path[:100]}\u201d in the archive: {exc.message}", code=exc.code
+        ) from exc
 
 
 def _classify_zip(zf: zipfile.ZipFile) -> str:
@@ -131,6 +196,13 @@ def _classify_zip(zf: zipfile.ZipFile) -> str:
         )
     if "META-INF/MANIFEST.MF" in names or any(n.endswith(".class") for n in names):
         raise UploadRejected(_EXECUTABLE_MESSAGE, code="executable_not_allowed")  # a JAR
+    # Office keeps VBA in vbaProject.bin (xlsm, docm, pptm, and renamed to .xlsx);
+    # OpenDocument keeps Basic and scripts under Basic/ and Scripts/.
+    lowered = [n.replace("\\", "/").lower() for n in names]
+    if any(n.rsplit("/", 1)[-1] == "vbaproject.bin" for n in lowered) or (
+        "mimetype" in names and any(n.startswith(("basic/", "scripts/")) for n in lowered)
+    ):
+        raise UploadRejected(_MACRO_MESSAGE, code="macro_not_allowed")
     # libmagic only recognises Office files whose first member is [Content_Types].xml.
     if "[Content_Types].xml" in names:
         if any(n.startswith("xl/") for n in names):

@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from evidence.models import EvidenceVersion, Freshness
 from evidence.notifications import digests_send, organizations_to_notify
+from soc2app.metrics import FRESHNESS_CHANGES, FRESHNESS_SECONDS
 from tenants import rls
 from tenants.context import org_scope
 from tenants.models import Organization
@@ -205,7 +206,16 @@ def freshness_check(
     """
     today = today or timezone.localdate()
     run = FreshnessRun(today=today)
+    with FRESHNESS_SECONDS.time():
+        _check(run, organization, today)
+    return run
+
+
+def _check(run: FreshnessRun, organization: Organization | None, today: dt.date) -> None:
     changes = freshness_update(organization=organization, today=today)
+    for states in changes.values():
+        for state, count in states.items():
+            FRESHNESS_CHANGES.labels(state).inc(count)
     orgs = [organization] if organization is not None else organizations_to_notify(changes)
     for org in sorted(orgs, key=lambda o: o.slug):
         with org_scope(org):
@@ -222,4 +232,3 @@ def freshness_check(
         if result.changed or result.digests or organization is not None:
             run.organizations[org.slug] = result
     logger.info("freshness check %s: %s", today, run.as_dict())
-    return run

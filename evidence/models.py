@@ -84,6 +84,16 @@ class ScanState(models.TextChoices):
     INFECTED = "infected", "Quarantined: malware found"
 
 
+# What may leave the app (downloads, reports, packages, the portal, the API, PBC answers) and
+# count as evidence: a clean file, or anything stored while scanning was off (links, data
+# records, files without a scanner). See ``evidence.selectors.deliverable_versions``.
+DELIVERABLE_SCAN_STATES = (ScanState.CLEAN, ScanState.NOT_SCANNED)
+WITHHELD_REASONS = {
+    ScanState.PENDING: "waiting for its malware scan",
+    ScanState.INFECTED: "quarantined: the malware scan found a threat",
+}
+
+
 class EvidenceVersion(TenantModel):
     item = models.ForeignKey(EvidenceItem, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
@@ -172,6 +182,11 @@ class EvidenceVersion(TenantModel):
     def __str__(self) -> str:
         return f"{self.item_id} v{self.number}"
 
+    @property
+    def is_deliverable(self) -> bool:
+        """May its content leave the app (see ``DELIVERABLE_SCAN_STATES``)?"""
+        return self.scan_state in DELIVERABLE_SCAN_STATES
+
     def save(self, *args, **kwargs) -> None:
         """A new version becomes its item's latest (unless a higher number exists already),
         clearing the previous one in the same transaction. Later saves never write the flag.
@@ -218,3 +233,43 @@ class FreshnessCheckDay(models.Model):
 
     def __str__(self) -> str:
         return f"freshness check of {self.day}"
+
+
+class EvidenceDigest(TenantModel):
+    """One digest e-mail, in the outbox until the mail server accepted it.
+
+    Written with the changes it tells of, in the transaction that marks them told
+    (``evidence.notifications.digests_send``), so a change is never marked without its mail
+    being kept. A sender claims unsent rows (``claim_token``, ``claimed_until``), sends, and
+    sets ``sent_at`` only once the server accepted the message; a sender killed mid-send leaves
+    its claim to run out, then the hourly retry sends the row. At least once, never none.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    email = models.EmailField()
+    subject = models.CharField(max_length=300)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    # The versions it tells of (ids), for tracing a mail back to its rows.
+    versions = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    claim_token = models.UUIDField(null=True, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=300, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            # The senders look for unsent rows only (a few), across organizations for the retry.
+            models.Index(
+                fields=["organization", "created_at"],
+                condition=Q(sent_at__isnull=True),
+                name="digest_unsent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"digest to {self.email} ({'sent' if self.sent_at else 'unsent'})"

@@ -5,11 +5,15 @@ Who is told: the owner of the evidence's control; for controls nobody owns (or w
 access has ended), the organization's compliance managers, or failing those its owners and
 admins.
 
-Exactly once per state: a run claims the rows with one conditional UPDATE that stamps them
+Each change is told once: a run claims the rows with one conditional UPDATE that stamps them
 with its own token (``notified_freshness`` catches up with ``freshness``), then reads back only
 the rows carrying that token. A concurrent run's UPDATE skips rows already claimed (the WHERE
-clause is re-checked on the locked row), so nothing is mailed twice. The e-mails go out after
-the claim commits; if sending then fails the rows stay claimed (at most once, and logged).
+clause is re-checked on the locked row), so no change goes into two digests.
+
+The digests are an outbox: written as ``EvidenceDigest`` rows in the claim's transaction, and
+mailed after it commits by ``evidence.outbox`` (marked sent only once the mail server accepted
+them). A run killed or a mail server down before that leaves them unsent, and the hourly
+retry (``digests_retry``) sends them: at least once, never none.
 """
 
 from __future__ import annotations
@@ -21,13 +25,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from evidence.models import EvidenceVersion, Freshness
+from evidence.models import EvidenceDigest, EvidenceVersion, Freshness
+from evidence.outbox import digests_deliver, organizations_with_unsent
 from evidence.selectors import live_versions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization, Role
@@ -118,36 +123,26 @@ def _message(org: Organization, digest: Digest) -> EmailMultiAlternatives:
     return message
 
 
-def _send(organization_id: int, token: uuid.UUID, messages: list[EmailMultiAlternatives]) -> None:
-    """Mail the digests of one claim. If the mail server refuses, the claim is released: its
-    rows are pending again and go out with the next attempt (``digests_retry``, hourly), so a
-    digest is not lost to an outage; one the server took before failing may come twice."""
-    try:
-        get_connection().send_messages(messages)
-    except Exception:
-        logger.exception("sending %d evidence digests failed", len(messages))
-        # "fresh" is the state before any expiring or stale one: the news is sent again.
-        released = (
-            EvidenceVersion.objects.for_org(organization_id)
-            .filter(notify_claim=token)
-            .update(notified_freshness=Freshness.FRESH, notify_claim=None)
-        )
-        logger.warning("%d evidence changes released for the next digest", released)
-
-
 def digests_retry() -> int:
-    """Send what no digest has told yet (a mail outage at the daily check); returns digests."""
+    """Hourly: write the digests of changes nobody was told about, and mail every digest still
+    in an outbox (a mail outage, a run killed mid-send); returns digests the server accepted."""
     from tenants.context import org_scope
 
+    orgs = {org.pk: org for org in organizations_to_notify(())}
+    unsent = organizations_with_unsent() - set(orgs)
+    orgs.update({org.pk: org for org in Organization.objects.filter(pk__in=unsent)})
     sent = 0
-    for org in organizations_to_notify(()):
+    for org in sorted(orgs.values(), key=lambda o: o.slug):
         with org_scope(org):
-            sent += digests_send(organization=org)
+            digests_send(organization=org, deliver=False)
+            sent += digests_deliver(organization=org)
     return sent
 
 
-def digests_send(*, organization: Organization) -> int:
-    """Claim and mail what became expiring/stale in ``organization``; returns digests sent."""
+def digests_send(*, organization: Organization, deliver: bool = True) -> int:
+    """Claim what became expiring/stale in ``organization`` and write its digests to the
+    outbox, in one transaction; once it commits, mail the outbox (unless ``deliver`` is off:
+    the caller does). Returns the digests written."""
     token = uuid.uuid4()
     scope = EvidenceVersion.objects.for_org(organization)
     with transaction.atomic():
@@ -171,6 +166,18 @@ def digests_send(*, organization: Organization) -> int:
             for user in users:
                 digests.setdefault(user.pk, Digest(user=user)).add(version)
         messages = [_message(organization, d) for d in digests.values()]
+        EvidenceDigest.objects.bulk_create(
+            EvidenceDigest(
+                organization=organization,
+                recipient=digest.user,
+                email=digest.user.email,
+                subject=message.subject,
+                body_text=message.body,
+                body_html=message.alternatives[0][0] if message.alternatives else "",
+                versions=sorted(v.pk for v in digest.stale + digest.expiring),
+            )
+            for digest, message in zip(digests.values(), messages, strict=True)
+        )
         activity_record(
             organization=organization,
             actor=Actor.system("freshness check"),
@@ -184,6 +191,6 @@ def digests_send(*, organization: Organization) -> int:
         )
         if not messages:
             logger.warning("%s: %d evidence changes but nobody to tell", organization.slug, claimed)
-        else:
-            transaction.on_commit(lambda: _send(organization.pk, token, messages))
+        elif deliver:
+            transaction.on_commit(lambda: digests_deliver(organization=organization))
     return len(messages)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import socket
 import struct
+import time
 from dataclasses import dataclass
 from typing import Any, BinaryIO
 
@@ -22,6 +23,8 @@ from celery import shared_task
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
+
+from soc2app.metrics import VIRUS_SCAN_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -88,9 +91,13 @@ def scan_stream(stream: BinaryIO) -> ScanResult:
 def scan_upload(upload: BinaryIO) -> ScanResult:
     """Scan a whole upload and rewind it, so it can be stored afterwards."""
     upload.seek(0)
+    started, outcome = time.perf_counter(), "unavailable"
     try:
-        return scan_stream(upload)
+        result = scan_stream(upload)
+        outcome = "infected" if result.infected else "clean"
+        return result
     finally:
+        VIRUS_SCAN_SECONDS.labels(outcome).observe(time.perf_counter() - started)
         upload.seek(0)
 
 

@@ -24,7 +24,13 @@ from django.db.models import (
 from django.http import Http404
 
 from controls.models import Control
-from evidence.models import EvidenceItem, EvidenceVersion, Freshness, ReviewState
+from evidence.models import (
+    DELIVERABLE_SCAN_STATES,
+    EvidenceItem,
+    EvidenceVersion,
+    Freshness,
+    ReviewState,
+)
 from tenants.models import Membership, Organization, Role
 
 OrgRef = Organization | int
@@ -46,6 +52,22 @@ def latest_versions(versions: QuerySet[EvidenceVersion]) -> QuerySet[EvidenceVer
     return versions.filter(is_latest=True)
 
 
+def deliverable_versions(versions: QuerySet[EvidenceVersion]) -> QuerySet[EvidenceVersion]:
+    """Versions whose content may leave the app and count as evidence: clean files, and what
+    was stored with scanning off (links, data records, files without a scanner).
+
+    A file held for its malware scan (``pending``) or quarantined (``infected``) is in no
+    output: readiness, reports and their exports, the evidence package (whose manifest lists
+    it as withheld), OSCAL, the auditor portal, the API's content and PBC answers.
+    """
+    return versions.filter(scan_state__in=DELIVERABLE_SCAN_STATES)
+
+
+def withheld_versions(versions: QuerySet[EvidenceVersion]) -> QuerySet[EvidenceVersion]:
+    """The complement of ``deliverable_versions``: pending and quarantined files."""
+    return versions.exclude(scan_state__in=DELIVERABLE_SCAN_STATES)
+
+
 def live_versions(versions: QuerySet[EvidenceVersion]) -> QuerySet[EvidenceVersion]:
     """Latest versions of items that were not removed (the ones freshness is about).
 
@@ -60,12 +82,13 @@ def live_versions(versions: QuerySet[EvidenceVersion]) -> QuerySet[EvidenceVersi
     return latest_versions(versions).filter(Exists(live_item))
 
 
-def _versions_prefetch(org: OrgRef) -> Prefetch:
+def _versions_prefetch(org: OrgRef, *, deliverable_only: bool = False) -> Prefetch:
+    versions = EvidenceVersion.objects.for_org(org)
+    if deliverable_only:
+        versions = deliverable_versions(versions)
     return Prefetch(
         "versions",
-        queryset=EvidenceVersion.objects.for_org(org)
-        .select_related("uploaded_by", "reviewed_by")
-        .order_by("-number"),
+        queryset=versions.select_related("uploaded_by", "reviewed_by").order_by("-number"),
         to_attr="version_list",
     )
 
@@ -77,14 +100,21 @@ def _with_latest(items: list[EvidenceItem]) -> list[EvidenceItem]:
 
 
 def evidence_for_control(
-    org: OrgRef, control: Control, *, include_removed: bool = False
+    org: OrgRef,
+    control: Control,
+    *,
+    include_removed: bool = False,
+    deliverable_only: bool = False,
 ) -> list[EvidenceItem]:
     """A control's evidence items, newest first, each with ``version_list`` (newest first) and
-    ``latest`` (its newest version or None). Two queries for any number of items/versions."""
+    ``latest`` (its newest version or None). Two queries for any number of items/versions.
+
+    ``deliverable_only`` (the auditor portal) leaves out held and quarantined versions."""
     items = EvidenceItem.objects.for_org(org).filter(control_id=control.pk)
     if not include_removed:
         items = items.filter(removed_at__isnull=True)
-    items = items.prefetch_related(_versions_prefetch(org)).order_by("-created_at", "-pk")
+    prefetch = _versions_prefetch(org, deliverable_only=deliverable_only)
+    items = items.prefetch_related(prefetch).order_by("-created_at", "-pk")
     return _with_latest(list(items))
 
 
@@ -100,12 +130,12 @@ def control_get_for(org: OrgRef, pk: object) -> Control:
     return control
 
 
-def item_get_for(org: OrgRef, pk: object) -> EvidenceItem:
+def item_get_for(org: OrgRef, pk: object, *, deliverable_only: bool = False) -> EvidenceItem:
     """One item with its control (and owner), ``version_list`` and ``latest``; removed too."""
     item = (
         EvidenceItem.objects.for_org(org)
         .select_related("control__owner__user", "created_by", "removed_by")
-        .prefetch_related(_versions_prefetch(org))
+        .prefetch_related(_versions_prefetch(org, deliverable_only=deliverable_only))
         .filter(pk=_pk(pk, "evidence item"))
         .first()
     )

@@ -23,9 +23,9 @@ from evidence.models import (
     EvidenceKind,
     EvidenceVersion,
     Freshness,
-    ReviewState,
     evidence_upload_to,
 )
+from evidence.review import evidence_review
 from evidence.scanning import upload_scan
 from evidence.validation import UploadRejected, check_upload, sanitize_filename
 from soc2app.errors import NotFound, ValidationFailed
@@ -298,39 +298,6 @@ def evidence_push_data(
         content_type="application/json",
         sha256=hashlib.sha256(raw).hexdigest(),
     )
-
-
-def evidence_review(
-    *, membership: Membership, version: EvidenceVersion, decision: str, comment: str = ""
-) -> EvidenceVersion:
-    """Accept or reject a version, with a comment (required to reject)."""
-    if version.organization_id != membership.organization_id:
-        raise NotFound("No such evidence.")
-    permissions.require(membership, Action.EVIDENCE_REVIEW)
-    if version.item.is_removed:
-        raise ValidationFailed("This evidence was removed; it can no longer be reviewed.")
-    if decision not in (ReviewState.ACCEPTED, ReviewState.REJECTED):
-        raise ValidationFailed("Choose accept or reject.", field="decision")
-    comment = comment.strip()
-    if decision == ReviewState.REJECTED and not comment:
-        raise ValidationFailed(
-            "Say why the evidence is rejected, so its owner can fix it.", field="comment"
-        )
-    before = version.review_state
-    with transaction.atomic():
-        version.review_state = decision
-        version.review_comment = comment
-        version.reviewed_by = getattr(membership, "user", None)
-        version.reviewed_at = timezone.now()
-        version.save(update_fields=["review_state", "review_comment", "reviewed_by", "reviewed_at"])
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_principal(membership),
-            action="review",
-            target=version,
-            changes={"review_state": [before, decision], "comment": [None, comment or None]},
-        )
-    return version
 
 
 def evidence_item_remove(

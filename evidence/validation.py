@@ -5,8 +5,8 @@ look inside archives), never from the file name or the browser's Content-Type, b
 auditor will later open whatever we store.
 
 Error codes: too_large, empty, type_not_allowed, html_not_allowed, svg_not_allowed,
-xml_not_allowed, executable_not_allowed, not_utf8, zip_bomb, zip_nested, zip_corrupt,
-zip_traversal, zip_encrypted.
+xml_not_allowed, executable_not_allowed, name_not_allowed, macro_not_allowed, not_utf8,
+zip_bomb, zip_nested, zip_corrupt, zip_traversal, zip_encrypted.
 """
 
 from __future__ import annotations
@@ -20,12 +20,16 @@ import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import magic
 from django.conf import settings
 
+from evidence.filenames import blocked_extension
 from soc2app.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from evidence.archives import ArchiveWalk
 
 MB = 1024 * 1024
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -89,6 +93,10 @@ _ACCEPTED = (
 _EXECUTABLE_MESSAGE = (
     "Programs and scripts are not accepted as evidence: upload a PDF or a screenshot "
     "of what they show instead."
+)
+_MACRO_MESSAGE = (
+    "Office files with macros are not accepted as evidence: save it without macros "
+    "(as .xlsx or .docx) and upload it again."
 )
 
 
@@ -167,14 +175,27 @@ def check_upload(fileobj: BinaryFile, *, name: str, max_bytes: int | None = None
     archives and JSON-looking text are read again. Leaves the file at position 0.
     """
     limit = max_bytes if max_bytes is not None else _setting("EVIDENCE_MAX_UPLOAD_BYTES", 25 * MB)
+    safe_name = sanitize_filename(name)
+    check_name(safe_name)
     try:
         size, sha256, head, is_text = _scan(fileobj, limit)
         content_type = _detect(fileobj, head, name=name, is_text=is_text)
     finally:
         fileobj.seek(0)
-    return CheckedFile(
-        safe_name=sanitize_filename(name), content_type=content_type, size=size, sha256=sha256
-    )
+    return CheckedFile(safe_name=safe_name, content_type=content_type, size=size, sha256=sha256)
+
+
+def check_name(name: str) -> None:
+    """Refuse a (sanitized) name with a program or script extension anywhere in it."""
+    ext = blocked_extension(name)
+    if ext is not None:
+        raise UploadRejected(
+            f"The name \u201c{name[:100]}\u201d contains \u201c.{ext}\u201d, the extension of "
+            "a program, script or web page, which computers may run when the file is opened. "
+            "If it is a document, rename it with its real extension (such as .pdf) and "
+            "upload it again.",
+            code="name_not_allowed",
+        )
 
 
 def _scan(fileobj: BinaryFile, limit: int) -> tuple[int, str, bytes, bool]:
@@ -219,7 +240,15 @@ def _scan(fileobj: BinaryFile, limit: int) -> tuple[int, str, bytes, bool]:
     return size, digest.hexdigest(), head, is_text
 
 
-def _detect(fileobj: BinaryFile, head: bytes, *, name: str, is_text: bool) -> str:
+def _detect(
+    fileobj: BinaryFile,
+    head: bytes,
+    *,
+    name: str,
+    is_text: bool,
+    walk: ArchiveWalk | None = None,
+) -> str:
+    """The content type by content; ``walk`` is the enclosing archive's, for a member."""
     mime = magic.from_buffer(head, mime=True).lower()
     # Executable headers contain NUL bytes; requiring one keeps a CSV starting "MZ," allowed.
     if mime in _EXECUTABLE_TYPES or (head.startswith(_EXECUTABLE_MAGIC) and b"\0" in head[:64]):
@@ -229,9 +258,12 @@ def _detect(fileobj: BinaryFile, head: bytes, *, name: str, is_text: bool) -> st
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06")) or mime in _ZIP_TYPES:
         from evidence.archives import check_archive  # archives use this module's helpers
 
-        return check_archive(fileobj)
+        return check_archive(fileobj, walk=walk)
     if mime == "image/svg+xml":
         raise _svg_rejected()
+    # libmagic has no verdict on a few bytes of text ("x"); the text checks still apply.
+    if mime == "application/octet-stream" and is_text and len(head) < 64:
+        mime = "text/plain"
     if mime.startswith("text/") or mime == "application/json" or mime in _XML_TYPES:
         return _check_text(fileobj, head, mime=mime, name=name, is_text=is_text)
     if mime in ALLOWED_TYPES:

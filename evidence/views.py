@@ -7,28 +7,25 @@ address, never followed by a redirect of ours.
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.conf import settings
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from evidence import selectors, services
+from evidence.downloads import version_file_response
 from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewForm
-from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion, ScanState
+from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
 from soc2app.client_ip import client_ip
-from soc2app.errors import Conflict, ValidationFailed
+from soc2app.errors import NotFound, NotPermitted, ValidationFailed
 from soc2app.forms import add_domain_error
+from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from tenants.permissions import Action
 
 PAGE_SIZE = 25
-DOWNLOAD_CSP = "default-src 'none'; sandbox"
 
 
 @require_GET
@@ -56,6 +53,7 @@ def overview(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "evidence/overview.html", context)
 
 
+@accepts_uploads
 @require_http_methods(["GET", "POST"])
 def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpResponse:
     org, membership = request.organization, request.membership
@@ -69,7 +67,15 @@ def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpRe
         items=items,
         initial={"item": request.GET.get("item", "")},
     )
-    if posted and form.is_valid():
+    # Read after the form took request.FILES: the upload handler has seen the whole body.
+    problem = upload_problem(request) if posted else None
+    if problem is not None:
+        # The body stopped at the file: fields after it are missing, and saying so would
+        # hide the one thing to do (send the file again, or a smaller one).
+        form.is_valid()
+        form.errors.clear()
+        add_domain_error(form, problem)
+    elif posted and form.is_valid():
         data = form.cleaned_data
         common = {
             "membership": membership,
@@ -98,7 +104,8 @@ def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpRe
         "items": items,
         "max_upload_mb": settings.EVIDENCE_MAX_UPLOAD_BYTES // (1024 * 1024),
     }
-    return render(request, "evidence/add.html", context, status=400 if posted else 200)
+    status = problem.status if problem is not None else 400 if posted else 200
+    return render(request, "evidence/add.html", context, status=status)
 
 
 def _render_item(
@@ -134,6 +141,7 @@ def version_review(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse
     version = selectors.version_get_for(org, pk)
     permissions.require(membership, Action.EVIDENCE_REVIEW)
     form = ReviewForm(request.POST)
+    status = 400
     if not form.is_valid():
         error = "Choose accept or reject (and keep the comment under 5,000 characters)."
     else:
@@ -144,14 +152,15 @@ def version_review(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse
                 decision=form.cleaned_data["decision"],
                 comment=form.cleaned_data["comment"],
             )
-        except ValidationFailed as exc:
-            error = exc.message
+        except (ValidationFailed, NotPermitted) as exc:
+            # Shown beside the version (a held or quarantined file, one's own upload).
+            error, status = exc.message, exc.status
         else:
             verb = "accepted" if version.review_state == "accepted" else "rejected"
             messages.success(request, f"Version {version.number} {verb}.")
             return redirect("evidence_item", org_slug=org.slug, pk=version.item_id)
     item = selectors.item_get_for(org, version.item_id)
-    return _render_item(request, item, review_error=(version.pk, error), status=400)
+    return _render_item(request, item, review_error=(version.pk, error), status=status)
 
 
 @require_POST
@@ -173,54 +182,15 @@ def item_remove(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
     return _render_item(request, selectors.item_get_for(org, pk), remove_form=form, status=400)
 
 
-def content_disposition(filename: str) -> str:
-    """``attachment`` with an ASCII fallback name and the exact name as RFC 6266 filename*."""
-    fallback = "".join(
-        ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in filename
-    )
-    return f"attachment; filename=\"{fallback or 'evidence'}\"; filename*=UTF-8''{quote(filename, safe='')}"
-
-
-def _download_name(version: EvidenceVersion) -> str:
-    if version.kind == EvidenceKind.FILE and version.original_name:
-        return version.original_name
-    stem = slugify(version.item.title)[:80] or "evidence"
-    return f"{stem}-v{version.number}.json" if version.kind == EvidenceKind.DATA else stem
-
-
 @require_GET
 def version_download(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
     version = selectors.version_get_for(request.organization, pk)
     if version.kind == EvidenceKind.LINK:
         # Shown, not followed: the page says where the evidence lives.
         return render(request, "evidence/link.html", {"version": version, "item": version.item})
-    if version.kind == EvidenceKind.FILE:
-        if version.scan_state in (ScanState.PENDING, ScanState.INFECTED):
-            raise Conflict(
-                "This file was quarantined: the malware scan found a threat."
-                if version.scan_state == ScanState.INFECTED
-                else "This file is waiting for its malware scan; try again in a few minutes."
-            )
-        try:
-            handle = default_storage.open(version.file.name, "rb")
-        except (FileNotFoundError, OSError):
-            raise Http404("The file of this evidence is missing from storage.") from None
-        response: HttpResponse = FileResponse(
-            handle, content_type=version.content_type or "application/octet-stream"
-        )
-    else:
-        response = HttpResponse(
-            services.canonical_json(version.data), content_type="application/json"
-        )
     try:
-        services.evidence_download_record(
-            membership=request.membership, version=version, client_ip=client_ip(request)
+        return version_file_response(
+            version, membership=request.membership, client_ip=client_ip(request)
         )
-    except BaseException:
-        response.close()  # releases the storage file handle
-        raise
-    response["Content-Disposition"] = content_disposition(_download_name(version))
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    response["Cache-Control"] = "private, no-store"
-    return response
+    except NotFound as exc:
+        raise Http404(exc.message) from None

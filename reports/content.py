@@ -3,15 +3,21 @@ the control matrix and the evidence index. Every format (PDF, CSV, XLSX, ZIP) is
 one ``ReportContent`` so they agree with each other and with the readiness dashboard.
 
 A fixed number of queries whatever the size: readiness (6), scope (2), the matrix (2 + 1
-aggregate), the evidence index (1) and the data timestamps (2).
+aggregate), the evidence index (1), the withheld versions (1) and the data timestamps (2).
+
+Only deliverable versions (``evidence.selectors.deliverable_versions``: clean files and what
+was stored with scanning off) are in any format; files held for their malware scan or
+quarantined are listed in ``withheld`` instead, which only the evidence package's manifest
+shows (version and reason, never content).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from controls import charts
@@ -19,7 +25,8 @@ from controls.models import Audit, Control, System
 from controls.readiness import AuditReadiness, CriterionReadiness, audit_readiness
 from controls.selectors import audit_scope, controls_list
 from criteria.models import Category
-from evidence.models import EvidenceKind, EvidenceVersion, ReviewState
+from evidence.models import WITHHELD_REASONS, EvidenceKind, EvidenceVersion, ReviewState
+from evidence.selectors import deliverable_versions, withheld_versions
 
 
 @dataclass(frozen=True)
@@ -51,6 +58,20 @@ class EvidenceRow:
     size: int
     storage_name: str  # the file's key in storage ("" for links and data)
     pk: int = 0  # the version's id
+    reviewed_by: str = ""  # the reviewer's email ("" while awaiting review)
+    content_type: str = ""  # a file's detected type (names it in the evidence package)
+
+
+@dataclass(frozen=True)
+class WithheldRow:
+    """A version left out of every output: a file held for, or failed, its malware scan."""
+
+    control: str
+    item: str
+    version: int
+    scan_state: str
+    reason: str
+    pk: int
 
 
 @dataclass(frozen=True)
@@ -70,6 +91,7 @@ class ReportContent:
     matrix: list[MatrixRow]
     evidence: list[EvidenceRow]
     gaps: list[GapRow]
+    withheld: list[WithheldRow]
     catalog_version: str
     data_as_of: dt.datetime
     periods: list[dict] = field(default_factory=list)
@@ -88,7 +110,7 @@ def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
     ids = list(readiness.controls)
     stats = {
         row["item__control_id"]: row
-        for row in EvidenceVersion.objects.for_org(org)
+        for row in deliverable_versions(EvidenceVersion.objects.for_org(org))
         .filter(item__control_id__in=ids, item__removed_at__isnull=True)
         .order_by()
         .values("item__control_id")
@@ -117,27 +139,38 @@ def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
     return rows
 
 
-def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
-    rows = (
-        EvidenceVersion.objects.for_org(audit.organization_id)
+def _scope_versions(
+    audit: Audit,
+    control_ids: list[int],
+    pick: Callable[[QuerySet[EvidenceVersion]], QuerySet[EvidenceVersion]],
+) -> QuerySet[EvidenceVersion]:
+    """``pick`` (deliverable or withheld) of the versions of the controls' live items, in the
+    evidence index's order."""
+    return (
+        pick(EvidenceVersion.objects.for_org(audit.organization_id))
         .filter(item__control_id__in=control_ids, item__removed_at__isnull=True)
         .order_by("item__control__code", "item__title", "item_id", "number")
-        .values_list(
-            "item__control__code",
-            "item__title",
-            "kind",
-            "original_name",
-            "url",
-            "number",
-            "effective_start",
-            "effective_end",
-            "valid_until",
-            "sha256",
-            "review_state",
-            "size",
-            "file",
-            "pk",
-        )
+    )
+
+
+def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
+    rows = _scope_versions(audit, control_ids, deliverable_versions).values_list(
+        "item__control__code",
+        "item__title",
+        "kind",
+        "original_name",
+        "url",
+        "number",
+        "effective_start",
+        "effective_end",
+        "valid_until",
+        "sha256",
+        "review_state",
+        "size",
+        "file",
+        "pk",
+        "reviewed_by__email",
+        "content_type",
     )
     out = []
     for (
@@ -155,6 +188,8 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
         size,
         key,
         pk,
+        reviewer,
+        content_type,
     ) in rows:
         if kind == EvidenceKind.FILE:
             name = original or "(unnamed file)"
@@ -164,10 +199,35 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
             name = "data record"
         out.append(
             EvidenceRow(
-                code, item, name, kind, number, start, end, valid, sha, state, size, key or "", pk
+                code,
+                item,
+                name,
+                kind,
+                number,
+                start,
+                end,
+                valid,
+                sha,
+                state,
+                size,
+                key or "",
+                pk,
+                reviewer or "",
+                content_type,
             )
         )
     return out
+
+
+def _withheld(audit: Audit, control_ids: list[int]) -> list[WithheldRow]:
+    """The versions ``_evidence`` left out, so the package can say what and why."""
+    rows = _scope_versions(audit, control_ids, withheld_versions).values_list(
+        "item__control__code", "item__title", "number", "scan_state", "pk"
+    )
+    return [
+        WithheldRow(code, item, number, state, WITHHELD_REASONS.get(state, state), pk)
+        for code, item, number, state, pk in rows
+    ]
 
 
 def _gaps(readiness: AuditReadiness) -> list[GapRow]:
@@ -211,6 +271,7 @@ def report_content(audit: Audit, *, today: dt.date | None = None) -> ReportConte
         matrix=_matrix(audit, readiness),
         evidence=_evidence(audit, control_ids),
         gaps=_gaps(readiness),
+        withheld=_withheld(audit, control_ids),
         catalog_version=f"{framework.name} {framework.version}",
         data_as_of=_data_as_of(audit, control_ids),
         periods=charts.period_rows(readiness) if audit.is_type2 else [],

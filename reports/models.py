@@ -8,6 +8,7 @@ file can check it is the one the organization produced.
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -75,6 +76,9 @@ class Report(TenantModel):
     catalog_version = models.CharField(max_length=200, blank=True)
     data_as_of = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
+    # The process producing it ("<host>:<pid>"), while running: a redelivered task takes the
+    # report over at once when that process is gone (a worker child killed for memory).
+    claimed_by = models.CharField(max_length=300, blank=True, default="")
 
     class Meta:
         ordering = ["-created_at", "-pk"]
@@ -103,6 +107,15 @@ class Report(TenantModel):
     @property
     def is_finished(self) -> bool:
         return self.status in (ReportStatus.DONE, ReportStatus.FAILED)
+
+    @property
+    def is_stale(self) -> bool:
+        """Still "running" long after any worker would have finished: its worker is gone, and
+        Retry may take it back."""
+        if self.status != ReportStatus.RUNNING or self.started_at is None:
+            return False
+        limit = dt.timedelta(seconds=settings.REPORT_STALE_AFTER)
+        return self.started_at < timezone.now() - limit
 
     @property
     def extension(self) -> str:

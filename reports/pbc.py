@@ -154,6 +154,14 @@ def request_answer(
         raise ValidationFailed(
             "Choose evidence of controls in this audit's scope.", field="versions"
         )
+    if any(not v.is_deliverable for v in versions):
+        # Held for its malware scan or quarantined: its content must not reach an auditor.
+        raise ValidationFailed(
+            "A chosen file is waiting for its malware scan or was quarantined; send a clean "
+            "version instead.",
+            field="versions",
+            code="not_deliverable",
+        )
     label = Actor.for_principal(membership).label[:200]
     now = timezone.now()
     with transaction.atomic():

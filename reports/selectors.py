@@ -10,6 +10,7 @@ from django.http import Http404
 from controls.models import Audit, AuditCategory, Control, ControlCriterion
 from controls.selectors import audits_list, controls_list
 from evidence.models import EvidenceVersion
+from evidence.selectors import deliverable_versions
 from reports.models import (
     AuditorAccess,
     InfoRequest,
@@ -98,7 +99,8 @@ def portal_control_get(audit: Audit, pk: object) -> Control:
 
 
 def portal_version_get(audit: Audit, pk: object) -> EvidenceVersion:
-    """A version of a live evidence item of a control in ``audit``'s scope."""
+    """A deliverable version of a live evidence item of a control in ``audit``'s scope (a file
+    held for its malware scan or quarantined is "not found" in the portal)."""
     try:
         pk = int(pk)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -106,7 +108,7 @@ def portal_version_get(audit: Audit, pk: object) -> EvidenceVersion:
     version = None
     if 0 < pk < 2**63:
         version = (
-            EvidenceVersion.objects.for_org(audit.organization_id)
+            deliverable_versions(EvidenceVersion.objects.for_org(audit.organization_id))
             .select_related("item")
             .filter(
                 pk=pk,
@@ -224,9 +226,12 @@ def request_get(audit: Audit, pk: object) -> InfoRequest:
 
 
 def request_attachments(request: InfoRequest) -> list[InfoRequestEvidence]:
+    """The versions sent in answer (deliverable ones only: ``request_answer`` attaches no
+    other, and this keeps it so for anything attached before that rule)."""
+    deliverable = deliverable_versions(EvidenceVersion.objects.for_org(request.organization_id))
     return list(
         InfoRequestEvidence.objects.for_org(request.organization_id)
-        .filter(request=request)
+        .filter(request=request, version__in=deliverable.values("pk"))
         .select_related("version__item__control")
         .order_by("created_at", "pk")
     )
@@ -240,12 +245,13 @@ def answerable_versions(
     audit: Audit, *, first_control_id: int | None = None, limit: int = 500
 ) -> list[EvidenceVersion]:
     """The latest version of each live evidence item of the audit's controls (for answers),
-    those of ``first_control_id`` (the request's control) first."""
+    those of ``first_control_id`` (the request's control) first. Only deliverable ones: a file
+    held for its malware scan or quarantined is never sent to an auditor."""
     order = ["item__control__code", "item__title", "pk"]
     if first_control_id is not None:
         order.insert(0, Case(When(item__control_id=first_control_id, then=0), default=1))
     return list(
-        EvidenceVersion.objects.for_org(audit.organization_id)
+        deliverable_versions(EvidenceVersion.objects.for_org(audit.organization_id))
         .filter(
             is_latest=True,
             item__removed_at__isnull=True,

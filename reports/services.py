@@ -7,27 +7,31 @@ whose worker died long ago), so a task delivered twice (``acks_late``) renders o
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-import tempfile
+import time
 from pathlib import Path
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
-from django.db import transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
 from controls.models import Audit
-from reports.models import AuditorAccess, Report, ReportKind, ReportStatus, report_upload_to
+from reports.access import auditor_access_grant, auditor_access_revoke  # noqa: F401 (portal grants)
+from reports.models import Report, ReportKind, ReportStatus, report_upload_to
 from reports.rendering.errors import RenderFailed
+from reports.rendering.scratch import process_gone, process_tag, scratch_folder
 from soc2app.errors import Conflict, NotFound, ValidationFailed
+from soc2app.metrics import REPORT_SECONDS
 from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.context import org_scope
-from tenants.models import Membership, Role
+from tenants.models import Membership
 from tenants.permissions import Action
 
 logger = logging.getLogger(__name__)
@@ -85,14 +89,19 @@ def report_request(*, membership: Membership, audit: Audit, kind: str) -> Report
 
 
 def report_retry(*, membership: Membership, report: Report) -> Report:
-    """Queue a failed report again, or re-send a queued one whose task never got through."""
+    """Queue a failed report again, re-send a queued one whose task never got through, or take
+    back one still "running" past ``REPORT_STALE_AFTER`` (its worker is gone: a worker still at
+    it finds its claim taken and keeps nothing)."""
     permissions.require(membership, Action.REPORT_GENERATE)
     if report.organization_id != membership.organization_id:
         raise NotFound("No such report.")
+    retryable = Q(status__in=[ReportStatus.FAILED, ReportStatus.QUEUED]) | Q(
+        status=ReportStatus.RUNNING, started_at__lt=_stale_before()
+    )
     with transaction.atomic():
         changed = (
             Report.objects.for_org(report.organization_id)
-            .filter(pk=report.pk, status__in=[ReportStatus.FAILED, ReportStatus.QUEUED])
+            .filter(retryable, pk=report.pk)
             .update(status=ReportStatus.QUEUED, progress=0, error="", finished_at=None)
         )
         if not changed:
@@ -181,13 +190,53 @@ def reports_redispatch(*, queued_for: dt.timedelta = dt.timedelta(minutes=10)) -
     return sent
 
 
-def _claim(report_id: int) -> dt.datetime | None:
+# A lost database connection (a restart, a fail-over, a terminated backend): psycopg raises
+# OperationalError on the query that meets it and InterfaceError on every later use of it.
+CONNECTION_LOST = (OperationalError, InterfaceError)
+
+
+class ClaimKept(Exception):
+    """The database connection was lost while this task held the report's claim, so nothing
+    could be recorded: the task retries with the claim's token (``started_at``) and produces
+    the report again, instead of leaving it "running" until ``REPORT_STALE_AFTER``."""
+
+    def __init__(self, claimed_at: dt.datetime):
+        super().__init__(claimed_at)
+        self.claimed_at = claimed_at
+
+
+def _reconnect() -> None:
+    # Django keeps a dead connection until the end of the task; dropping it makes the next
+    # query open a new one (a database that is back is then used at once).
+    with contextlib.suppress(DatabaseError):
+        connection.close()
+
+
+def _claim(report_id: int, resume: dt.datetime | None = None) -> dt.datetime | None:
     """Mark the report running for this task; returns the claim's ``started_at`` (the token the
-    task's later writes are conditioned on), or None when it is not this task's to produce."""
+    task's later writes are conditioned on), or None when it is not this task's to produce.
+    ``resume`` is the token of this task's own earlier claim (see ``ClaimKept``)."""
     started_at = timezone.now()
     claimable = Q(status__in=[ReportStatus.QUEUED, ReportStatus.FAILED]) | Q(
         status=ReportStatus.RUNNING, started_at__lt=_stale_before(), attempts__lt=MAX_ATTEMPTS
     )
+    if resume is not None:
+        claimable |= Q(status=ReportStatus.RUNNING, started_at=resume)
+    running = (
+        _rows()
+        .filter(pk=report_id, status=ReportStatus.RUNNING)
+        .values_list("claimed_by", "started_at", "attempts")
+        .first()
+    )
+    if running and running[0] and process_gone(running[0]):
+        # Its worker process died (a child killed for memory: Celery hands the message back at
+        # once): take over now, or fail it if it keeps killing workers, rather than leave it
+        # "running" until REPORT_STALE_AFTER.
+        lost = Q(status=ReportStatus.RUNNING, claimed_by=running[0], started_at=running[1])
+        if running[2] >= MAX_ATTEMPTS:
+            _give_up(report_id, lost, WORKER_LOST.format(n=running[2]))
+            return None
+        claimable |= lost
     claimed = (
         _rows()
         .filter(claimable, pk=report_id)
@@ -198,6 +247,7 @@ def _claim(report_id: int) -> dt.datetime | None:
             started_at=started_at,
             finished_at=None,
             attempts=F("attempts") + 1,
+            claimed_by=process_tag(),
         )
     )
     return started_at if claimed else None
@@ -211,12 +261,27 @@ def _failure_reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"[:1000]
 
 
-def report_generate(*, report_id: int) -> Report | None:
+def report_generate(*, report_id: int, resume: dt.datetime | None = None) -> Report | None:
     """Produce the file of a queued (or failed) report; returns the row, or None when the id
-    does not exist. A report another worker is generating is left alone."""
-    claimed_at = _claim(report_id)
+    does not exist. A report another worker is generating is left alone. Raises ``ClaimKept``
+    when the database connection is lost after the claim (the task retries with ``resume``)."""
+    claimed_at = _claim(report_id, resume)
     if claimed_at is None:
         return _rows().filter(pk=report_id).first()
+    started = time.perf_counter()
+    try:
+        produced = _produce(report_id, claimed_at)
+    except CONNECTION_LOST as exc:
+        # Neither the failure nor the result could be written. A file already stored is left
+        # to the orphan sweep (the commit may have happened before the connection dropped).
+        logger.warning("report %s: database connection lost (%s); retrying", report_id, exc)
+        _reconnect()
+        raise ClaimKept(claimed_at) from exc
+    REPORT_SECONDS.labels(produced.kind, produced.status).observe(time.perf_counter() - started)
+    return produced
+
+
+def _produce(report_id: int, claimed_at: dt.datetime) -> Report:
     report = _rows().select_related("organization", "audit__framework").get(pk=report_id)
     org = report.organization
     # Still this task's claim: a worker that outlived ``REPORT_STALE_AFTER`` (which its time
@@ -227,13 +292,15 @@ def report_generate(*, report_id: int) -> Report | None:
         mine.update(progress=max(5, min(99, value)))
 
     try:
-        with org_scope(org), tempfile.TemporaryDirectory(prefix="report-") as tmp:
+        with org_scope(org), scratch_folder() as tmp:
             out = Path(tmp) / f"report.{report.extension}"
             from reports.build import build_report  # WeasyPrint loads in workers only
 
             built = build_report(report.audit, report.kind, out, progress)
             with open(out, "rb") as handle:
                 name = report.file.storage.save(report_upload_to(report, out.name), File(handle))
+    except CONNECTION_LOST:
+        raise  # not the render's fault: the task retries (``report_generate``)
     except Exception as exc:
         logger.exception("report %s failed", report_id)
         reason = _failure_reason(exc)
@@ -307,59 +374,3 @@ def report_download_record(
             target=report,
             changes={"sha256": [None, report.sha256], "client_ip": [None, client_ip]},
         )
-
-
-# --- Auditor portal access -------------------------------------------------------------------
-
-
-def auditor_access_grant(
-    *, membership: Membership, auditor: Membership, audit: Audit
-) -> AuditorAccess:
-    """Let an auditor membership of the organization see ``audit`` in the auditor portal
-    (granting twice changes nothing and logs nothing)."""
-    permissions.require(membership, Action.MEMBER_MANAGE)
-    org_id = membership.organization_id
-    if audit.organization_id != org_id:
-        raise NotFound("No such audit.")
-    if auditor.organization_id != org_id:
-        raise NotFound("No such member.")
-    if auditor.role != Role.AUDITOR:
-        raise ValidationFailed(
-            "Only members with the auditor role can be given portal access.", field="membership"
-        )
-    if not auditor.is_active:
-        raise ValidationFailed(
-            "This auditor's membership has expired; invite them again first.", field="membership"
-        )
-    with transaction.atomic():
-        access, created = AuditorAccess.objects.for_org(org_id).get_or_create(
-            organization_id=org_id,
-            membership=auditor,
-            audit=audit,
-            defaults={"granted_by_id": getattr(membership, "user_id", None)},
-        )
-        if created:
-            activity_record(
-                organization=membership.organization,
-                actor=Actor.for_principal(membership),
-                action="auditor_access.grant",
-                target=access,
-                object_repr=f"{auditor.user.email} → {audit.name}"[:200],
-            )
-    return access
-
-
-def auditor_access_revoke(*, membership: Membership, access: AuditorAccess) -> None:
-    """End an auditor's access to one audit (the row goes; the activity log keeps it)."""
-    permissions.require(membership, Action.MEMBER_MANAGE)
-    if access.organization_id != membership.organization_id:
-        raise NotFound("No such access.")
-    with transaction.atomic():
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_principal(membership),
-            action="auditor_access.revoke",
-            target=access,
-            object_repr=f"{access.membership.user.email} → {access.audit.name}"[:200],
-        )
-        AuditorAccess.objects.for_org(access.organization_id).filter(pk=access.pk).delete()

@@ -3,7 +3,8 @@
 An auditor membership sees only this portal (``TenantMiddleware`` sends it here from every
 other organization page) and, in it, only the audits it was granted (``AuditorAccess``):
 their scope, readiness, criteria, the controls mapped into scope with their evidence, and the
-finished reports. Every portal view is GET-only; downloads go through the same views and
+finished reports. Files held for their malware scan or quarantined are not shown
+(``deliverable_versions``). Every portal view is GET-only; downloads go through the same views and
 logging services as everyone's (``evidence_download_record``, ``report_download_record``), so
 each one an auditor makes is in the organization's activity log.
 """
@@ -57,7 +58,9 @@ def portal_audit(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResp
 def portal_control(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) -> HttpResponse:
     audit = selectors.portal_audit_get(request.membership, audit_pk)
     control = selectors.portal_control_get(audit, pk)
-    items = evidence_selectors.evidence_for_control(audit.organization_id, control)
+    items = evidence_selectors.evidence_for_control(
+        audit.organization_id, control, deliverable_only=True
+    )
     context = {"audit": audit, "control": control, "items": items}
     return render(request, "reports/portal/control.html", context)
 
@@ -67,7 +70,7 @@ def portal_evidence_item(
     request: HttpRequest, org_slug: str, audit_pk: str, pk: str
 ) -> HttpResponse:
     audit = selectors.portal_audit_get(request.membership, audit_pk)
-    item = evidence_selectors.item_get_for(audit.organization_id, pk)
+    item = evidence_selectors.item_get_for(audit.organization_id, pk, deliverable_only=True)
     if item.is_removed:
         raise Http404("No such evidence item.")
     control = selectors.portal_control_get(audit, item.control_id)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from django.contrib.messages.middleware import MessageMiddleware
 from django.contrib.messages.storage import default_storage
 from django.db import DatabaseError, InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, UnreadablePostError
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.utils.functional import SimpleLazyObject, empty
@@ -42,6 +42,11 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, UnreadablePostError):
+            # The client went away mid-body: a 400 for its logs, not a 500 in ours.
+            from soc2app.uploads import INCOMPLETE_MESSAGE, UploadIncomplete
+
+            exception = UploadIncomplete(INCOMPLETE_MESSAGE)
         if not isinstance(exception, DomainError) or request.path.startswith("/api/"):
             return None
         return render(

@@ -14,10 +14,20 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "tenants.tasks.expire_invitations",
             "schedule": crontab(minute="*/15"),
         },
+        # API Idempotency-Keys (and their stored answers) older than IDEMPOTENCY_KEY_HOURS.
+        "sweep-idempotency-keys": {
+            "task": "tenants.tasks.sweep_idempotency_keys",
+            "schedule": crontab(minute=45),
+        },
         # Reports requested while the broker was down, or whose worker vanished.
         "redispatch-reports": {
             "task": "reports.tasks.redispatch_reports",
             "schedule": crontab(minute="*/5"),
+        },
+        # Render folders and stored report files left by renders killed outright.
+        "sweep-report-leftovers": {
+            "task": "reports.tasks.sweep_report_leftovers",
+            "schedule": crontab(minute="17,47"),
         },
         # "What changed since last week" on the readiness dashboard compares with these.
         "snapshot-readiness": {

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from kombu import Exchange, Queue
 
 # DRF and drf-spectacular settings: fixed values, kept in their own module.
 from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401 (read by Django)
@@ -81,8 +82,12 @@ MIDDLEWARE = [
     # Outermost: adds Content-Security-Policy and Cache-Control to every response, error
     # pages of the middleware below (CSRF failures, 500s) included.
     "soc2app.headers.SecurityHeadersMiddleware",
+    "soc2app.logs.RequestContextMiddleware",  # early: later log lines carry the request id
+    "soc2app.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.
+    "soc2app.uploads.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -210,6 +215,9 @@ EMAIL_PORT = env_int("EMAIL_PORT", 25)
 EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+# Seconds an SMTP connection may sit silent: a stalled mail server fails the send (the digest
+# stays in the outbox for the retry) rather than holding a worker until its time limit.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30, minimum=1)
 # Where the file-based backend (django.core.mail.backends.filebased.EmailBackend) writes.
 EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SOC 2 Readiness <no-reply@localhost>")
@@ -302,6 +310,11 @@ if not re.fullmatch(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)", API_KE
     raise ImproperlyConfigured(f"API_KEY_RATE must look like 600/min, got {API_KEY_RATE!r}")
 # A key's "last used" time is written at most this often (seconds), not on every request.
 API_KEY_LAST_USED_INTERVAL = 60
+# An API POST's Idempotency-Key and its first answer are kept this long (soc2app/api/
+# idempotency.py); a second request with a key still running waits this long, then gets 409.
+IDEMPOTENCY_KEY_HOURS = 24
+IDEMPOTENCY_WAIT_MS = 2000
+
 # REST_FRAMEWORK and SPECTACULAR_SETTINGS: fixed configuration, in soc2app/api_settings.py.
 REST_FRAMEWORK["NUM_PROXIES"] = TRUSTED_PROXY_COUNT
 if PRODUCTION:
@@ -354,6 +367,18 @@ CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
 # The queue tasks are sent to and workers started without ``--queues`` consume: deployments
 # (or test workers) sharing one Redis keep apart by giving each its own.
 CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Reports render on a queue (and, in production, a worker) of their own: dozens of renders never
+# hold up the periodic jobs and sweeps. A worker without ``--queues`` consumes both (development).
+CELERY_REPORTS_QUEUE = env_str("CELERY_REPORTS_QUEUE", "reports")
+CELERY_TASK_QUEUES = [
+    Queue(name, Exchange(name), routing_key=name)
+    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, CELERY_REPORTS_QUEUE])
+]
+CELERY_TASK_ROUTES = {
+    "reports.tasks.generate_report": {"queue": CELERY_REPORTS_QUEUE},
+    # Render folders live on the report workers' disks.
+    "reports.tasks.sweep_report_leftovers": {"queue": CELERY_REPORTS_QUEUE},
+}
 CELERY_TASK_IGNORE_RESULT = True
 # Fault tolerance (tests/soc2app/test_worker_kill.py kills a worker mid-task):
 # - acks_late: a message is acknowledged when its task finishes, not when it starts, so a
@@ -366,6 +391,8 @@ CELERY_TASK_IGNORE_RESULT = True
 # - prefetch 1: a worker holds one waiting message at a time, so a dead worker strands at
 #   most one besides the one it ran, and no message waits behind a long report.
 CELERY_TASK_ACKS_LATE = True
+# Workers log through LOGGING below (LOG_FORMAT=json included), not Celery's own formatter.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=1)
@@ -407,16 +434,15 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
-# --- Logging --------------------------------------------------------------------------------
-LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
-}
+# --- Monitoring and logging: soc2app/observability_settings.py -------------------------------
+from soc2app.observability_settings import (  # noqa: E402, F401 (read by Django and soc2app.metrics)
+    LOG_FORMAT,
+    LOG_LEVEL,
+    LOGGING,
+    METRICS_ADDR,
+    METRICS_PORT,
+    METRICS_TOKEN,
+)
 
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
@@ -435,6 +461,10 @@ EVIDENCE_EXPIRING_DAYS = env_int("EVIDENCE_EXPIRING_DAYS", 14, minimum=1)
 # Rows per keyset batch of the freshness scan (each batch is its own short transaction).
 EVIDENCE_FRESHNESS_BATCH = env_int("EVIDENCE_FRESHNESS_BATCH", 10_000, minimum=1)
 # Hour of the day (UTC) when Celery beat runs the freshness check and sends the digests.
+# A digest sender's claim on its outbox rows lasts this long: a sender killed mid-send leaves
+# them to the hourly retry after it (longer than a batch of sends can take; see
+# evidence/outbox.py).
+EVIDENCE_DIGEST_CLAIM_MINUTES = 30
 EVIDENCE_CHECK_HOUR = env_int("EVIDENCE_CHECK_HOUR", 6, minimum=0)
 if EVIDENCE_CHECK_HOUR > 23:
     raise ImproperlyConfigured(f"EVIDENCE_CHECK_HOUR must be 0 to 23, got {EVIDENCE_CHECK_HOUR}")
@@ -450,6 +480,12 @@ CELERY_IMPORTS.append("evidence.scanning")
 # Uploads up to the limit stay in memory no longer than Django's default; bigger ones spool.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVIDENCE_MAX_DATA_BYTES + 64 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# The first handler stops a file at EVIDENCE_MAX_UPLOAD_MB, unread beyond (soc2app/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "soc2app.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- Reports --------------------------------------------------------------------------------
 # The only folder WeasyPrint may load files from while rendering a report (its print CSS).
@@ -466,3 +502,9 @@ REPORT_TASK_TIME_LIMIT = env_int("REPORT_TASK_TIME_LIMIT", 15 * 60, minimum=60)
 # A report still "running" this long after it started has lost its worker (a task cannot run
 # longer than its time limit): a redelivered task may claim it again.
 REPORT_STALE_AFTER = env_int("REPORT_STALE_AFTER", REPORT_TASK_TIME_LIMIT, minimum=1)
+# Render folders, and the age after which the leftovers sweep removes a render's folder (its
+# process gone) or a stored report file no row references: longer than any render runs.
+REPORT_TMP_DIR = env_str("REPORT_TMP_DIR", str(VAR_DIR / "render"))
+REPORT_LEFTOVER_AFTER = env_int(
+    "REPORT_LEFTOVER_AFTER", max(3600, 2 * REPORT_TASK_TIME_LIMIT), minimum=1
+)

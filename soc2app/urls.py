@@ -5,7 +5,7 @@ from controls import urls as control_urls
 from criteria import urls as catalog_urls
 from evidence import urls as evidence_urls
 from reports import urls as report_urls
-from soc2app import api_docs, health
+from soc2app import api_docs, health, metrics
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("", tenant_views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("", include(tenant_urls.urlpatterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),

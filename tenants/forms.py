@@ -91,3 +91,12 @@ class MfaPolicyForm(forms.Form):
         label="Require it of auditors",
         help_text="Auditors set up an authenticator app before they see the auditor portal.",
     )
+
+
+class ReviewPolicyForm(forms.Form):
+    require_independent_review = forms.BooleanField(
+        required=False,
+        label="Require independent review of evidence",
+        help_text="A version of evidence is accepted or rejected by someone other than the "
+        "person who uploaded it (segregation of duties). Only owners can change this.",
+    )

@@ -36,6 +36,10 @@ class Organization(models.Model):
     # rolling deploy) get False rather than a NOT NULL error.
     require_mfa = models.BooleanField(default=False, db_default=False)
     require_mfa_for_auditors = models.BooleanField(default=False, db_default=False)
+    # Segregation of duties (``evidence.review``): a version is reviewed by someone other than
+    # its uploader. On by default, existing organizations included (``db_default``); only
+    # owners turn it off (``tenants.review_policy``).
+    require_independent_review = models.BooleanField(default=True, db_default=True)
 
     class Meta:
         ordering = ["name"]
@@ -204,6 +208,7 @@ from tenants.models_integrations import (  # noqa: E402, F401
     ApiKey,
     ApiKeyRole,
     DeliveryStatus,
+    IdempotentRequest,
     WebhookDelivery,
     WebhookEndpoint,
     WebhookEvent,

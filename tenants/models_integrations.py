@@ -172,3 +172,38 @@ class WebhookDelivery(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.event} to {self.endpoint_id} ({self.status})"
+
+
+class IdempotentRequest(TenantModel):
+    """The first successful answer to an API POST sent with an ``Idempotency-Key`` header.
+
+    Written in the same transaction as the write it answers (``soc2app.api.idempotency``), so
+    a key is remembered exactly when its write committed; a retry with the key gets this
+    answer back instead of writing twice. Kept ``IDEMPOTENCY_KEY_HOURS``, then swept.
+    """
+
+    key = models.CharField(max_length=255)
+    # Who sent it ("key:<id>" or "member:<id>"): another caller's same key is a 409, never
+    # their answer.
+    principal = models.CharField(max_length=40)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    # SHA-256 of the request body in canonical form: the same key with another body is a 409.
+    body_sha256 = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    # The JSON as text, not jsonb: a replay sends the keys in the first answer's order.
+    response_body = models.TextField(blank=True)  # empty: no body (a 204)
+    # Only the headers a client acts on (``Location``); the rest are the server's own.
+    response_headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "key"], name="idempotency_unique_key"),
+        ]
+        # The beat sweep deletes expired rows across organizations.
+        indexes = [models.Index(fields=["expires_at"], name="idempotency_expires")]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} ({self.key})"

@@ -16,6 +16,8 @@ from tenants.models import Membership, Role
 class Action(StrEnum):
     VIEW = "view"
     ORG_MANAGE = "org.manage"
+    # Turning segregation of duties off lets people accept their own evidence: owners only.
+    REVIEW_POLICY_MANAGE = "org.review_policy"
     MEMBER_MANAGE = "member.manage"
     ACTIVITY_VIEW = "activity.view"
     APIKEY_MANAGE = "apikey.manage"
@@ -56,7 +58,7 @@ _ADMIN_ACTIONS = _MANAGER_ACTIONS | {
 READ_ONLY = "read_only"
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.OWNER: _ADMIN_ACTIONS,
+    Role.OWNER: _ADMIN_ACTIONS | {Action.REVIEW_POLICY_MANAGE},
     Role.ADMIN: _ADMIN_ACTIONS,
     Role.COMPLIANCE_MANAGER: _MANAGER_ACTIONS,
     Role.CONTRIBUTOR: frozenset(
@@ -69,7 +71,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
 WRITE_ACTIONS = frozenset(Action) - {Action.VIEW, Action.ACTIVITY_VIEW}
 # Who belongs to the organization is decided by people: a key (even an admin's) can neither
 # invite nor change roles. (Keys and webhooks refuse keys in their own services.)
-_PEOPLE_ONLY = frozenset({Action.MEMBER_MANAGE, Action.ORG_MANAGE})
+_PEOPLE_ONLY = frozenset({Action.MEMBER_MANAGE, Action.ORG_MANAGE, Action.REVIEW_POLICY_MANAGE})
 
 
 def _is_api_key(principal: object) -> bool:

@@ -20,6 +20,17 @@ def expire_invitations() -> int:
 
 
 @shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
+def sweep_idempotency_keys() -> int:
+    """Idempotent: a second run finds nothing past its expiry."""
+    from soc2app.api.idempotency import idempotency_keys_sweep
+
+    count = idempotency_keys_sweep()
+    if count:
+        logger.info("deleted %d expired idempotency keys", count)
+    return count
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=5)
 def write_activity_checkpoints() -> int:
     """Idempotent: a chain whose head is sealed already gets no second checkpoint. A broken
     chain is logged as an error (``tenants.activity_checkpoints``), not retried."""

@@ -12,6 +12,11 @@ org_urlpatterns = [
     path("invitations/<int:pk>/revoke/", views.invitation_revoke, name="invitation_revoke"),
     path("activity/", views.activity, name="activity"),
     path("settings/security/", views.security, name="org_security"),
+    path(
+        "settings/security/review/",
+        views.security_review_policy,
+        name="org_security_review_policy",
+    ),
     path("settings/api-keys/", views_integrations.api_keys, name="api_keys"),
     path(
         "settings/api-keys/<int:pk>/revoke/",

@@ -16,8 +16,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from soc2app.errors import DomainError, NotPermitted, ValidationFailed
 from soc2app.forms import add_domain_error
-from tenants import mfa, permissions, selectors, services
-from tenants.forms import InvitationForm, MfaPolicyForm, OrganizationForm, RoleForm
+from tenants import mfa, permissions, policies, selectors, services
+from tenants.forms import (
+    InvitationForm,
+    MfaPolicyForm,
+    OrganizationForm,
+    ReviewPolicyForm,
+    RoleForm,
+)
 from tenants.middleware import LAST_ORG_SESSION_KEY
 from tenants.models import Role
 from tenants.permissions import Action
@@ -221,5 +227,28 @@ def security(request: HttpRequest, org_slug: str) -> HttpResponse:
         "form": form,
         "has_app": mfa.has_authenticator_app(request.user),
         "members": selectors.members_list(org),
+        "review_form": ReviewPolicyForm(
+            initial={"require_independent_review": org.require_independent_review}
+        ),
+        "can_change_review": permissions.can(request.membership, Action.REVIEW_POLICY_MANAGE),
     }
     return render(request, "tenants/security.html", context, status=400 if form.errors else 200)
+
+
+@require_POST
+def security_review_policy(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Segregation of duties on or off (owners; the service checks and logs)."""
+    form = ReviewPolicyForm(request.POST)
+    form.is_valid()  # a lone optional checkbox: always valid (absent means off)
+    org = policies.review_policy_set(
+        membership=request.membership,
+        require_independent_review=form.cleaned_data["require_independent_review"],
+    )
+    on = org.require_independent_review
+    messages.success(
+        request,
+        "Evidence is now reviewed by someone other than its uploader."
+        if on
+        else "Uploaders may now review their own evidence.",
+    )
+    return redirect("org_security", org_slug=org_slug)

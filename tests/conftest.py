@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Callable
 
 import pytest
@@ -60,6 +61,12 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     )
     _needs(
         item,
+        "nginx",
+        shutil.which("nginx", path=f"{os.environ.get('PATH', '')}:/usr/sbin") is not None,
+        "needs nginx (apt-get install nginx)",
+    )
+    _needs(
+        item,
         "browser",
         os.path.exists("/usr/bin/chromium"),
         "needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
@@ -113,6 +120,12 @@ def make_member(db) -> Callable[..., Membership]:
 
 @pytest.fixture
 def manager(org, make_member) -> Membership:
+    return make_member(org, Role.COMPLIANCE_MANAGER)
+
+
+@pytest.fixture
+def reviewer(org, make_member) -> Membership:
+    """A second compliance manager: reviews what ``manager`` uploads (independent review)."""
     return make_member(org, Role.COMPLIANCE_MANAGER)
 
 

@@ -8,10 +8,12 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import quote
 
 from django.conf import settings
@@ -33,6 +35,19 @@ def database_url() -> str:
         credentials += ":" + quote(password)
     host = db.get("HOST") or "127.0.0.1"
     return f"postgres://{credentials}@{host}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+T = TypeVar("T")
+
+
+def wait_for(condition: Callable[[], T], seconds: float, what: str) -> T:
+    """Poll ``condition`` until it returns something true (returned), or fail naming ``what``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if value := condition():
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 class WorkerHandle(str):
@@ -59,13 +74,17 @@ def celery_worker(
     *,
     queue: str | None = None,
     log_name: str = "worker.log",
+    pool: str = "solo",
     **extra_env: str,
 ) -> Iterator[WorkerHandle]:
-    """Run a solo-pool worker on a fresh queue (or ``queue``) while the block runs; yields its
-    handle, a ``str`` of the queue name. Its log is ``tmp_path / log_name``."""
+    """Run a solo-pool (or ``pool``, one process) worker on a fresh queue (or ``queue``) while
+    the block runs; yields its handle, a ``str`` of the queue name. Its log is
+    ``tmp_path / log_name``. Reports are routed to that queue too unless ``extra_env`` names a
+    ``CELERY_REPORTS_QUEUE`` (a report worker apart)."""
     queue = queue or f"{prefix}-{uuid.uuid4().hex[:12]}"
     env = {
         **os.environ,
+        "CELERY_REPORTS_QUEUE": queue,
         "DATABASE_URL": database_url(),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "VAR_DIR": str(tmp_path / "var"),
@@ -73,7 +92,7 @@ def celery_worker(
         **extra_env,
     }
     command = [
-        sys.executable, "-m", "celery", "-A", "soc2app", "worker", "--pool=solo",
+        sys.executable, "-m", "celery", "-A", "soc2app", "worker", f"--pool={pool}", "-c", "1",
         "--queues", queue, "--without-gossip", "--without-mingle", "--without-heartbeat",
         "--loglevel", "INFO", "--hostname", f"{queue}@%h",
     ]  # fmt: skip
@@ -89,10 +108,15 @@ def celery_worker(
         try:
             yield WorkerHandle(queue, process)
         finally:
-            if process.poll() is None:
-                process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop_process(process)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """Stop a process the test started: politely, then for good after 20 seconds."""
+    if process.poll() is None:
+        process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()

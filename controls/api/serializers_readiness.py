@@ -60,6 +60,10 @@ class ControlReadinessOut(serializers.Serializer):
     )
     accepted = serializers.IntegerField(help_text="Accepted evidence versions that count.")
     pending = serializers.IntegerField(help_text="Evidence versions awaiting review.")
+    reviewers = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="E-mail addresses of who accepted the evidence that counts.",
+    )
     note = serializers.CharField(help_text="What is missing, when something is.")
     sample_size = serializers.CharField(
         source="sample",

@@ -1,6 +1,7 @@
 """Input and output serializers of evidence. File bytes never appear in a response: a file
 version carries ``download_url``, the browser download view (membership checked, sent as an
-attachment, the download recorded in the activity log)."""
+attachment, the download recorded in the activity log). ``scan_state`` says whether a file is
+held for its malware scan or quarantined; such a version has no ``download_url``."""
 
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class VersionOut(serializers.ModelSerializer):
             "review_state",
             "review_comment",
             "reviewed_by",
+            "scan_state",
             "reviewed_at",
             "uploaded_by",
             "uploaded_at",
@@ -53,8 +55,9 @@ class VersionOut(serializers.ModelSerializer):
         return version.reviewed_by.email if version.reviewed_by_id else None
 
     def get_download_url(self, version: EvidenceVersion) -> str | None:
-        """File versions: where to download the file (sent as an attachment)."""
-        if version.kind != EvidenceKind.FILE:
+        """File versions: where to download the file (sent as an attachment); none while the
+        file waits for its malware scan or after it was quarantined."""
+        if version.kind != EvidenceKind.FILE or not version.is_deliverable:
             return None
         path = reverse(
             "evidence_download",
@@ -68,11 +71,18 @@ class VersionDetailOut(VersionOut):
     item = serializers.IntegerField(source="item_id")
     item_title = serializers.CharField(source="item.title")
     control = serializers.IntegerField(source="item.control_id")
-    data = serializers.JSONField(allow_null=True, help_text="Data versions: the pushed record.")
+    data = serializers.SerializerMethodField()
 
     class Meta(VersionOut.Meta):
         fields = ["item", "item_title", "control", *VersionOut.Meta.fields, "data"]
         read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.JSONField(allow_null=True, help_text="Data versions: the pushed record.")
+    )
+    def get_data(self, version: EvidenceVersion) -> object:
+        # Never the content of a version withheld by the malware scan (``is_deliverable``).
+        return version.data if version.is_deliverable else None
 
 
 class ItemOut(serializers.ModelSerializer):

@@ -8,9 +8,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     PolymorphicProxySerializer,
     extend_schema,
     extend_schema_view,
@@ -31,10 +33,16 @@ from evidence.api.serializers import (
     ReviewIn,
     VersionDetailOut,
 )
+from evidence.downloads import version_file_response
+from evidence.filenames import EXTENSION_FOR_TYPE
 from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
+from soc2app.api.negotiation import AnyAccept
 from soc2app.api.parsers import SafeJSONParser
+from soc2app.api.serializers import ErrorOut
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
+from soc2app.client_ip import client_ip
 from soc2app.errors import ValidationFailed
+from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from tenants.permissions import Action
 
@@ -63,6 +71,7 @@ class _EvidenceBase(TenantViewSetMixin):
         responses=ItemOut(many=True),
     ),
 )
+@accepts_uploads
 class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.GenericViewSet):
     model = EvidenceItem
     serializer_class = ItemOut
@@ -97,6 +106,9 @@ class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.Gene
         permissions.require_evidence_submit(self.principal, control)
         if request.content_type.startswith("multipart/"):
             serializer_class: type = FileIn
+            request.data  # noqa: B018 - parsing is what lets the upload handler see the body
+            if (problem := upload_problem(request)) is not None:
+                raise problem  # too large, or incomplete: not "this field is required"
         else:
             kind = request.data.get("kind") if isinstance(request.data, dict) else None
             # Any JSON value may arrive as "kind": only the two strings choose a serializer.
@@ -132,7 +144,13 @@ class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.Gene
 
 
 @extend_schema(tags=["evidence"])
-@extend_schema_view(retrieve=extend_schema(summary="One evidence version"))
+@extend_schema_view(
+    retrieve=extend_schema(
+        summary="One evidence version",
+        description="A data version's record is in `data`; reading it is recorded in the "
+        "activity log like a download in the browser.",
+    )
+)
 class EvidenceVersionViewSet(_EvidenceBase, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     model = EvidenceVersion
     serializer_class = VersionDetailOut
@@ -143,6 +161,45 @@ class EvidenceVersionViewSet(_EvidenceBase, mixins.RetrieveModelMixin, viewsets.
     def get_object(self) -> EvidenceVersion:
         version = selectors.version_get_for(self.organization, self.kwargs["pk"])
         return version
+
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
+        version = self.get_object()
+        body = self.get_serializer(version).data
+        if body.get("data") is not None:
+            # The record's content is being read: logged like the browser download.
+            services.evidence_download_record(
+                membership=self.principal, version=version, client_ip=client_ip(request)
+            )
+        return Response(body)
+
+    @extend_schema(
+        summary="Download a version's file or data",
+        description="A file version's bytes, or a data version's canonical JSON, as an "
+        "attachment named for the detected type (`Content-Disposition`); their SHA-256 is "
+        "the version's `sha256`. Every download is recorded in the activity log. A link has "
+        "no file (409); a file held for or failing its malware scan cannot be fetched (409).",
+        responses={
+            **{
+                (200, media_type): OpenApiResponse(
+                    # Data versions and JSON files are JSON; every other type is bytes.
+                    OpenApiTypes.OBJECT
+                    if media_type == "application/json"
+                    else OpenApiTypes.BINARY,
+                    description="The file, in its detected type.",
+                )
+                for media_type in EXTENSION_FOR_TYPE
+            },
+            409: OpenApiResponse(ErrorOut, description="No file to send (yet)."),
+        },
+    )
+    @action(detail=True, methods=["get"], content_negotiation_class=AnyAccept)
+    def download(self, request: Request, *args: object, **kwargs: object) -> HttpResponse:
+        return version_file_response(
+            self.get_object(),
+            membership=self.principal,
+            client_ip=client_ip(request),
+            record=request.method == "GET",
+        )
 
     @extend_schema(
         summary="Accept or reject a version",

@@ -5,7 +5,7 @@ download recorded in the activity log)."""
 from __future__ import annotations
 
 from django.urls import reverse
-from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from reports.models import Report, ReportKind, ReportStatus
@@ -90,12 +90,3 @@ class ReportOut(serializers.ModelSerializer):
         )
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request else path
-
-
-@extend_schema_serializer(component_name="Error")
-class ErrorOut(serializers.Serializer):
-    """The API's one error shape (its schema component is ``Error``, from
-    ``soc2app.api.schema``): for the statuses that hook does not add, such as 409."""
-
-    detail = serializers.CharField()
-    code = serializers.CharField()

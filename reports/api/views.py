@@ -19,18 +19,18 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from controls.models import Audit
 from controls.selectors import audit_get_for
 from reports import selectors, services
-from reports.api.serializers import ErrorOut, ReportIn, ReportOut
+from reports.api.serializers import ReportIn, ReportOut
 from reports.downloads import MissingFile, report_file_response
 from reports.models import KIND_FILES, Report, ReportStatus
+from soc2app.api.negotiation import AnyAccept
 from soc2app.api.pagination import WindowCountPagination
+from soc2app.api.serializers import ErrorOut
 from soc2app.api.tenancy import ORG_SLUG_KWARG, TenantViewSetMixin, object_id
 from soc2app.client_ip import client_ip
 from soc2app.errors import Conflict, NotFound
@@ -66,6 +66,19 @@ class _ReportBase(TenantViewSetMixin):
     def _location(self, report: Report) -> str:
         kwargs = {ORG_SLUG_KWARG: self.organization.slug, "pk": report.pk}
         return self.request.build_absolute_uri(reverse("report-detail", kwargs=kwargs))
+
+    def _accepted(self, report: Report) -> Response:
+        return Response(
+            self._out(report),
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": self._location(report)},
+        )
+
+    def answer_after_commit(self, response: Response) -> Response:
+        """The report again once the write committed: sending its task (an on-commit hook)
+        may have recorded a broker outage, or, with eager tasks, finished it. Called by
+        ``soc2app.api.idempotency``, which keeps ``response`` if the database is gone."""
+        return self._accepted(self._report(response.data["id"]))
 
 
 @extend_schema(parameters=[AUDIT_PARAM], tags=["reports"])
@@ -106,23 +119,7 @@ class AuditReportViewSet(_ReportBase, mixins.ListModelMixin, viewsets.GenericVie
         report = services.report_request(
             membership=self.principal, audit=audit, kind=data.validated_data["kind"]
         )
-        # Read again: sending the task (after commit) may have recorded a broker outage.
-        report = self._report(report.pk)
-        return Response(
-            self._out(report),
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": self._location(report)},
-        )
-
-
-class _AnyAccept(DefaultContentNegotiation):
-    """The download sends the file whatever ``Accept`` says (``application/pdf`` included),
-    and its errors as JSON: never a 406 from asking for the file's own type."""
-
-    def select_renderer(
-        self, request: Request, renderers: list[BaseRenderer], format_suffix: str | None = None
-    ) -> tuple[BaseRenderer, str]:
-        return renderers[0], renderers[0].media_type
+        return self._accepted(report)  # and read again after commit: answer_after_commit
 
 
 NOT_READY = {
@@ -173,7 +170,7 @@ class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericView
         detail=True,
         methods=["get"],
         pagination_class=None,
-        content_negotiation_class=_AnyAccept,
+        content_negotiation_class=AnyAccept,
     )
     def download(self, request: Request, *args: object, **kwargs: object) -> FileResponse:
         report = self.get_object()
@@ -195,8 +192,9 @@ class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericView
 
     @extend_schema(
         summary="Queue a report again",
-        description="A failed report, or a queued one whose task never reached the queue. "
-        "A report being generated or done has nothing to retry: 409.",
+        description="A failed report, a queued one whose task never reached the queue, or one "
+        "still `running` long after its worker should have finished (`REPORT_STALE_AFTER`: the "
+        "worker is gone). A report being generated or done has nothing to retry: 409.",
         request=None,
         responses={
             202: ReportOut,
@@ -207,10 +205,5 @@ class ReportViewSet(_ReportBase, mixins.RetrieveModelMixin, viewsets.GenericView
     def retry(self, request: Request, *args: object, **kwargs: object) -> Response:
         report = self.get_object()
         self.require(Action.REPORT_GENERATE)
-        services.report_retry(membership=self.principal, report=report)
-        report = self._report(report.pk)
-        return Response(
-            self._out(report),
-            status=status.HTTP_202_ACCEPTED,
-            headers={"Location": self._location(report)},
-        )
+        report = services.report_retry(membership=self.principal, report=report)
+        return self._accepted(report)  # and read again after commit: answer_after_commit

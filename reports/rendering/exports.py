@@ -8,7 +8,9 @@ The evidence package (ZIP) freezes the evidence of the audit's scope at report t
 version's content (the file, the link's address, or the data record as canonical JSON: the
 bytes its SHA-256 was computed over), ``manifest.json`` (version, effective period, valid until
 and the SHA-256 recorded at upload, with the hash of the bytes actually packed) and the
-evidence index as CSV, so an auditor can check that nothing changed after the report.
+evidence index as CSV, so an auditor can check that nothing changed after the report. Files
+held for their malware scan or quarantined are never packed: the manifest's ``excluded`` list
+names each (control, item, version) with the reason.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any
 
 from django.core.files.storage import default_storage
 
+from evidence.filenames import download_name
 from evidence.models import EvidenceKind
 from reports.content import EvidenceRow, MatrixRow, ReportContent
 
@@ -52,6 +55,7 @@ EVIDENCE_HEADER = [
     "Effective end",
     "Valid until",
     "Review state",
+    "Reviewed by",
     "Size (bytes)",
     "SHA-256",
 ]
@@ -99,6 +103,7 @@ def evidence_rows(rows: Iterable[EvidenceRow]) -> list[list[Any]]:
             _cell(r.effective_end),
             _cell(r.valid_until),
             r.review_state,
+            r.reviewed_by or None,  # an empty cell, in CSV and XLSX alike
             r.size,
             r.sha256,
         ]
@@ -193,11 +198,28 @@ def package(content: ReportContent, out: Path, *, progress=None) -> None:
         "generated_at": content.generated_at.isoformat(),
         "data_as_of": content.data_as_of.isoformat(),
         "files": [],
+        # Versions that exist but were not packed: files held for their malware scan or
+        # quarantined. Listed (never their content) so the package says what it left out.
+        "excluded": [
+            {
+                "control": row.control,
+                "evidence_item": row.item,
+                "version": row.version,
+                "scan_state": row.scan_state,
+                "reason": row.reason,
+            }
+            for row in content.withheld
+        ],
     }
     total = max(1, len(content.evidence))
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for n, row in enumerate(content.evidence):
-            base = _safe(row.name.rsplit("/", 1)[-1]) if row.kind == EvidenceKind.FILE else row.kind
+            if row.kind == EvidenceKind.FILE:
+                # As downloads are: named for the detected type, never a program's extension.
+                stem, _, ext = download_name(row.name, row.content_type).rpartition(".")
+                base = f"{_safe(stem)}.{_safe(ext, 16)}"
+            else:
+                base = row.kind
             ext = {"link": ".url.txt", "data": ".json"}.get(row.kind, "")
             arcname = f"evidence/{_safe(row.control, 30)}/{n + 1:05d}-v{row.version}-{base}{ext}"
             digest, size = hashlib.sha256(), 0
@@ -226,6 +248,7 @@ def package(content: ReportContent, out: Path, *, progress=None) -> None:
                     "effective_end": row.effective_end.isoformat(),
                     "valid_until": row.valid_until.isoformat(),
                     "review_state": row.review_state,
+                    "reviewed_by": row.reviewed_by or None,
                     "size": size,
                     "sha256": row.sha256,
                     "sha256_matches": packed == row.sha256,

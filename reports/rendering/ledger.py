@@ -22,7 +22,7 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
 
 EVIDENCE_HEADER = (
     f"{'Control':<{CODE}}{'Ver.':<6}{'Effective period':<24}{'Valid until':<12}{'State':<9}"
-    f"File or link\n{'':<{CODE}}SHA-256"
+    f"File or link\n{'':<{CODE}}SHA-256, reviewer"
 )
 
 
@@ -46,7 +46,15 @@ def evidence_line(row: EvidenceRow) -> str:
     name = _chunks(_clean(row.name), NAME)
     lines.append(prefix + name[0])
     lines.extend(" " * PREFIX + part for part in name[1:])
-    lines.append(" " * CODE + row.sha256)
+    tail = " " * CODE + row.sha256
+    if row.reviewed_by:
+        reviewer = f"  reviewed by {_clean(row.reviewed_by)}"
+        if len(tail) + len(reviewer) <= WIDTH:
+            tail += reviewer
+        else:  # a long address goes on a line of its own rather than being cut
+            lines.append(tail)
+            tail = " " * CODE + reviewer.strip()
+    lines.append(tail)
     return "\n".join(lines)
 
 

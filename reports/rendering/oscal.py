@@ -7,7 +7,7 @@ pipelines.
   applicable), ``not-satisfied`` otherwise, with the engine's status and reasons, the mapped
   controls and their owners as properties.
 - One observation per control with evidence: each version as relevant evidence (name, version,
-  effective period, valid until, SHA-256, review state), linked from the findings of the
+  effective period, valid until, SHA-256, review state and reviewer), linked from the findings of the
   criteria the control is mapped to.
 
 UUIDs are derived from the report's data (version 5), so the same data gives the same file.
@@ -54,6 +54,7 @@ def _evidence(row: EvidenceRow) -> dict[str, Any]:
             _prop("valid-until", row.valid_until.isoformat()),
             _prop("sha256", row.sha256),
             _prop("review-state", row.review_state),
+            _prop("reviewed-by", row.reviewed_by),
         ],
     }
 

@@ -16,7 +16,6 @@ Steps (each timed by the benchmark through ``timings``):
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +35,7 @@ from reports.rendering.pdf import (
     html_document,
 )
 from reports.rendering.pool import Job, Pool
+from reports.rendering.scratch import scratch_folder
 from reports.rendering.stamp import merge_and_stamp, stamps_html
 
 # Estimated CPU milliseconds to lay out and write each thing, measured on the benchmark's
@@ -198,7 +198,7 @@ def render_parallel(
     timings: dict[str, float] | None = None,
 ) -> PdfResult:
     timings = timings if timings is not None else {}
-    with tempfile.TemporaryDirectory(prefix="report-") as tmp:
+    with scratch_folder() as tmp:
         folder = Path(tmp)
         # Started first: the workers load WeasyPrint while this process writes the HTML.
         with Pool(settings.REPORT_PDF_WORKERS, asset_dir()) as pool:

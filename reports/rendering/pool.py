@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import signal
 import subprocess
 import sys
 import threading
@@ -22,6 +23,19 @@ from pathlib import Path
 from django.conf import settings
 
 from reports.rendering.errors import RenderFailed
+
+
+def _killed(signum: int) -> str:
+    try:
+        name = signal.Signals(signum).name
+    except ValueError:
+        name = f"signal {signum}"
+    if signum == signal.SIGKILL:  # what the kernel's out-of-memory killer sends
+        return (
+            f"it was killed ({name}), most likely for lack of memory: ask your administrator "
+            "to give the report worker more memory or lower REPORT_PDF_WORKERS"
+        )
+    return f"it was stopped by {name}"
 
 
 @dataclass
@@ -78,6 +92,9 @@ class Pool:
             self.events.put(("exit", n, f"unreadable worker output ({type(exc).__name__})"))
             return
         code = proc.wait()
+        if code < 0:  # killed: its stderr (warnings, say) does not tell why
+            self.events.put(("exit", n, _killed(-code)))
+            return
         self.drains[n].join(timeout=5)  # its last lines say why it stopped
         last = [line for line in self.stderr[n] if line.strip()][-1:] or [f"exit status {code}"]
         self.events.put(("exit", n, last[0].strip()[:300]))

@@ -10,11 +10,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
-from django.http import Http404
+from django.http import Http404, UnreadablePostError
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from soc2app.api.idempotency import OUTCOME_UNKNOWN_MESSAGE, OutcomeUnknown
 from soc2app.errors import DomainError
 
 
@@ -29,6 +30,16 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, OutcomeUnknown):
+        # Lost during COMMIT: not "nothing was saved" (it may have been); retry with the key.
+        from soc2app.middleware import close_broken_connections
+
+        close_broken_connections()
+        return Response(
+            {"detail": OUTCOME_UNKNOWN_MESSAGE, "code": "outcome_unknown"},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "30", "Cache-Control": "no-store"},
+        )
     if isinstance(exc, OperationalError | InterfaceError):
         # A lost database connection: 503 with the one error shape, never a 500.
         from soc2app.middleware import UNAVAILABLE_MESSAGE, close_broken_connections
@@ -38,6 +49,14 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             {"detail": UNAVAILABLE_MESSAGE, "code": "unavailable"},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "30", "Cache-Control": "no-store"},
+        )
+    if isinstance(exc, UnreadablePostError):
+        # The client went away mid-body: its fault, not ours (and not logged as a 500).
+        from soc2app.uploads import INCOMPLETE_MESSAGE
+
+        return Response(
+            {"detail": INCOMPLETE_MESSAGE, "code": "upload_incomplete"},
+            status=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, DomainError):
         body: dict[str, Any] = {"detail": exc.message, "code": exc.code}

@@ -51,6 +51,28 @@ ORG_SLUG_HELP = (
 )
 
 
+IDEMPOTENCY_PARAMETER: dict[str, Any] = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes the request safe to retry: a unique value per distinct request "
+    "(a UUID; 8-255 letters, digits or `-_.:`). The first successful answer is kept for a "
+    "day; sending the key again with the same body returns that answer (with "
+    "`Idempotent-Replayed: true`) and writes nothing again. The same key with another body, "
+    "path or caller is a 409; while the first request with the key still runs, also a 409.",
+    "schema": {"type": "string", "minLength": 8, "maxLength": 255, "pattern": "^[A-Za-z0-9_.:-]+$"},
+}
+IDEMPOTENCY_CONFLICT = (
+    "The Idempotency-Key was used for another request, or its first request is still running."
+)
+WRITES = ("post", "put", "patch", "delete")
+OUTCOME_UNKNOWN = (
+    "The database could not be reached; `code` says whether nothing was saved "
+    "(`unavailable`) or the outcome is unknown (`outcome_unknown`: retry with the same "
+    "Idempotency-Key)."
+)
+
+
 def _error(description: str) -> dict[str, Any]:
     return {
         "description": description,
@@ -61,10 +83,15 @@ def _error(description: str) -> dict[str, Any]:
 def add_error_responses(result: dict, generator: Any, request: Any, public: bool) -> dict:
     """drf-spectacular post-processing hook (``SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]``)."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
-    for operations in result.get("paths", {}).values():
-        for operation in operations.values():
+    for path, operations in result.get("paths", {}).items():
+        for method, operation in operations.items():
             if not isinstance(operation, dict) or "responses" not in operation:
                 continue
+            if method in WRITES and path.startswith("/api/v1/orgs/"):
+                operation["responses"].setdefault("503", _error(OUTCOME_UNKNOWN))
+                if method == "post":
+                    operation.setdefault("parameters", []).append(IDEMPOTENCY_PARAMETER)
+                    operation["responses"].setdefault("409", _error(IDEMPOTENCY_CONFLICT))
             for parameter in operation.get("parameters", []):
                 if parameter.get("name") == ORG_SLUG_KWARG and parameter.get("in") == "path":
                     parameter["description"] = ORG_SLUG_HELP

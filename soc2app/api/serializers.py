@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 
@@ -31,3 +32,12 @@ class OwnerField(serializers.IntegerField):
         kwargs.setdefault("max_value", 2**63 - 1)
         kwargs.setdefault("help_text", "Id of a member of the organization, or null for nobody.")
         super().__init__(**kwargs)
+
+
+@extend_schema_serializer(component_name="Error")
+class ErrorOut(serializers.Serializer):
+    """The API's one error shape (its schema component is ``Error``, from
+    ``soc2app.api.schema``): for the statuses that hook does not add, such as 409."""
+
+    detail = serializers.CharField()
+    code = serializers.CharField()

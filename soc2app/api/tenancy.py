@@ -18,6 +18,7 @@ login page, which would turn every API-key request into a redirect.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from contextvars import Token
 from typing import Any, Protocol
@@ -26,11 +27,12 @@ from django.db.models import Model, QuerySet
 from django.http import HttpResponseNotModified
 from django.http.response import HttpResponseBase
 from django.utils.http import parse_etags, quote_etag
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from soc2app.api import idempotency
 from soc2app.api.parsers import SafeJSONParser, as_api_error
 from soc2app.errors import NotFound, NotPermitted
 from tenants import context, mfa, permissions
@@ -140,6 +142,20 @@ class TenantViewSetMixin:
             target.principal = principal
             target.membership = principal
         self._tenant_token = context.activate(self.organization)
+        if request.method not in SAFE_METHODS:
+            self._wrap_write(request)
+
+    def _wrap_write(self, request: Request) -> None:
+        """Run this write's handler through ``idempotency.run_write``: one transaction with
+        its answer, the ``Idempotency-Key`` honoured, a connection lost after COMMIT answered
+        with what was saved. (DRF looks the handler up after ``initial``; ``as_view`` binds
+        viewset actions the same way.)"""
+        name = request.method.lower()
+        handler = getattr(self, name, None)
+        if handler is None:
+            return  # not allowed here: DRF answers 405
+        key = idempotency.request_key(request)
+        setattr(self, name, functools.partial(idempotency.run_write, self, handler, key))
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
         try:

@@ -51,6 +51,8 @@ class WebhookEndpointViewSet(
     serializer_class = WebhookEndpointOut
     filter_backends: list = []
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+    # Shown once: a replayed subscription (Idempotency-Key) answers it as null.
+    idempotency_redact = ("secret",)
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)

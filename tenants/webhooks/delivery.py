@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from soc2app.crypto import DecryptionError
 from soc2app.errors import ValidationFailed
+from soc2app.metrics import WEBHOOK_FAILURES
 from tenants.context import org_scope
 from tenants.models import DeliveryStatus, WebhookDelivery
 from tenants.webhooks import net
@@ -152,6 +153,8 @@ def delivery_attempt(*, delivery_id: int) -> str:
             )
             if outcome == "retry":
                 transaction.on_commit(lambda: _schedule_retry(delivery.pk, wait))
+    if outcome != "succeeded":
+        WEBHOOK_FAILURES.labels(delivery.event, str(outcome == "failed").lower()).inc()
     logger.info(
         "webhook %s %s to endpoint %s: attempt %d %s %s",
         delivery.event,

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from evidence.models import EvidenceItem, EvidenceVersion
+from tenants.models import ActivityEntry
 from tests.api.conftest import org_url
 from tests.evidence.conftest import HTML, pdf_bytes
 from tests.factories import ControlFactory, EvidenceItemFactory, evidence_row
@@ -217,3 +218,36 @@ def test_a_non_string_kind_is_a_400_not_a_500(org, manager, catalog):
     )
     assert response.status_code == 400
     assert response.json()["code"] == "invalid"
+
+
+def test_download_a_file_data_or_link(api, org, control, auditor, outsider, api_for):
+    content = pdf_bytes("download")
+    file_version = _upload(api, _evidence_url(org, control), content, name="Q1 review.pdf").json()
+    url = org_url(org, f"evidence/versions/{file_version['id']}/download/")
+    assert api.head(url).status_code == 200  # a HEAD fetches nothing: nothing recorded
+    response = api.get(url)
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == content
+    assert response["Content-Type"] == "application/pdf"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith('attachment; filename="Q1 review.pdf"')
+    downloads = ActivityEntry.objects.for_org(org).filter(action="download")
+    assert downloads.count() == 1
+    record = {"check": "mfa", "passed": True}
+    data = api.post(
+        _evidence_url(org, control),
+        {"kind": "data", "data": record, "title": "MFA", "effective_start": DAY},
+    ).json()
+    response = api.get(org_url(org, f"evidence/versions/{data['id']}/download/"))
+    assert response.status_code == 200
+    assert hashlib.sha256(response.content).hexdigest() == data["sha256"]
+    link = api.post(
+        _evidence_url(org, control),
+        {"kind": "link", "url": "https://x.example.com", "effective_start": DAY},
+    ).json()
+    refused = api.get(org_url(org, f"evidence/versions/{link['id']}/download/"))
+    assert refused.status_code == 409 and refused.json()["code"] == "no_file"
+    # Auditors read in the portal only; another organization's member finds nothing.
+    assert api_for(auditor).get(url).status_code == 403
+    assert api_for(outsider).get(url).status_code == 404
+    assert downloads.count() == 2

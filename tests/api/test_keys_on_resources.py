@@ -46,9 +46,11 @@ def test_integration_flow_with_a_manager_key(
     )
     assert pushed.status_code == 201, pushed.json()
     assert pushed.json()["uploaded_by"].startswith("API key test-key-")
-    review = client.post(
-        org_url(org, f"evidence/versions/{pushed.json()['id']}/review/"), {"decision": "accepted"}
-    )
+    review_url = org_url(org, f"evidence/versions/{pushed.json()['id']}/review/")
+    # Independent review: the key that pushed the record cannot accept it; another one can.
+    refused = client.post(review_url, {"decision": "accepted"})
+    assert (refused.status_code, refused.json()["code"]) == (403, "self_review")
+    review = key_for(org, "compliance_manager").post(review_url, {"decision": "accepted"})
     assert review.status_code == 200
     audit = make_audit(org, as_of=dt.date(2025, 3, 31))
     readiness = client.get(org_url(org, f"audits/{audit.pk}/readiness/")).json()
@@ -56,7 +58,7 @@ def test_integration_flow_with_a_manager_key(
     assert readiness["controls"][0]["operating"] is True
     entries = ActivityEntry.objects.for_org(org).exclude(object_type="tenants.apikey")
     labels = set(entries.values_list("actor_label", flat=True))
-    assert len(labels) == 1 and labels.pop().startswith("API key test-key-")
+    assert len(labels) == 2 and all(label.startswith("API key test-key-") for label in labels)
 
     # An admin key subscribes the integration's receiver; the report it then asks for is
     # announced there, signed, with the SHA-256 of the file it downloads.

@@ -27,7 +27,7 @@ def _operations(schema: dict):
 # Actions that take no body (the URL says it all).
 BODILESS = ("webhooks/{id}/test/", "reports/{id}/retry/")
 # Actions that answer with a file, not JSON.
-FILES = ("reports/{id}/download/",)
+FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
 
 
 def test_every_organization_endpoint_is_documented(schema):
@@ -39,6 +39,7 @@ def test_every_organization_endpoint_is_documented(schema):
         "controls/bulk/",
         "controls/{control_pk}/evidence/",
         "evidence/versions/{id}/",
+        "evidence/versions/{id}/download/",
         "evidence/versions/{id}/review/",
         "systems/",
         "systems/{id}/",

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from evidence import services
-from evidence.views import content_disposition
+from evidence.downloads import content_disposition
 from tenants.models import ActivityEntry, Role
 from tests.evidence.conftest import pdf_bytes
 

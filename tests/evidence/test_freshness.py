@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from evidence import services
 from evidence.freshness import freshness_check, freshness_update
-from evidence.models import EvidenceVersion, FreshnessCheckDay
+from evidence.models import EvidenceDigest, EvidenceVersion, FreshnessCheckDay
 from evidence.notifications import digests_send
 from evidence.tasks import check_freshness, check_freshness_catch_up
 from tenants.activity import Actor
@@ -261,8 +261,8 @@ def test_a_day_whose_check_never_ran_is_caught_up_once(
 def test_a_digest_the_mail_server_refused_goes_out_with_the_next_attempt(
     org, control, run, settings, django_capture_on_commit_callbacks
 ):
-    """No mail server listening: the claim is released, nothing is lost; the hourly retry
-    sends the digest once the server is back, and only once."""
+    """No mail server listening: the digest stays in the outbox, nothing is lost; the hourly
+    retry sends it once the server is back, and only once."""
     import socket
 
     with socket.socket() as probe:  # a port nothing listens on: a real refused connection
@@ -273,7 +273,9 @@ def test_a_digest_the_mail_server_refused_goes_out_with_the_next_attempt(
     version = _row(control, TODAY - DAY)
     first = run()
     assert first.changed == 1 and len(mail.outbox) == 0
-    assert EvidenceVersion.objects.for_org(org).get(pk=version.pk).notify_claim is None
+    digest = EvidenceDigest.objects.for_org(org).get()
+    assert digest.sent_at is None and digest.claimed_until is None and digest.attempts == 1
+    assert digest.versions == [version.pk] and "Connection refused" in digest.last_error
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"  # back up
     settings.EVIDENCE_CHECK_HOUR = 23  # whatever the hour now: only the retry of digests
     with django_capture_on_commit_callbacks(execute=True):

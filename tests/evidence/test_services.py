@@ -282,12 +282,12 @@ def version(manager, control):
     )
 
 
-def test_a_compliance_manager_accepts_and_rejects_with_a_comment(manager, version):
-    services.evidence_review(membership=manager, version=version, decision="accepted")
+def test_a_compliance_manager_accepts_and_rejects_with_a_comment(reviewer, version):
+    services.evidence_review(membership=reviewer, version=version, decision="accepted")
     version.refresh_from_db()
-    assert version.review_state == ReviewState.ACCEPTED and version.reviewed_by == manager.user
+    assert version.review_state == ReviewState.ACCEPTED and version.reviewed_by == reviewer.user
     services.evidence_review(
-        membership=manager, version=version, decision="rejected", comment="Wrong quarter"
+        membership=reviewer, version=version, decision="rejected", comment="Wrong quarter"
     )
     version.refresh_from_db()
     assert (version.review_state, version.review_comment) == ("rejected", "Wrong quarter")
@@ -298,12 +298,12 @@ def test_a_compliance_manager_accepts_and_rejects_with_a_comment(manager, versio
     ]
 
 
-def test_rejecting_needs_a_comment_and_a_known_decision(manager, version):
+def test_rejecting_needs_a_comment_and_a_known_decision(reviewer, version):
     with pytest.raises(ValidationFailed, match="Say why") as exc:
-        services.evidence_review(membership=manager, version=version, decision="rejected")
+        services.evidence_review(membership=reviewer, version=version, decision="rejected")
     assert exc.value.field == "comment"
     with pytest.raises(ValidationFailed, match="accept or reject"):
-        services.evidence_review(membership=manager, version=version, decision="maybe")
+        services.evidence_review(membership=reviewer, version=version, decision="maybe")
 
 
 @pytest.mark.parametrize("role", [Role.AUDITOR, Role.CONTRIBUTOR])

@@ -42,7 +42,7 @@ def test_zip_bomb_by_ratio_with_default_limits():
 
 def test_zip_total_size_limit(settings):
     settings.EVIDENCE_ZIP_MAX_UNCOMPRESSED_BYTES = MB
-    data = _zip([(f"part{i}.bin", os.urandom(400 * 1024)) for i in range(3)])
+    data = _zip([(f"part{i}.pdf", _pdf() + os.urandom(400 * 1024)) for i in range(3)])
 
     error = _rejected(data, "export.zip", "zip_bomb")
     assert (
@@ -53,8 +53,10 @@ def test_zip_total_size_limit(settings):
 
 def test_byte_budget_is_shared_with_nested_archives(settings):
     # Every declared size passes on its own level; only the running total catches it.
-    inner = _zip([("big.bin", os.urandom(600 * 1024))], zipfile.ZIP_STORED)
-    outer = _zip([("inner.zip", inner), ("other.bin", os.urandom(300 * 1024))], zipfile.ZIP_STORED)
+    inner = _zip([("big.pdf", _pdf() + os.urandom(600 * 1024))], zipfile.ZIP_STORED)
+    outer = _zip(
+        [("inner.zip", inner), ("other.pdf", _pdf() + os.urandom(300 * 1024))], zipfile.ZIP_STORED
+    )
     settings.EVIDENCE_ZIP_MAX_UNCOMPRESSED_BYTES = 2 * MB
     assert _upload(outer, "export.zip").content_type == "application/zip"
 

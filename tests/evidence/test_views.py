@@ -85,7 +85,7 @@ def test_a_link_with_a_period(org, manager, control, client_for):
     [
         ("../../../etc/passwd.pdf", "passwd.pdf"),
         ("..\\..\\windows\\system32\\report.pdf", "report.pdf"),
-        ("evil\u202efdp.exe", "evilfdp.exe"),
+        ("evil\u202efdp.pdf", "evilfdp.pdf"),  # .exe versions: test_names.py
         ("con.pdf", "_con.pdf"),
         ("a" * 300 + ".pdf", "a" * 146 + ".pdf"),
         ("q1\x07review\u200b.pdf", "q1review.pdf"),
@@ -186,7 +186,7 @@ def _item_url(org, item) -> str:
     return reverse("evidence_item", args=[org.slug, item.pk])
 
 
-def test_item_page_shows_every_version(org, manager, control, client_for, upload):
+def test_item_page_shows_every_version(org, manager, reviewer, control, client_for, upload):
     first = services.evidence_submit_file(
         membership=manager,
         control=control,
@@ -201,7 +201,7 @@ def test_item_page_shows_every_version(org, manager, control, client_for, upload
         item=first.item,
     )
     services.evidence_review(
-        membership=manager, version=first, decision="rejected", comment="Blurry"
+        membership=reviewer, version=first, decision="rejected", comment="Blurry"
     )
     html = client_for(manager).get(_item_url(org, first.item)).content.decode()
     for text in (
@@ -211,7 +211,7 @@ def test_item_page_shows_every_version(org, manager, control, client_for, upload
         "application/pdf",
         "Blurry",
         "Rejected",
-        manager.user.email,
+        reviewer.user.email,
         first.valid_until.strftime("%-d %b %Y"),
     ):
         assert text in html
@@ -231,8 +231,8 @@ def test_item_page_query_count(org, manager, control, client_for, django_assert_
         assert client.get(url).status_code == 200
 
 
-def test_review_accept_and_reject(org, manager, version, client_for):
-    client = client_for(manager)
+def test_review_accept_and_reject(org, reviewer, version, client_for):
+    client = client_for(reviewer)
     url = reverse("evidence_review", args=[org.slug, version.pk])
     response = client.post(url, {"decision": "rejected", "comment": ""})
     assert response.status_code == 400

@@ -21,4 +21,4 @@ def test_reports_section_reports_its_figures(catalog):
     assert "baseline: the same content in one pass" in names
     assert "  speed-up over the baseline" in names
     notes = {f.name: f.note for f in results.figures}
-    assert notes["read the report's data"] == "15 queries"
+    assert notes["read the report's data"] == "16 queries"

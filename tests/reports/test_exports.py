@@ -60,7 +60,10 @@ def test_evidence_csv_and_xlsx_round_trip(populated, make_audit, tmp_path):
     rows = _csv(tmp_path / "e.csv")
     assert rows[0] == exports.EVIDENCE_HEADER
     assert len(rows) - 1 == len(content.evidence) == 7
-    expected = [[str(v) for v in row] for row in exports.evidence_rows(content.evidence)]
+    expected = [
+        ["" if v is None else str(v) for v in row]
+        for row in exports.evidence_rows(content.evidence)
+    ]
     assert rows[1:] == expected
     book = load_workbook(tmp_path / "r.xlsx", read_only=True)
     assert book.sheetnames == ["Control matrix", "Evidence index"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import time
 import uuid
 
 import pytest
@@ -17,7 +16,7 @@ from reports.models import Report, ReportStatus
 from reports.services import BROKER_DOWN, MAX_ATTEMPTS, NEVER_STARTED, reports_redispatch
 from reports.tasks import redispatch_reports
 from tenants.models import ActivityEntry
-from tests.workers import celery_worker
+from tests.workers import celery_worker, wait_for
 
 
 @pytest.fixture
@@ -145,15 +144,6 @@ def test_a_worker_that_lost_its_claim_keeps_nothing(populated, audit, monkeypatc
     assert not done.exists()
 
 
-def _wait(condition, seconds: float, what: str):  # noqa: ANN001, ANN202
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if value := condition():
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -180,10 +170,10 @@ def test_the_sweep_on_a_real_worker_produces_each_stuck_report_once(populated, a
 
     with celery_worker(tmp_path, "test-sweep", queue=queue, CELERY_TASK_DEFAULT_QUEUE=queue):
         redispatch_reports.apply_async(queue=queue)
-        _wait(lambda: rows.filter(status=ReportStatus.DONE).count() == 2, 90, "both reports")
-        _wait(lambda: sweeps_done() == 1, 30, "the first sweep")
+        wait_for(lambda: rows.filter(status=ReportStatus.DONE).count() == 2, 90, "both reports")
+        wait_for(lambda: sweeps_done() == 1, 30, "the first sweep")
         redispatch_reports.apply_async(queue=queue)
-        _wait(lambda: sweeps_done() == 2, 30, "the second sweep")
+        wait_for(lambda: sweeps_done() == 2, 30, "the second sweep")
 
     text = log.read_text()
     assert text.count("reports.tasks.generate_report[") == 4  # 2 received, 2 succeeded

@@ -22,6 +22,7 @@ from celery.backends.redis import RedisBackend
 from celery.result import AsyncResult
 from django.conf import settings
 from django.db import connection
+from django.test import override_settings
 from django.utils import timezone
 
 from evidence import bench
@@ -29,6 +30,7 @@ from evidence.freshness import freshness_check
 from evidence.tasks import check_freshness
 from reports.bench import seed
 from reports.models import Report, ReportStatus
+from reports.sweeps import reports_sweep_leftovers
 from reports.tasks import generate_report
 from soc2app.celery import app as celery_app
 from tenants import rls
@@ -77,6 +79,13 @@ def test_a_report_whose_worker_is_killed_completes_once_on_another(catalog, tmp_
     assert killed.status == ReportStatus.RUNNING and killed.progress < 100
     assert not killed.file and not killed.sha256 and killed.attempts == 1
     assert _stored_files(media) == []
+    # Nor could it remove its render folders: the leftovers sweep does, its processes gone.
+    render = tmp_path / "var" / "render"
+    left = sorted(p.name for p in render.iterdir())
+    assert left and all(name.startswith("report-") for name in left)
+    with override_settings(REPORT_TMP_DIR=str(render)):
+        assert sorted(reports_sweep_leftovers(older_than=0)["folders"]) == left
+    assert list(render.iterdir()) == []
 
     with celery_worker(
         tmp_path, "test-kill", queue=str(first), log_name="second.log", **FAST_RECOVERY

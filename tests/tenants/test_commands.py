@@ -15,7 +15,7 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
     counts = (Membership.objects.for_org(org).count(), ActivityEntry.objects.for_org(org).count())
     call_command("seed_demo")
     second = capsys.readouterr().out
-    assert counts[0] == 3 and counts[1] > 4  # the memberships, then the demo data
+    assert counts[0] == 4 and counts[1] > 4  # the memberships, then the demo data
     assert (
         Membership.objects.for_org(org).count(),
         ActivityEntry.objects.for_org(org).count(),
@@ -27,7 +27,7 @@ def test_seed_demo_is_idempotent_and_prints_logins(capsys):
             and "password:" in out
         )
     roles = set(Membership.objects.for_org(org).values_list("role", flat=True))
-    assert roles == {Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR, Role.AUDITOR}
+    assert roles == {Role.OWNER, Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR, Role.AUDITOR}
 
 
 @pytest.mark.django_db

@@ -13,6 +13,8 @@ from tenants.services import membership_add, organization_create
 
 DEMO_PASSWORD = "demo-readiness-2026"  # noqa: S105 (printed demo login)
 DEMO_USERS = [
+    # The owner reviews the compliance manager's own evidence (independent review).
+    ("owner", Role.OWNER),
     ("manager", Role.COMPLIANCE_MANAGER),
     ("contributor", Role.CONTRIBUTOR),
     ("auditor", Role.AUDITOR),
