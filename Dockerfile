@@ -15,6 +15,7 @@ COPY --chown=app:app . .
 # collectstatic needs settings that pass production checks; the real values come at run time.
 RUN SECRET_KEY=build-only-secret-key-that-is-long-enough-for-the-check-0123456789 \
     FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1rZXktZW5jcnlwdHMtbm90aGluZyE= \
+    ACTIVITY_LOG_KEYS=build-only-activity-log-key-that-signs-nothing-0123456789 \
     ALLOWED_HOSTS=build python manage.py collectstatic --no-input
 USER app
 EXPOSE 8000

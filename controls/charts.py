@@ -3,8 +3,10 @@ SVG: no JavaScript, no CDN, and the same picture prints in the PDF reports)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from controls.operation import PERIOD_NOUN
 from controls.readiness import AuditReadiness
 
 BAR_WIDTH = 420  # px of the bar area; labels sit to its left
@@ -109,6 +111,45 @@ def period_rows(readiness: AuditReadiness) -> list[dict]:
                 "missing": sum(p["state"] == "missing" for p in periods),
                 "sample": control_readiness.sample,
                 "note": control_readiness.note,
+                "flags": control_readiness.flags,
             }
         )
+    return rows
+
+
+def exception_rows(readiness: AuditReadiness) -> list[dict]:
+    """The exceptions list as people read it: consecutive missing periods of one control
+    without a recorded deviation are one row (ninety missing days are one line, not ninety)."""
+    rows: list[dict] = []
+    for e in readiness.exceptions:
+        last = rows[-1] if rows else None
+        if (
+            last is not None
+            and e.kind == "missing"
+            and e.deviation is None
+            and last["kind"] == "missing"
+            and last["deviation"] is None
+            and last["control"].pk == e.control.pk
+            and last["end"] + dt.timedelta(days=1) == e.period.start
+        ):
+            last["end"], last["count"] = e.period.end, last["count"] + 1
+            continue
+        rows.append(
+            {
+                "control": e.control,
+                "kind": str(e.kind),
+                "start": e.period.start,
+                "end": e.period.end,
+                "count": 1,
+                "detail": e.detail,
+                "owner": e.owner,
+                "deviation": e.deviation,
+            }
+        )
+    for row in rows:
+        if row["count"] > 1:
+            _, many = PERIOD_NOUN.get(row["control"].frequency, ("period", "periods"))
+            row["detail"] = (
+                f"{row['control'].code} has no evidence for {row['count']} {many} in a row"
+            )
     return rows

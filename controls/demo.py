@@ -1,6 +1,7 @@
 """Realistic demo data for ``seed_demo``: a system, adopted controls with owners and statuses,
 evidence across a Type 2 window (some missing, some awaiting review, some stale), a Type 1 and
-a Type 2 audit with a partial self-assessment. Everything goes through the services, so the
+a Type 2 audit with a partial self-assessment, and one exception of the Type 2 audit with a
+recorded deviation (the management response). Everything goes through the services, so the
 activity log reads like a real organization's: each control's owner adds its evidence and
 someone else reviews it (the compliance manager, or the owner of the organization for the
 manager's own uploads), as independent review requires. Idempotent: what exists is left alone.
@@ -15,7 +16,15 @@ from django.utils import timezone
 
 from controls import audits as audit_services
 from controls import services, systems
-from controls.models import Audit, Control, ControlStatus, ControlTemplate, FrequencyRule, System
+from controls.models import (
+    Audit,
+    Control,
+    ControlStatus,
+    ControlTemplate,
+    Deviation,
+    FrequencyRule,
+    System,
+)
 from controls.periods import add_months, split_window
 from criteria.selectors import framework_get
 from evidence import services as evidence_services
@@ -59,6 +68,7 @@ def demo_seed(organization: Organization) -> None:
         categories=["availability"],
         system=system,
     )
+    _deviation(manager, "SOC 2 Type 2 (demo)")
     _audit(
         manager,
         name="SOC 2 Type 1 (demo)",
@@ -68,9 +78,46 @@ def demo_seed(organization: Organization) -> None:
         system=system,
     )
     # The auditor portal's part: a grant and requests for information (reports sits above us).
-    from reports.demo import demo_seed_requests
+    from reports.demo import demo_seed_requests, demo_seed_samples
 
     demo_seed_requests(organization)
+    demo_seed_samples(organization)
+
+
+def _deviation(manager: Membership, audit_name: str) -> None:
+    """One exception of the Type 2 audit gets a recorded deviation with the management
+    response, as the exceptions list of a SOC 2 report would show it."""
+    from controls.deviations import deviation_record
+    from controls.readiness import audit_readiness
+
+    org = manager.organization
+    audit = Audit.objects.for_org(org).filter(name=audit_name).first()
+    if audit is None or Deviation.objects.for_org(org).exists():
+        return
+    readiness = audit_readiness(audit)
+    exception = next(
+        (
+            e
+            for e in readiness.exceptions
+            if e.control.status == ControlStatus.IMPLEMENTED
+            and e.kind == "missing"
+            and e.control.frequency in ("monthly", "quarterly", "semi_annual", "annual")
+        ),
+        None,
+    )
+    if exception is None:
+        return
+    deviation_record(
+        membership=manager,
+        control=exception.control,
+        period_start=exception.period.start,
+        period_end=exception.period.end,
+        what_happened="The control was not performed in this period.",
+        cause="Its owner was on leave and no deputy had been named.",
+        remediation="Performed as soon as the owner returned; a deputy is now named for "
+        "every recurring control.",
+        remediation_date=exception.period.end + dt.timedelta(days=20),
+    )
 
 
 def _member(organization: Organization, role: str) -> Membership | None:
@@ -103,6 +150,9 @@ def _controls(organization, manager, contributor, lead) -> None:
         changes = {"owner": owner, "status": status}
         if status == ControlStatus.NOT_APPLICABLE:
             changes["na_justification"] = "No physical office: all staff are remote."
+        if status in (ControlStatus.NOT_STARTED, ControlStatus.IN_PROGRESS) and index % 5 < 3:
+            # Implementation dates, some passed and one ahead: the home's to-do lists.
+            changes["due_date"] = today + dt.timedelta(days=(-14, -7, 10)[index % 5])
         services.control_update(membership=manager, control=control, **changes)
         if status == ControlStatus.IMPLEMENTED:
             # Segregation of duties: whoever uploads, someone else reviews.

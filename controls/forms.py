@@ -15,6 +15,7 @@ from controls.models import (
     ControlStatus,
     ControlType,
     Frequency,
+    Operation,
 )
 from criteria.models import Category
 
@@ -62,6 +63,13 @@ class ControlForm(forms.Form):
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False)
     control_type = forms.ChoiceField(label="Type", choices=ControlType.choices)
     frequency = forms.ChoiceField(choices=Frequency.choices)
+    operation = forms.ChoiceField(
+        label="How it operates",
+        required=False,
+        choices=[("", "The default for its type"), *Operation.choices],
+        help_text="Manual: each piece of evidence counts for the one period it ends in. "
+        "Automatic: a report counts for every period it covers.",
+    )
     owner = forms.TypedChoiceField(coerce=int, required=False, empty_value=None)
     status = forms.ChoiceField(choices=ControlStatus.choices, initial=ControlStatus.NOT_STARTED)
     na_justification = forms.CharField(
@@ -217,3 +225,20 @@ def answers_from_post(data, refs: list[str]) -> tuple[dict[str, tuple[str, str]]
             continue
         answers[ref] = (answer, notes)
     return answers, errors
+
+
+class DeviationForm(forms.Form):
+    period_start = forms.DateField(widget=DATE, label="First day of the period")
+    period_end = forms.DateField(widget=DATE, label="Last day of the period")
+    what_happened = forms.CharField(
+        max_length=4000, widget=forms.Textarea(attrs={"rows": 3}), label="What happened"
+    )
+    cause = forms.CharField(max_length=4000, widget=forms.Textarea(attrs={"rows": 2}))
+    remediation = forms.CharField(
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="What was done about it: the management response a SOC 2 report shows.",
+    )
+    remediation_date = forms.DateField(
+        widget=DATE, required=False, label="Remediated on", help_text="Or the date it will be."
+    )

@@ -145,7 +145,8 @@ class RuleSpec:
 def parse_frequency_rules(path: Path, label: str) -> list[RuleSpec]:
     from controls.models import PeriodUnit
 
-    doc = read_yaml(path, label=label).mapping(["rules"])
+    # The operation and on-event sample sections are read by controls.operation.
+    doc = read_yaml(path, label=label).mapping(["rules"], ["operation", "on_event_sample"])
     rules: list[RuleSpec] = []
     for item in doc.items("rules"):
         item.mapping(["frequency", "period", "validity_days", "sample"], ["note"])

@@ -7,9 +7,10 @@ so 31 Jan + 1 month is 28/29 Feb and + 2 months is 31 Mar again (no drift). All 
 inclusive; the last period ends on the window end (so it may be shorter, like the last week
 of a weekly control).
 
-Evidence covers every period its inclusive effective range overlaps: evidence dated the last
-day of a quarter covers that quarter only, evidence dated the first day of the next covers the
-next one only, and evidence for 31 Mar – 1 Apr covers both.
+For an automatic control, evidence covers every period its inclusive effective range
+overlaps: evidence dated the last day of a quarter covers that quarter only, evidence dated the
+first day of the next covers the next one only, and evidence for 31 Mar – 1 Apr covers both.
+A manual control's evidence counts only for the period of its end (``controls.operation``).
 """
 
 from __future__ import annotations
@@ -129,11 +130,17 @@ def covered(periods: list[Period], ranges: list[tuple[dt.date, dt.date]]) -> lis
 def period_statuses(
     periods: list[Period], ranges: list[tuple[dt.date, dt.date]], today: dt.date
 ) -> list[PeriodStatus]:
-    """Covered, missing or upcoming for each period. A period has ended when its last day is
-    before ``today``: evidence for a period that ends today can still arrive today."""
+    """Covered, missing or upcoming for each period, counting every overlapped period."""
+    return statuses_of(periods, covered(periods, ranges), today)
+
+
+def statuses_of(periods: list[Period], counted: list[bool], today: dt.date) -> list[PeriodStatus]:
+    """Covered, missing or upcoming for each period, given whether evidence counts for it. A
+    period has ended when its last day is before ``today``: evidence for a period that ends
+    today can still arrive today."""
     return [
         PeriodStatus.COVERED
         if ok
         else (PeriodStatus.UPCOMING if period.end >= today else PeriodStatus.MISSING)
-        for period, ok in zip(periods, covered(periods, ranges), strict=True)
+        for period, ok in zip(periods, counted, strict=True)
     ]

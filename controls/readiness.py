@@ -4,34 +4,47 @@ A criterion is **met** when at least one mapped, applicable control is implement
 accepted, current evidence: for Type 1, valid on the as-of date (``effective_start`` on or
 before it and ``valid_until`` on or after it); for Type 2, in every sub-period of the window
 that the control's frequency implies (``controls.periods``). **Partial** when something is in
-place but not enough; **gap** when nothing is: no control mapped, only not-applicable controls
-mapped, or every applicable control not started and without accepted evidence. A criterion
+place but not enough: a mapped, applicable control is implemented, or has accepted evidence
+(Type 1: valid on the as-of date; Type 2: in at least one sub-period that has ended).
+**Gap** otherwise: no control mapped, only not-applicable controls mapped, or controls merely
+adopted (not started, in progress) without such evidence: adopting is not progress. A criterion
 answered "not applicable" in the self-assessment is left out of the score. Only accepted
 versions of evidence items that have not been removed count, and only deliverable ones (a file
 held for its malware scan or quarantined is no evidence: ``deliverable_versions``); pending
-ones are reported as "awaiting review". A met reason names who reviewed the evidence. Every status carries the reasons behind it, naming controls and periods,
-so each figure can be traced to rows.
+ones are reported as "awaiting review". A met reason names who reviewed the evidence. Every
+status carries the reasons behind it, naming controls and periods, so each figure can be traced
+to rows.
+
+Type 2, how evidence counts (``controls.operation``, rules in ``frequency_rules.yaml``): a
+**manual** control (a person performs it) needs one performance per sub-period, so a version
+counts only for the sub-period containing its effective end, and one spanning several
+sub-periods is flagged; an **automatic** control (a system reports) is covered in every
+sub-period a version overlaps.
 
 Type 2 audits still in progress: a sub-period that has not ended by today (its last day is
 today or later) and has no accepted evidence is **upcoming**, not missing. A control is
 operating when every sub-period that has ended is covered; when no sub-period has ended yet,
-it needs at least one accepted evidence version overlapping the window. Once the window is
-over, every period has ended and the rule is the plain one above.
+it needs accepted evidence counting for at least one sub-period. Once the window is over,
+every period has ended and the rule is the plain one above.
+
+**Exceptions** (Type 2): every missing period of every mapped, applicable control, and every
+recorded deviation, with the management response. A met criterion still lists the exceptions
+of its other mapped controls in its reasons. Sample testing adds failed items to the same list
+(``AuditReadiness.add_exception``).
 
 Scores: met counts 1, partial 0.5, gap 0, over the criteria that are not "not applicable";
-per category and overall, as a percentage with one decimal.
+per category and overall, as a percentage with one decimal. Beside it, two plain figures:
+controls implemented (of the applicable ones in scope) and periods evidenced (covered of ended).
 
-The computation takes a fixed number of queries whatever the number of controls or evidence
-versions (see ``audit_readiness``).
+The computation takes a fixed number of queries whatever the number of controls, evidence
+versions, exceptions or deviations (see ``audit_readiness``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
-from enum import StrEnum
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -43,10 +56,21 @@ from controls.models import (
     Control,
     ControlCriterion,
     ControlStatus,
+    Deviation,
     FrequencyRule,
     SelfAssessmentAnswer,
 )
-from controls.periods import Period, PeriodStatus, period_statuses, split_window
+from controls.periods import PeriodStatus
+from controls.readiness_type2 import collect_exceptions, evaluate_type2, fmt
+from controls.readiness_types import (
+    AuditReadiness,
+    CategoryReadiness,
+    ControlException,
+    ControlReadiness,
+    CriterionReadiness,
+    ExceptionKind,
+    Status,
+)
 from criteria.models import Criterion
 from evidence.models import EvidenceVersion, ReviewState
 from evidence.selectors import deliverable_versions
@@ -56,97 +80,14 @@ WEIGHTS = {"met": Decimal(1), "partial": Decimal("0.5"), "gap": Decimal(0)}
 __all__ = [
     "AuditReadiness",
     "CategoryReadiness",
+    "ControlException",
     "ControlReadiness",
     "CriterionReadiness",
+    "ExceptionKind",
     "PeriodStatus",
     "Status",
     "audit_readiness",
 ]
-
-
-class Status(StrEnum):
-    MET = "met"
-    PARTIAL = "partial"
-    GAP = "gap"
-    NOT_APPLICABLE = "not_applicable"
-
-
-@dataclass
-class ControlReadiness:
-    control: Control
-    evidence_ok: bool
-    # Accepted (Type 1: current on the as-of date; Type 2: overlapping the window) and pending
-    # evidence versions of items that have not been removed.
-    accepted: int = 0
-    pending: int = 0
-    # Type 2 only: each sub-period of the window and whether it is covered, missing or upcoming.
-    periods: list[tuple[Period, PeriodStatus]] = field(default_factory=list)
-    sample: str = ""
-    note: str = ""
-    # Type 2 only: how many of ``periods`` have ended (the last day is before today), and the
-    # day the control was added when that was after the window started.
-    periods_ended: int = 0
-    adopted_on: dt.date | None = None
-    # Who accepted the versions counted in ``accepted`` (emails, sorted): segregation of
-    # duties is visible in every reason that says a control is met.
-    reviewers: list[str] = field(default_factory=list)
-
-    @property
-    def operating(self) -> bool:
-        return self.control.status == ControlStatus.IMPLEMENTED and self.evidence_ok
-
-    @property
-    def missing_periods(self) -> list[Period]:
-        return [p for p, s in self.periods if s == PeriodStatus.MISSING]
-
-    @property
-    def upcoming_periods(self) -> list[Period]:
-        return [p for p, s in self.periods if s == PeriodStatus.UPCOMING]
-
-    @property
-    def covered_periods(self) -> list[Period]:
-        return [p for p, s in self.periods if s == PeriodStatus.COVERED]
-
-
-@dataclass
-class CriterionReadiness:
-    criterion: Criterion
-    status: Status
-    reasons: list[str]
-    controls: list[ControlReadiness]
-    answer: SelfAssessmentAnswer | None
-
-    @property
-    def owners(self) -> list[str]:
-        labels = {c.control.owner.user.email for c in self.controls if c.control.owner_id}
-        return sorted(labels)
-
-
-@dataclass
-class CategoryReadiness:
-    key: str
-    name: str
-    counts: dict[str, int]
-    score: Decimal
-
-    @property
-    def total(self) -> int:
-        return sum(self.counts[s] for s in ("met", "partial", "gap"))
-
-
-@dataclass
-class AuditReadiness:
-    audit: Audit
-    computed_at: dt.datetime
-    criteria: list[CriterionReadiness]
-    categories: list[CategoryReadiness]
-    controls: dict[int, ControlReadiness]
-    score: Decimal
-    counts: dict[str, int]
-
-    @property
-    def gaps(self) -> list[CriterionReadiness]:
-        return [c for c in self.criteria if c.status in (Status.GAP, Status.PARTIAL)]
 
 
 def _score(counts: dict[str, int]) -> Decimal:
@@ -161,13 +102,10 @@ def _zero_counts() -> dict[str, int]:
     return dict.fromkeys([*WEIGHTS, Status.NOT_APPLICABLE.value], 0)
 
 
-def _fmt(day: dt.date) -> str:
-    return f"{day:%d %b %Y}"
-
-
 def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadiness:
     """Readiness of ``audit`` in six queries: scope, criteria, mappings (with controls and
-    owners), frequency rules, evidence and self-assessment answers.
+    owners), frequency rules, evidence and self-assessment answers; a Type 2 audit adds a
+    seventh for the deviations recorded in its window.
 
     ``today`` (default: the local date) decides which Type 2 sub-periods have ended.
     """
@@ -195,6 +133,11 @@ def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadi
 
     rules = {r.frequency: r for r in FrequencyRule.objects.all()}
     evaluated = _evaluate_controls(audit, controls, rules, today)
+    exceptions = (
+        collect_exceptions(evaluated.values(), _deviations(audit, controls))
+        if audit.is_type2
+        else []
+    )
     answers = {
         a.criterion_id: a for a in SelfAssessmentAnswer.objects.for_org(org).filter(audit=audit)
     }
@@ -224,7 +167,24 @@ def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadi
         controls=evaluated,
         score=_score(totals),
         counts=totals,
+        exceptions=exceptions,
     )
+
+
+def _deviations(audit: Audit, controls: dict[int, Control]) -> list[Deviation]:
+    """Recorded deviations of these controls overlapping the window (the seventh query)."""
+    rows = list(
+        Deviation.objects.for_org(audit.organization_id)
+        .filter(
+            control_id__in=list(controls),
+            period_start__lte=audit.window_end,
+            period_end__gte=audit.window_start,
+        )
+        .select_related("recorded_by__user")
+    )
+    for row in rows:
+        row.control = controls[row.control_id]  # already loaded: no query per deviation
+    return rows
 
 
 def _evaluate_controls(
@@ -239,7 +199,7 @@ def _evaluate_controls(
     )
     if not audit.is_type2:
         return _evaluate_type1(audit, controls, versions)
-    return _evaluate_type2(audit, controls, versions, rules, today)
+    return evaluate_type2(audit, controls, versions, rules, today)
 
 
 def _evaluate_type1(
@@ -265,7 +225,7 @@ def _evaluate_type1(
     out = {}
     for pk, control in controls.items():
         row = counts.get(pk, {"accepted": 0, "pending": 0})
-        note = "" if row["accepted"] else f"no accepted evidence valid on {_fmt(as_of)}"
+        note = "" if row["accepted"] else f"no accepted evidence valid on {fmt(as_of)}"
         if note and row["pending"]:
             note += f" ({row['pending']} awaiting review)"
         out[pk] = ControlReadiness(
@@ -276,95 +236,6 @@ def _evaluate_type1(
             note=note,
             reviewers=sorted(reviewers.get(pk, ())),
         )
-    return out
-
-
-def _evaluate_type2(
-    audit: Audit,
-    controls: dict[int, Control],
-    versions,
-    rules: dict[str, FrequencyRule],
-    today: dt.date,
-) -> dict[int, ControlReadiness]:
-    start, end = audit.window_start, audit.window_end
-    # One row per distinct (control, state, range) with its count: 50,000 versions usually
-    # collapse to far fewer ranges.
-    rows = (
-        versions.filter(
-            effective_start__lte=end,
-            effective_end__gte=start,
-            review_state__in=[ReviewState.ACCEPTED, ReviewState.PENDING],
-        )
-        .values_list(
-            "item__control_id",
-            "review_state",
-            "effective_start",
-            "effective_end",
-            "reviewed_by__email",
-        )
-        .annotate(n=Count("id"))
-    )
-    ranges: dict[int, list[tuple[dt.date, dt.date]]] = defaultdict(list)
-    accepted: dict[int, int] = defaultdict(int)
-    pending: dict[int, int] = defaultdict(int)
-    reviewers: dict[int, set[str]] = defaultdict(set)
-    for control_id, state, e_start, e_end, reviewer, n in rows:
-        if state == ReviewState.ACCEPTED:
-            ranges[control_id].append((e_start, e_end))
-            accepted[control_id] += n
-            if reviewer:
-                reviewers[control_id].add(reviewer)
-        else:
-            pending[control_id] += n
-    out = {}
-    splits: dict[str, list[Period]] = {}  # one split per frequency, shared by its controls
-    tz = timezone.get_current_timezone()  # looked up once: it is slow per call
-    for pk, control in controls.items():
-        rule = rules.get(control.frequency)
-        if control.frequency not in splits:
-            splits[control.frequency] = (
-                split_window(start, end, rule.period_unit, rule.period_length)
-                if rule
-                else [Period(start, end)]
-            )
-        periods = splits[control.frequency]
-        statuses = period_statuses(periods, ranges[pk], today)
-        adopted = timezone.localdate(control.created_at, tz)
-        readiness = ControlReadiness(
-            control,
-            evidence_ok=False,
-            accepted=accepted[pk],
-            pending=pending[pk],
-            periods=list(zip(periods, statuses, strict=True)),
-            sample=rule.sample_label if rule else "",
-            periods_ended=sum(1 for p in periods if p.end < today),
-            adopted_on=adopted if adopted > start else None,
-            reviewers=sorted(reviewers[pk]),
-        )
-        missing = readiness.missing_periods
-        if readiness.periods_ended:
-            readiness.evidence_ok = not missing
-        else:
-            readiness.evidence_ok = accepted[pk] > 0
-            if not readiness.evidence_ok:
-                readiness.note = (
-                    f"no accepted evidence in the window yet (the first period ends "
-                    f"{_fmt(periods[0].end)})"
-                )
-        if missing:
-            ended_count = readiness.periods_ended
-            shown = ", ".join(p.label for p in missing[:3]) + (" …" if len(missing) > 3 else "")
-            readiness.note = (
-                f"no accepted evidence for {len(missing)} of {ended_count} "
-                f"{'ended ' if ended_count < len(periods) else ''}periods: {shown}"
-            )
-            if readiness.adopted_on and missing[0].start < readiness.adopted_on:
-                readiness.note += (
-                    f" (adopted on {_fmt(readiness.adopted_on)}, after the window started)"
-                )
-        if readiness.note and pending[pk]:
-            readiness.note += f"; {pending[pk]} awaiting review"
-        out[pk] = readiness
     return out
 
 
@@ -403,6 +274,8 @@ def _criterion(
     operating = [c for c in applicable if c.operating]
     if operating:
         reasons = [_met_reason(c, audit) for c in operating]
+        # Met, but an auditor still reports the other controls' exceptions.
+        reasons += [f"Exception: {e.detail.rstrip('.')}." for c in applicable for e in c.exceptions]
         return CriterionReadiness(criterion, Status.MET, reasons, mapped, answer)
     reasons = []
     for c in applicable:
@@ -411,9 +284,7 @@ def _criterion(
             reasons.append(f"{c.control.code} is {state}" + (f"; {c.note}." if c.note else "."))
         else:
             reasons.append(f"{c.control.code} is implemented but has {c.note}.")
-    nothing = all(
-        c.control.status == ControlStatus.NOT_STARTED and c.accepted == 0 for c in applicable
-    )
+    started = any(c.started for c in applicable)
     return CriterionReadiness(
-        criterion, Status.GAP if nothing else Status.PARTIAL, reasons, mapped, answer
+        criterion, Status.PARTIAL if started else Status.GAP, reasons, mapped, answer
     )

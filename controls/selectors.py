@@ -99,6 +99,7 @@ CONTROL_ROW_FIELDS = (
     "description",
     "control_type",
     "frequency",
+    "operation",
     "status",
     "na_justification",
     "due_date",

@@ -21,8 +21,10 @@ from controls.models import (
     ControlTemplate,
     ControlType,
     Frequency,
+    Operation,
     System,
 )
+from controls.operation import default_operation
 from criteria.models import Criterion
 from criteria.selectors import framework_get
 from soc2app.errors import NotFound, NotPermitted, ValidationFailed
@@ -37,6 +39,7 @@ CONTROL_FIELDS = (
     "description",
     "control_type",
     "frequency",
+    "operation",
     "owner",
     "status",
     "na_justification",
@@ -99,6 +102,8 @@ def _validate_control(values: dict) -> None:
         raise ValidationFailed("Give the control a title.", field="title")
     if values.get("control_type") not in ControlType.values:
         raise ValidationFailed("Choose a control type.", field="control_type")
+    if values.get("operation") not in Operation.values:
+        raise ValidationFailed("Choose manual or automatic operation.", field="operation")
     if values.get("frequency") not in Frequency.values:
         raise ValidationFailed("Choose a frequency.", field="frequency")
     if values.get("status") not in ControlStatus.values:
@@ -136,7 +141,9 @@ def control_create(
     due_date: dt.date | None = None,
     criteria: Iterable[str] = (),
     template: ControlTemplate | None = None,
+    operation: str = "",
 ) -> Control:
+    """Create a control; its ``operation`` defaults from its type (``controls.operation``)."""
     permissions.require(membership, Action.CONTROL_MANAGE)
     values = {
         "code": code.strip().upper(),
@@ -144,6 +151,7 @@ def control_create(
         "description": description.strip(),
         "control_type": control_type,
         "frequency": frequency,
+        "operation": operation or default_operation(control_type),
         "status": status,
         "na_justification": na_justification.strip(),
         "due_date": due_date,
@@ -250,6 +258,8 @@ def control_update(*, membership: Membership, control: Control, **changes: objec
         if name != "owner":
             values[name] = value.strip() if isinstance(value, str) else value
     values["code"] = (values["code"] or "").upper()
+    if not values.get("operation"):  # blank: the default for its (possibly new) type
+        values["operation"] = default_operation(values.get("control_type", ""))
     if "owner" in changes:
         values["owner"] = _owner_in_org(membership, changes["owner"])
     _validate_control(values)

@@ -6,6 +6,7 @@ from django.urls import path
 
 from controls import views_audits as audits
 from controls import views_controls as controls
+from controls import views_deviations as deviations
 
 org_urlpatterns = [
     path("controls/", controls.control_list, name="control_list"),
@@ -15,6 +16,12 @@ org_urlpatterns = [
     path("controls/<int:pk>/", controls.control_detail, name="control_detail"),
     path("controls/<int:pk>/edit/", controls.control_edit, name="control_edit"),
     path("controls/<int:pk>/delete/", controls.control_delete, name="control_delete"),
+    path(
+        "controls/<int:pk>/deviations/new/",
+        deviations.deviation_create,
+        name="deviation_create",
+    ),
+    path("deviations/<int:pk>/delete/", deviations.deviation_delete, name="deviation_delete"),
     path("systems/", audits.system_list, name="system_list"),
     path("systems/new/", audits.system_form, name="system_create"),
     path("systems/<int:pk>/", audits.system_form, name="system_edit"),

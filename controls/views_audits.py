@@ -226,6 +226,8 @@ def audit_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
         "coverage": charts.period_rows(readiness) if audit.is_type2 else [],
         "changes": _changes(audit, readiness),
         "can_manage": permissions.can(request.membership, Action.AUDIT_MANAGE),
+        "can_record_deviation": permissions.can(request.membership, Action.CONTROL_MANAGE),
+        "exceptions": charts.exception_rows(readiness),
         "steps": STEPS,
     }
     return render(request, "controls/audit_detail.html", context)

@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls import selectors, services
+from controls.deviations import deviations_list
 from controls.forms import AdoptForm, BulkControlsForm, ControlFilter, ControlForm, OwnerControlForm
 from controls.models import Control
 from soc2app.errors import DomainError
@@ -134,6 +135,7 @@ def control_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse
         "can_manage": permissions.can(membership, Action.CONTROL_MANAGE),
         "can_add_evidence": permissions.can_submit_evidence(membership, control),
         "evidence_items": evidence_selectors.evidence_for_control(org, control),
+        "deviations": list(deviations_list(org, control)),
         "history": tenant_selectors.activity_list(org).filter(
             object_type="controls.control", object_id=str(control.pk)
         )[:10]

@@ -15,6 +15,7 @@ from controls.library_loader import (
     parse_frequency_rules,
     parse_library,
 )
+from controls.operation import parse_operation_rules
 from criteria.loader import DATA_DIR, LoadReport, load_crosswalk, load_framework
 from criteria.specs import parse_crosswalk, parse_framework
 
@@ -58,6 +59,7 @@ def catalog_load(
     ]
     rules_path = LIBRARY_DIR / RULES_FILE
     rules = parse_frequency_rules(rules_path, _label(rules_path))
+    parse_operation_rules(rules_path, _label(rules_path))  # checked here, read at run time
     report = LoadReport()
     with transaction.atomic():
         load_frequency_rules(rules, report)

@@ -44,8 +44,8 @@ def seed(*, orgs: int, versions: int) -> int:
     today = timezone.localdate()
     items_per_control = max(1, versions // (orgs * CONTROLS_PER_ORG * VERSIONS_PER_ITEM))
     like = PREFIX + "%"
-    # Seeding a thousand organizations is a system job: the logged row-level security bypass.
-    with rls.bypass("bench: seeding the evidence section"), connection.cursor() as cur:
+    # Seeding a thousand organizations is a system job: on the system connection, logged.
+    with rls.system("bench: seeding the evidence section") as system, system.cursor() as cur:
         cur.execute(
             "INSERT INTO tenants_organization (name, slug, created_at) "
             "SELECT 'Bench ' || g, %s || lpad(g::text, 4, '0'), now() "
@@ -91,9 +91,11 @@ def seed(*, orgs: int, versions: int) -> int:
 def backfill() -> None:
     """Migration 0003's backfill (one set-based UPDATE) on the seeded table, flags cleared."""
     migration = importlib.import_module("evidence.migrations.0003_is_latest")
-    migration.backfill(apps, SimpleNamespace(connection=connection))
-    with connection.cursor() as cur:
-        cur.execute("ANALYZE evidence_evidenceversion")
+    # As a migration runs: as a role that sees every organization (here the system role).
+    with rls.system("bench: migration 0003's backfill") as system:
+        migration.backfill(apps, SimpleNamespace(connection=system))
+        with system.cursor() as cur:
+            cur.execute("ANALYZE evidence_evidenceversion")
 
 
 def _all_versions():

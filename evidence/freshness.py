@@ -18,7 +18,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -117,19 +117,19 @@ _UPDATE = f"""
 """  # noqa: S608 (no user input: the only substitution is the fixed organization filter)
 
 
-def _update_sql(organization: Organization | None) -> str:
+def _update_sql(organization: Organization | None, vendor: str) -> str:
     sql = _UPDATE.format(org="AND v.organization_id = %(org)s" if organization else "")
-    if connection.vendor == "postgresql":
+    if vendor == "postgresql":
         # Counted in the same statement: a few rows per batch come back, not one per change.
         grouped = "SELECT organization_id, freshness, count(*) FROM changed GROUP BY 1, 2"
         return f"WITH changed AS ({sql}) {grouped}"  # noqa: S608
     return sql  # SQLite (3.35+) has RETURNING, but not in a WITH clause: counted below
 
 
-def _update_batch(sql: str, params: dict) -> Counter[tuple[int, str]]:
+def _update_batch(using: str, sql: str, params: dict) -> Counter[tuple[int, str]]:
     """Run one batch's UPDATE; returns {(organization_id, state): rows changed}."""
     counts: Counter[tuple[int, str]] = Counter()
-    with connection.cursor() as cursor:
+    with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         for row in cursor.fetchall():
             counts[(row[0], row[1])] += row[2] if len(row) > 2 else 1
@@ -139,14 +139,17 @@ def _update_batch(sql: str, params: dict) -> Counter[tuple[int, str]]:
 def freshness_update(
     *, organization: Organization | None = None, today: dt.date | None = None
 ) -> dict[int, dict[str, int]]:
-    # Raw SQL under row-level security: one organization's scope, or the logged bypass.
-    scope = org_scope(organization) if organization else rls.bypass("freshness scan, all orgs")
-    with scope:
-        return _freshness_update(organization=organization, today=today)
+    # Raw SQL under row-level security: one organization's scope on the default connection,
+    # or every organization's on the system connection (a worker or command only).
+    if organization is not None:
+        with org_scope(organization):
+            return _freshness_update(DEFAULT_DB_ALIAS, organization=organization, today=today)
+    with rls.system("freshness scan, all orgs") as system:
+        return _freshness_update(system.alias, organization=None, today=today)
 
 
 def _freshness_update(
-    *, organization: Organization | None = None, today: dt.date | None = None
+    using: str, *, organization: Organization | None = None, today: dt.date | None = None
 ) -> dict[int, dict[str, int]]:
     """Bring the freshness of every live item's latest version up to date.
 
@@ -163,7 +166,7 @@ def _freshness_update(
     }
     batch = settings.EVIDENCE_FRESHNESS_BATCH
     latest = _scope(organization).filter(is_latest=True).order_by("pk")
-    sql = _update_sql(organization)
+    sql = _update_sql(organization, connections[using].vendor)
     totals: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     last = 0
     while True:
@@ -172,8 +175,10 @@ def _freshness_update(
             iter(latest.filter(pk__gt=last).values_list("pk", flat=True)[batch - 1 : batch]),
             None,
         )
-        with transaction.atomic():
-            changed = _update_batch(sql, {**params, "after": last, "upto": upper or 2**63 - 1})
+        with transaction.atomic(using=using):
+            changed = _update_batch(
+                using, sql, {**params, "after": last, "upto": upper or 2**63 - 1}
+            )
         for (org_id, state), n in changed.items():
             totals[org_id][state] += n
         if upper is None:

@@ -160,11 +160,13 @@ def evidence_rescan_pending(limit: int = 200) -> dict[str, int]:
     counts = {"clean": 0, "infected": 0, "still_pending": 0}
     if not scanner_configured():
         return counts
-    rows = EvidenceVersion.objects.dangerously_unscoped(
-        reason="malware rescan: pending versions of every organization"
-    )
+    # Finding them crosses organizations (the system connection); each one is then settled
+    # in its own organization, on the application's connection.
     pending = list(
-        rows.filter(scan_state=ScanState.PENDING)
+        EvidenceVersion.objects.dangerously_unscoped(
+            reason="malware rescan: pending versions of every organization"
+        )
+        .filter(scan_state=ScanState.PENDING)
         .select_related("organization")
         .order_by("pk")[:limit]
     )
@@ -179,6 +181,7 @@ def evidence_rescan_pending(limit: int = 200) -> dict[str, int]:
         state = ScanState.INFECTED if result.infected else ScanState.CLEAN
         with transaction.atomic():
             # Conditional: a concurrent run that got here first wins; nothing is done twice.
+            rows = EvidenceVersion.objects.for_org(version.organization_id)
             changed = rows.filter(pk=version.pk, scan_state=ScanState.PENDING).update(
                 scan_state=state
             )

@@ -31,7 +31,7 @@ from evidence.validation import UploadRejected, check_upload, sanitize_filename
 from soc2app.errors import NotFound, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
-from tenants.models import Membership
+from tenants.models import Membership, Organization
 from tenants.permissions import Action
 
 logger = logging.getLogger(__name__)
@@ -107,6 +107,15 @@ def _item_for(
     return new
 
 
+def _accountable_person(principal: Any) -> Any:
+    """The person a version is uploaded by: the member, or the creator of the API key. Kept
+    for keys too, so that independent review (``evidence.review``) refuses the creator and
+    their other keys, not only the key itself."""
+    if getattr(principal, "is_api_key", False):
+        return principal.created_by
+    return getattr(principal, "user", None)
+
+
 def _add_version(
     *,
     membership: Membership,
@@ -130,6 +139,7 @@ def _add_version(
             EvidenceVersion.objects.for_org(org).filter(item=item).aggregate(n=Max("number"))["n"]
             or 0
         )
+        same = _same_file(org, item, content)
         valid_until = valid_until_for(effective[1], control.frequency)
         freshness = freshness_of(valid_until, timezone.localdate())
         version = EvidenceVersion(
@@ -139,15 +149,25 @@ def _add_version(
             effective_start=effective[0],
             effective_end=effective[1],
             valid_until=valid_until,
-            uploaded_by=getattr(membership, "user", None),
+            uploaded_by=_accountable_person(membership),
             uploaded_by_label=actor.label[:200],
             freshness=freshness,
             notified_freshness=freshness,
             **content,
         )
+        if same is not None and (same.effective_start, same.effective_end) == effective:
+            raise ValidationFailed(
+                f"This file is identical (same SHA-256) to version {same.number}, uploaded "
+                f"{timezone.localtime(same.uploaded_at):%d %b %Y} by {same.uploaded_by_label} "
+                "for the same period: nothing was added. To show it still holds for another "
+                "period, change the effective dates; to replace it, upload the new file.",
+                field="file",
+                code="duplicate_file",
+            )
         # The insert makes it the item's latest and clears the previous one (is_latest, see
         # EvidenceVersion.save), in this transaction and under the item lock taken above.
         version.save()
+        version.same_as = same  # read by the views to say so; None for a new file
         activity_record(
             organization=org,
             actor=actor,
@@ -158,9 +178,29 @@ def _add_version(
                 "kind": [None, version.kind],
                 "sha256": [None, version.sha256],
                 "effective": [None, f"{effective[0]}..{effective[1]}"],
+                **({"same_file_as": [None, f"v{same.number}"]} if same is not None else {}),
             },
         )
     return version
+
+
+def _same_file(org: Organization, item: EvidenceItem, content: dict) -> EvidenceVersion | None:
+    """The newest earlier version of ``item`` with the same file (SHA-256), if any.
+
+    Versions are append-only and never silently replaced (DESIGN.md), and the same bytes
+    are not always a mistake: an unchanged policy re-uploaded for a new period is evidence
+    for that period. So the same file for the *same* period is refused (it adds nothing: a
+    double submit), and for another period it is stored as a new version with a notice.
+    Files only: links and data records are pushed again by integrations on purpose.
+    """
+    if content.get("kind") != EvidenceKind.FILE:
+        return None
+    return (
+        EvidenceVersion.objects.for_org(org)
+        .filter(item=item, sha256=content["sha256"])
+        .order_by("-number")
+        .first()
+    )
 
 
 def evidence_submit_file(

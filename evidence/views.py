@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from controls.operation import span_warnings
 from evidence import selectors, services
 from evidence.downloads import version_file_response
 from evidence.forms import AttentionFilter, EvidenceAddForm, RemoveForm, ReviewForm
@@ -97,6 +98,16 @@ def evidence_add(request: HttpRequest, org_slug: str, control_pk: str) -> HttpRe
             messages.success(
                 request, f"Saved as version {version.number} of “{version.item.title}”."
             )
+            same = getattr(version, "same_as", None)
+            if same is not None:
+                messages.info(
+                    request,
+                    f"This file is identical (same SHA-256) to version {same.number}: it is "
+                    "kept as a separate version for its own period, nothing was replaced.",
+                )
+            # Kept as uploaded, but a manual control counts it for one period only: say so.
+            for warning in span_warnings(control, version.effective_start, version.effective_end):
+                messages.warning(request, warning)
             return redirect("evidence_item", org_slug=org.slug, pk=version.item_id)
     context = {
         "control": control,

@@ -2,7 +2,8 @@
 the control matrix and the evidence index. Every format (PDF, CSV, XLSX, ZIP) is built from
 one ``ReportContent`` so they agree with each other and with the readiness dashboard.
 
-A fixed number of queries whatever the size: readiness (6), scope (2), the matrix (2 + 1
+A fixed number of queries whatever the size: readiness (6; Type 2: 7 with
+the deviations), scope (2), the matrix (2 + 1
 aggregate), the evidence index (1), the withheld versions (1) and the data timestamps (2).
 
 Only deliverable versions (``evidence.selectors.deliverable_versions``: clean files and what
@@ -95,6 +96,8 @@ class ReportContent:
     catalog_version: str
     data_as_of: dt.datetime
     periods: list[dict] = field(default_factory=list)
+    # Type 2: the exceptions list (``controls.charts.exception_rows``), with deviations.
+    exceptions: list[dict] = field(default_factory=list)
 
     @property
     def organization(self):
@@ -275,4 +278,5 @@ def report_content(audit: Audit, *, today: dt.date | None = None) -> ReportConte
         catalog_version=f"{framework.name} {framework.version}",
         data_as_of=_data_as_of(audit, control_ids),
         periods=charts.period_rows(readiness) if audit.is_type2 else [],
+        exceptions=charts.exception_rows(readiness) if audit.is_type2 else [],
     )

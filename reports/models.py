@@ -256,3 +256,29 @@ class RequestComment(TenantModel):
                 fields=["organization", "request", "created_at"], name="request_comment_org"
             ),
         ]
+
+
+from reports.models_sampling import (  # noqa: E402  (the sampling models live beside)
+    Population,
+    PopulationItem,
+    PopulationSource,
+    Sample,
+    SampleItem,
+    SampleMethod,
+    SampleResult,
+)
+
+__all__ = [
+    "AuditorAccess",
+    "InfoRequest",
+    "InfoRequestEvidence",
+    "Population",
+    "PopulationItem",
+    "PopulationSource",
+    "Report",
+    "RequestComment",
+    "Sample",
+    "SampleItem",
+    "SampleMethod",
+    "SampleResult",
+]

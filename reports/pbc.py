@@ -47,7 +47,7 @@ def _text(value: str | None, *, field: str, limit: int, required: bool, what: st
     return value
 
 
-def _require_audit_access(membership: Membership, audit: Audit) -> None:
+def require_audit_access(membership: Membership, audit: Audit) -> None:
     """An auditor acts only on the audits granted to them, while their access lasts."""
     if audit.organization_id != membership.organization_id:
         raise NotFound("No such audit.")
@@ -72,6 +72,18 @@ def _log(membership: Membership, request: InfoRequest, action: str, **changes: o
     )
 
 
+def next_request_number(audit: Audit) -> int:
+    """The audit's next PBC number; call inside a transaction (the audit row stays locked until
+    it ends, so two writers never get the same number)."""
+    Audit.objects.for_org(audit.organization_id).select_for_update().filter(pk=audit.pk).get()
+    last = (
+        InfoRequest.objects.for_org(audit.organization_id)
+        .filter(audit=audit)
+        .aggregate(last=Max("number"))["last"]
+    )
+    return (last or 0) + 1
+
+
 def request_raise(
     *,
     membership: Membership,
@@ -82,7 +94,7 @@ def request_raise(
     control: Control | None = None,
 ) -> InfoRequest:
     permissions.require(membership, Action.REQUEST_RAISE)
-    _require_audit_access(membership, audit)
+    require_audit_access(membership, audit)
     title = _text(title, field="title", limit=MAX_TITLE, required=True, what="what you need")
     details = _text(details, field="details", limit=MAX_TEXT, required=False, what="the details")
     if due_date is None:
@@ -92,16 +104,10 @@ def request_raise(
     if control is not None and not audit_scope_controls(audit).filter(pk=control.pk).exists():
         raise ValidationFailed("Choose a control in this audit's scope.", field="control")
     with transaction.atomic():
-        Audit.objects.for_org(audit.organization_id).select_for_update().filter(pk=audit.pk).get()
-        last = (
-            InfoRequest.objects.for_org(audit.organization_id)
-            .filter(audit=audit)
-            .aggregate(last=Max("number"))["last"]
-        )
         request = InfoRequest.objects.create(
             organization_id=audit.organization_id,
             audit=audit,
-            number=(last or 0) + 1,
+            number=next_request_number(audit),
             control=control,
             title=title,
             details=details,
@@ -189,7 +195,7 @@ def request_answer(
 
 def request_accept(*, membership: Membership, request: InfoRequest) -> InfoRequest:
     permissions.require(membership, Action.REQUEST_RAISE)
-    _require_audit_access(membership, request.audit)
+    require_audit_access(membership, request.audit)
     if request.status != RequestStatus.ANSWERED:
         raise ValidationFailed("Only an answered request can be accepted.")
     now = timezone.now()
@@ -204,7 +210,7 @@ def request_accept(*, membership: Membership, request: InfoRequest) -> InfoReque
 def request_reopen(*, membership: Membership, request: InfoRequest, reason: str) -> InfoRequest:
     """The answer is not enough: back to open, with the reason as a comment."""
     permissions.require(membership, Action.REQUEST_RAISE)
-    _require_audit_access(membership, request.audit)
+    require_audit_access(membership, request.audit)
     if request.status == RequestStatus.OPEN:
         raise ValidationFailed("This request is open already.")
     reason = _text(reason, field="body", limit=MAX_TEXT, required=True, what="what is missing")
@@ -231,7 +237,7 @@ def _comment(membership: Membership, request: InfoRequest, body: str) -> Request
 
 def comment_add(*, membership: Membership, request: InfoRequest, body: str) -> RequestComment:
     permissions.require(membership, Action.COMMENT)
-    _require_audit_access(membership, request.audit)
+    require_audit_access(membership, request.audit)
     body = _text(body, field="body", limit=MAX_TEXT, required=True, what="a comment")
     with transaction.atomic():
         comment = _comment(membership, request, body)

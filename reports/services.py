@@ -17,7 +17,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.core.files import File
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -42,12 +42,22 @@ BROKER_DOWN = (
 )
 
 
-def _rows():
-    # Tasks and the claim only know a report's id; the organization comes from the row.
-    return Report.objects.dangerously_unscoped(reason="report generation by id")
+def _org_of(report_id: int) -> int | None:
+    """The organization of a report: tasks only know its id (a system lookup, workers only);
+    what they then read and write is in that organization, on the application's connection."""
+    return (
+        Report.objects.dangerously_unscoped(reason="report generation by id")
+        .filter(pk=report_id)
+        .values_list("organization_id", flat=True)
+        .first()
+    )
 
 
-def report_enqueue(report_id: int) -> bool:
+def _rows(org_id: int) -> QuerySet[Report]:
+    return Report.objects.for_org(org_id)
+
+
+def report_enqueue(report_id: int, org_id: int) -> bool:
     """Send the generation task; when the broker is down, say so on the row (still queued)."""
     from reports.tasks import generate_report
 
@@ -55,7 +65,7 @@ def report_enqueue(report_id: int) -> bool:
         generate_report.delay(report_id)
     except (BrokerError, ConnectionError, OSError) as exc:
         logger.warning("report %s not enqueued: %s", report_id, exc)
-        _rows().filter(pk=report_id, status=ReportStatus.QUEUED).update(error=BROKER_DOWN)
+        _rows(org_id).filter(pk=report_id, status=ReportStatus.QUEUED).update(error=BROKER_DOWN)
         return False
     return True
 
@@ -84,7 +94,7 @@ def report_request(*, membership: Membership, audit: Audit, kind: str) -> Report
             target=report,
             object_repr=f"{report.get_kind_display()}: {audit.name}",
         )
-        transaction.on_commit(lambda: report_enqueue(report.pk))
+        transaction.on_commit(lambda: report_enqueue(report.pk, report.organization_id))
     return report
 
 
@@ -112,7 +122,7 @@ def report_retry(*, membership: Membership, report: Report) -> Report:
             action="report.retry",
             target=report,
         )
-        transaction.on_commit(lambda: report_enqueue(report.pk))
+        transaction.on_commit(lambda: report_enqueue(report.pk, report.organization_id))
     report.refresh_from_db()
     return report
 
@@ -137,16 +147,16 @@ def _stale_before() -> dt.datetime:
     return timezone.now() - dt.timedelta(seconds=settings.REPORT_STALE_AFTER)
 
 
-def _give_up(report_id: int, condition: Q, reason: str) -> bool:
+def _give_up(report_id: int, org_id: int, condition: Q, reason: str) -> bool:
     """Fail a stuck report (if it is still stuck), logged in its organization's activity."""
     with transaction.atomic():
         changed = (
-            _rows()
+            _rows(org_id)
             .filter(condition, pk=report_id)
             .update(status=ReportStatus.FAILED, error=reason, finished_at=timezone.now())
         )
         if changed:
-            report = _rows().select_related("organization").get(pk=report_id)
+            report = _rows(org_id).select_related("organization").get(pk=report_id)
             activity_record(
                 organization=report.organization,
                 actor=Actor.system("report sweep"),
@@ -165,25 +175,27 @@ def reports_redispatch(*, queued_for: dt.timedelta = dt.timedelta(minutes=10)) -
     claim makes the extra one a no-op. Returns the ids sent (a broker still down leaves them
     queued with the message, for the next sweep).
 
-    A system job across organizations (the logged bypass of ``_rows``). Reports stuck too long
+    A system job across organizations: finding them is one statement on the system
+    connection; each is then handled in its organization. Reports stuck too long
     (``GIVE_UP_AFTER`` queued, ``MAX_ATTEMPTS`` lost workers) fail with a reason instead, so
     neither the queue nor the log fills with a report that will never come."""
     now = timezone.now()
     queued = Q(status=ReportStatus.QUEUED)
     abandoned = Q(status=ReportStatus.RUNNING, started_at__lt=_stale_before())
-    stuck = (
-        _rows()
+    stuck = list(
+        Report.objects.dangerously_unscoped(reason="report sweep: stuck reports of every org")
         .filter((queued & Q(created_at__lt=now - queued_for)) | abandoned)
         .order_by("created_at")
-        .values_list("pk", "status", "created_at", "attempts")[:500]
+        .values_list("pk", "organization_id", "status", "created_at", "attempts")[:500]
     )
     sent: list[int] = []
-    for pk, status, created_at, attempts in stuck:
+    for pk, org_id, status, created_at, attempts in stuck:
         if status == ReportStatus.QUEUED and created_at < now - GIVE_UP_AFTER:
-            _give_up(pk, queued & Q(created_at__lt=now - GIVE_UP_AFTER), NEVER_STARTED)
+            _give_up(pk, org_id, queued & Q(created_at__lt=now - GIVE_UP_AFTER), NEVER_STARTED)
         elif status == ReportStatus.RUNNING and attempts >= MAX_ATTEMPTS:
-            _give_up(pk, abandoned & Q(attempts=attempts), WORKER_LOST.format(n=attempts))
-        elif report_enqueue(pk):
+            reason = WORKER_LOST.format(n=attempts)
+            _give_up(pk, org_id, abandoned & Q(attempts=attempts), reason)
+        elif report_enqueue(pk, org_id):
             sent.append(pk)
     if stuck:
         logger.info("re-dispatched %d of %d stuck reports", len(sent), len(stuck))
@@ -212,7 +224,7 @@ def _reconnect() -> None:
         connection.close()
 
 
-def _claim(report_id: int, resume: dt.datetime | None = None) -> dt.datetime | None:
+def _claim(report_id: int, org_id: int, resume: dt.datetime | None = None) -> dt.datetime | None:
     """Mark the report running for this task; returns the claim's ``started_at`` (the token the
     task's later writes are conditioned on), or None when it is not this task's to produce.
     ``resume`` is the token of this task's own earlier claim (see ``ClaimKept``)."""
@@ -223,7 +235,7 @@ def _claim(report_id: int, resume: dt.datetime | None = None) -> dt.datetime | N
     if resume is not None:
         claimable |= Q(status=ReportStatus.RUNNING, started_at=resume)
     running = (
-        _rows()
+        _rows(org_id)
         .filter(pk=report_id, status=ReportStatus.RUNNING)
         .values_list("claimed_by", "started_at", "attempts")
         .first()
@@ -234,11 +246,11 @@ def _claim(report_id: int, resume: dt.datetime | None = None) -> dt.datetime | N
         # "running" until REPORT_STALE_AFTER.
         lost = Q(status=ReportStatus.RUNNING, claimed_by=running[0], started_at=running[1])
         if running[2] >= MAX_ATTEMPTS:
-            _give_up(report_id, lost, WORKER_LOST.format(n=running[2]))
+            _give_up(report_id, org_id, lost, WORKER_LOST.format(n=running[2]))
             return None
         claimable |= lost
     claimed = (
-        _rows()
+        _rows(org_id)
         .filter(claimable, pk=report_id)
         .update(
             status=ReportStatus.RUNNING,
@@ -265,12 +277,15 @@ def report_generate(*, report_id: int, resume: dt.datetime | None = None) -> Rep
     """Produce the file of a queued (or failed) report; returns the row, or None when the id
     does not exist. A report another worker is generating is left alone. Raises ``ClaimKept``
     when the database connection is lost after the claim (the task retries with ``resume``)."""
-    claimed_at = _claim(report_id, resume)
+    org_id = _org_of(report_id)
+    if org_id is None:
+        return None
+    claimed_at = _claim(report_id, org_id, resume)
     if claimed_at is None:
-        return _rows().filter(pk=report_id).first()
+        return _rows(org_id).filter(pk=report_id).first()
     started = time.perf_counter()
     try:
-        produced = _produce(report_id, claimed_at)
+        produced = _produce(report_id, org_id, claimed_at)
     except CONNECTION_LOST as exc:
         # Neither the failure nor the result could be written. A file already stored is left
         # to the orphan sweep (the commit may have happened before the connection dropped).
@@ -281,12 +296,13 @@ def report_generate(*, report_id: int, resume: dt.datetime | None = None) -> Rep
     return produced
 
 
-def _produce(report_id: int, claimed_at: dt.datetime) -> Report:
-    report = _rows().select_related("organization", "audit__framework").get(pk=report_id)
+def _produce(report_id: int, org_id: int, claimed_at: dt.datetime) -> Report:
+    rows = _rows(org_id)
+    report = rows.select_related("organization", "audit__framework").get(pk=report_id)
     org = report.organization
     # Still this task's claim: a worker that outlived ``REPORT_STALE_AFTER`` (which its time
     # limit should prevent) and lost the report to another one writes nothing more.
-    mine = _rows().filter(pk=report_id, status=ReportStatus.RUNNING, started_at=claimed_at)
+    mine = rows.filter(pk=report_id, status=ReportStatus.RUNNING, started_at=claimed_at)
 
     def progress(value: int) -> None:
         mine.update(progress=max(5, min(99, value)))
@@ -308,7 +324,7 @@ def _produce(report_id: int, claimed_at: dt.datetime) -> Report:
             if not mine.update(
                 status=ReportStatus.FAILED, error=reason, finished_at=timezone.now()
             ):
-                return _rows().get(pk=report_id)
+                return rows.get(pk=report_id)
             activity_record(
                 organization=org,
                 actor=Actor.system("report generator"),
@@ -316,7 +332,7 @@ def _produce(report_id: int, claimed_at: dt.datetime) -> Report:
                 target=report,
                 changes={"error": [None, reason]},
             )
-        return _rows().get(pk=report_id)
+        return rows.get(pk=report_id)
     content = built.content
     with transaction.atomic():
         finished = mine.update(
@@ -333,7 +349,7 @@ def _produce(report_id: int, claimed_at: dt.datetime) -> Report:
         if not finished:
             logger.warning("report %s was taken over by another worker: file dropped", report_id)
             report.file.storage.delete(name)
-            return _rows().get(pk=report_id)
+            return rows.get(pk=report_id)
         activity_record(
             organization=org,
             actor=Actor.system("report generator"),
@@ -355,7 +371,7 @@ def _produce(report_id: int, claimed_at: dt.datetime) -> Report:
                 "sha256": built.sha256,
             },
         )
-    return _rows().get(pk=report_id)
+    return rows.get(pk=report_id)
 
 
 def report_download_record(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import views, views_portal, views_requests
+from reports import views, views_portal, views_requests, views_sampling
 
 org_urlpatterns = [
     path("audits/<int:audit_pk>/", views.report_list, name="report_list"),
@@ -22,6 +22,26 @@ org_urlpatterns = [
         "audits/<int:audit_pk>/requests/<int:pk>/",
         views_requests.request_detail,
         name="request_detail",
+    ),
+    path(
+        "audits/<int:audit_pk>/populations/",
+        views_sampling.population_list,
+        name="population_list",
+    ),
+    path(
+        "audits/<int:audit_pk>/populations/<int:pk>/",
+        views_sampling.population_detail,
+        name="population_detail",
+    ),
+    path(
+        "audits/<int:audit_pk>/populations/<int:pk>/export/",
+        views_sampling.population_export,
+        name="population_export",
+    ),
+    path(
+        "audits/<int:audit_pk>/samples/<int:pk>/",
+        views_sampling.sample_detail,
+        name="sample_detail",
     ),
     path(
         "auditor-access/<int:pk>/revoke/",
@@ -59,6 +79,26 @@ portal_urlpatterns = [
         "audits/<int:audit_pk>/requests/<int:pk>/",
         views_requests.portal_request,
         name="portal_request",
+    ),
+    path(
+        "audits/<int:audit_pk>/populations/",
+        views_sampling.portal_populations,
+        name="portal_populations",
+    ),
+    path(
+        "audits/<int:audit_pk>/populations/<int:pk>/",
+        views_sampling.portal_population,
+        name="portal_population",
+    ),
+    path(
+        "audits/<int:audit_pk>/populations/<int:pk>/export/",
+        views_sampling.portal_population_export,
+        name="portal_population_export",
+    ),
+    path(
+        "audits/<int:audit_pk>/samples/<int:pk>/",
+        views_sampling.portal_sample,
+        name="portal_sample",
     ),
     path(
         "audits/<int:audit_pk>/reports/<int:pk>/download/",

@@ -47,6 +47,7 @@ def portal_audit(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResp
         "readiness": readiness,
         "systems": systems,
         "chart": charts.category_bars(readiness),
+        "exceptions": charts.exception_rows(readiness),  # read-only: no deviation links
         "reports": list(selectors.portal_reports(audit)),
         "open_requests": selectors.open_request_count(audit),
         "in_scope": set(selectors.audit_scope_controls(audit).values_list("pk", flat=True)),

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import resolve
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -53,3 +55,26 @@ def readyz(request: HttpRequest) -> JsonResponse:
         "checks": {name: result or "ok" for name, result in checks.items()},
     }
     return JsonResponse(body, status=200 if ok else 503)
+
+
+_PROBES: dict[str, Callable[[HttpRequest], HttpResponse]] = {"/healthz": healthz, "/readyz": readyz}
+
+
+class ProbeMiddleware:
+    """Answers ``/healthz`` and ``/readyz`` before host validation and the HTTPS redirect.
+
+    Probes (docker compose's healthcheck, load balancers) call by ``localhost`` or an IP over
+    plain HTTP: ``ALLOWED_HOSTS`` would answer them 400 and ``SECURE_SSL_REDIRECT`` 301, so
+    the probe failed, or passed without checking anything. They reveal only "ok" or
+    "unreachable", so the rules the rest of the site needs are not needed here.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = _PROBES.get(request.path_info)
+        if probe is None:
+            return self.get_response(request)
+        request.resolver_match = resolve(request.path_info)  # the metrics' view label
+        return probe(request)

@@ -8,7 +8,8 @@ What is covered, found rather than listed so that a new app cannot forget its se
 
 Each value is rewritten by a conditional ``UPDATE ... WHERE pk = %s AND column = <old value>``,
 so a row changed meanwhile is left alone and a second run changes nothing (idempotent). It
-crosses organizations, so it runs inside one logged row-level security bypass. Works on the
+crosses organizations: the command runs on the system connection (``tenants.rls.system``,
+logged), a migration on its own connection as the tables' owner (``rls.owner_backfill``). Works on the
 live registry and on a migration's historical one (raw SQL on the table and column names).
 """
 
@@ -21,7 +22,7 @@ from dataclasses import dataclass, field
 
 from django.apps import apps as global_apps
 from django.apps.registry import Apps
-from django.db import DEFAULT_DB_ALIAS, connections, models
+from django.db import connections, models
 
 from soc2app import crypto
 from soc2app.fields import EncryptedTextField
@@ -134,22 +135,28 @@ def _reencrypt_json(
 
 
 @contextmanager
-def _across_organizations() -> Iterator[None]:
-    """The one row-level security bypass of this module (logged): these jobs read and rewrite
-    the secrets of every organization."""
+def _across_organizations(using: str | None) -> Iterator[str]:
+    """Where these jobs read and rewrite the secrets of every organization; yields the alias.
+    A migration (``using``): its own connection, as the tables' owner. Otherwise the system
+    connection (worker and command processes), logged."""
     from tenants import rls
 
-    with rls.bypass("reencrypt_secrets: every stored secret, of every organization"):
-        yield
+    if using is not None:
+        with rls.owner_backfill(connections[using], *rls.tenant_tables()):
+            yield using
+        return
+    with rls.system("reencrypt_secrets: every stored secret, of every organization") as system:
+        yield system.alias
 
 
 def reencrypt_secrets(
-    *, registry: Apps | None = None, dry_run: bool = False, using: str = DEFAULT_DB_ALIAS
+    *, registry: Apps | None = None, dry_run: bool = False, using: str | None = None
 ) -> list[Tally]:
-    """Re-encrypt (or encrypt, when plaintext) every stored secret under the newest key."""
+    """Re-encrypt (or encrypt, when plaintext) every stored secret under the newest key;
+    ``using``: a migration's connection (else the system connection)."""
     registry = registry or global_apps
     tallies: list[Tally] = []
-    with _across_organizations():
+    with _across_organizations(using) as using:
         for model, column in _text_columns(registry):
             tallies.append(_reencrypt_text(model, column, dry_run=dry_run, using=using))
         for app_label, model_name, field_name, keys, list_keys in JSON_SECRETS:
@@ -163,12 +170,12 @@ def reencrypt_secrets(
     return tallies
 
 
-def decrypt_text_columns(*, registry: Apps, using: str = DEFAULT_DB_ALIAS) -> None:
+def decrypt_text_columns(*, registry: Apps, using: str) -> None:
     """Every ``EncryptedTextField`` column back to plaintext: only for reversing the migration
     that introduced encryption (the columns then become what they were before)."""
     connection = connections[using]
     qn = connection.ops.quote_name
-    with _across_organizations(), connection.cursor() as cursor:
+    with _across_organizations(using), connection.cursor() as cursor:
         for model, column in _text_columns(registry):
             table, pk, col = (
                 qn(model._meta.db_table),

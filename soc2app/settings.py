@@ -84,6 +84,8 @@ MIDDLEWARE = [
     "soc2app.headers.SecurityHeadersMiddleware",
     "soc2app.logs.RequestContextMiddleware",  # early: later log lines carry the request id
     "soc2app.metrics.RequestMetricsMiddleware",
+    # Health probes, before the host check and the HTTPS redirect (probes call by IP, in HTTP).
+    "soc2app.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.
@@ -126,7 +128,12 @@ DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
 # see every organization's rows; the commands below connect as the owner instead when this is
 # set. Every other process (web, worker, beat, other commands) keeps DATABASE_URL.
 MIGRATE_DATABASE_URL = env_str("MIGRATE_DATABASE_URL", "")
-OWNER_COMMANDS = frozenset({"migrate", "rls_apply", "create_app_role"})
+OWNER_COMMANDS = frozenset({"migrate", "rls_apply", "create_app_role", "create_system_role"})
+# The system role's URL (a role with BYPASSRLS, ``create_system_role``): the second connection
+# (alias "system") that system jobs send their few cross-organization statements through
+# (``tenants.rls.system``). Set it for worker, beat and command processes only, never for web
+# processes. Unset, the alias is the default database and role (SQLite, development).
+DATABASE_SYSTEM_URL = env_str("DATABASE_SYSTEM_URL", "")
 
 
 def _management_command() -> str | None:
@@ -145,12 +152,21 @@ DATABASES = {
         conn_max_age=env_int("DB_CONN_MAX_AGE", 0),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    # Django's backend, plus the row-level security settings kept right across rollbacks.
-    DATABASES["default"]["ENGINE"] = "tenants.backends.postgresql"
-elif DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Several processes (web, worker) share the file: wait for locks instead of failing.
-    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20})
+DATABASES["system"] = (
+    dj_database_url.parse(DATABASE_SYSTEM_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    if DATABASE_SYSTEM_URL
+    else dict(DATABASES["default"])
+)
+# Tests: the same test database (never a second one); ``tests/system_role.py`` makes system
+# statements share the default connection (a second one could not see a test's rows).
+DATABASES["system"]["TEST"] = {"MIRROR": "default"}
+for _db in DATABASES.values():
+    if _db["ENGINE"] == "django.db.backends.postgresql":
+        # Django's backend, plus the row-level security setting kept right across rollbacks.
+        _db["ENGINE"] = "tenants.backends.postgresql"
+    elif _db["ENGINE"] == "django.db.backends.sqlite3":
+        # Several processes (web, worker) share the file: wait for locks instead of failing.
+        _db["OPTIONS"] = {**_db.get("OPTIONS", {}), "timeout": 20}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (allauth's rate limits need a real one) -------------------------------------------

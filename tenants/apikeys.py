@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import hmac
 import secrets
 import string
 from typing import Any
@@ -23,6 +22,7 @@ from django.utils import timezone
 from soc2app.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
+from tenants.lookups import api_key_for_auth
 from tenants.models import ApiKey, ApiKeyRole, Membership, Organization, Role
 from tenants.permissions import Action
 
@@ -235,18 +235,8 @@ def api_key_authenticate(raw: str) -> ApiKey:
             "invalid_api_key",
         )
     prefix, secret = parts
-    presented = hash_secret(secret)
-    candidates = (
-        ApiKey.objects.dangerously_unscoped(
-            reason="API key authentication by public prefix", routine=True
-        )
-        .select_related("organization")
-        .filter(prefix=prefix)[:5]
-    )
-    key = next(
-        (k for k in candidates if hmac.compare_digest(k.secret_hash, presented)),
-        None,
-    )
+    # Across organizations by prefix and hash: a narrow database function (tenants.lookups).
+    key = api_key_for_auth(prefix, hash_secret(secret))
     if key is None:
         raise InvalidKey("Unknown API key: check it, or create a new one.", "invalid_api_key")
     if key.revoked_at is not None:

@@ -61,13 +61,17 @@ class AccessUntilMixin:
 
 
 class InvitationForm(AccessUntilMixin, forms.Form):
-    email = forms.EmailField(label="E-mail address")
+    email = forms.EmailField(label="E-mail address", max_length=254)
     role = forms.ChoiceField(choices=())
     access_until = _access_until_field()
 
     def __init__(self, *args: object, roles: list[str], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r, Role(r).label) for r in roles]
+        # The least powerful role that does work is the safe default: granting more is a
+        # choice the inviter makes, never the form's (owner used to be the first option).
+        if Role.CONTRIBUTOR in roles:
+            self.fields["role"].initial = Role.CONTRIBUTOR
 
 
 class RoleForm(AccessUntilMixin, forms.Form):

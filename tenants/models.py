@@ -48,24 +48,6 @@ class Organization(models.Model):
         return self.name
 
 
-class MembershipManager(TenantManager):
-    def for_user(self, user: settings.AUTH_USER_MODEL) -> models.QuerySet:
-        """A user's own memberships across organizations (the organization switcher).
-
-        Keyed by the authenticated user, so it cannot reveal another user's organizations.
-        """
-        now = timezone.now()
-        return (
-            self.dangerously_unscoped(
-                reason="a user's own memberships across organizations", routine=True
-            )
-            .filter(user=user)
-            .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
-            .select_related("organization")
-            .order_by("organization__name")
-        )
-
-
 class Membership(TenantModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
@@ -74,8 +56,6 @@ class Membership(TenantModel):
     # Auditors' access ends; other members' does not.
     expires_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
-
-    objects = MembershipManager()
 
     class Meta:
         constraints = [

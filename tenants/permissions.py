@@ -2,7 +2,8 @@
 
 Views, API views, services and templates all ask ``can`` / ``require``; nothing else compares
 roles. Auditors are read-only by construction: no write action is granted to them here, except
-raising and commenting on their own requests for information.
+raising and commenting on their own requests for information, drawing samples and recording
+test results (on the audits they were granted, checked by the services).
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ class Action(StrEnum):
     REQUEST_RAISE = "request.raise"
     REQUEST_ANSWER = "request.answer"
     COMMENT = "comment"
+    # Type 2 samples: drawing one (auditors and managers), recording a test result (auditors).
+    SAMPLE_DRAW = "sample.draw"
+    SAMPLE_TEST = "sample.test"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -46,6 +50,7 @@ _MANAGER_ACTIONS = frozenset(
         Action.REPORT_GENERATE,
         Action.REQUEST_ANSWER,
         Action.COMMENT,
+        Action.SAMPLE_DRAW,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {
@@ -64,7 +69,15 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.CONTRIBUTOR: frozenset(
         {Action.VIEW, Action.CONTROL_EDIT_OWN, Action.EVIDENCE_SUBMIT, Action.COMMENT}
     ),
-    Role.AUDITOR: frozenset({Action.VIEW, Action.REQUEST_RAISE, Action.COMMENT}),
+    Role.AUDITOR: frozenset(
+        {
+            Action.VIEW,
+            Action.REQUEST_RAISE,
+            Action.COMMENT,
+            Action.SAMPLE_DRAW,
+            Action.SAMPLE_TEST,
+        }
+    ),
     READ_ONLY: frozenset({Action.VIEW}),
 }
 

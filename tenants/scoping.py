@@ -3,7 +3,8 @@
 ``Model.objects`` only ever returns rows of the current organization (see ``tenants.context``)
 and raises ``TenantScopeError`` when there is none, so a query that forgets the tenant fails
 loudly instead of leaking. ``for_org(org)`` scopes explicitly; ``dangerously_unscoped(reason)``
-is the logged escape hatch for system-wide jobs.
+is the logged escape hatch for system-wide jobs: its queries go to the system connection
+(``tenants.rls.system``), which a web process does not have.
 """
 
 from __future__ import annotations
@@ -31,10 +32,10 @@ class TenantScopeError(RuntimeError):
     """A tenant-owned model was queried with no current organization."""
 
 
-def _bypassing(method_name: str):  # noqa: ANN202
-    """A ``QuerySet`` method that runs under the row-level security settings its queryset
-    asks for: the bypass (``dangerously_unscoped``), or its organization (``for_org``) when
-    none is current."""
+def _in_rls_scope(method_name: str):  # noqa: ANN202
+    """A ``QuerySet`` method that runs where its queryset asks: in a system block on the system
+    connection (``dangerously_unscoped``), or in its organization (``for_org``) when none is
+    current."""
     parent = getattr(models.QuerySet, method_name)
 
     def method(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
@@ -43,15 +44,15 @@ def _bypassing(method_name: str):  # noqa: ANN202
         org_id = self._rls_org
         if org_id is None:  # a related lookup: the organization of the row it starts from
             org_id = getattr(self._hints.get("instance"), "organization_id", None)
-        if self._rls_bypass is not None:
-            scope = rls.bypass(self._rls_bypass, log=False)
-        elif org_id is not None and current_org_id() is None and not rls.bypass_active():
+        if self._rls_system is not None:
+            scope = rls.system(self._rls_system, log=False)
+        elif org_id is not None and current_org_id() is None and not rls.system_active():
             scope = org_scope(org_id)  # ``for_org`` or a related lookup, no current org
         else:
             return parent(self, *args, **kwargs)
         with scope:
             result = parent(self, *args, **kwargs)
-            if method_name == "iterator":  # a generator: drain it inside the bypass
+            if method_name == "iterator":  # a generator: drain it inside the system block
                 result = iter(list(result))
             return result
 
@@ -60,27 +61,27 @@ def _bypassing(method_name: str):  # noqa: ANN202
 
 
 class TenantQuerySet(models.QuerySet):
-    # The reason of ``dangerously_unscoped``: evaluating this queryset bypasses PostgreSQL
-    # row-level security (``tenants.rls``), since it legitimately crosses organizations.
-    _rls_bypass: str | None = None
+    # The reason of ``dangerously_unscoped``: this queryset runs on the system connection
+    # (``tenants.rls.system``), since it legitimately crosses organizations.
+    _rls_system: str | None = None
     # The organization of ``for_org``: evaluated with no current organization, the queryset
     # runs with it as the current one (the database setting the policies read).
     _rls_org: int | None = None
 
     def _clone(self):  # noqa: ANN202
         clone = super()._clone()
-        clone._rls_bypass = self._rls_bypass
+        clone._rls_system = self._rls_system
         clone._rls_org = self._rls_org
         return clone
 
-    _fetch_all = _bypassing("_fetch_all")
-    iterator = _bypassing("iterator")
-    count = _bypassing("count")
-    exists = _bypassing("exists")
-    aggregate = _bypassing("aggregate")
-    update = _bypassing("update")
-    delete = _bypassing("delete")
-    explain = _bypassing("explain")
+    _fetch_all = _in_rls_scope("_fetch_all")
+    iterator = _in_rls_scope("iterator")
+    count = _in_rls_scope("count")
+    exists = _in_rls_scope("exists")
+    aggregate = _in_rls_scope("aggregate")
+    update = _in_rls_scope("update")
+    delete = _in_rls_scope("delete")
+    explain = _in_rls_scope("explain")
 
 
 class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
@@ -115,24 +116,24 @@ class TenantManager(models.Manager.from_queryset(TenantQuerySet)):  # type: igno
                 return self._unfiltered().bulk_create(objs, *args, **kwargs)
         return self._unfiltered().bulk_create(objs, *args, **kwargs)
 
-    def dangerously_unscoped(self, *, reason: str, routine: bool = False) -> TenantQuerySet:
-        """Every organization's rows, for system-wide jobs and lookups by a global key.
+    def dangerously_unscoped(self, *, reason: str) -> TenantQuerySet:
+        """Every organization's rows, for system jobs (workers and commands) only.
 
-        Evaluating it bypasses row-level security (logged with ``reason``); related rows read
-        later (lazy foreign keys) are not covered: use ``select_related`` or ``rls.bypass``.
-        ``routine`` lookups that every request makes (an API key by its prefix, the user's
-        own memberships) log at DEBUG, so INFO keeps the system jobs readable.
+        Runs on the system connection (``tenants.rls.system``: a role with ``BYPASSRLS``,
+        ``DATABASE_SYSTEM_URL``), logged with ``reason``; in a process without it, under
+        row-level security, evaluating it fails loudly. Related rows read later (lazy foreign
+        keys) go to the default connection: use ``select_related``, or act on what it finds
+        in its organization (``for_org``).
         """
-        level = logging.DEBUG if routine else logging.INFO
-        logger.log(level, "unscoped query on %s: %s", self.model.__name__, reason)
-        queryset = self._unfiltered()
-        queryset._rls_bypass = f"{self.model.__name__}: {reason}"
+        logger.info("unscoped query on %s: %s", self.model.__name__, reason)
+        queryset = self._unfiltered().using(rls.system_alias())
+        queryset._rls_system = f"{self.model.__name__}: {reason}"
         return queryset
 
 
 class _BaseManager(models.Manager.from_queryset(TenantQuerySet)):  # type: ignore[misc]
     """Django's own lookups (related objects, refresh, cascades): unfiltered, but a related
-    lookup with no current organization runs in its starting row's one (``_bypassing``)."""
+    lookup with no current organization runs in its starting row's one (``_in_rls_scope``)."""
 
 
 class _TenantOptions(Options):

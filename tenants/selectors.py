@@ -13,6 +13,7 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db.models import Exists, OuterRef, QuerySet
 from django.http import Http404
 
+from tenants.lookups import user_memberships
 from tenants.models import (
     ActivityEntry,
     ApiKey,
@@ -27,11 +28,14 @@ def membership_for(*, user: AbstractBaseUser, org_slug: str) -> Membership | Non
     """The user's active membership in the organization at ``org_slug``, or None."""
     if not user.is_authenticated:
         return None
-    return Membership.objects.for_user(user).filter(organization__slug=org_slug).first()
+    found = user_memberships(user, org_slug=org_slug)
+    return found[0] if found else None
 
 
-def memberships_of(user: AbstractBaseUser) -> QuerySet[Membership]:
-    return Membership.objects.for_user(user)
+def memberships_of(user: AbstractBaseUser) -> list[Membership]:
+    """The user's own current memberships across organizations (the organization switcher),
+    with their organizations, by name: through ``tenants.lookups``, one query."""
+    return user_memberships(user)
 
 
 def members_list(org: Organization) -> QuerySet[Membership]:

@@ -26,6 +26,7 @@ from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.context import org_scope
 from tenants.invitation_limits import invitation_quota_consume
+from tenants.lookups import invitation_by_token
 from tenants.models import (
     RESERVED_SLUGS,
     Invitation,
@@ -143,6 +144,9 @@ def _send_invitation_email(message: EmailMessage, invitation: Invitation) -> Non
         )
 
 
+EMAIL_MAX_LENGTH = Invitation._meta.get_field("email").max_length
+
+
 def invitation_create(
     *,
     membership: Membership,
@@ -154,6 +158,10 @@ def invitation_create(
     permissions.require(membership, Action.MEMBER_MANAGE)
     org = membership.organization
     email = email.strip().lower()
+    if len(email) > EMAIL_MAX_LENGTH:  # the column's length: a longer one was a 500
+        raise ValidationFailed(
+            f"An e-mail address has at most {EMAIL_MAX_LENGTH} characters.", field="email"
+        )
     if role not in permissions.grantable_roles(membership):
         raise ValidationFailed("You cannot invite someone with this role.", field="role")
     now = timezone.now()
@@ -226,12 +234,8 @@ def invitation_revoke(*, membership: Membership, invitation: Invitation) -> None
 
 def invitation_for_token(token: str) -> Invitation:
     """The invitation behind an accept link, or ``NotFound`` with a message for the user."""
-    invitation = (
-        Invitation.objects.dangerously_unscoped(reason="invitation link lookup by token hash")
-        .select_related("organization")
-        .filter(token_hash=hash_token(token))
-        .first()
-    )
+    # Across organizations by token hash: a narrow database function (tenants.lookups).
+    invitation = invitation_by_token(hash_token(token))
     if invitation is None:
         raise NotFound("This invitation link is not valid. Ask the sender for a new invitation.")
     return invitation

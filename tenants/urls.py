@@ -1,10 +1,11 @@
 from django.urls import path
 
+from soc2app.home import org_home
 from tenants import views, views_integrations
 
 # Mounted under /o/<org_slug>/: TenantMiddleware resolves the organization for every one.
 org_urlpatterns = [
-    path("", views.org_home, name="org_home"),
+    path("", org_home, name="org_home"),
     path("members/", views.members, name="members"),
     path("members/invite/", views.invitation_create, name="invitation_create"),
     path("members/<int:pk>/role/", views.member_role, name="member_role"),

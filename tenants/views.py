@@ -27,6 +27,7 @@ from tenants.forms import (
 from tenants.middleware import LAST_ORG_SESSION_KEY
 from tenants.models import Role
 from tenants.permissions import Action
+from tenants.views_access import settings_page, who_can
 
 ACTIVITY_PAGE_SIZE = 50
 
@@ -63,20 +64,6 @@ def org_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{org.name} is ready. Invite your colleagues next.")
             return redirect("org_home", org_slug=org.slug)
     return render(request, "tenants/org_create.html", {"form": form})
-
-
-def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
-    org = request.organization
-    from controls.selectors import audits_list
-
-    context = {
-        "audits": list(audits_list(org)[:5]),
-        "member_count": selectors.members_list(org).count(),
-        "recent_activity": selectors.activity_list(org)[:8]
-        if permissions.can(request.membership, Action.ACTIVITY_VIEW)
-        else [],
-    }
-    return render(request, "tenants/org_home.html", context)
 
 
 def members(request: HttpRequest, org_slug: str) -> HttpResponse:
@@ -117,9 +104,13 @@ def invitation_create(request: HttpRequest, org_slug: str) -> HttpResponse:
     return _render_members(request, form, status=400)
 
 
-@require_POST
+@require_http_methods(["GET", "POST"])
 def invitation_revoke(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """GET: asks to confirm (who was invited, as what); POST: withdraws the invitation."""
     invitation = selectors.get_invitation_for(request.membership, pk)
+    if request.method == "GET":
+        permissions.require(request.membership, Action.MEMBER_MANAGE)
+        return render(request, "tenants/invitation_revoke.html", {"invitation": invitation})
     services.invitation_revoke(membership=request.membership, invitation=invitation)
     messages.success(request, f"The invitation of {invitation.email} was withdrawn.")
     return redirect("members", org_slug=org_slug)
@@ -206,9 +197,9 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@settings_page(Action.ORG_MANAGE, "the security settings")
 def security(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The organization's two-factor policy (owners and admins)."""
-    permissions.require(request.membership, Action.ORG_MANAGE)
     org = request.organization
     initial = {
         "require_mfa": org.require_mfa,
@@ -231,6 +222,7 @@ def security(request: HttpRequest, org_slug: str) -> HttpResponse:
             initial={"require_independent_review": org.require_independent_review}
         ),
         "can_change_review": permissions.can(request.membership, Action.REVIEW_POLICY_MANAGE),
+        "review_owners": who_can(org, Action.REVIEW_POLICY_MANAGE),
     }
     return render(request, "tenants/security.html", context, status=400 if form.errors else 200)
 

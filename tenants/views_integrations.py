@@ -18,10 +18,12 @@ from soc2app.forms import add_domain_error
 from tenants import apikeys, permissions
 from tenants.forms_integrations import ApiKeyForm, WebhookEndpointForm
 from tenants.permissions import Action
+from tenants.views_access import settings_page
 from tenants.webhooks import services as webhooks
 
 
 @require_http_methods(["GET", "POST"])
+@settings_page(Action.APIKEY_MANAGE, "API keys")
 def api_keys(request: HttpRequest, org_slug: str) -> HttpResponse:
     membership = request.membership
     permissions.require(membership, Action.APIKEY_MANAGE)
@@ -61,6 +63,7 @@ def api_key_revoke(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse
 
 
 @require_http_methods(["GET", "POST"])
+@settings_page(Action.WEBHOOK_MANAGE, "webhooks")
 def webhook_endpoints(request: HttpRequest, org_slug: str) -> HttpResponse:
     membership = request.membership
     permissions.require(membership, Action.WEBHOOK_MANAGE)

@@ -10,7 +10,9 @@ from django.core.cache import cache
 from django.db import connection
 from django.test import Client
 
+from tenants import rls
 from tenants.models import Membership, Organization, Role
+from tests import system_role
 from tests.factories import MembershipFactory, OrganizationFactory
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
@@ -19,11 +21,17 @@ REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """Load the shipped catalog once: tests roll back around it (transactional ones run last
-    and reload it through the ``catalog`` fixture when they need it)."""
+    and reload it through the ``catalog`` fixture when they need it). On PostgreSQL, the
+    test system role (``tests.system_role``) too."""
     from criteria.catalog import catalog_load
 
     with django_db_blocker.unblock():
         catalog_load()
+        if connection.vendor == "postgresql":
+            system_role.create(connection)
+    # System statements share each test's connection (``tenants.rls.system_alias``), on the
+    # test system role when the test body's role is bound by row-level security.
+    rls.shared_connection_role = system_role.switch_role
 
 
 @pytest.fixture

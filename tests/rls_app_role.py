@@ -4,7 +4,9 @@ Opt-in plugin: ``RLS_APP_ROLE=1 pytest -p tests.rls_app_role`` on PostgreSQL. Fi
 their data as the superuser (as an owner or a migration would); each test's body then runs as a
 non-superuser role without BYPASSRLS (``create_app_role``), so row-level security applies to
 everything the body does: a view or service that reads or writes outside its organization's
-scope fails. Celery workers started by tests connect as that role as well.
+scope fails. Celery workers started by tests connect as that role as well (and as the test
+system role for their system statements, ``tests.system_role``). System blocks in test bodies
+(``tenants.rls.system``) switch the shared connection to the test system role and back.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ def _rls_app_role(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
 
 
 def _factories_bypass() -> None:
-    """Factories build test data (setup, not application code): they write through the
-    explicit bypass, whatever the current organization."""
+    """Factories build test data (setup, not application code): they write as the test
+    system role (``rls.system``), whatever the current organization."""
     from factory.base import BaseFactory
 
     from tenants import rls
@@ -73,7 +75,7 @@ def _factories_bypass() -> None:
     original = BaseFactory._generate.__func__
 
     def _generate(cls, strategy, params):  # noqa: ANN001, ANN202
-        with rls.bypass("test data from a factory"):
+        with rls.system("test data from a factory", log=False):
             return original(cls, strategy, params)
 
     BaseFactory._generate = classmethod(_generate)

@@ -20,15 +20,18 @@ from django.conf import settings
 from django.db import connection
 
 
-def database_url() -> str:
+def database_url(*, system: bool = False) -> str:
     """The URL of the database this test runs on (pytest-django's ``test_<name>``), as the
     application's role under ``tests.rls_app_role`` (the worker's tasks meet row-level
-    security, as in production)."""
-    from tests import rls_app_role
+    security, as in production); ``system``: as the test system role (``tests.system_role``),
+    the worker's ``DATABASE_SYSTEM_URL``."""
+    from tests import rls_app_role, system_role
 
     db = connection.settings_dict
     user, password = db["USER"], db.get("PASSWORD")
-    if rls_app_role.active():
+    if system:
+        user, password = system_role.ROLE, system_role.PASSWORD
+    elif rls_app_role.active():
         user, password = rls_app_role.ROLE, rls_app_role.PASSWORD
     credentials = quote(user or "")
     if password:
@@ -86,6 +89,12 @@ def celery_worker(
         **os.environ,
         "CELERY_REPORTS_QUEUE": queue,
         "DATABASE_URL": database_url(),
+        # System jobs on a second connection as a BYPASSRLS role, as in production.
+        **(
+            {"DATABASE_SYSTEM_URL": database_url(system=True)}
+            if connection.vendor == "postgresql"
+            else {}
+        ),
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
         "VAR_DIR": str(tmp_path / "var"),
         "DJANGO_SETTINGS_MODULE": "soc2app.settings",

@@ -7,7 +7,7 @@ import datetime as dt
 from django.utils import timezone
 from rest_framework import serializers
 
-from controls.models import Control, ControlStatus, ControlType, Frequency
+from controls.models import Control, ControlStatus, ControlType, Frequency, Operation
 from soc2app.api.serializers import OwnerField, StrictInput
 
 CRITERIA_FIELD_HELP = 'Criterion references of the catalog, e.g. ["CC6.1", "CC6.2"].'
@@ -36,6 +36,7 @@ class ControlOut(serializers.ModelSerializer):
             "description",
             "control_type",
             "frequency",
+            "operation",
             "status",
             "na_justification",
             "due_date",
@@ -89,6 +90,7 @@ class ControlRowOut(serializers.BaseSerializer):
             "description": row["description"],
             "control_type": row["control_type"],
             "frequency": row["frequency"],
+            "operation": row["operation"],
             "status": row["status"],
             "na_justification": row["na_justification"],
             "due_date": due.isoformat() if due is not None else None,
@@ -108,6 +110,12 @@ class ControlCreateIn(StrictInput):
     description = serializers.CharField(allow_blank=True, required=False, default="")
     control_type = serializers.ChoiceField(choices=ControlType.choices)
     frequency = serializers.ChoiceField(choices=Frequency.choices)
+    operation = serializers.ChoiceField(
+        choices=Operation.choices,
+        required=False,
+        default="",
+        help_text="manual or automatic; omitted: the default for the control type.",
+    )
     owner = OwnerField(required=False, default=None)
     status = serializers.ChoiceField(
         choices=ControlStatus.choices, required=False, default=ControlStatus.NOT_STARTED
@@ -131,6 +139,7 @@ class ControlUpdateIn(StrictInput):
     description = serializers.CharField(allow_blank=True, required=False)
     control_type = serializers.ChoiceField(choices=ControlType.choices, required=False)
     frequency = serializers.ChoiceField(choices=Frequency.choices, required=False)
+    operation = serializers.ChoiceField(choices=Operation.choices, required=False)
     owner = OwnerField(required=False)
     status = serializers.ChoiceField(choices=ControlStatus.choices, required=False)
     na_justification = serializers.CharField(allow_blank=True, required=False)

@@ -5,9 +5,15 @@ from __future__ import annotations
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from controls.models import Answer, AuditType, ControlStatus, Frequency
+from controls.api.serializers_deviations import DeviationOut
+from controls.models import Answer, AuditType, ControlStatus, Frequency, Operation
 from controls.periods import PeriodStatus
-from controls.readiness import ControlReadiness, CriterionReadiness, Status
+from controls.readiness import (
+    ControlReadiness,
+    CriterionReadiness,
+    ExceptionKind,
+    Status,
+)
 
 
 def _score() -> serializers.DecimalField:
@@ -54,6 +60,12 @@ class ControlReadinessOut(serializers.Serializer):
     title = serializers.CharField(source="control.title")
     status = serializers.ChoiceField(choices=ControlStatus.choices, source="control.status")
     frequency = serializers.ChoiceField(choices=Frequency.choices, source="control.frequency")
+    operation = serializers.ChoiceField(
+        choices=Operation.choices,
+        source="control.operation",
+        help_text="manual: a version counts for the one period containing its end; "
+        "automatic: for every period it overlaps.",
+    )
     owner_email = serializers.SerializerMethodField()
     operating = serializers.BooleanField(
         help_text="Implemented, with the accepted evidence the audit needs."
@@ -68,7 +80,12 @@ class ControlReadinessOut(serializers.Serializer):
     sample_size = serializers.CharField(
         source="sample",
         help_text="Type 2: the sample auditors commonly draw for this frequency (a "
-        'practitioner convention), e.g. "2–5"; empty for Type 1.',
+        'practitioner convention), e.g. "2–5", scaled to the window; empty for Type 1.',
+    )
+    flags = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Type 2: evidence of a manual control that counts less than its range "
+        "suggests (it spans several periods, or ends after the window).",
     )
     periods = serializers.SerializerMethodField()
     periods_ended = serializers.IntegerField(help_text="Type 2: how many periods have ended.")
@@ -87,6 +104,27 @@ class ControlReadinessOut(serializers.Serializer):
             {"start": period.start, "end": period.end, "status": str(state)}
             for period, state in readiness.periods
         ]
+
+
+class ExceptionOut(serializers.Serializer):
+    control = ControlRef(source="*")
+    period_start = serializers.DateField(source="period.start")
+    period_end = serializers.DateField(source="period.end")
+    kind = serializers.ChoiceField(
+        choices=[(k.value, k.value) for k in ExceptionKind],
+        help_text="missing: an ended period without accepted evidence; failed: a tested item "
+        "failed; deviation: recorded by a manager on a period otherwise covered.",
+    )
+    detail = serializers.CharField()
+    owner_email = serializers.CharField(source="owner", allow_blank=True)
+    deviation = DeviationOut(allow_null=True, help_text="The management response, if recorded.")
+
+
+class FiguresOut(serializers.Serializer):
+    controls_implemented = serializers.IntegerField()
+    controls_applicable = serializers.IntegerField()
+    periods_covered = serializers.IntegerField(help_text="Type 2: ended periods with evidence.")
+    periods_ended = serializers.IntegerField()
 
 
 class AnswerRef(serializers.Serializer):
@@ -131,6 +169,17 @@ class ReadinessOut(serializers.Serializer):
     categories = CategoryOut(many=True)
     criteria = CriterionReadinessOut(many=True)
     controls = serializers.SerializerMethodField()
+    exceptions = ExceptionOut(
+        many=True,
+        help_text="Type 2: every missing or failed period of an applicable control, and every "
+        "recorded deviation, with the management response.",
+    )
+    figures = serializers.SerializerMethodField()
+
+    @extend_schema_field(FiguresOut)
+    def get_figures(self, readiness: object) -> dict:
+        """Plain figures beside the score: controls implemented and periods evidenced."""
+        return readiness.plain_figures
 
     @extend_schema_field(ControlReadinessOut(many=True))
     def get_controls(self, readiness: object) -> list[dict]:

@@ -8,12 +8,14 @@ from controls.models.audit import (
     ReadinessSnapshot,
     SelfAssessmentAnswer,
 )
+from controls.models.deviation import Deviation
 from controls.models.library import (
     ControlLibrary,
     ControlTemplate,
     ControlType,
     Frequency,
     FrequencyRule,
+    Operation,
     PeriodUnit,
 )
 from controls.models.tenant import Control, ControlCriterion, ControlStatus, System
@@ -31,8 +33,10 @@ __all__ = [
     "ControlStatus",
     "ControlTemplate",
     "ControlType",
+    "Deviation",
     "Frequency",
     "FrequencyRule",
+    "Operation",
     "PeriodUnit",
     "ReadinessSnapshot",
     "SelfAssessmentAnswer",

@@ -13,6 +13,13 @@ class ControlType(models.TextChoices):
     TECHNICAL = "technical", "Technical"
 
 
+class Operation(models.TextChoices):
+    """How a control operates: it decides how evidence counts per period (``controls.operation``)."""
+
+    MANUAL = "manual", "Manual (a person performs it)"
+    AUTOMATIC = "automatic", "Automatic (a system does it and reports)"
+
+
 class Frequency(models.TextChoices):
     CONTINUOUS = "continuous", "Continuous"
     DAILY = "daily", "Daily"

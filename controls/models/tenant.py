@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from controls.models.library import ControlTemplate, ControlType, Frequency
+from controls.models.library import ControlTemplate, ControlType, Frequency, Operation
 from criteria.models import Criterion
 from tenants.scoping import TenantModel
 
@@ -45,6 +45,8 @@ class Control(TenantModel):
     description = models.TextField(blank=True)
     control_type = models.CharField(max_length=16, choices=ControlType.choices)
     frequency = models.CharField(max_length=16, choices=Frequency.choices)
+    # Default from the type (controls/data/frequency_rules.yaml); the manager can change it.
+    operation = models.CharField(max_length=10, choices=Operation.choices, default=Operation.MANUAL)
     owner = models.ForeignKey(
         "tenants.Membership", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -70,6 +72,9 @@ class Control(TenantModel):
             ),
             models.CheckConstraint(
                 condition=Q(status__in=ControlStatus.values), name="control_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(operation__in=Operation.values), name="control_operation_valid"
             ),
         ]
         indexes = [

@@ -85,6 +85,19 @@ class VersionDetailOut(VersionOut):
         return version.data if version.is_deliverable else None
 
 
+class VersionCreatedOut(VersionDetailOut):
+    warnings = serializers.ListField(
+        child=serializers.CharField(),
+        source="span_warnings",
+        help_text="What to know about the new version without refusing it: a manual "
+        "control's evidence spanning several periods of a Type 2 audit counts for one.",
+    )
+
+    class Meta(VersionDetailOut.Meta):
+        fields = [*VersionDetailOut.Meta.fields, "warnings"]
+        read_only_fields = fields
+
+
 class ItemOut(serializers.ModelSerializer):
     versions = serializers.SerializerMethodField()
 

@@ -24,6 +24,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from controls.models import Control
+from controls.operation import span_warnings
 from evidence import selectors, services
 from evidence.api.serializers import (
     DataIn,
@@ -31,6 +32,7 @@ from evidence.api.serializers import (
     ItemOut,
     LinkIn,
     ReviewIn,
+    VersionCreatedOut,
     VersionDetailOut,
 )
 from evidence.downloads import version_file_response
@@ -99,7 +101,7 @@ class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.Gene
         '`{"kind": "link", "url": ...}` or `{"kind": "data", "data": {...}}` with the same '
         "dates. Each submission is a new version (of `item`, or of a new item).",
         request={"multipart/form-data": FileIn, "application/json": JSON_SUBMIT},
-        responses={201: VersionDetailOut},
+        responses={201: VersionCreatedOut},
     )
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
         control = self._control()
@@ -139,7 +141,10 @@ class ControlEvidenceViewSet(_EvidenceBase, mixins.ListModelMixin, viewsets.Gene
         else:
             version = services.evidence_push_data(**common)
         version = selectors.version_get_for(self.organization, version.pk)
-        body = VersionDetailOut(version, context=self.get_serializer_context()).data
+        version.span_warnings = span_warnings(
+            control, version.effective_start, version.effective_end
+        )
+        body = VersionCreatedOut(version, context=self.get_serializer_context()).data
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -165,8 +170,9 @@ class EvidenceVersionViewSet(_EvidenceBase, mixins.RetrieveModelMixin, viewsets.
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         version = self.get_object()
         body = self.get_serializer(version).data
-        if body.get("data") is not None:
-            # The record's content is being read: logged like the browser download.
+        if body.get("data") is not None and request.method == "GET":
+            # The record's content is being read: logged like the browser download (a HEAD
+            # sends no content, so it reads nothing, as for the download action).
             services.evidence_download_record(
                 membership=self.principal, version=version, client_ip=client_ip(request)
             )

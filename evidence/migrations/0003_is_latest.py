@@ -19,11 +19,11 @@ def backfill(apps, schema_editor):
         item_id=OuterRef("item_id"),
         number__gt=OuterRef("number"),
     )
-    # Every organization's rows: under ``FORCE ROW LEVEL SECURITY`` a migration role that is
-    # not a superuser would otherwise see none of them (tenants.rls, the logged bypass).
+    # Every organization's rows: under ``FORCE ROW LEVEL SECURITY`` a migrating owner that is
+    # not a superuser would otherwise see none of them (tenants.rls.owner_backfill).
     from tenants import rls
 
-    with rls.bypass("migration evidence.0003: backfill is_latest"):
+    with rls.owner_backfill(schema_editor.connection, "evidence_evidenceversion"):
         rows.filter(~Exists(newer)).update(is_latest=True)
 
 

@@ -6,6 +6,9 @@ pipelines.
 - One finding per criterion in scope: ``satisfied`` when the readiness engine says met (or not
   applicable), ``not-satisfied`` otherwise, with the engine's status and reasons, the mapped
   controls and their owners as properties.
+- Type 2: one risk per exception (a control without evidence in a sub-period, or a recorded
+  deviation): the control, period and owner as properties, and the management response as a
+  remediation (completed once its date has passed, planned before).
 - One observation per control with evidence: each version as relevant evidence (name, version,
   effective period, valid until, SHA-256, review state and reviewer), linked from the findings of the
   criteria the control is mapped to.
@@ -138,6 +141,9 @@ def assessment_results(content: ReportContent) -> dict[str, Any]:
     }
     if observations:
         result["observations"] = observations
+    risks = [_risk(content, x) for x in content.exceptions]
+    if risks:
+        result["risks"] = risks
     return {
         "assessment-results": {
             "uuid": _uuid(content, "assessment-results", content.data_as_of.isoformat()),
@@ -152,6 +158,46 @@ def assessment_results(content: ReportContent) -> dict[str, Any]:
             "results": [result],
         }
     }
+
+
+def _risk(content: ReportContent, row: dict) -> dict[str, Any]:
+    """An exception as an OSCAL risk, the deviation's management response as a remediation."""
+    code, start, end = row["control"].code, row["start"], row["end"]
+    deviation = row["deviation"]
+    today = content.generated_at.date()
+    done = bool(deviation and deviation.remediation_date and deviation.remediation_date <= today)
+    risk: dict[str, Any] = {
+        "uuid": _uuid(content, "risk", code, start.isoformat(), row["kind"]),
+        "title": f"Exception: {code}, {start:%d %b %Y} – {end:%d %b %Y}",
+        "description": row["detail"],
+        "statement": deviation.what_happened if deviation else row["detail"],
+        "props": [
+            _prop("control", code),
+            _prop("period-start", start.isoformat()),
+            _prop("period-end", end.isoformat()),
+            _prop("exception-kind", row["kind"]),
+            _prop("owner", row["owner"]),
+        ],
+        "status": "closed" if done else ("remediating" if deviation else "open"),
+    }
+    if deviation:
+        risk["remediations"] = [
+            {
+                "uuid": _uuid(content, "remediation", deviation.pk),
+                "lifecycle": "completed" if done else "planned",
+                "title": "Management response",
+                "description": f"Cause: {deviation.cause} Remediation: {deviation.remediation}",
+                "props": [
+                    _prop(
+                        "remediation-date",
+                        deviation.remediation_date.isoformat()
+                        if deviation.remediation_date
+                        else "",
+                    )
+                ],
+            }
+        ]
+    return risk
 
 
 def write(content: ReportContent, out: Path) -> None:

@@ -64,8 +64,13 @@ def _split(rows: list, per_row_ms: float, target_ms: float, limit: int) -> list[
 def _parts(content: ReportContent, context: dict, workers: int, chunk_rows: int) -> list[dict]:
     """The body's parts, in order: ``{"name", "html", "cost"}``."""
     sections = {s.key: s for s in body_sections(content)}
-    opening = [sections[k] for k in ("scope", "summary", "criteria", "gaps")]
-    opening_ms = 400 + MS_PER_CRITERION * len(content.readiness.criteria)
+    keys = ("scope", "summary", "criteria", "gaps", "exceptions")
+    opening = [sections[k] for k in keys if k in sections]
+    opening_ms = (
+        400
+        + MS_PER_CRITERION * len(content.readiness.criteria)
+        + MS_PER_PERIOD_ROW * len(content.exceptions)
+    )
     periods = context["period_rows"] if "periods" in sections else []
     total_ms = (
         opening_ms

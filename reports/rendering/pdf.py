@@ -66,8 +66,10 @@ def body_sections(content: ReportContent) -> list[Section]:
         Section("summary", "Executive summary", "reports/pdf/_summary.html"),
         Section("criteria", "Criteria", "reports/pdf/_criteria.html"),
         Section("gaps", "Gaps and partly met criteria", "reports/pdf/_gaps.html"),
-        Section("matrix", "Control matrix", "reports/pdf/_matrix.html"),
     ]
+    if content.audit.is_type2:
+        sections.append(Section("exceptions", "Exceptions", "reports/pdf/_exceptions.html"))
+    sections.append(Section("matrix", "Control matrix", "reports/pdf/_matrix.html"))
     if content.audit.is_type2:
         sections.append(
             Section("periods", "Type 2: evidence per sub-period", "reports/pdf/_periods.html")

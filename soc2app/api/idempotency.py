@@ -297,12 +297,10 @@ def _refreshed(view: Any, request: Request, response: Response) -> Response:
 
 def idempotency_keys_sweep() -> int:
     """Delete the keys past their expiry, in every organization (beat); returns how many."""
-    from tenants import rls
-
-    with rls.bypass("sweep expired idempotency keys"):
-        deleted, _ = (
-            IdempotentRequest.objects.dangerously_unscoped(reason="sweep expired idempotency keys")
-            .filter(expires_at__lte=timezone.now())
-            .delete()
-        )
+    # One statement on the system connection (workers only).
+    deleted, _ = (
+        IdempotentRequest.objects.dangerously_unscoped(reason="sweep expired idempotency keys")
+        .filter(expires_at__lte=timezone.now())
+        .delete()
+    )
     return deleted

@@ -115,6 +115,9 @@ class TenantViewSetMixin:
     parser_classes = [SafeJSONParser]  # JSON bodies only (evidence uploads add multipart)
     #: The tenant model behind ``get_scoped_queryset`` (schema generation reads it).
     model: type[Model]
+    #: Auditors are refused unless a viewset opts in (Type 2 sampling): such a viewset looks
+    #: every audit up through the auditor's grants (``reports.selectors.portal_audit_get``).
+    admits_auditors: bool = False
 
     organization: Organization
     principal: Principal
@@ -128,7 +131,7 @@ class TenantViewSetMixin:
         # Reading the organization is allowed to every role; each write is checked by its
         # service. A principal without even that (a key role nobody mapped) is refused here.
         permissions.require(principal, Action.VIEW)
-        if principal.role == Role.AUDITOR:
+        if principal.role == Role.AUDITOR and not self.admits_auditors:
             # Auditors read only the audits they were granted, in the auditor portal.
             raise NotPermitted("Auditors use the auditor portal; the API is not open to them.")
         if not getattr(principal, "is_api_key", False):  # a person: the MFA policy applies

@@ -13,9 +13,11 @@ from rest_framework.routers import DefaultRouter, SimpleRouter
 from controls.api.views import ControlTemplateViewSet
 from controls.api.views_audits import AuditViewSet, SystemViewSet
 from controls.api.views_controls import ControlViewSet
+from controls.api.views_deviations import DeviationViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
+from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
 from tenants.api.views_webhooks import WebhookEndpointViewSet
@@ -31,12 +33,20 @@ org_router.register(
     r"controls/(?P<control_pk>[^/.]+)/evidence", ControlEvidenceViewSet, basename="control-evidence"
 )
 org_router.register("evidence/versions", EvidenceVersionViewSet, basename="evidence-version")
+org_router.register("deviations", DeviationViewSet, basename="deviation")
 org_router.register("systems", SystemViewSet, basename="system")
 org_router.register("audits", AuditViewSet, basename="audit")
 org_router.register(
     r"audits/(?P<audit_pk>[^/.]+)/reports", AuditReportViewSet, basename="audit-report"
 )
 org_router.register("reports", ReportViewSet, basename="report")
+org_router.register(
+    r"audits/(?P<audit_pk>[^/.]+)/populations", PopulationViewSet, basename="audit-population"
+)
+org_router.register(r"audits/(?P<audit_pk>[^/.]+)/samples", SampleViewSet, basename="audit-sample")
+org_router.register(
+    r"audits/(?P<audit_pk>[^/.]+)/sample-items", SampleItemViewSet, basename="audit-sample-item"
+)
 org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 
 

@@ -16,3 +16,20 @@ function applyGrow(root) {
 }
 document.addEventListener("DOMContentLoaded", function () { applyGrow(document); });
 document.addEventListener("htmx:load", function (event) { applyGrow(event.target); });
+
+// "Adopt 12 controls": a button with data-count-checked="name" counts the ticked checkboxes
+// of that name in its form, so the number it shows is what the click will adopt.
+function countChecked(form) {
+  form.querySelectorAll("[data-count-checked]").forEach(function (button) {
+    var name = button.getAttribute("data-count-checked");
+    var n = form.querySelectorAll('input[type="checkbox"][name="' + name + '"]:checked').length;
+    var target = button.querySelector("[data-count]");
+    if (target) { target.textContent = n; }
+    var plural = button.querySelector("[data-plural]");
+    if (plural) { plural.textContent = n === 1 ? "" : "s"; }
+    button.disabled = n === 0;
+  });
+}
+document.addEventListener("change", function (event) {
+  if (event.target.form) { countChecked(event.target.form); }
+});

@@ -6,13 +6,18 @@ from django.db import migrations, models
 
 def backfill(apps, schema_editor):
     """Chain the existing entries, per organization in id order (as ``activity_record`` does)."""
-    from tenants.activity import legacy_digest
+    from tenants.rls import owner_backfill
 
     connection = schema_editor.connection
-    if connection.vendor == "postgresql":  # row-level security: this is a system-wide job
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.bypass_rls', 'on', true)")
     entries = apps.get_model("tenants", "ActivityEntry")._base_manager.using(connection.alias)
+    # Every organization's entries: FORCE ROW LEVEL SECURITY lifted for this transaction.
+    with owner_backfill(connection, "tenants_activityentry"):
+        _chain(entries)
+
+
+def _chain(entries):
+    from tenants.activity import legacy_digest
+
     org_ids = entries.order_by().values_list("organization_id", flat=True).distinct()
     for org_id in sorted(org_ids):
         prev = ""

@@ -64,11 +64,16 @@ def _rechain(apps, schema_editor, *, check, sign, key_id) -> None:
     """Per organization: when every entry passes ``check(entry)`` and links to the previous
     one, give each a new ``entry_hash = sign(entry)`` (chained) and ``key_id``; else leave the
     organization's chain as it is (logged), so verification keeps reporting the break."""
+    from tenants.rls import owner_backfill
+
     connection = schema_editor.connection
-    if connection.vendor == "postgresql":  # row-level security: this is a system-wide job
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT set_config('app.bypass_rls', 'on', true)")
     entries = apps.get_model("tenants", "ActivityEntry")._base_manager.using(connection.alias)
+    # Every organization's entries: FORCE ROW LEVEL SECURITY lifted for this transaction.
+    with owner_backfill(connection, "tenants_activityentry"):
+        _rechain_all(entries, check=check, sign=sign, key_id=key_id)
+
+
+def _rechain_all(entries, *, check, sign, key_id) -> None:
     org_ids = entries.order_by().values_list("organization_id", flat=True).distinct()
     for org_id in sorted(org_ids):
         chain = entries.filter(organization_id=org_id)

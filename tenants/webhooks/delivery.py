@@ -56,17 +56,27 @@ def _claimable(now: dt.datetime) -> models.Q:
 
 def _claim(delivery_id: int) -> WebhookDelivery | None:
     now = timezone.now()
-    unscoped = WebhookDelivery.objects.dangerously_unscoped(
-        reason="webhook worker: claim a delivery by id (the task carries no organization)"
+    # The task carries only the id: its organization is a system lookup; the claim and the
+    # rest happen in that organization, on the application's connection.
+    org_id = (
+        WebhookDelivery.objects.dangerously_unscoped(
+            reason="webhook worker: the organization of a delivery by id"
+        )
+        .filter(pk=delivery_id)
+        .values_list("organization_id", flat=True)
+        .first()
     )
+    if org_id is None:
+        return None
+    scoped = WebhookDelivery.objects.for_org(org_id)
     claimed = (
-        unscoped.filter(pk=delivery_id)
+        scoped.filter(pk=delivery_id)
         .filter(_claimable(now))
         .update(status=DeliveryStatus.SENDING, claimed_at=now, attempts=models.F("attempts") + 1)
     )
     if not claimed:
         return None
-    return unscoped.select_related("endpoint", "organization").get(pk=delivery_id)
+    return scoped.select_related("endpoint", "organization").get(pk=delivery_id)
 
 
 def _body(delivery: WebhookDelivery) -> bytes:

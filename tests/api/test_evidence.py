@@ -70,6 +70,8 @@ def test_link_and_data_as_json(api, org, control):
     assert data.status_code == 201, data.json()
     version = data.json()
     assert version["data"] == record and version["item_title"] == "MFA check"
+    # The creation answer adds the upload's warnings (none here) to the version's detail.
+    assert version.pop("warnings") == []
     assert api.get(org_url(org, f"evidence/versions/{version['id']}/")).json() == version
 
 

@@ -77,3 +77,10 @@ def test_reading_a_link_or_being_refused_logs_no_read(
     auditor = make_member(org, Role.AUDITOR)
     assert api_for(auditor).get(url).status_code == 403
     assert not _reads(org).exists()
+
+
+def test_a_head_of_a_data_record_reads_nothing_and_logs_nothing(org, manager, record, api_for):
+    # As for the download action: a HEAD sends no content, so no read is recorded.
+    head = api_for(manager).head(org_url(org, f"evidence/versions/{record.pk}/"))
+    assert head.status_code == 200 and head.content == b""
+    assert not _reads(org).exists()

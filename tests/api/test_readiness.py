@@ -28,8 +28,8 @@ def test_type1_readiness(api, org, manager, make_audit):
     data = api.get(org_url(org, f"audits/{audit.pk}/readiness/")).json()
 
     assert data["audit"]["id"] == audit.pk and data["audit"]["as_of_date"] == "2025-03-31"
-    assert data["counts"] == {"met": 1, "partial": 1, "gap": 31, "not_applicable": 0}
-    assert data["score"] == pytest.approx(round(150 / 33, 1))
+    assert data["counts"] == {"met": 1, "partial": 0, "gap": 32, "not_applicable": 0}
+    assert data["score"] == pytest.approx(round(100 / 33, 1))
     assert [c["key"] for c in data["categories"]] == ["security"]
     by_ref = {c["ref"]: c for c in data["criteria"]}
     assert by_ref["CC6.1"]["status"] == "met"
@@ -39,7 +39,7 @@ def test_type1_readiness(api, org, manager, make_audit):
         "Met by AC-1 (implemented, evidence current on the as-of date)."
     ]
     assert (
-        by_ref["CC6.2"]["status"] == "partial"
+        by_ref["CC6.2"]["status"] == "gap"  # in progress without evidence is not progress
         and "AC-2 is in progress" in (by_ref["CC6.2"]["reasons"][0])
     )
     assert by_ref["CC1.1"]["status"] == "gap" and by_ref["CC1.1"]["controls"] == []
@@ -93,8 +93,54 @@ def test_readiness_queries_do_not_grow(
         control = mapped(org, "CC6.1", "CC7.2", code=f"R-{n:02d}", owner=manager)
         evidence_row(control, dt.date(2024, 2, 1))
         evidence_row(control, dt.date(2024, 5, 1), state="pending")
+        record_deviation(manager, control)
     # session, user, membership + organization, audit (with framework); the engine: scope,
-    # criteria, mappings (controls, owners, users), frequency rules, evidence, answers
-    with django_assert_num_queries(10):
+    # criteria, mappings (controls, owners, users), frequency rules, evidence, answers,
+    # deviations (with who recorded them)
+    with django_assert_num_queries(11):
         response = api.get(org_url(org, f"audits/{audit.pk}/readiness/"))
-    assert len(response.json()["controls"]) == rows
+    body = response.json()
+    assert len(body["controls"]) == rows
+    assert len([e for e in body["exceptions"] if e["deviation"]]) == rows
+
+
+def record_deviation(manager, control):
+    from controls.deviations import deviation_record
+
+    return deviation_record(
+        membership=manager,
+        control=control,
+        period_start=dt.date(2024, 7, 1),
+        period_end=dt.date(2024, 7, 31),
+        what_happened="No review in July.",
+        cause="Reviewer on leave.",
+        remediation="Deputy named.",
+        remediation_date=dt.date(2024, 8, 15),
+    )
+
+
+def test_type2_readiness_lists_exceptions_flags_and_plain_figures(api, org, manager, make_audit):
+    audit = make_audit(org, window=(dt.date(2024, 1, 1), dt.date(2024, 12, 31)))
+    review = mapped(org, "CC6.2", code="UAR-1", owner=manager, operation="manual")
+    evidence_row(review, dt.date(2024, 1, 1), dt.date(2024, 12, 31))
+    deviation = record_deviation(manager, review)
+
+    data = api.get(org_url(org, f"audits/{audit.pk}/readiness/")).json()
+
+    control = data["controls"][0]
+    assert control["operation"] == "manual"
+    assert control["flags"][0].startswith("Evidence for 01 Jan 2024 – 31 Dec 2024 covers 4")
+    assert data["figures"] == {
+        "controls_implemented": 1,
+        "controls_applicable": 1,
+        "periods_covered": 1,
+        "periods_ended": 4,
+    }
+    first, second, third = data["exceptions"]
+    assert first["control"] == {"id": review.pk, "code": "UAR-1"}
+    assert (first["period_start"], first["period_end"]) == ("2024-01-01", "2024-03-31")
+    assert first["kind"] == "missing" and first["owner_email"] == manager.user.email
+    assert first["deviation"] is None
+    assert third["period_start"] == "2024-07-01"
+    assert third["deviation"]["id"] == deviation.pk
+    assert third["deviation"]["remediation"] == "Deputy named."

@@ -28,6 +28,7 @@ def _operations(schema: dict):
 BODILESS = ("webhooks/{id}/test/", "reports/{id}/retry/")
 # Actions that answer with a file, not JSON.
 FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
+CSV_FILES = ("populations/{id}/export/",)
 
 
 def test_every_organization_endpoint_is_documented(schema):
@@ -38,6 +39,8 @@ def test_every_organization_endpoint_is_documented(schema):
         "controls/adopt/",
         "controls/bulk/",
         "controls/{control_pk}/evidence/",
+        "deviations/",
+        "deviations/{id}/",
         "evidence/versions/{id}/",
         "evidence/versions/{id}/download/",
         "evidence/versions/{id}/review/",
@@ -48,6 +51,15 @@ def test_every_organization_endpoint_is_documented(schema):
         "audits/{id}/readiness/",
         "audits/{id}/self-assessment/",
         "audits/{audit_pk}/reports/",
+        "audits/{audit_pk}/populations/",
+        "audits/{audit_pk}/populations/{id}/",
+        "audits/{audit_pk}/populations/{id}/items/",
+        "audits/{audit_pk}/populations/{id}/export/",
+        "audits/{audit_pk}/samples/",
+        "audits/{audit_pk}/samples/{id}/",
+        "audits/{audit_pk}/samples/{id}/items/",
+        "audits/{audit_pk}/sample-items/{id}/",
+        "audits/{audit_pk}/sample-items/{id}/result/",
         "reports/{id}/",
         "reports/{id}/download/",
         "reports/{id}/retry/",
@@ -75,6 +87,8 @@ def test_bodies_responses_and_errors(schema):
         assert len(success) == 1, where
         if path.endswith(FILES):
             assert "application/pdf" in responses[success[0]]["content"], where
+        elif path.endswith(CSV_FILES):
+            assert "text/csv" in responses[success[0]]["content"], where
         elif method != "delete":
             assert responses[success[0]]["content"]["application/json"]["schema"], where
         assert operation.get("summary"), where

@@ -245,6 +245,32 @@ def test_manager_edit_changes_mapping(org, manager, client_for, catalog):
     assert refs == {"CC6.6", "CC6.7"}
 
 
+def test_manager_sets_how_a_control_operates(org, manager, client_for, catalog):
+    control = ControlFactory(organization=org, owner=manager, control_type="procedural")
+    data = {
+        "code": control.code,
+        "title": control.title,
+        "control_type": "procedural",
+        "frequency": "daily",
+        "status": "implemented",
+        "owner": str(manager.pk),
+    }
+    client = client_for(manager)
+    page = client.get(url("control_edit", org, pk=control.pk)).content.decode()
+    assert "How it operates" in page
+    client.post(url("control_edit", org, pk=control.pk), {**data, "operation": "automatic"})
+    control.refresh_from_db()
+    assert control.operation == "automatic"
+    assert (
+        "Automatic (a system does it and reports)"
+        in client.get(url("control_detail", org, pk=control.pk)).content.decode()
+    )
+    # Blank: the default for its type again (technical: automatic, procedural: manual).
+    client.post(url("control_edit", org, pk=control.pk), {**data, "operation": ""})
+    control.refresh_from_db()
+    assert control.operation == "manual"
+
+
 def test_delete_refused_when_evidence_exists(org, manager, client_for, catalog):
     import datetime as dt
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.management import call_command
 
-from controls.models import Audit, Control, System
+from controls.models import Audit, Control, Deviation, System
 from controls.readiness import audit_readiness
 from evidence.models import EvidenceVersion
 from tenants.models import Organization
@@ -35,3 +35,22 @@ def test_seed_demo_is_realistic_and_idempotent(catalog, capsys):
         # A demo with something to do: mostly ready, with partial criteria left.
         assert readiness.counts["met"] > 0 and readiness.counts["partial"] > 0
     assert "manager@demo-co.example.com" in capsys.readouterr().out
+    # One exception of the Type 2 audit carries a recorded deviation (the management response).
+    type2 = Audit.objects.for_org(org).get(audit_type="type2")
+    responded = [e for e in audit_readiness(type2).exceptions if e.deviation is not None]
+    assert len(responded) == 1 and responded[0].deviation.remediation
+    assert Deviation.objects.for_org(org).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_seed_demo_writes_the_self_assessment_under_row_level_security(catalog):
+    """Each statement its own transaction, as in production: seeding outside the
+    organization's scope read the audits' scope as nothing under the application role (RLS),
+    and the demo audits came without a self-assessment."""
+    from controls.models import SelfAssessmentAnswer
+    from tenants.context import org_scope
+
+    call_command("seed_demo", "--org", "demo-rls")
+    org = Organization.objects.get(slug="demo-rls")
+    with org_scope(org):
+        assert SelfAssessmentAnswer.objects.for_org(org).count() == 40

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from controls.models import Control, ControlCriterion, SelfAssessmentAnswer
+from controls.models import Control, ControlCriterion, Deviation, SelfAssessmentAnswer
 from controls.readiness import Status, audit_readiness
 from criteria.models import Criterion
 from evidence.models import EvidenceItem, EvidenceVersion
@@ -61,7 +61,8 @@ def test_type1_met_partial_and_gap_with_their_reasons(org, make_audit):
     assert result["CC6.1"].reasons == [
         "Met by AC-1 (implemented, evidence current on the as-of date)."
     ]
-    assert result["CC6.2"].status == Status.PARTIAL
+    # Adopted and in progress, but nothing in place yet: adopting is not progress.
+    assert result["CC6.2"].status == Status.GAP
     assert result["CC6.2"].reasons == [
         "AC-2 is in progress; no accepted evidence valid on 31 Mar 2025."
     ]
@@ -212,7 +213,7 @@ def test_scores_per_category_and_overall(org, make_audit):
     audit = make_audit(org, as_of=AS_OF, categories=("availability",))
     for code, refs, status, evidence in [
         ("AC-1", ("CC6.1", "A1.1"), "implemented", True),
-        ("AC-2", ("CC6.2", "A1.2"), "in_progress", False),
+        ("AC-2", ("CC6.2", "A1.2"), "implemented", False),  # in place, no evidence: partial
     ]:
         control = mapped(org, *refs, code=code, status=status)
         if evidence:
@@ -297,6 +298,19 @@ def _build(org, make_member, count: int, first: int) -> None:
         control_map(control, refs[i % len(refs)], refs[(i * 7) % len(refs)])
         controls.append(control)
     _bulk_evidence(org, controls, 20, D(2024, 1, 3))
+    Deviation.objects.bulk_create(
+        Deviation(
+            organization=org,
+            control=c,
+            period_start=D(2024, 10, 1),
+            period_end=D(2024, 10, 31),
+            what_happened="Export not run",
+            cause="Job disabled",
+            remediation="Re-enabled",
+            recorded_by=owner,
+        )
+        for c in controls
+    )
 
 
 @pytest.mark.parametrize("type2", [False, True], ids=["type1", "type2"])
@@ -316,20 +330,26 @@ def test_readiness_takes_the_same_queries_for_5_and_60_controls(
             r.owners, r.criterion.category.name, r.reasons  # noqa: B018
             for c in r.controls:
                 c.control.get_status_display(), c.note, c.periods  # noqa: B018
+        for e in readiness.exceptions:
+            e.owner, e.detail, e.period.label, e.deviation  # noqa: B018
         return readiness
 
     _build(org, make_member, 5, first=1)
     # scope categories, criteria with categories, mappings with controls/owners/users,
-    # frequency rules, evidence grouped per control (and range), self-assessment answers
-    with django_assert_num_queries(6):
+    # frequency rules, evidence grouped per control (and range), self-assessment answers;
+    # Type 2: deviations recorded in the window (with who recorded them)
+    queries = 7 if type2 else 6
+    with django_assert_num_queries(queries):
         small = compute_and_read()
     _build(org, make_member, 55, first=6)
-    with django_assert_num_queries(6):
+    with django_assert_num_queries(queries):
         big = compute_and_read()
 
     assert len(small.controls) == 5 and len(big.controls) == 60
     assert EvidenceVersion.objects.for_org(org).count() == 60 * 20
     assert sum(c.accepted for c in big.controls.values()) > 0
+    if type2:  # the exceptions list grows with the data, the query count does not
+        assert 0 < len(small.exceptions) < len(big.exceptions)
 
 
 def test_another_organizations_rows_never_change_the_result(

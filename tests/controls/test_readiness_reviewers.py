@@ -27,7 +27,7 @@ def _cc61(readiness):
 
 
 @pytest.mark.parametrize("type2", [False, True], ids=["type1", "type2"])
-def test_met_reasons_name_the_reviewers_in_six_queries(
+def test_met_reasons_name_the_reviewers_in_constant_queries(
     org, manager, make_member, make_audit, django_assert_num_queries, type2
 ):
     audit = (
@@ -54,7 +54,8 @@ def test_met_reasons_name_the_reviewers_in_six_queries(
     carol = make_member(org)
     _reviewed(rejected, carol)
 
-    with django_assert_num_queries(6):
+    # six queries; a Type 2 audit adds one for the deviations recorded in its window
+    with django_assert_num_queries(7 if type2 else 6):
         readiness = audit_readiness(audit, today=D(2025, 2, 1))
     row = _cc61(readiness)
     assert row.status == Status.MET

@@ -153,6 +153,26 @@ def test_a_key_cannot_review_what_it_pushed_nor_what_its_creator_uploaded(
     assert _state(pushed) == ReviewState.ACCEPTED
 
 
+def test_a_person_cannot_review_what_their_own_keys_pushed(org, make_member, reviewer, control):
+    """Pushing through one's own API key is no way around independent review: neither the
+    key's creator (in the browser) nor another key of theirs may review the key's push."""
+    from tenants.apikeys import api_key_create
+
+    admin = make_member(org, "admin")
+    first, _ = api_key_create(membership=admin, name="ci", role="compliance_manager")
+    second, _ = api_key_create(membership=admin, name="ci-2", role="compliance_manager")
+    pushed = services.evidence_push_data(
+        membership=first, control=control, data={"ok": True}, effective_start=TODAY
+    )
+    for principal in (admin, second):
+        with pytest.raises(NotPermitted) as refused:
+            services.evidence_review(membership=principal, version=pushed, decision="accepted")
+        assert refused.value.code == "self_review"
+    assert _state(pushed) == ReviewState.PENDING
+    services.evidence_review(membership=reviewer, version=pushed, decision="accepted")
+    assert _state(pushed) == ReviewState.ACCEPTED
+
+
 # --- the setting: owners only, logged --------------------------------------------------------
 
 

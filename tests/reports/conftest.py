@@ -164,3 +164,39 @@ def eager_celery():
     app.conf.task_always_eager = True
     yield app
     app.conf.task_always_eager = before
+
+
+@dataclass
+class SamplingWorld:
+    org: Organization
+    manager: Membership
+    auditor: Membership
+    audit: Audit
+    other_audit: Audit
+    control: object
+
+
+def hires_csv(n: int = 60, *, start: dt.date = WINDOW[0]) -> bytes:
+    """A population of ``n`` new hires inside the window, as an HR export would give it."""
+    lines = ["id,date,description"] + [
+        f"E{i:05d},{start + dt.timedelta(days=i % 300)},New hire {i}" for i in range(1, n + 1)
+    ]
+    return ("\n".join(lines) + "\n").encode()
+
+
+@pytest.fixture
+def sampling_world(org, manager, make_member, make_audit) -> SamplingWorld:
+    """A Type 2 audit with an in-scope control and an auditor granted it; a second Type 2
+    audit the auditor was not granted."""
+    from reports.services import auditor_access_grant
+    from tenants.models import Role
+
+    auditor = make_member(org, Role.AUDITOR)
+    audit = make_audit(org, type2=True, name="FY25 Type 2")
+    other = make_audit(org, type2=True, name="Other Type 2")
+    control = control_map(
+        ControlFactory(organization=org, owner=manager, code="HR-01", title="Onboarding"),
+        "CC1.4",
+    )
+    auditor_access_grant(membership=manager, auditor=auditor, audit=audit)
+    return SamplingWorld(org, manager, auditor, audit, other, control)

@@ -21,4 +21,16 @@ def test_reports_section_reports_its_figures(catalog):
     assert "baseline: the same content in one pass" in names
     assert "  speed-up over the baseline" in names
     notes = {f.name: f.note for f in results.figures}
-    assert notes["read the report's data"] == "16 queries"
+    assert notes["read the report's data"] == "17 queries"  # Type 2: 16 + the deviations
+
+
+def test_samples_section_reports_its_figures(catalog):
+    from reports import bench_sampling
+
+    results = Results()
+    bench_sampling.run(results, scale=0.001)
+    assert [f.name for f in results.figures] == [
+        "population of 100 rows uploaded (target < 10 s)",
+        "seeded sample drawn (target < 1 s)",
+    ]
+    assert results.figures[1].note == "10 items, each a request for information"

@@ -94,8 +94,8 @@ def test_type2_pdf_has_periods_and_sample_sizes(populated, make_audit, tmp_path)
     # The partly met criterion's gap row names its owner and due date.
     assert re.search(r"CC8\.1 .{0,120} Partly met user\d+@example\.com 31 Mar 2026", flat)
     sample = readiness.controls[populated.controls[0].pk].sample
-    assert f"Quarterly; typical sample {sample}; 4 of 4 with evidence" in flat
-    assert f"Quarterly; typical sample {sample}; 2 of 4 with evidence, 2 without" in flat
+    assert f"Quarterly, manual; typical sample {sample}; 4 of 4 with evidence" in flat
+    assert f"Quarterly, manual; typical sample {sample}; 2 of 4 with evidence, 2 without" in flat
 
 
 def test_parallel_parts_number_pages_and_contents(populated, make_audit, tmp_path, settings):

@@ -22,9 +22,13 @@ from reports.models import (
     AuditorAccess,
     InfoRequest,
     InfoRequestEvidence,
+    Population,
+    PopulationItem,
     Report,
     ReportStatus,
     RequestComment,
+    Sample,
+    SampleItem,
 )
 from reports.services import auditor_access_grant, auditor_access_revoke
 from reports.urls import portal_urlpatterns
@@ -86,8 +90,41 @@ def build_world(org, manager, make_member, make_audit) -> World:
     )
     w.report = _done_report(w.audit)
     w.other_report = _done_report(w.other_audit)
+    w.samples = {audit.pk: _sampled(audit, w.control) for audit in (w.audit, w.other_audit)}
     auditor_access_grant(membership=manager, auditor=w.auditor, audit=w.audit)
     return w
+
+
+def _sampled(audit, control):
+    """A population of one item and a sample of it, written directly (the portal pages do not
+    care that the audit is a Type 1)."""
+    org = audit.organization_id
+    population = Population.objects.create(
+        organization_id=org,
+        audit=audit,
+        control=control,
+        version=1,
+        source="csv",
+        sha256="0" * 64,
+        row_count=1,
+        supplied_by_label="test",
+    )
+    row = PopulationItem.objects.create(
+        organization_id=org, population=population, item_id="E1", date=dt.date(2025, 3, 1)
+    )
+    sample = Sample.objects.create(
+        organization_id=org,
+        population=population,
+        audit=audit,
+        control=control,
+        number=1,
+        size=1,
+        suggested_size=1,
+        method="manual",
+        drawn_by_label="test",
+    )
+    SampleItem.objects.create(organization_id=org, sample=sample, population_item=row, rank=1)
+    return population, sample
 
 
 @pytest.fixture
@@ -108,7 +145,12 @@ def _request(w) -> InfoRequest:
 
 def _portal_urls(w, audit, control, version, report, info):
     """Every portal URL but the home page, inside ``audit`` (keep in step with reports.urls)."""
+    population, sample = w.samples[audit.pk]
     return [
+        _url("portal_populations", w.org, audit_pk=audit.pk),
+        _url("portal_population", w.org, audit_pk=audit.pk, pk=population.pk),
+        _url("portal_population_export", w.org, audit_pk=audit.pk, pk=population.pk),
+        _url("portal_sample", w.org, audit_pk=audit.pk, pk=sample.pk),
         _url("portal_audit", w.org, audit_pk=audit.pk),
         _url("portal_requests", w.org, audit_pk=audit.pk),
         _url("portal_request", w.org, audit_pk=audit.pk, pk=info.pk),
@@ -250,11 +292,12 @@ def test_every_post_is_403_and_changes_nothing(world, client_for):
             {"action": "comment", "body": "through the back door"},
         ),
         (_url("portal_home", w.org), {}),
-        # Every portal page but the request pages is GET-only.
+        # Every portal page but the request, draw and test pages is GET-only.
         *[
             (url, {"action": "comment", "body": "x"})
             for url in _portal_urls(w, w.audit, w.control, w.version, w.report, info)
-            if resolve(url).url_name not in ("portal_requests", "portal_request")
+            if resolve(url).url_name
+            not in ("portal_requests", "portal_request", "portal_population", "portal_sample")
         ],
     ]
     for url, data in posts:

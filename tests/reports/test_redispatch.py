@@ -130,7 +130,7 @@ def test_a_worker_that_lost_its_claim_keeps_nothing(populated, audit, monkeypatc
         Report.objects.for_org(populated.org).filter(pk=report.pk).update(
             started_at=timezone.now() - dt.timedelta(hours=1)
         )
-        assert services._claim(report.pk) is not None
+        assert services._claim(report.pk, report.organization_id) is not None
         return built
 
     monkeypatch.setattr(build, "build_report", slow_build)

@@ -23,3 +23,15 @@ def test_readiness_section_seeds_and_reports_its_figures(catalog, settings, caps
     notes = {f.name: f.note for f in results.figures}
     assert notes["type1: compute readiness (61 criteria)"].startswith("6 queries")
     assert "HTTP 200" in notes["type2: render the dashboard page"]
+
+
+def test_home_section_renders_each_roles_home(catalog, settings):
+    from soc2app.bench import home
+
+    settings.ALLOWED_HOSTS = ["testserver"]
+    results = Results()
+    home.run(results, scale=0.02)
+    notes = {f.name: f.note for f in results.figures}
+    # The same fixed counts as tests/soc2app/test_home.py asserts, at the benchmark's size.
+    assert notes["manager: render the home page"].startswith("16 queries")
+    assert notes["contributor: render the home page"].startswith("10 queries")

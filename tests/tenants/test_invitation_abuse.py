@@ -28,6 +28,16 @@ def _invite(client, org, email, **data):
     return client.post(reverse("invitation_create", args=[org.slug]), data)
 
 
+def test_an_address_longer_than_the_column_is_refused_not_a_500(org, manager, client_for):
+    long_email = "a" * 250 + "@example.com"
+    refused = _invite(client_for(manager), org, long_email)
+    assert refused.status_code == 400
+    assert "254 characters" in refused.content.decode()
+    with pytest.raises(ValidationFailed, match="254 characters"):
+        invitation_create(membership=manager, email=long_email, role=Role.CONTRIBUTOR)
+    assert not Invitation.objects.for_org(org).exists()
+
+
 # --- rate limits ------------------------------------------------------------------------------
 def test_an_inviter_is_limited_per_hour(settings, org, manager, client_for, mailoutbox):
     settings.INVITATION_RATE_PER_INVITER = 3

@@ -9,10 +9,22 @@ from tenants.models import ActivityEntry, Invitation, Membership, Role
 from tenants.permissions import WRITE_ACTIONS, Action, can, grantable_roles
 from tests.factories import MembershipFactory
 
+# What auditors write: their requests, comments, sample draws and test results (on the audits
+# granted to them, checked by the services).
+AUDITOR_WRITES = {Action.REQUEST_RAISE, Action.COMMENT, Action.SAMPLE_DRAW, Action.SAMPLE_TEST}
 
-@pytest.mark.parametrize("action", sorted(WRITE_ACTIONS - {Action.REQUEST_RAISE, Action.COMMENT}))
+
+@pytest.mark.parametrize("action", sorted(WRITE_ACTIONS - AUDITOR_WRITES))
 def test_auditor_may_not_write(action):
     assert not can(Membership(role=Role.AUDITOR), action)
+
+
+def test_only_auditors_record_test_results():
+    assert can(Membership(role=Role.AUDITOR), Action.SAMPLE_TEST)
+    for role in (Role.OWNER, Role.ADMIN, Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR):
+        assert not can(Membership(role=role), Action.SAMPLE_TEST), role
+    assert can(Membership(role=Role.COMPLIANCE_MANAGER), Action.SAMPLE_DRAW)
+    assert not can(Membership(role=Role.CONTRIBUTOR), Action.SAMPLE_DRAW)
 
 
 def test_role_matrix_highlights():

@@ -13,28 +13,14 @@ from django.urls import reverse
 from controls.models import Control
 from tenants import rls
 from tenants.context import org_scope
-from tenants.management.commands.create_app_role import create_app_role
 from tests.factories import ControlFactory
 
-ROLE = "soc2_app_rls_test"
 pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def as_app_role(db):
-    """The rest of the test runs as a plain DML role (no superuser, no BYPASSRLS): the
-    role, its grants and the ``SET LOCAL ROLE`` all end with the test's transaction."""
-    create_app_role(ROLE)
-    with connection.cursor() as cursor:
-        cursor.execute(f'SET LOCAL ROLE "{ROLE}"')
-    yield ROLE
-    with connection.cursor() as cursor:
-        cursor.execute("RESET ROLE")
-
-
-@pytest.fixture
 def rows(org, other_org):
-    with rls.bypass("test data"):
+    with rls.system("test data"):
         mine = [ControlFactory(organization=org, title=f"Acme control {i}") for i in range(3)]
         theirs = [ControlFactory(organization=other_org, title="Globex secret control")]
     return mine, theirs
@@ -66,7 +52,9 @@ def test_every_tenant_table_has_forced_rls_and_the_policy(db):
     for table in tables:
         qual, check = policies[(table, rls.POLICY)]
         assert "app.current_org" in qual and "app.current_org" in check, table
-        assert "app.bypass_rls" in policies[(table, rls.BYPASS_POLICY)][0], table
+        # The only policy: nothing a session can set admits other organizations' rows.
+        assert (table, rls.OLD_BYPASS_POLICY) not in policies, table
+        assert [p for t, p in policies if t == table] == [rls.POLICY], table
 
 
 def test_apply_is_idempotent(db):
@@ -123,11 +111,12 @@ def test_a_page_under_the_app_role_shows_only_its_organization(
     assert "Globex secret control" not in body
 
 
-def test_bypass_reads_across_organizations_and_is_logged(rows, as_app_role, caplog):
+def test_system_block_reads_across_organizations_and_is_logged(rows, as_app_role, caplog):
     mine, theirs = rows
     everything = {c.pk for c in mine + theirs}
     with caplog.at_level(logging.INFO, logger="tenants"):
-        with rls.bypass("test: system-wide report"):
+        with rls.system("test: system-wide report") as system:
+            assert system.alias == "default"  # tests: the system alias mirrors default
             assert _raw_ids() == everything
         assert _raw_ids() == set()  # ends with the block
         unscoped = Control.objects.dangerously_unscoped(reason="test: all controls")
@@ -135,13 +124,13 @@ def test_bypass_reads_across_organizations_and_is_logged(rows, as_app_role, capl
         assert unscoped.count() == len(everything)
         assert _raw_ids() == set()
     messages = [r.getMessage() for r in caplog.records]
-    assert any("bypass: test: system-wide report" in m for m in messages)
+    assert any("system statements: test: system-wide report" in m for m in messages)
     assert any("test: all controls" in m for m in messages)
 
 
-def test_bypass_needs_a_reason():
+def test_system_block_needs_a_reason():
     with pytest.raises(ValueError):
-        with rls.bypass(""):
+        with rls.system(""):
             pass
 
 
@@ -162,7 +151,7 @@ def test_settings_hold_after_a_rolled_back_savepoint(org, other_org, rows, as_ap
             # The savepoint's rollback put the server back on ``org``: sent again.
             assert _raw_ids() == {c.pk for c in theirs}
         assert _raw_ids() == {c.pk for c in mine}
-    with rls.bypass("test: rollback inside a bypass"):
+    with rls.system("test: rollback inside a system block"):
         with pytest.raises(_Undo), transaction.atomic():
             assert len(_raw_ids()) == len(mine) + len(theirs)
             raise _Undo
@@ -189,8 +178,8 @@ def test_one_statement_sets_the_context_and_only_when_it_changes(org, other_org,
                 pass  # no query: nothing sent
         with org_scope(org):
             _raw_ids()
-    # The fixture's queries left ("", ""); only the first query in ``org`` changes it.
-    assert sent == [(str(org.pk), "")]
+    # The fixture's queries left ""; only the first query in ``org`` changes it.
+    assert sent == [str(org.pk)]
 
 
 def _current_org_setting() -> str:

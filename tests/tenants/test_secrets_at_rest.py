@@ -23,6 +23,7 @@ from django.db.migrations.executor import MigrationExecutor
 from django.test import Client
 from django.urls import reverse
 
+from tenants import rls
 from tenants.context import org_scope
 from tenants.models import ActivityEntry, DeliveryStatus, Organization, WebhookDelivery
 from tenants.webhooks.delivery import delivery_attempt
@@ -196,7 +197,8 @@ def test_the_migration_encrypts_rows_written_as_plaintext(org, owner, endpoint, 
     state = MigrationExecutor(connection).loader.project_state(
         ("tenants", "0005_encrypt_webhook_secrets")
     )
-    MIGRATION.encrypt_plaintext(state.apps, SimpleNamespace(connection=connection))
+    with rls.system("test: migrations run as a role that sees every organization"):
+        MIGRATION.encrypt_plaintext(state.apps, SimpleNamespace(connection=connection))
 
     stored = _authenticator_rows(owner.user)
     assert secret not in stored and "ab" * 40 not in stored and "12345678" not in stored
@@ -215,5 +217,6 @@ def test_reversing_the_migration_puts_webhook_secrets_back_in_plaintext(org, end
         ("tenants", "0005_encrypt_webhook_secrets")
     )
     assert _webhook_rows(org).startswith("enc:v1:")
-    MIGRATION.decrypt_webhook_secrets(state.apps, SimpleNamespace(connection=connection))
+    with rls.system("test: migrations run as a role that sees every organization"):
+        MIGRATION.decrypt_webhook_secrets(state.apps, SimpleNamespace(connection=connection))
     assert _webhook_rows(org) == endpoint.plain_secret  # fits the former varchar(80) again

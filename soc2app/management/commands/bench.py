@@ -18,8 +18,10 @@ from soc2app.bench.common import Results
 
 SECTIONS = {
     "readiness": "soc2app.bench.readiness",
+    "home": "soc2app.bench.home",
     "evidence": "evidence.bench",
     "reports": "reports.bench",
+    "samples": "reports.bench_sampling",
     "api": "soc2app.bench.api",
 }
 

@@ -7,6 +7,8 @@ import re
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from tenants.lookups import FUNCTIONS
+
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Only ever formatted with a name that matched ROLE_NAME.
 _CREATE_IF_MISSING = (
@@ -41,6 +43,16 @@ def role_statements(role: str, password: str | None, database: str) -> list[tupl
         ),
     ]
     statements += activity_log_statements(ident)
+    # The web's cross-organization lookups (``tenants.lookups``): this role may call them
+    # (skipped before ``migrate`` has created them).
+    statements += [
+        (
+            f"DO $$BEGIN IF to_regprocedure('{signature}') IS NOT NULL THEN "
+            f"GRANT EXECUTE ON FUNCTION {signature} TO {ident}; END IF; END$$",
+            [],
+        )
+        for signature in FUNCTIONS
+    ]
     if password:
         statements.append((f"ALTER ROLE {ident} PASSWORD %s", [password]))
     return statements

@@ -63,5 +63,10 @@ class Command(BaseCommand):
     def _extend(self, organization: Organization) -> None:
         """Demo data of the other apps: controls, evidence and audits."""
         from controls.demo import demo_seed
+        from tenants.context import org_scope
 
-        demo_seed(organization)
+        # Under the organization's scope, as a request or task would be: with row-level
+        # security on (the application role), reads outside a scope see no tenant rows, and
+        # the demo audits' self-assessment came out empty (their scope read as nothing).
+        with org_scope(organization):
+            demo_seed(organization)

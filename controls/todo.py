@@ -1,0 +1,51 @@
+"""Controls' to-do items (``soc2app.todo``): the member's own controls past, or near, the
+date they should be implemented. (Whether they have current evidence is evidence's part:
+``evidence.todo``.)"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.urls import reverse
+
+from controls.models import Control, ControlStatus
+from soc2app.todo import TodoItem, Urgency
+from tenants.models import Membership
+
+DUE_SOON_DAYS = 14
+UNFINISHED = (ControlStatus.NOT_STARTED, ControlStatus.IN_PROGRESS)
+
+
+def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
+    """One query: the member's unfinished controls due within DUE_SOON_DAYS or past due."""
+    if getattr(membership, "is_api_key", False):
+        return []
+    controls = (
+        Control.objects.for_org(membership.organization_id)
+        .filter(
+            owner_id=membership.pk,
+            status__in=UNFINISHED,
+            due_date__lte=today + dt.timedelta(days=DUE_SOON_DAYS),
+        )
+        .order_by("due_date", "code")
+    )
+    items = []
+    for control in controls:
+        late = control.due_date < today
+        items.append(
+            TodoItem(
+                kind="control.overdue" if late else "control.due_soon",
+                title=f"Implement {control.code} {control.title}",
+                url=reverse(
+                    "control_detail",
+                    kwargs={"org_slug": membership.organization.slug, "pk": control.pk},
+                ),
+                urgency=Urgency.OVERDUE if late else Urgency.DUE_SOON,
+                due=control.due_date,
+                owner=membership.user.email,
+                detail=f"{control.get_status_display()}, past its due date"
+                if late
+                else f"{control.get_status_display()}, due soon",
+            )
+        )
+    return items
