@@ -4,8 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 base=${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/soc2app}
-export DATABASE_URL="${base%/*}/soc2app_st"
+# Named after DATABASE_URL's database (soc2app -> soc2app_st), so runs against one server with
+# different databases do not drop each other's.
+name=${base##*/}
+export DATABASE_URL="${base%/*}/${name%%\?*}_st"
 export API_KEY_RATE=${API_KEY_RATE:-100000/minute}
+# Tasks run inside the request: POST .../reports/ renders the PDF before it answers (13.6 s seen
+# on a loaded 2-core machine), hence the request timeout below, longer than schemathesis's 10 s.
 export CELERY_TASK_ALWAYS_EAGER=1
 PORT=${ST_PORT:-8765}
 PY=.venv/bin/python
@@ -26,5 +31,6 @@ for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null &&
   --checks not_a_server_error,response_schema_conformance \
   --max-examples "${ST_MAX_EXAMPLES:-15}" \
   --max-time "${ST_MAX_TIME:-200}" \
+  --request-timeout "${ST_REQUEST_TIMEOUT:-60}" \
   --seed 2026 \
   --no-color

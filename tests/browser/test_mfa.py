@@ -80,7 +80,7 @@ def test_an_owner_signed_in_with_the_app_turns_the_policy_on(page):
     page.get_by_role("link", name="Security", exact=True).click()
     page.wait_for_url("**/o/acme/settings/security/")
     page.get_by_label("Require two-factor authentication of every member").check()
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save two-factor policy").click()
     assert page.get_by_text("Two-factor policy saved.").is_visible()
     # The owner's own session used the app, so the page stays open to them.
     assert page.url.endswith("/o/acme/settings/security/")

@@ -225,7 +225,7 @@ def test_an_admin_sees_the_setting_but_no_form(org, make_member, client_for):
     admin = make_member(org, "admin")
     page = client_for(admin).get(reverse("org_security", kwargs={"org_slug": org.slug}))
     text = page.content.decode()
-    assert "Review of evidence" in text and "Only an owner of the organization" in text
+    assert "Review of evidence" in text and "Only an owner can change this" in text
     assert _policy_url(org) not in text
 
 

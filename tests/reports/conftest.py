@@ -146,7 +146,13 @@ def pdf_text(data: bytes, tmp_path, *, layout: bool = False) -> str:
         return done.stdout.decode()
     from pypdf import PdfReader
 
-    return "\n".join(page.extract_text() for page in PdfReader(str(path)).pages)
+    # pypdf's plain mode emits text in drawing order (a contents page's numbers before its
+    # titles); its layout mode is the counterpart of ``pdftotext -layout``. Pages end with a
+    # form feed, as pdftotext's do.
+    mode = "layout" if layout else "plain"
+    return "".join(
+        page.extract_text(extraction_mode=mode) + "\f" for page in PdfReader(str(path)).pages
+    )
 
 
 @pytest.fixture
