@@ -54,9 +54,9 @@ def seed(*, orgs: int, versions: int) -> int:
         )
         cur.execute(
             "INSERT INTO controls_control (organization_id, code, title, description, "
-            "control_type, frequency, status, na_justification, evidence_guidance, created_at, "
-            "updated_at) SELECT o.id, 'B-' || c, 'Bench control ' || c, '', 'procedural', "
-            "'quarterly', 'implemented', '', '', now(), now() "
+            "control_type, operation, frequency, status, na_justification, evidence_guidance, "
+            "created_at, updated_at) SELECT o.id, 'B-' || c, 'Bench control ' || c, '', "
+            "'procedural', 'manual', 'quarterly', 'implemented', '', '', now(), now() "
             "FROM tenants_organization o, generate_series(1, %s) c WHERE o.slug LIKE %s",
             [CONTROLS_PER_ORG, like],
         )
