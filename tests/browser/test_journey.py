@@ -4,6 +4,7 @@ adopt controls for the gaps, record the CPA firm, and read the dashboard."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.utils import timezone
@@ -51,7 +52,11 @@ def test_manager_walks_the_readiness_journey(page, catalog):
 
     # 4. Controls for the open criteria, adopted from the library
     page.wait_for_url("**/controls/")
-    page.get_by_role("button", name="Adopt selected controls").click()
+    # The button counts what it will adopt ("Adopt 23 controls"), kept in step by app.js.
+    adopt = page.get_by_role("button", name=re.compile(r"^Adopt \d+ controls?$"))
+    count = page.locator("input[name=templates]:checked").count()
+    assert count > 0 and adopt.inner_text() == f"Adopt {count} control{'s' if count != 1 else ''}"
+    adopt.click()
     assert page.get_by_text("controls adopted.").is_visible()
 
     # 5. The CPA firm
