@@ -109,7 +109,9 @@ def deviation_record(
         deviation = Deviation.objects.create(
             organization_id=membership.organization_id,
             control=control,
-            recorded_by=membership,
+            # A person is linked; an API key (also a principal here) is named in the
+            # activity entry written below instead.
+            recorded_by=membership if isinstance(membership, Membership) else None,
             **values,
         )
         _log(membership, deviation, "create")
