@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
@@ -78,19 +79,24 @@ def activity_log_statements(ident: str) -> list[tuple[str, list]]:
     ]
 
 
-def create_app_role(role: str, password: str | None = None, using: str = DEFAULT_DB_ALIAS) -> None:
+def run_role_statements(
+    statements: Callable[[str, str | None, str], list[tuple]],
+    role: str,
+    password: str | None,
+    using: str,
+) -> None:
     connection = connections[using]
     with connection.cursor() as cursor:
-        for sql, params in role_statements(role, password, connection.settings_dict["NAME"]):
+        for sql, params in statements(role, password, connection.settings_dict["NAME"]):
             cursor.execute(sql, params or None)
 
 
-class Command(BaseCommand):
-    help = (
-        "Create or update the PostgreSQL role the application connects as: not a superuser, "
-        "no BYPASSRLS, DML on all tables and sequences except the activity log (SELECT and "
-        "INSERT only). Run it as the owner (the role that migrates), after every migrate."
-    )
+def create_app_role(role: str, password: str | None = None, using: str = DEFAULT_DB_ALIAS) -> None:
+    run_role_statements(role_statements, role, password, using)
+
+
+class RoleCommand(BaseCommand):
+    """Shared arguments and checks of the commands that create a database role."""
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--role", required=True, help="Role name (lowercase, a-z0-9_).")
@@ -107,10 +113,32 @@ class Command(BaseCommand):
         if database not in connections:
             raise CommandError(f"--database: no connection named {database!r}")
         if connections[database].vendor != "postgresql":
-            raise CommandError("create_app_role needs PostgreSQL (DATABASE_URL=postgres://...)")
+            raise CommandError(f"{self.name} needs PostgreSQL (DATABASE_URL=postgres://...)")
+        self.create(role, password, database)
+        self.stdout.write(self.summary(role, "LOGIN" if password else "NOLOGIN"))
+
+    name = ""
+
+    def create(self, role: str, password: str | None, database: str) -> None:
+        raise NotImplementedError
+
+    def summary(self, role: str, kind: str) -> str:
+        raise NotImplementedError
+
+
+class Command(RoleCommand):
+    name = "create_app_role"
+    help = (
+        "Create or update the PostgreSQL role the application connects as: not a superuser, "
+        "no BYPASSRLS, DML on all tables and sequences except the activity log (SELECT and "
+        "INSERT only). Run it as the owner (the role that migrates), after every migrate."
+    )
+
+    def create(self, role: str, password: str | None, database: str) -> None:
         create_app_role(role, password, database)
-        kind = "LOGIN" if password else "NOLOGIN"
-        self.stdout.write(
+
+    def summary(self, role: str, kind: str) -> str:
+        return (
             f"Role {role} ({kind}, no BYPASSRLS) has DML on all tables; "
             "the activity log: SELECT and INSERT only."
         )
