@@ -5,6 +5,7 @@ date they should be implemented. (Whether they have current evidence is evidence
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.urls import reverse
 
@@ -14,6 +15,27 @@ from tenants.models import Membership
 
 DUE_SOON_DAYS = 14
 UNFINISHED = (ControlStatus.NOT_STARTED, ControlStatus.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class ControlDue:
+    """When a control should be implemented: its date and whether that has passed, or why
+    it has none (the readiness PDF's gaps table says so instead of a blank)."""
+
+    date: dt.date | None
+    late: bool = False
+    why_none: str = ""
+
+
+def control_due(control: Control, today: dt.date) -> ControlDue:
+    """The due date the to-do list and the reports use: only unfinished controls have one."""
+    if control.status == ControlStatus.NOT_APPLICABLE:
+        return ControlDue(None, why_none="No due date: marked not applicable")
+    if control.status not in UNFINISHED:
+        return ControlDue(None, why_none="No due date: implemented, evidence is what is missing")
+    if control.due_date is None:
+        return ControlDue(None, why_none="No due date set: set one")
+    return ControlDue(control.due_date, late=control.due_date < today)
 
 
 def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
@@ -31,7 +53,7 @@ def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
     )
     items = []
     for control in controls:
-        late = control.due_date < today
+        late = control_due(control, today).late
         items.append(
             TodoItem(
                 kind="control.overdue" if late else "control.due_soon",

@@ -25,6 +25,7 @@ from controls import charts
 from controls.models import Audit, Control, System
 from controls.readiness import AuditReadiness, CriterionReadiness, audit_readiness
 from controls.selectors import audit_scope, controls_list
+from controls.todo import control_due
 from criteria.models import Category
 from evidence.models import WITHHELD_REASONS, EvidenceKind, EvidenceVersion, ReviewState
 from evidence.selectors import deliverable_versions, withheld_versions
@@ -76,10 +77,23 @@ class WithheldRow:
 
 
 @dataclass(frozen=True)
+class GapControl:
+    """One applicable control of a gap: who acts on it and by when (or why no date)."""
+
+    code: str
+    status: str  # the control's status, as displayed
+    owner: str  # the owner's email; "" when nobody owns it
+    due: dt.date | None
+    late: bool
+    why_no_due: str
+
+
+@dataclass(frozen=True)
 class GapRow:
     criterion: CriterionReadiness
     owners: list[str]
     due_dates: list[dt.date]
+    controls: list[GapControl] = field(default_factory=list)
 
 
 @dataclass
@@ -233,13 +247,20 @@ def _withheld(audit: Audit, control_ids: list[int]) -> list[WithheldRow]:
     ]
 
 
-def _gaps(readiness: AuditReadiness) -> list[GapRow]:
+def _gap_control(control: Control, today: dt.date) -> GapControl:
+    due = control_due(control, today)
+    owner = control.owner.user.email if control.owner_id else ""
+    status = control.get_status_display()
+    return GapControl(control.code, status, owner, due.date, due.late, due.why_none)
+
+
+def _gaps(readiness: AuditReadiness, today: dt.date) -> list[GapRow]:
     rows = []
     for criterion in readiness.gaps:
-        due = sorted(
-            {c.control.due_date for c in criterion.controls if c.control.due_date is not None}
-        )
-        rows.append(GapRow(criterion, criterion.owners, due))
+        controls = [c.control for c in criterion.controls if c.control.is_applicable]
+        due = sorted({c.due_date for c in controls if c.due_date is not None})
+        acting = [_gap_control(c, today) for c in controls]
+        rows.append(GapRow(criterion, criterion.owners, due, acting))
     return rows
 
 
@@ -260,6 +281,7 @@ def _data_as_of(audit: Audit, control_ids: list[int]) -> dt.datetime:
 
 
 def report_content(audit: Audit, *, today: dt.date | None = None) -> ReportContent:
+    today = today or timezone.localdate()
     readiness = audit_readiness(audit, today=today)
     keys, systems = audit_scope(audit)
     framework = audit.framework
@@ -273,7 +295,7 @@ def report_content(audit: Audit, *, today: dt.date | None = None) -> ReportConte
         systems=systems,
         matrix=_matrix(audit, readiness),
         evidence=_evidence(audit, control_ids),
-        gaps=_gaps(readiness),
+        gaps=_gaps(readiness, today),
         withheld=_withheld(audit, control_ids),
         catalog_version=f"{framework.name} {framework.version}",
         data_as_of=_data_as_of(audit, control_ids),

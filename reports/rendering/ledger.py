@@ -11,18 +11,20 @@ third less layout time, and the shaded bands guide the eye as on a printed ledge
 from __future__ import annotations
 
 import re
+import textwrap
 
 from reports.content import EvidenceRow
+from reports.rendering import period_grid
 
-WIDTH = 128  # characters of DejaVu Sans Mono at 6.5 pt across the A4 text width
-CODE = 14
+WIDTH = 119  # characters of DejaVu Sans Mono at 7 pt across the A4 text width
+CODE = 10
 PREFIX = CODE + 6 + 24 + 12 + 9  # code, version, effective period, valid until, state
 NAME = WIDTH - PREFIX
 _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
 
 EVIDENCE_HEADER = (
     f"{'Control':<{CODE}}{'Ver.':<6}{'Effective period':<24}{'Valid until':<12}{'State':<9}"
-    f"File or link\n{'':<{CODE}}SHA-256, reviewer"
+    f"Item title, then its file or link\n{'':<{CODE}}SHA-256, reviewer"
 )
 
 
@@ -34,7 +36,14 @@ def _chunks(text: str, width: int) -> list[str]:
     return [text[i : i + width] for i in range(0, len(text), width)] or [""]
 
 
+def _words(text: str, width: int) -> list[str]:
+    """``text`` wrapped at spaces; only a word longer than the column is cut."""
+    return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+
+
 def evidence_line(row: EvidenceRow) -> str:
+    """One version: its control, number, period, validity, review state and item title; the
+    file or link under the title; the SHA-256 and reviewer under those."""
     code = _clean(row.control)
     lines = []
     if len(code) >= CODE:  # a long code gets a line of its own rather than being cut
@@ -43,9 +52,11 @@ def evidence_line(row: EvidenceRow) -> str:
     period = f"{row.effective_start:%Y-%m-%d} – {row.effective_end:%Y-%m-%d}"
     prefix = f"{code:<{CODE}}{'v' + str(row.version):<6}{period:<24}{row.valid_until:%Y-%m-%d}  "
     prefix = f"{prefix}{row.review_state:<9}"
-    name = _chunks(_clean(row.name), NAME)
-    lines.append(prefix + name[0])
-    lines.extend(" " * PREFIX + part for part in name[1:])
+    title = _words(_clean(row.item), NAME)
+    lines.append(prefix + title[0])
+    lines.extend(" " * PREFIX + part for part in title[1:])
+    # A file name or URL is one token: cut only when longer than the column.
+    lines.extend(" " * PREFIX + part for part in _chunks(_clean(row.name), NAME))
     tail = " " * CODE + row.sha256
     if row.reviewed_by:
         reviewer = f"  reviewed by {_clean(row.reviewed_by)}"
@@ -66,27 +77,8 @@ def evidence_bands(lines: list[str]) -> list[str]:
     return ["\n".join(lines[i : i + BAND]) for i in range(0, len(lines), BAND)]
 
 
-PERIODS_LISTED = 12  # up to this many sub-periods are listed one by one
-MISSING_LISTED = 8
-
-
-def period_detail(periods: list[dict]) -> str:
-    """The sub-periods of one control: each with its state when there are few (a quarterly
-    control), the missing ones when there are many (a daily control has 365)."""
-    if not periods:
-        return ""
-    if len(periods) <= PERIODS_LISTED:
-        return "; ".join(f"{p['label']}: {p['state']}" for p in periods)
-    missing = [p["label"] for p in periods if p["state"] == "missing"]
-    if not missing:
-        return "No ended sub-period is without evidence."
-    shown = ", ".join(missing[:MISSING_LISTED])
-    more = len(missing) - MISSING_LISTED
-    return f"Without evidence: {shown}" + (f" and {more} more" if more > 0 else "") + "."
-
-
 def period_rows(rows: list[dict]) -> list[dict]:
-    """``controls.charts.period_rows`` plus totals and the detail text."""
+    """``controls.charts.period_rows`` plus totals and the grid of ``period_grid``."""
     out = []
     for row in rows:
         states = [p["state"] for p in row["periods"]]
@@ -95,7 +87,9 @@ def period_rows(rows: list[dict]) -> list[dict]:
                 **row,
                 "total": len(states),
                 "upcoming": states.count("upcoming"),
-                "detail": period_detail(row["periods"]),
+                "grid": period_grid.grid(row["periods"]),
+                "span": period_grid.span(row["periods"]),
+                "missing_note": period_grid.missing_note(row["periods"]),
             }
         )
     return out

@@ -35,6 +35,7 @@ from django.template.loader import render_to_string
 from controls.periods import window_length_label
 from reports.content import ReportContent
 from reports.rendering.errors import RenderFailed
+from reports.rendering import period_grid
 from reports.rendering.fetcher import StaticOnlyFetcher
 from reports.rendering.ledger import EVIDENCE_HEADER, evidence_bands, evidence_line, period_rows
 
@@ -99,6 +100,7 @@ def base_context(content: ReportContent, mode: str) -> dict:
         "matrix_rows": content.matrix,
         "period_rows": period_rows(content.periods),
         "evidence_header": EVIDENCE_HEADER,
+        "legend": period_grid.LEGEND,
     }
 
 

@@ -18,3 +18,17 @@ def segment_fill(status: str) -> str:
 @register.filter
 def status_label(status: str) -> str:
     return LABELS.get(str(status), str(status))
+
+
+@register.filter
+def brief_reasons(reasons: list[str], type2: bool = False) -> str:
+    """A criterion's reasons for a table cell. In a Type 2 report every missing sub-period is
+    an exception, listed one by one in the Exceptions section: here they are counted, so one
+    criterion's row does not run over pages repeating that list."""
+    if not type2:
+        return " ".join(reasons)
+    kept = [r for r in reasons if not r.startswith("Exception: ")]
+    n = len(reasons) - len(kept)
+    if n:
+        kept.append(f"{n} exception{'' if n == 1 else 's'}: see Exceptions.")
+    return " ".join(kept)
