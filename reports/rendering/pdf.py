@@ -34,8 +34,8 @@ from django.template.loader import render_to_string
 
 from controls.periods import window_length_label
 from reports.content import ReportContent
-from reports.rendering.errors import RenderFailed
 from reports.rendering import period_grid
+from reports.rendering.errors import RenderFailed
 from reports.rendering.fetcher import StaticOnlyFetcher
 from reports.rendering.ledger import EVIDENCE_HEADER, evidence_bands, evidence_line, period_rows
 

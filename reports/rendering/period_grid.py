@@ -56,7 +56,13 @@ def grid(periods: list[dict]) -> dict:
     per_row = n if n <= PER_ROW else math.ceil(n / math.ceil(n / PER_ROW))
     size = min(MAX_CELL, (WIDTH - (per_row - 1) * GAP) / per_row)
     cells = [
-        _cell((i % per_row) * (size + GAP) + 0.5, (i // per_row) * (size + GAP) + 0.5, size, size, p["state"])
+        _cell(
+            (i % per_row) * (size + GAP) + 0.5,
+            (i // per_row) * (size + GAP) + 0.5,
+            size,
+            size,
+            p["state"],
+        )
         for i, p in enumerate(periods)
     ]
     rows = math.ceil(n / per_row)
