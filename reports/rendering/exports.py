@@ -129,10 +129,27 @@ def evidence_csv(content: ReportContent, out: Path) -> None:
     out.write_bytes(csv_bytes(EVIDENCE_HEADER, evidence_rows(content.evidence)))
 
 
+WIDTH_MIN, WIDTH_MAX = 8, 66  # characters; a SHA-256 (64) fits, a long title is cut off
+
+
+def column_widths(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[float]:
+    """Each column as wide as its longest cell (header included), within the bounds, plus a
+    little room for the autofilter's button."""
+    widths = [len(str(name)) for name in header]
+    for row in rows:
+        for i, value in enumerate(row):
+            if value is not None and len(str(value)) > widths[i]:
+                widths[i] = len(str(value))
+    return [min(WIDTH_MAX, max(WIDTH_MIN, w + 3)) for w in widths]
+
+
 def xlsx(content: ReportContent, out: Path) -> None:
+    """Each sheet with its header row frozen and bold, an autofilter over the header and data,
+    and columns as wide as their content."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)
     bold = Font(bold=True)
@@ -142,6 +159,11 @@ def xlsx(content: ReportContent, out: Path) -> None:
     ):
         sheet = book.create_sheet(title)
         sheet.freeze_panes = "A2"
+        # Column widths go before the first row in a write-only sheet; the filter after.
+        for i, width in enumerate(column_widths(header, rows), start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = width
+        last = get_column_letter(len(header))
+        sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
         head = []
         for name in header:
             cell = WriteOnlyCell(sheet, value=name)

@@ -132,3 +132,40 @@ def test_package_flags_a_file_changed_in_storage(populated, make_audit, tmp_path
             e for e in json.loads(archive.read("manifest.json"))["files"] if e["kind"] == "file"
         )
     assert entry["sha256"] == row.sha256 and entry["sha256_matches"] is False
+
+
+def test_xlsx_sheets_freeze_the_header_filter_the_data_and_fit_the_columns(
+    populated, make_audit, tmp_path
+):
+    long_title = "Quarterly review of privileged access to the production payment systems " * 2
+    control_map(
+        ControlFactory(organization=populated.org, code="LONG-1", title=long_title.strip()),
+        "CC6.1",
+    )
+    audit = make_audit(populated.org)
+    content = _content(audit)
+    exports.xlsx(content, tmp_path / "r.xlsx")
+    book = load_workbook(tmp_path / "r.xlsx")
+    for name, header, rows in (
+        ("Control matrix", exports.MATRIX_HEADER, len(content.matrix)),
+        ("Evidence index", exports.EVIDENCE_HEADER, len(content.evidence)),
+    ):
+        sheet = book[name]
+        assert sheet.freeze_panes == "A2"  # the header row stays in view
+        last = chr(ord("A") + len(header) - 1)
+        assert sheet.auto_filter.ref == f"A1:{last}{rows + 1}"  # header and every data row
+        assert sheet.max_row == rows + 1
+        for i, title in enumerate(header, start=1):
+            letter = chr(ord("A") + i - 1)
+            longest = max(
+                len(str(sheet.cell(row=r, column=i).value or "")) for r in range(1, rows + 2)
+            )
+            width = sheet.column_dimensions[letter].width
+            # As wide as the longest cell (and the filter button), never wider than the cap.
+            assert width >= min(longest + 2, exports.WIDTH_MAX), (name, title)
+            assert width <= max(longest + 3, exports.WIDTH_MIN), (name, title)
+    matrix = book["Control matrix"]
+    assert matrix.column_dimensions["B"].width == exports.WIDTH_MAX  # the long title: capped
+    assert matrix.column_dimensions["A"].width <= 10  # codes: narrow
+    evidence = book["Evidence index"]
+    assert evidence.column_dimensions["L"].width >= 64  # a whole SHA-256
