@@ -86,12 +86,13 @@ def _parts(content: ReportContent, context: dict, workers: int, chunk_rows: int)
         parts.append({"name": f"{len(parts):03d}-{name}", "html": html, "cost": cost})
 
     add("opening", opening, opening_ms)
-    tables = [("matrix", content.matrix, MS_PER_MATRIX_ROW)]
+    # (section, its rows, cost per row, the template's name for them)
+    tables = [("matrix", content.matrix, MS_PER_MATRIX_ROW, "matrix_rows")]
     if "periods" in sections:
-        tables.append(("periods", periods, MS_PER_PERIOD_ROW))
-    for key, table, per_row_ms in tables:
+        tables.append(("periods", periods, MS_PER_PERIOD_ROW, "period_rows"))
+    for key, table, per_row_ms, name in tables:
         for n, rows in enumerate(_split(table, per_row_ms, target, chunk_rows)):
-            extra = {f"{key}_rows": rows, "continued": n > 0, "part_index": n}
+            extra = {name: rows, "continued": n > 0, "part_index": n}
             add(key, [sections[key]], per_row_ms * len(rows), **extra)
     # Evidence parts hold whole bands, so that every row of the ledger but the last is full.
     lines = [evidence_line(row) for row in content.evidence]

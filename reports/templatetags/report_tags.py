@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import template
+from django.utils.html import format_html
 
 register = template.Library()
 
@@ -32,3 +33,13 @@ def brief_reasons(reasons: list[str], type2: bool = False) -> str:
     if n:
         kept.append(f"{n} exception{'' if n == 1 else 's'}: see Exceptions.")
     return " ".join(kept)
+
+
+@register.filter
+def email(address: str) -> str:
+    """An e-mail address that never wraps, except, when it is wider than its whole column, at
+    the ``@`` (each part stays whole: no hyphen or slash inside it becomes a line break)."""
+    local, at, domain = str(address).rpartition("@")
+    if not at:
+        return format_html('<span class="nw">{}</span>', address)
+    return format_html('<span class="nw">{}</span><wbr><span class="nw">@{}</span>', local, domain)
