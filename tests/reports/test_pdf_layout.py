@@ -19,11 +19,9 @@ ways the app renders), then a small one with a single gap.
 from __future__ import annotations
 
 import datetime as dt
-import io
 import re
 from dataclasses import dataclass
 
-import pdfplumber
 import pytest
 
 from controls.readiness import audit_readiness
@@ -35,6 +33,7 @@ from tenants.context import org_scope
 from tenants.models import Role
 from tests.factories import ControlFactory, EvidenceItemFactory, control_map, evidence_row
 from tests.reports.conftest import AS_OF, TODAY
+from tests.reports.pdf_pages import Page, Word, read_pages
 
 pytestmark = pytest.mark.django_db
 
@@ -52,67 +51,52 @@ REFS = [
 ]  # fmt: skip
 REF = re.compile(r"^(CC|A|C|PI|P)\d+\.\d+$")
 CODE = re.compile(r"^[A-Z]+-\d+$")
-HEADER_FILL = (0.141176, 0.231373, 0.32549)  # thead background, #243b53
-GREEN = (0.184314, 0.619608, 0.356863)  # a sub-period with accepted evidence, #2f9e5b
-RED = (0.85098, 0.32549, 0.309804)  # a sub-period without, #d9534f
+HEADER_FILL = "#243b53"  # the table header row's background
+GREEN = "#2f9e5b"  # a sub-period with accepted evidence
+RED = "#d9534f"  # a sub-period without
+H2_SIZE = 14 * 4 / 3  # a section heading: 14 pt, in the CSS pixels WeasyPrint draws with
 STATUS_WORDS = {"Met", "Gap", "Partly", "Not"}
 
 
-@dataclass
-class Page:
-    number: int
-    words: list[dict]
-    rects: list[dict]
-    text: str  # lines as laid out
-
-    @property
-    def headings(self) -> list[str]:
-        """The section headings (h2, 14 pt) on this page, as text."""
-        big = [w for w in self.words if round(w["size"]) == 14]
-        lines: dict[int, list[str]] = {}
-        for w in big:
-            lines.setdefault(round(w["top"]), []).append(w["text"])
-        return [" ".join(words) for _, words in sorted(lines.items())]
-
-    def table_body(self) -> list[dict]:
-        """The words below the table's header row (its dark background), top to bottom."""
-        header = [r for r in self.rects if _colour(r) == HEADER_FILL and r["height"] > 5]
-        assert header, f"page {self.number} has no table header row"
-        bottom = max(r["bottom"] for r in header)
-        below = [w for w in self.words if w["top"] > bottom and w["top"] < 800]
-        return sorted(below, key=lambda w: (round(w["top"]), w["x0"]))
-
-    def header_x0(self) -> float:
-        """Where the header row's first heading starts (cells of the body start there too)."""
-        header = [r for r in self.rects if _colour(r) == HEADER_FILL and r["height"] > 5]
-        top, bottom = min(r["top"] for r in header), max(r["bottom"] for r in header)
-        return min(w["x0"] for w in self.words if top <= w["top"] and w["bottom"] <= bottom)
-
-    def column_text(self, left: str, right: str | None) -> str:
-        """The text of the table column headed by the word ``left`` (up to the one headed by
-        ``right``), line by line: a cell's lines without its neighbours' words."""
-        body = self.table_body()
-        start = next(w["x0"] for w in self.words if w["text"] == left) - 1
-        end = next(w["x0"] for w in self.words if w["text"] == right) - 1 if right else 1e9
-        lines: dict[int, list[str]] = {}
-        for w in body:
-            if start <= w["x0"] < end:
-                lines.setdefault(round(w["top"]), []).append(w["text"])
-        return "\n".join(" ".join(words) for _, words in sorted(lines.items()))
+def _header(page: Page) -> tuple[float, float, float]:
+    """The table's header row on ``page`` (its dark background): left, top and bottom."""
+    header = [r for r in page.rects if r.fill == HEADER_FILL and r.height > 5]
+    assert header, f"page {page.number} has no table header row"
+    return min(r.x0 for r in header), min(r.top for r in header), max(r.bottom for r in header)
 
 
-def _colour(rect: dict) -> tuple:
-    colour = rect.get("non_stroking_color") or ()
-    return tuple(round(float(c), 6) for c in colour) if isinstance(colour, (list, tuple)) else ()
+def _headings(page: Page) -> list[str]:
+    """The section headings (h2, 14 pt) on ``page``."""
+    lines: dict[int, list[str]] = {}
+    for w in page.words:
+        if abs(w.size - H2_SIZE) < 0.2:
+            lines.setdefault(round(w.top), []).append(w.text)
+    return [" ".join(words) for _, words in sorted(lines.items())]
 
 
-def _pages(data: bytes) -> list[Page]:
-    pages = []
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for n, page in enumerate(pdf.pages, start=1):
-            words = page.extract_words(extra_attrs=["size", "fontname"])
-            pages.append(Page(n, words, list(page.rects), page.extract_text()))
-    return pages
+def _body(page: Page) -> list[Word]:
+    """The words under the table's header row, line by line, left to right."""
+    _, _, bottom = _header(page)
+    below = [w for w in page.words if bottom < w.top < 800]
+    return sorted(below, key=lambda w: (round(w.top), w.x0))
+
+
+def _first_column_x(page: Page) -> float:
+    """Where the header row's first heading starts (a body cell's text starts there too)."""
+    _, top, bottom = _header(page)
+    return min(w.x0 for w in page.words if top <= w.top and w.bottom <= bottom)
+
+
+def _column_text(page: Page, left: str, right: str) -> str:
+    """The text of the column headed by the word ``left`` (up to the one headed by
+    ``right``), line by line: a cell's lines without its neighbours' words."""
+    start = next(w.x0 for w in page.words if w.text == left) - 1
+    end = next(w.x0 for w in page.words if w.text == right) - 1
+    lines: dict[int, list[str]] = {}
+    for w in _body(page):
+        if start <= w.x0 < end:
+            lines.setdefault(round(w.top), []).append(w.text)
+    return "\n".join(" ".join(words) for _, words in sorted(lines.items()))
 
 
 def _sections(pages: list[Page]) -> dict[str, list[Page]]:
@@ -120,7 +104,7 @@ def _sections(pages: list[Page]) -> dict[str, list[Page]]:
     out: dict[str, list[Page]] = {}
     current = None
     for page in pages[2:]:  # after the cover and the contents
-        for heading in page.headings:
+        for heading in _headings(page):
             current = heading.replace(" (continued)", "")
         if current:
             out.setdefault(current, []).append(page)
@@ -187,7 +171,7 @@ def _busy(mode, org, make_member, make_audit, tmp_path, settings) -> Busy:
             assert result.parts >= 6
         else:
             render_single(content, out)
-    return Busy(audit, content, _pages(out.read_bytes()))
+    return Busy(audit, content, read_pages(out.read_bytes()))
 
 
 def test_cover_has_no_running_header(busy):
@@ -199,7 +183,7 @@ def test_cover_has_no_running_header(busy):
     assert total >= 10
     for page in busy.pages[1:]:
         # Every other page: the header in the top margin (20 mm) and its number at the foot.
-        top = " ".join(w["text"] for w in page.words if w["bottom"] < 20 / 25.4 * 72)
+        top = " ".join(w.text for w in page.words if w.bottom < 20 / 25.4 * 72)
         assert top == header, page.number
         assert f"Page {page.number} of {total}" in page.text
 
@@ -219,20 +203,20 @@ def test_no_table_row_is_split_across_pages(busy):
         for page in sections[title]:
             # The first word under the header row is a row's identifier, in the first
             # column: not the rest of a row begun on the page before.
-            first = page.table_body()[0]
-            assert first_cell.match(first["text"]), (title, page.number, first["text"])
-            assert abs(first["x0"] - page.header_x0()) < 1, (title, page.number)
+            first = _body(page)[0]
+            assert first_cell.match(first.text), (title, page.number, first.text)
+            assert abs(first.x0 - _first_column_x(page)) < 1, (title, page.number)
     for title in ("Criteria", "Control matrix", "Evidence index"):
         assert len(sections[title]) >= 2, f"{title} should span pages for this test to bite"
     # Each criterion's reference is on the same page and line as its status, once.
     seen = []
     for page in sections["Criteria"]:
-        body = page.table_body()
+        body = _body(page)
         for word in body:
-            if REF.match(word["text"]) and "Bold" in word["fontname"]:
-                line = {w["text"] for w in body if abs(w["top"] - word["top"]) < 1}
-                assert line & STATUS_WORDS, (page.number, word["text"])
-                seen.append(word["text"])
+            if REF.match(word.text) and word.bold:
+                line = {w.text for w in body if abs(w.top - word.top) < 1}
+                assert line & STATUS_WORDS, (page.number, word.text)
+                seen.append(word.text)
     assert seen == [row.criterion.ref for row in busy.content.readiness.criteria]
 
 
@@ -255,15 +239,15 @@ def test_emails_statuses_and_dates_are_never_broken(busy):
                 assert f"Due {control.due:%-d %b %Y}" in text, control.code
     # An address stays inside its column: left of the next column's heading.
     for page in _sections(busy.pages)["Control matrix"]:
-        status = next(w for w in page.words if w["text"] == "Status")
-        for word in page.table_body():
-            if "@" in word["text"]:
-                assert word["x1"] < status["x0"] - 2, (page.number, word["text"])
+        status = next(w for w in page.words if w.text == "Status")
+        for word in _body(page):
+            if "@" in word.text:
+                assert word.x1 < status.x0 - 2, (page.number, word.text)
 
 
 def test_gaps_name_owner_and_due_date_or_why_not(busy):
     pages = _sections(busy.pages)["Gaps and partly met criteria"]
-    column = " ".join(page.column_text("Controls:", "What") for page in pages)
+    column = " ".join(_column_text(page, "Controls:", "What") for page in pages)
     text = re.sub(r"\s+", " ", column)
     assert busy.content.gaps
     for gap in busy.content.gaps:
@@ -293,11 +277,10 @@ def test_type2_sub_periods_are_coloured_cells(busy):
     assert not re.search(r"\d{4}: (covered|missing)", text)  # not a paragraph of dates
     cells = {GREEN: 0, RED: 0}
     for page in pages:
-        legend = [w["top"] for w in page.words if w["text"] == "Accepted"]
+        legend = [w.top for w in page.words if w.text == "Accepted"]
         for rect in page.rects:
-            colour = _colour(rect)
-            if colour in cells and not any(abs(rect["top"] - t) < 6 for t in legend):
-                cells[colour] += 1
+            if rect.fill in cells and not any(abs(rect.top - t) < 6 for t in legend):
+                cells[rect.fill] += 1
     rows = [r for r in busy.content.periods if r["control"].code.startswith("OPS-")]
     assert cells[GREEN] == sum(r["covered"] for r in rows) > 0
     assert cells[RED] == sum(r["missing"] for r in rows) > 0
@@ -316,7 +299,7 @@ def test_one_gap_is_one_gap(org, manager, make_audit, tmp_path):
         content = report_content(audit, today=TODAY)
         render_single(content, out)
     assert content.readiness.counts["gap"] == 1 and content.readiness.counts["partial"] == 0
-    text = re.sub(r"\s+", " ", "\n".join(p.text for p in _pages(out.read_bytes())))
+    text = re.sub(r"\s+", " ", "\n".join(p.text for p in read_pages(out.read_bytes())))
     n = len(refs) - 1
     assert f"{n} criteria met, 0 partly met and 1 gap, over {len(refs)} criteria in scope" in text
     assert "1 criterion is not met" in text
