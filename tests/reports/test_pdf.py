@@ -151,7 +151,7 @@ def test_parallel_parts_number_pages_and_contents(populated, make_audit, tmp_pat
     matrix = pages[starts["Control matrix"] - 1 : starts["Type 2: evidence per sub-period"] - 1]
     assert len(matrix) >= 2
     for page in matrix:
-        assert "Control Type, frequency Owner Status Criteria" in page
+        assert "Control; type, frequency Owner Status Criteria" in page
     ledger = pages[starts["Evidence index"] - 1 :]
     assert len(ledger) >= 2
     for page in ledger:
