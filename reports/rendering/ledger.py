@@ -24,8 +24,9 @@ _CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]+")
 
 EVIDENCE_HEADER = (
     f"{'Control':<{CODE}}{'Ver.':<6}{'Effective period':<24}{'Valid until':<12}{'State':<9}"
-    f"Item title, then its file or link\n{'':<{CODE}}SHA-256, reviewer"
+    f"Item title · file or link\n{'':<{CODE}}SHA-256, reviewer"
 )
+SEPARATOR = " · "
 
 
 def _clean(text: str) -> str:
@@ -42,8 +43,9 @@ def _words(text: str, width: int) -> list[str]:
 
 
 def evidence_line(row: EvidenceRow) -> str:
-    """One version: its control, number, period, validity, review state and item title; the
-    file or link under the title; the SHA-256 and reviewer under those."""
+    """One version: its control, number, period, validity, review state, item title and file
+    or link (under the title when both do not fit on one line); the SHA-256 and reviewer
+    under those. Two lines for most versions: the index's length is the report's."""
     code = _clean(row.control)
     lines = []
     if len(code) >= CODE:  # a long code gets a line of its own rather than being cut
@@ -52,11 +54,15 @@ def evidence_line(row: EvidenceRow) -> str:
     period = f"{row.effective_start:%Y-%m-%d} – {row.effective_end:%Y-%m-%d}"
     prefix = f"{code:<{CODE}}{'v' + str(row.version):<6}{period:<24}{row.valid_until:%Y-%m-%d}  "
     prefix = f"{prefix}{row.review_state:<9}"
-    title = _words(_clean(row.item), NAME)
-    lines.append(prefix + title[0])
-    lines.extend(" " * PREFIX + part for part in title[1:])
-    # A file name or URL is one token: cut only when longer than the column.
-    lines.extend(" " * PREFIX + part for part in _chunks(_clean(row.name), NAME))
+    title, name = _clean(row.item), _clean(row.name)
+    if len(title) + len(SEPARATOR) + len(name) <= NAME:  # the usual case: one line
+        lines.append(f"{prefix}{title}{SEPARATOR}{name}")
+    else:
+        title_lines = _words(title, NAME)
+        lines.append(prefix + title_lines[0])
+        lines.extend(" " * PREFIX + part for part in title_lines[1:])
+        # A file name or URL is one token: cut only when longer than the column.
+        lines.extend(" " * PREFIX + part for part in _chunks(name, NAME))
     tail = " " * CODE + row.sha256
     if row.reviewed_by:
         reviewer = f"  reviewed by {_clean(row.reviewed_by)}"

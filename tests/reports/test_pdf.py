@@ -155,7 +155,7 @@ def test_parallel_parts_number_pages_and_contents(populated, make_audit, tmp_pat
     ledger = pages[starts["Evidence index"] - 1 :]
     assert len(ledger) >= 2
     for page in ledger:
-        assert "Control Ver. Effective period Valid until State Item title, then its file" in page
+        assert "Control Ver. Effective period Valid until State Item title · file or link" in page
     # Every row once, in order: the parts were merged in sequence.
     text = " ".join(pages)
     shas = [row.sha256 for row in content.evidence]

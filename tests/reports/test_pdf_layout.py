@@ -265,7 +265,8 @@ def test_evidence_index_names_each_item(busy):
     text = _one_line_texts(sections["Evidence index"])
     assert busy.content.evidence
     for row in busy.content.evidence:
-        assert re.search(rf"{re.escape(row.item)}$", text, re.M), row.item
+        # The title, then its file or link on the same line or (too long for one) the next.
+        assert re.search(rf"{re.escape(row.item)}( · |$)", text, re.M), row.item
         assert row.name in text and row.sha256 in text
 
 
@@ -304,3 +305,25 @@ def test_one_gap_is_one_gap(org, manager, make_audit, tmp_path):
     assert f"{n} criteria met, 0 partly met and 1 gap, over {len(refs)} criteria in scope" in text
     assert "1 criterion is not met" in text
     assert not re.search(r"\b1 (gaps|criteria|exceptions|sub-periods)\b", text)
+
+
+def test_evidence_entry_keeps_title_and_file_whole():
+    from reports.content import EvidenceRow
+    from reports.rendering.ledger import WIDTH, evidence_line
+
+    def entry(title: str, name: str) -> list[str]:
+        day = dt.date(2025, 3, 1)
+        row = EvidenceRow(
+            "AC-01", title, name, "file", 2, day, day, day, "a" * 64, "accepted", 1, ""
+        )
+        return evidence_line(row).split("\n")
+
+    short = entry("Quarterly access review", "access-review-q1.pdf")
+    assert len(short) == 2  # the usual entry: two lines
+    assert short[0].endswith("accepted Quarterly access review · access-review-q1.pdf")
+    title = "Quarterly review of every privileged account in the payments production systems"
+    long = entry(title, "privileged-access-review-2025-q1-signed-by-the-cto.pdf")
+    assert all(len(line) <= WIDTH for line in long)
+    # The title wraps between words; the file's name stays whole on a line of its own.
+    assert " ".join(line.strip() for line in long[:-2]).endswith(title)
+    assert long[-2].strip() == "privileged-access-review-2025-q1-signed-by-the-cto.pdf"
