@@ -83,6 +83,9 @@ def evidence_bands(lines: list[str]) -> list[str]:
     return ["\n".join(lines[i : i + BAND]) for i in range(0, len(lines), BAND)]
 
 
+FLAGS_SHOWN = 3
+
+
 def period_rows(rows: list[dict]) -> list[dict]:
     """``controls.charts.period_rows`` plus totals and the grid of ``period_grid``."""
     out = []
@@ -96,6 +99,10 @@ def period_rows(rows: list[dict]) -> list[dict]:
                 "grid": period_grid.grid(row["periods"]),
                 "span": period_grid.span(row["periods"]),
                 "missing_note": period_grid.missing_note(row["periods"]),
+                # A daily control can carry a note for each of hundreds of versions: the
+                # first few say what kind; the rest are counted, not printed.
+                "flags": row["flags"][:FLAGS_SHOWN],
+                "more_flags": max(0, len(row["flags"]) - FLAGS_SHOWN),
             }
         )
     return out
