@@ -16,6 +16,19 @@ DUE_SOON_DAYS = 14
 UNFINISHED = (ControlStatus.NOT_STARTED, ControlStatus.IN_PROGRESS)
 
 
+def urgency_for(due: dt.date | None, today: dt.date) -> Urgency:
+    """How pressing work with this due date is: past it, within DUE_SOON_DAYS, or neither
+    (also without a date). Shared by the to-do items and the readiness dashboard's next
+    actions, so a control is "overdue" in the same sense on both pages."""
+    if due is None:
+        return Urgency.TODO
+    if due < today:
+        return Urgency.OVERDUE
+    if due <= today + dt.timedelta(days=DUE_SOON_DAYS):
+        return Urgency.DUE_SOON
+    return Urgency.TODO
+
+
 def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
     """One query: the member's unfinished controls due within DUE_SOON_DAYS or past due."""
     if getattr(membership, "is_api_key", False):
@@ -31,7 +44,7 @@ def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
     )
     items = []
     for control in controls:
-        late = control.due_date < today
+        late = urgency_for(control.due_date, today) == Urgency.OVERDUE
         items.append(
             TodoItem(
                 kind="control.overdue" if late else "control.due_soon",
