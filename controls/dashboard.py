@@ -94,10 +94,10 @@ def coverage_rows(readiness: AuditReadiness) -> list[dict]:
             {
                 "control": c.control,
                 "covered": len(c.covered_periods),
-                "missing": len(c.missing_periods),
                 "total": len(c.periods),
                 "sample": c.sample,
                 "flags": len(c.flags),
+                "exceptions": len(c.exceptions),
             }
         )
     return rows

@@ -63,6 +63,19 @@ def _evidence_due(c: ControlReadiness, readiness: AuditReadiness) -> dt.date | N
     return upcoming[0].end if upcoming else None
 
 
+def _what_is_missing(c: ControlReadiness, readiness: AuditReadiness) -> str:
+    """The evidence gap in a few words (the reasons have the full sentence)."""
+    audit = readiness.audit
+    if not audit.is_type2:
+        what = f"No evidence valid on {audit.as_of_date:%d %b %Y}"
+    elif c.missing_periods:
+        missing = len(c.missing_periods)
+        what = f"{missing} of {c.periods_ended} ended period{'s' if c.periods_ended != 1 else ''} without evidence"
+    else:
+        what = "No evidence in the window yet"
+    return f"{what}; {c.pending} awaiting review" if c.pending else what
+
+
 def _control_action(
     c: ControlReadiness,
     rows: list[CriterionReadiness],
@@ -78,7 +91,7 @@ def _control_action(
         "categories": frozenset(r.criterion.category.key for r in rows),
         "blocks": any(r.status != Status.MET for r in rows),
     }
-    helps = f"for {_refs(rows)}"
+    helps = _refs(rows)
     if control.status != ControlStatus.IMPLEMENTED:
         return NextAction(
             kind="control.implement",
@@ -86,19 +99,18 @@ def _control_action(
             url=reverse("control_detail", kwargs={"org_slug": slug, "pk": control.pk}),
             urgency=urgency_for(control.due_date, today),
             due=control.due_date,
-            detail=f"{control.get_status_display()} {helps}",
+            detail=f"{control.get_status_display()} · {helps}",
             **common,
         )
     if not c.evidence_ok or c.missing_periods:
         due = _evidence_due(c, readiness)
-        note = c.note or "evidence missing"
         return NextAction(
             kind="evidence.add",
             title=f"Add evidence for {name}",
             url=reverse("evidence_add", kwargs={"org_slug": slug, "control_pk": control.pk}),
             urgency=urgency_for(due, today),
             due=due,
-            detail=f"{note[0].upper()}{note[1:]} ({helps})",
+            detail=f"{_what_is_missing(c, readiness)} · {helps}",
             **common,
         )
     failed = [e for e in c.exceptions if e.kind == ExceptionKind.FAILED and e.deviation is None]
@@ -111,7 +123,7 @@ def _control_action(
             title=f"Record the management response for {control.code}",
             url=f"{url}?{query}",
             urgency=Urgency.TODO,
-            detail=f"{len(failed)} failed in sample testing, no deviation recorded ({helps})",
+            detail=f"{len(failed)} failed in sample testing, no deviation recorded · {helps}",
             **common,
         )
     return None

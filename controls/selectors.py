@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
-from django.db.models import OuterRef, Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from controls.models import (
@@ -16,6 +16,7 @@ from controls.models import (
     Control,
     ControlCriterion,
     ControlTemplate,
+    ReadinessSnapshot,
     SelfAssessmentAnswer,
     System,
 )
@@ -177,6 +178,19 @@ def system_get_for(org: Organization | int, pk: int | str) -> System:
 
 def audits_list(org: Organization | int) -> QuerySet[Audit]:
     return Audit.objects.for_org(org).order_by("-created_at")
+
+
+def audits_with_readiness(org: Organization | int) -> QuerySet[Audit]:
+    """The audits list with each audit's latest readiness snapshot (``score``, ``measured_on``;
+    None before the first daily snapshot): one query whatever the number of audits, like the
+    home's program (``controls.home``), not the engine per audit."""
+    latest = (
+        ReadinessSnapshot.objects.for_org(org).filter(audit_id=OuterRef("pk")).order_by("-taken_on")
+    )
+    return audits_list(org).annotate(
+        score=Subquery(latest.values("score")[:1]),
+        measured_on=Subquery(latest.values("taken_on")[:1]),
+    )
 
 
 def audit_get_for(org: Organization | int, pk: int | str) -> Audit:

@@ -37,7 +37,7 @@ BASICS = ("name", "audit_type", "as_of_date", "window_start", "window_end")
 
 
 def audit_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    audits = list(selectors.audits_list(request.organization))
+    audits = list(selectors.audits_with_readiness(request.organization))
     return render(request, "controls/audit_list.html", {"audits": audits})
 
 
