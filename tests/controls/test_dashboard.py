@@ -6,7 +6,6 @@ audits list with each audit's readiness; query counts constant and the page size
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 
 import pytest
 from django.db import connection
@@ -17,11 +16,10 @@ from django.utils import timezone
 from controls.models import ReadinessSnapshot
 from controls.readiness import audit_readiness
 from controls.readiness_actions import next_actions
-from evidence.models import EvidenceItem, EvidenceVersion
 from reports.access import auditor_access_grant
 from soc2app.todo import Urgency
 from tenants.models import Role
-from tests.factories import ControlFactory, control_map, evidence_row
+from tests.factories import ControlFactory, bulk_evidence, control_map, evidence_row
 from tests.isolation import assert_foreign_object_404
 
 pytestmark = pytest.mark.django_db
@@ -324,8 +322,9 @@ def _audits(org) -> int:
 
 
 def _grow(org, owner, n: int, start: int) -> list:
-    """``n`` weekly controls (three criteria each) with evidence in every other week of the
-    window: 26 missing weeks each, the exceptions a dashboard used to list one by one."""
+    """``n`` weekly and daily controls (three criteria each) with evidence in every other
+    week of the window: dozens of missing periods each, the exceptions a dashboard used to
+    list one by one."""
     refs = ["CC6.1", "CC6.2", "CC6.3", "CC7.1", "CC7.2", "CC8.1", "A1.1", "A1.2"]
     controls = []
     for i in range(start, start + n):
@@ -340,30 +339,8 @@ def _grow(org, owner, n: int, start: int) -> list:
         )
         control_map(control, *(refs[(i + k) % len(refs)] for k in range(3)))
         controls.append(control)
-    items = EvidenceItem.objects.bulk_create(
-        EvidenceItem(organization=org, control=c, title=f"{c.code} evidence") for c in controls
-    )
-    versions = []
-    for item in items:
-        for week in range(0, 52, 2):
-            day = WINDOW[0] + dt.timedelta(days=7 * week + 2)
-            key = f"{item.pk}-{week}"
-            versions.append(
-                EvidenceVersion(
-                    organization=org,
-                    item=item,
-                    number=week + 1,
-                    kind="link",
-                    url=f"https://evidence.example.com/{key}",
-                    sha256=hashlib.sha256(key.encode()).hexdigest(),
-                    effective_start=day,
-                    effective_end=day,
-                    valid_until=day + dt.timedelta(days=30),
-                    uploaded_by_label="factory",
-                    review_state="accepted" if week % 4 else "pending",
-                )
-            )
-    EvidenceVersion.objects.bulk_create(versions)
+    # Every other week: 26 versions over the window, each fifth awaiting review.
+    bulk_evidence(org, controls, 26, WINDOW[0] + dt.timedelta(days=2), every_days=14)
     return controls
 
 
