@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from controls.charts import exception_rows
 from controls.models import ReadinessSnapshot
 from controls.readiness import audit_readiness
 from controls.readiness_actions import next_actions
@@ -369,6 +370,11 @@ def test_type2_dashboard_queries_are_constant_and_its_size_bounded(org, manager,
     assert counts == [DASHBOARD_TYPE2_QUERIES] * 2, [q["sql"][:80] for q in ctx.captured_queries]
     readiness = response.context["readiness"]
     assert len(readiness.exceptions) > 60 * 26  # every missing week and day is an exception
+    rows = exception_rows(readiness)  # runs of missing days are one row each
+    body = response.content.decode()
+    listed = body[body.index('id="exceptions"') :]
+    assert listed.count("Record a deviation</a>") == 50
+    assert f"And {len(rows) - 50} more: open a control" in listed
     # One compact row per control, the rest on demand: a weekly control's 52 squares and its
     # 26 exception rows alone were more than 10 KB per control on the old page.
     per_control = (sizes[60] - sizes[10]) / 50
