@@ -188,7 +188,9 @@ def audits_with_readiness(org: Organization | int) -> QuerySet[Audit]:
         ReadinessSnapshot.objects.for_org(org).filter(audit_id=OuterRef("pk")).order_by("-taken_on")
     )
     return audits_list(org).annotate(
-        score=Subquery(latest.values("score")[:1]),
+        score=Subquery(
+            latest.values("score")[:1], output_field=ReadinessSnapshot._meta.get_field("score")
+        ),
         measured_on=Subquery(latest.values("taken_on")[:1]),
     )
 

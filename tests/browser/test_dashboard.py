@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from controls.history import readiness_snapshots_take_all
 from controls.models import Audit
 from tenants.management.commands.seed_demo import DEMO_PASSWORD
 from tenants.models import Organization
@@ -23,6 +24,7 @@ VIEWPORTS = {"laptop": (1366, 900), "phone": (390, 844)}
 
 def test_type2_dashboard_triage_fits_and_loads_coverage(browser, live_server, catalog, tmp_path):
     call_command("seed_demo")
+    readiness_snapshots_take_all()  # the daily snapshot the audits list reads
     org = Organization.objects.get(slug="acme")
     audit = Audit.objects.for_org(org).get(audit_type="type2")
     out = Path(os.environ.get("SCREENSHOT_DIR") or tmp_path)
@@ -59,8 +61,22 @@ def test_type2_dashboard_triage_fits_and_loads_coverage(browser, live_server, ca
         assert detail.locator(".period, .run").count() >= 1
         row.screenshot(path=str(out / f"dashboard-coverage-{name}.png"))
 
-        fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        scroll = page.evaluate("document.documentElement.scrollWidth")
-        assert fits, f"the dashboard at {width}px is {scroll}px wide"
+        _assert_fits(page, f"the Type 2 dashboard at {width}px")
+        # The Type 1 dashboard and the audits list (with each audit's readiness) fit too.
+        type1 = Audit.objects.for_org(org).get(audit_type="type1")
+        page.goto(f"/o/acme/audits/{type1.pk}/")
+        expect(page.locator("#next-actions")).to_be_visible()
+        page.screenshot(path=str(out / f"dashboard-type1-{name}.png"), full_page=True)
+        _assert_fits(page, f"the Type 1 dashboard at {width}px")
+        page.goto("/o/acme/audits/")
+        expect(page.locator("td[data-label=Readiness] strong").first).to_contain_text("%")
+        page.screenshot(path=str(out / f"audit-list-{name}.png"), full_page=True)
+        _assert_fits(page, f"the audits list at {width}px")
         context.close()
     assert problems == []
+
+
+def _assert_fits(page, what: str) -> None:
+    fits = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    scroll = page.evaluate("document.documentElement.scrollWidth")
+    assert fits, f"{what} is {scroll}px wide"
