@@ -69,8 +69,8 @@ def _what_is_missing(c: ControlReadiness, readiness: AuditReadiness) -> str:
     if not audit.is_type2:
         what = f"No evidence valid on {audit.as_of_date:%d %b %Y}"
     elif c.missing_periods:
-        missing = len(c.missing_periods)
-        what = f"{missing} of {c.periods_ended} ended period{'s' if c.periods_ended != 1 else ''} without evidence"
+        ended = f"{c.periods_ended} ended period{'s' if c.periods_ended != 1 else ''}"
+        what = f"{len(c.missing_periods)} of {ended} without evidence"
     else:
         what = "No evidence in the window yet"
     return f"{what}; {c.pending} awaiting review" if c.pending else what
