@@ -43,7 +43,14 @@ document.addEventListener("toggle", function (event) {
   var list = details.closest("[data-coverage-url]");
   if (!list || details.getAttribute("data-loaded")) { return; }
   details.setAttribute("data-loaded", "1");
+  // The container is made here, not sent with each of hundreds of rows.
   var target = details.querySelector(".coverage-detail");
+  if (!target) {
+    target = document.createElement("div");
+    target.className = "coverage-detail muted small";
+    details.appendChild(target);
+  }
+  target.textContent = "Loading…";
   var url = list.getAttribute("data-coverage-url").replace(/0\/$/, details.getAttribute("data-control") + "/");
   fetch(url, { credentials: "same-origin" })
     .then(function (response) {
