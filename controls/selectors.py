@@ -61,6 +61,9 @@ def _pk(value: object, message: str) -> int:
     return pk
 
 
+pk_or_404 = _pk  # for views that pass an id on without fetching its row first
+
+
 def controls_list(org: Organization | int) -> QuerySet[Control]:
     """Controls with their owner and mapped criteria (two queries for any number of rows)."""
     return (

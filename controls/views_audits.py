@@ -243,6 +243,7 @@ def audit_coverage(request: HttpRequest, org_slug: str, pk: int, control_pk: int
     audit = selectors.audit_get_for(request.organization, pk)
     if not audit.is_type2:
         raise Http404("Only a Type 2 audit has periods.")
+    control_pk = selectors.pk_or_404(control_pk, "No such control.")  # ids past bigint too
     readiness = audit_readiness(audit, only_controls=[control_pk])
     control = readiness.controls.get(control_pk)
     if control is None or not control.control.is_applicable:

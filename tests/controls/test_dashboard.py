@@ -265,6 +265,8 @@ def test_coverage_detail_is_scoped_like_the_dashboard(
     for audit, control in ((type2, unmapped), (type2, na), (type1, weekly)):
         page = url("audit_coverage", org, pk=audit.pk, control_pk=control.pk)
         assert client.get(page).status_code == 404
+    huge = url("audit_coverage", org, pk=type2.pk, control_pk=10**20)  # past any id column
+    assert client.get(huge).status_code == 404
     # Contributors read the dashboard, so its detail too, without the managers' links.
     contributor = client_for(make_member(org, Role.CONTRIBUTOR))
     page = url("audit_coverage", org, pk=type2.pk, control_pk=weekly.pk)
