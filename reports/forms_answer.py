@@ -4,8 +4,11 @@ evidence search, and new evidence added on the spot. They parse input; the servi
 from __future__ import annotations
 
 from django import forms
+from django.http import QueryDict
+from django.utils.datastructures import MultiValueDict
 
 from controls.models import Control
+from evidence.forms import EvidenceAddForm
 from reports import pbc
 from reports.answer_evidence import STATE_CHOICES, EvidenceFilter
 
@@ -59,48 +62,39 @@ class EvidenceSearchForm(forms.Form):
         self.fields["older"].widget.attrs["value"] = "1"
 
 
-class NewEvidenceForm(forms.Form):
-    """New evidence for one of the audit's controls, sent with the answer (prefix ``new``)."""
+_ADD = EvidenceAddForm.base_fields  # the same fields (limits, wording) as the evidence page
+NEW_FIELDS = ("title", "file", "url", "effective_start", "effective_end")
 
-    control = forms.TypedChoiceField(label="Control", coerce=int, required=False)
-    title = forms.CharField(
-        label="Title",
-        max_length=200,
-        required=False,
-        help_text="Defaults to the file name or link.",
-    )
-    file = forms.FileField(label="File", required=False, allow_empty_file=True)
-    url = forms.CharField(
-        label="or a link",
-        max_length=2100,
-        required=False,
-        widget=forms.URLInput(attrs={"placeholder": "https://"}),
-    )
-    effective_start = forms.DateField(
-        label="Demonstrates (date or first day)",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-    effective_end = forms.DateField(
-        label="Last day (for a period)",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
+
+class NewEvidenceForm(forms.Form):
+    """New evidence for one of the audit's controls, sent with the answer (prefix ``new``).
+    Bound only when the person filled some of it (``filled``): an untouched section is no
+    request to add anything, and shows no errors."""
+
+    control = forms.TypedChoiceField(label="Control", coerce=int)
+    title = _ADD["title"]
+    file = _ADD["file"]
+    url = _ADD["url"]
+    effective_start = _ADD["effective_start"]
+    effective_end = _ADD["effective_end"]
 
     def __init__(self, *args: object, controls: list[Control], **kwargs: object) -> None:
         super().__init__(*args, prefix="new", **kwargs)
-        self.controls = {c.pk: c for c in controls}
         self.fields["control"].choices = [(c.pk, f"{c.code} {c.title}") for c in controls]
+        self.fields["url"].label = "or a link"
+        self.fields["title"].help_text = "Defaults to the file name or link."
 
-    @property
-    def wanted(self) -> bool:
-        """Did the person add a file or a link? (Otherwise the section is ignored.)"""
-        if not self.is_bound:
-            return False
-        return bool(self.files.get("new-file") or (self.data.get("new-url") or "").strip())
+    @staticmethod
+    def filled(data: QueryDict, files: MultiValueDict) -> bool:
+        return bool(files.get("new-file")) or any(
+            (data.get(f"new-{name}") or "").strip() for name in NEW_FIELDS
+        )
 
     def clean(self) -> dict:
         data = super().clean()
-        if data.get("file") and (data.get("url") or "").strip():
+        url = (data.get("url") or "").strip()
+        if data.get("file") and url:
             self.add_error("url", "Add a file or a link, not both: the link would be lost.")
+        elif not data.get("file") and not url and "file" not in self.errors:
+            self.add_error("file", "Choose the file to upload, or enter a link.")
         return data

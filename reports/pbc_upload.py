@@ -17,7 +17,6 @@ from typing import Any
 from django.core.files.storage import default_storage
 from django.db import transaction
 
-from controls.models import Control
 from evidence.models import EvidenceKind, EvidenceVersion
 from evidence.services import evidence_add_link, evidence_submit_file
 from reports.models import InfoRequest
@@ -31,7 +30,7 @@ def request_answer_with_new_evidence(
     *,
     membership: Membership,
     request: InfoRequest,
-    control: Control | None,
+    control_id: int | None,
     effective_start: dt.date | None,
     effective_end: dt.date | None = None,
     upload: Any = None,
@@ -40,14 +39,17 @@ def request_answer_with_new_evidence(
     version_ids: Iterable[int] = (),
     note: str = "",
 ) -> EvidenceVersion:
-    """Store ``upload`` (or ``url``) as new evidence of ``control`` and send it, with the
-    chosen versions and the note. Returns the new version.
+    """Store ``upload`` (or ``url``) as new evidence of the control ``control_id`` (one of the
+    audit's) and send it with the chosen versions and the note. Returns the new version.
 
     Raises ValidationFailed with code ``held`` when the new file waits for its malware scan:
     it is stored, nothing is sent."""
     note = _answer_checks(membership, request, note)
     chosen = _chosen_versions(request, version_ids, adding=1)
-    if control is None or not audit_scope_controls(request.audit).filter(pk=control.pk).exists():
+    control = None
+    if control_id is not None and 0 < control_id < 2**63:
+        control = audit_scope_controls(request.audit).filter(pk=control_id).first()
+    if control is None:
         raise ValidationFailed(
             "Choose a control of this audit for the new evidence.", field="control"
         )

@@ -33,6 +33,7 @@ from reports.pbc_upload import request_answer_with_new_evidence
 from reports.views_requests import CommentForm, detail_context
 from soc2app.errors import ValidationFailed
 from soc2app.forms import add_domain_error
+from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from tenants.permissions import Action
 
@@ -66,6 +67,7 @@ def request_answer_evidence(
     return render(request, "reports/requests/_evidence_picker.html", context)
 
 
+@accepts_uploads
 @require_http_methods(["GET", "POST"])
 def request_detail(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) -> HttpResponse:
     """A request with the form to answer it with evidence, and the thread."""
@@ -83,10 +85,23 @@ def request_detail(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) 
         context.update(_picker(request, audit, info, request.POST if answering else request.GET))
         data = request.POST if answering else None
         context["answer"] = AnswerForm(data)
-        context["new"] = NewEvidenceForm(data, request.FILES or None, controls=context["controls"])
-        if not context["new"].is_bound:
-            context["new"].initial["control"] = info.control_id
+        filled = answering and NewEvidenceForm.filled(request.POST, request.FILES)
+        context["new"] = NewEvidenceForm(
+            request.POST if filled else None,
+            request.FILES if filled else None,
+            controls=context["controls"],
+            initial={"control": info.control_id},
+        )
     failed = False
+    # Read after the form took request.FILES: the upload handler has seen the whole body.
+    problem = upload_problem(request) if answering else None
+    if problem is not None and "new" in context:
+        # The body stopped at the file: say so (the note, sent before the file, is kept).
+        context["new"].is_valid()
+        context["new"].errors.clear()
+        add_domain_error(context["new"], problem)
+        status = problem.status
+        return render(request, "reports/requests/detail.html", context, status=status)
     if answering and "answer" not in context:
         # Accepted meanwhile: there is no form to correct, the page says why.
         context["refusal"] = "This request is accepted already: nothing more is needed."
@@ -110,17 +125,17 @@ def _answer(
 ) -> bool:
     versions = request.POST.getlist("versions")
     answer_ok = answer.is_valid()
-    new_ok = new.is_valid() if new.wanted else True
+    new_ok = new.is_valid() if new.is_bound else True
     if not (answer_ok and new_ok):
         return False
     note = answer.cleaned_data["note"]
     try:
-        if new.wanted:
+        if new.is_bound:
             data = new.cleaned_data
             version = request_answer_with_new_evidence(
                 membership=request.membership,
                 request=info,
-                control=new.controls.get(data["control"]),
+                control_id=data["control"],
                 upload=data["file"] or None,
                 url=data["url"],
                 title=data["title"],
