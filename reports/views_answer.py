@@ -64,7 +64,7 @@ def request_answer_evidence(
     audit = audit_get_for(request.organization, audit_pk)
     info = selectors.request_get(audit, pk)
     context = {"audit": audit, "info": info, **_picker(request, audit, info, request.GET)}
-    return render(request, "reports/requests/_evidence_picker.html", context)
+    return render(request, "reports/requests/_evidence_lists.html", context)
 
 
 @accepts_uploads

@@ -107,10 +107,20 @@ EXTRA_REFERENCES = {
     ("evidence.digest", "versions"): "evidence.evidenceversion",
 }
 
+# Reprs recorded from a model's ``__str__`` that shows ids ("140 v1"): the current label reads
+# better, and is resolved in the same bulk lookup.
+ID_REPRS = {"evidence.evidenceversion": re.compile(r"^\d+ v\d+$")}
+
 HASH = re.compile(r"\b[0-9a-f]{64}\b")
 SHORT_HASH = 12
 COLLAPSE_AFTER = 2  # more changes than this, or a long value: behind the summary
 LONG_VALUE = 80
+
+
+def _words(key: str) -> str:
+    """``review_state`` → "Review state"; "CC1.1" stays as written."""
+    text = key.replace("_", " ")
+    return text[:1].upper() + text[1:]
 
 
 def _user_label(user: Any) -> str:
@@ -180,14 +190,14 @@ def type_label(object_type: str) -> str:
         return TYPE_LABELS[object_type]
     model = _model(object_type)
     if model is not None:
-        return str(model._meta.verbose_name).capitalize()
-    return object_type.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+        return _words(str(model._meta.verbose_name))
+    return _words(object_type.rsplit(".", 1)[-1])
 
 
 def action_label(action: str) -> str:
     if action in ACTION_LABELS:
         return ACTION_LABELS[action]
-    return action.rsplit(".", 1)[-1].replace("_", " ").capitalize()
+    return _words(action.rsplit(".", 1)[-1])
 
 
 def _field(model: type[models.Model] | None, key: str) -> models.Field | None:
@@ -259,13 +269,15 @@ def _text(value: Any) -> Value:
 def _date_text(value: Any) -> Value | None:
     if not isinstance(value, str):
         return None
+    if len(value) == 10:
+        day = parse_date(value)
+        return Value(date_format(day, "j M Y")) if isinstance(day, dt.date) else None
     moment = parse_datetime(value)
     if moment is not None:
         if timezone.is_aware(moment):
             moment = timezone.localtime(moment)
         return Value(date_format(moment, "j M Y H:i"), value)
-    day = parse_date(value) if len(value) == 10 else None
-    return Value(date_format(day, "j M Y")) if isinstance(day, dt.date) else None
+    return None
 
 
 class _Presenter:
@@ -282,7 +294,7 @@ class _Presenter:
         return None
 
     def collect(self, entry: ActivityEntry) -> None:
-        if not entry.object_repr and entry.object_id.isdigit() and _model(entry.object_type):
+        if _needs_name(entry) and entry.object_id.isdigit() and _model(entry.object_type):
             self.refs.want(entry.object_type, int(entry.object_id))
         for key, values in _pairs(entry):
             target = self._reference(entry.object_type, key)
@@ -312,15 +324,16 @@ class _Presenter:
             return KEY_LABELS[key]
         found = _field(_model(object_type), key)
         if found is not None:
-            return str(found.verbose_name).capitalize()
-        return key.replace("_", " ").capitalize()
+            return _words(str(found.verbose_name))
+        return _words(key)
 
     def present(self, entry: ActivityEntry) -> EntryView:
         kind = entry.object_type
         name = entry.object_repr
-        if not name and entry.object_id:
+        if _needs_name(entry) and entry.object_id:
             pk = int(entry.object_id) if entry.object_id.isdigit() else None
-            name = self.refs.label(kind, pk) if pk is not None else f"#{entry.object_id}"
+            found = self.refs.labels.get(kind, {}).get(pk) if pk is not None else None
+            name = found or entry.object_repr or f"#{entry.object_id}"
         object_label = " ".join(part for part in (type_label(kind) if kind else "", name) if part)
         changes = [
             Change(
@@ -331,6 +344,12 @@ class _Presenter:
             for key, values in _pairs(entry)
         ]
         return EntryView(entry, action_label(entry.action), object_label, changes)
+
+
+def _needs_name(entry: ActivityEntry) -> bool:
+    """No repr was recorded, or one made of ids: show the object's current label."""
+    pattern = ID_REPRS.get(entry.object_type)
+    return not entry.object_repr or bool(pattern and pattern.match(entry.object_repr))
 
 
 def _pairs(entry: ActivityEntry) -> Iterable[tuple[str, list[Any]]]:

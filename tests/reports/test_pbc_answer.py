@@ -143,6 +143,7 @@ def test_chosen_versions_stay_chosen_across_searches_and_pages(w, client_for, ma
     partial = client.get(_picker(w, info), {"q": "rules", "versions": chosen[:2], "page": "2"})
     lists = partial.content.decode()
     assert partial.status_code == 200 and "<html" not in lists
+    assert "Find evidence" not in lists and 'id="picker-lists"' not in lists  # the inside only
     assert _chosen(lists) == _chosen(page) and _offered(lists) == _offered(page)
     # Sending: what was chosen on other pages goes too.
     sent = client.post(url, {"action": "answer", "versions": chosen[:2], "note": "Here."})

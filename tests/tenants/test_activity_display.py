@@ -60,8 +60,17 @@ def test_objects_fields_and_values_read_as_words(w, client_for, make_member):
         object_repr="access-review.pdf v1",
         changes={"sha256": [None, w.version.sha256], "client_ip": [None, "10.0.0.7"]},
     )
+    activity_record(  # as evidence.review records it: str(version) is "<item id> v<number>"
+        organization=w.org,
+        actor=Actor.for_principal(w.manager),
+        action="review",
+        target=w.link,
+        changes={"review_state": ["pending", "accepted"]},
+    )
     html = _activity(client_for(w.manager), w.org)
     text = _visible(html)
+    assert f"Reviewed Evidence AC-01 · {w.link.item.title} v1" in text
+    assert "Review state: Awaiting review → Accepted" in text
     # Objects: "Request for information PBC-1: ...", not reports.inforequest.
     assert "Answered Request for information PBC-1: Q2 access review" in text
     assert "Changed Control AC-01" in text
