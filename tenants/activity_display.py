@@ -80,6 +80,7 @@ ACTION_LABELS = {
     "report.retry": "Retried",
     "sample.draw": "Drew",
     "sample.exception": "Recorded an exception in",
+    "sample.test": "Tested",
     "population.create": "Supplied",
     "auditor_access.grant": "Granted auditor access to",
     "auditor_access.revoke": "Revoked auditor access to",

@@ -94,24 +94,20 @@ def test_objects_fields_and_values_read_as_words(w, client_for, make_member):
 
 
 def test_long_changes_fold_behind_a_summary(org, manager, client_for):
-    activity_record(
-        organization=org,
-        actor=Actor.for_principal(manager),
-        action="create",
-        object_type="controls.control",
-        object_id=1,
-        object_repr="CC-01 Backups",
-        changes={k: [None, "x"] for k in ("code", "title", "description", "frequency", "status")},
-    )
-    activity_record(
-        organization=org,
-        actor=Actor.for_principal(manager),
-        action="update",
-        object_type="controls.control",
-        object_id=1,
-        object_repr="CC-01 Backups",
-        changes={"title": ["Backups", "Nightly backups"]},
-    )
+    many = {k: [None, "x"] for k in ("code", "title", "description", "frequency", "status")}
+    for action, changes in (
+        ("create", many),
+        ("update", {"title": ["Backups", "Nightly backups"]}),
+    ):
+        activity_record(
+            organization=org,
+            actor=Actor.for_principal(manager),
+            action=action,
+            object_type="controls.control",
+            object_id=1,
+            object_repr="CC-01 Backups",
+            changes=changes,
+        )
     html = _activity(client_for(manager), org)
     assert "<summary>Code, Title and 3 more</summary>" in html
     short = re.search(r"<td class=\"changes\">(?:(?!</td>).)*Nightly backups", html, re.S)
@@ -182,5 +178,5 @@ def test_the_home_shows_five_one_line_entries_and_links_the_log(w, client_for):
     lines = re.findall(r"<li\b.*?</li>", brief, re.S)
     assert len(lines) == 5
     assert all("<details" not in line and "<table" not in line for line in lines)
-    assert "answered Request for information PBC-5: something" in _visible(brief)
+    assert "Answered Request for information PBC-5: something" in _visible(brief)
     assert reverse("activity", args=[w.org.slug]) in html
