@@ -86,14 +86,15 @@ def request_detail(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) 
         data = request.POST if answering else None
         context["answer"] = AnswerForm(data)
         filled = answering and NewEvidenceForm.filled(request.POST, request.FILES)
+        # Read after request.FILES: the upload handler has seen the whole body by then.
+        problem = upload_problem(request) if answering else None
         context["new"] = NewEvidenceForm(
-            request.POST if filled else None,
-            request.FILES if filled else None,
+            request.POST if filled or problem else None,
+            request.FILES if filled or problem else None,
             controls=context["controls"],
             initial={"control": info.control_id},
         )
     failed = False
-    # Read after the form took request.FILES: the upload handler has seen the whole body.
     problem = upload_problem(request) if answering else None
     if problem is not None and "new" in context:
         # The body stopped at the file: say so (the note, sent before the file, is kept).

@@ -241,6 +241,18 @@ def test_bad_new_evidence_loses_nothing(w, client_for, fields, message):
     assert info.status == RequestStatus.OPEN
 
 
+def test_a_file_over_the_limit_is_refused_and_the_note_kept(w, client_for, settings):
+    settings.EVIDENCE_MAX_UPLOAD_BYTES = 4096
+    info = _raise(w)
+    big = SimpleUploadedFile("big.pdf", pdf_bytes("x" * 9000), "application/pdf")
+    response = client_for(w.manager).post(_detail(w, info), _new(w, **{"new-file": big}))
+    body = response.content.decode()
+    assert response.status_code == 413
+    assert "larger than the 4 KB limit" in body and "The signed rules review." in body
+    assert not EvidenceVersion.objects.for_org(w.org).filter(original_name="big.pdf").exists()
+    assert not InfoRequestEvidence.objects.for_org(w.org).exists()
+
+
 def test_a_refused_answer_stores_no_file(w, client_for, settings):
     from pathlib import Path
 
