@@ -17,6 +17,19 @@ DUE_SOON_DAYS = 14
 UNFINISHED = (ControlStatus.NOT_STARTED, ControlStatus.IN_PROGRESS)
 
 
+def urgency_for(due: dt.date | None, today: dt.date) -> Urgency:
+    """How pressing work with this due date is: past it, within DUE_SOON_DAYS, or neither
+    (also without a date). Shared by the to-do items and the readiness dashboard's next
+    actions, so a control is "overdue" in the same sense on both pages."""
+    if due is None:
+        return Urgency.TODO
+    if due < today:
+        return Urgency.OVERDUE
+    if due <= today + dt.timedelta(days=DUE_SOON_DAYS):
+        return Urgency.DUE_SOON
+    return Urgency.TODO
+
+
 @dataclass(frozen=True)
 class ControlDue:
     """When a control should be implemented: its date and whether that has passed, or why
@@ -35,7 +48,8 @@ def control_due(control: Control, today: dt.date) -> ControlDue:
         return ControlDue(None, why_none="No due date: implemented, evidence is what is missing")
     if control.due_date is None:
         return ControlDue(None, why_none="No due date set: set one")
-    return ControlDue(control.due_date, late=control.due_date < today)
+    late = urgency_for(control.due_date, today) == Urgency.OVERDUE
+    return ControlDue(control.due_date, late=late)
 
 
 def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
@@ -53,7 +67,7 @@ def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
     )
     items = []
     for control in controls:
-        late = control_due(control, today).late
+        late = urgency_for(control.due_date, today) == Urgency.OVERDUE
         items.append(
             TodoItem(
                 kind="control.overdue" if late else "control.due_soon",

@@ -22,13 +22,16 @@ from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from controls import charts
-from controls.models import Audit, Control, System
+from controls.models import Audit, Control, ControlStatus, System
 from controls.readiness import AuditReadiness, CriterionReadiness, audit_readiness
+from controls.readiness_actions import evidence_due
+from controls.readiness_types import ControlReadiness
 from controls.selectors import audit_scope, controls_list
-from controls.todo import control_due
+from controls.todo import control_due, urgency_for
 from criteria.models import Category
 from evidence.models import WITHHELD_REASONS, EvidenceKind, EvidenceVersion, ReviewState
 from evidence.selectors import deliverable_versions, withheld_versions
+from soc2app.todo import Urgency
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class GapControl:
     due: dt.date | None
     late: bool
     why_no_due: str
+    due_label: str = "Due"  # "Due" (to implement it) or "Evidence due"
 
 
 @dataclass(frozen=True)
@@ -251,19 +255,29 @@ def _withheld(audit: Audit, control_ids: list[int]) -> list[WithheldRow]:
     ]
 
 
-def _gap_control(control: Control, today: dt.date) -> GapControl:
-    due = control_due(control, today)
+def _gap_control(c: ControlReadiness, readiness: AuditReadiness, today: dt.date) -> GapControl:
+    """What one control of a gap needs and by when: implementing, by its due date (the to-do
+    list's); evidence, by the date the dashboard's next actions give; or nothing."""
+    control = c.control
     owner = control.owner.user.email if control.owner_id else ""
     status = control.get_status_display()
-    return GapControl(control.code, status, owner, due.date, due.late, due.why_none)
+    if control.status != ControlStatus.IMPLEMENTED:
+        due = control_due(control, today)
+        return GapControl(control.code, status, owner, due.date, due.late, due.why_none)
+    if c.evidence_ok and not c.missing_periods:
+        return GapControl(control.code, status, owner, None, False, "Operating: nothing due")
+    day = evidence_due(c, readiness)
+    late = day is not None and urgency_for(day, today) == Urgency.OVERDUE
+    why = "" if day else "No evidence due date: no period left in the window"
+    return GapControl(control.code, status, owner, day, late, why, "Evidence due")
 
 
 def _gaps(readiness: AuditReadiness, today: dt.date) -> list[GapRow]:
     rows = []
     for criterion in readiness.gaps:
-        controls = [c.control for c in criterion.controls if c.control.is_applicable]
-        due = sorted({c.due_date for c in controls if c.due_date is not None})
-        acting = [_gap_control(c, today) for c in controls]
+        controls = [c for c in criterion.controls if c.control.is_applicable]
+        due = sorted({c.control.due_date for c in controls if c.control.due_date is not None})
+        acting = [_gap_control(c, readiness, today) for c in controls]
         rows.append(GapRow(criterion, criterion.owners, due, acting))
     return rows
 

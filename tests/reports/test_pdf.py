@@ -93,11 +93,11 @@ def test_type2_pdf_has_periods_and_sample_sizes(populated, make_audit, tmp_path)
     assert "No accepted evidence: 01 Jul 2025 – 30 Sep 2025; 01 Oct 2025 – 31 Dec 2025." in flat
     assert "4 of 4 with evidence" in flat
     assert "The typical sample size is the number" in flat
-    # The partly met criterion's gap row names its control's owner, and why it has no due date
-    # (the date is for implementing it, which is done).
+    # The partly met criterion's gap row names its control's owner and when its evidence is
+    # due: the end of the first quarter without it (past on the report's day).
     assert re.search(
         r"CC8\.1 .{0,120} Partly met CM-02 Implemented user\d+@example\.com "
-        r"No due date: implemented, evidence is what is missing",
+        r"Evidence due 30 Sep 2025 \(past\)",
         flat,
     )
     sample = readiness.controls[populated.controls[0].pk].sample
