@@ -1,9 +1,9 @@
 """A PDF's pages read back for layout tests: words with their boxes, font size and weight, and
 the filled rectangles (table backgrounds, chart cells) with their colours.
 
-Read with pypdfium2 (PDFium, the PDF engine of Chromium; it comes with pdfplumber): about
-0.04 s a page where pdfplumber's pure-Python parser (pdfminer) takes 0.5 s, which keeps the
-layout tests at seconds. Coordinates are in points from the top left, like pdfplumber's.
+Read with pypdfium2 (PDFium, Chromium's PDF engine): about 0.04 s a page where pdfplumber
+(pure-Python pdfminer) took 0.5 s here, which keeps the layout tests at seconds. Coordinates
+are in points from the top left, as pdfplumber gives them.
 """
 
 from __future__ import annotations

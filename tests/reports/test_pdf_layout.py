@@ -1,5 +1,5 @@
 """Layout rules of the readiness PDF, checked on rendered pages: words with their positions and
-the filled rectangles of each page, read back with pdfplumber.
+the filled rectangles of each page, read back with PDFium (``tests.reports.pdf_pages``).
 
 - no running header (nor page number) on the cover;
 - no table row split across pages: every page of a table starts with a whole row (its first
