@@ -5,6 +5,7 @@ date they should be implemented. (Whether they have current evidence is evidence
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from django.urls import reverse
 
@@ -14,6 +15,24 @@ from tenants.models import Membership
 
 DUE_SOON_DAYS = 14
 UNFINISHED = (ControlStatus.NOT_STARTED, ControlStatus.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class NextDue:
+    """What a control needs next and by when, by the to-do list's rules: implementing it (its
+    due date) here, its evidence in ``evidence.todo.evidence_due``; ``evidence.todo.next_due``
+    picks the sooner for the control pages and the control matrix."""
+
+    action: str  # "Implement", "Add evidence", "Upload current evidence", "Renew evidence"
+    date: dt.date | None  # None: due now, with no date to show (no evidence yet)
+    overdue: bool = False
+
+
+def implementation_due(control: Control, today: dt.date) -> NextDue | None:
+    """An unfinished control with a due date must be implemented by then."""
+    if control.status not in UNFINISHED or control.due_date is None:
+        return None
+    return NextDue("Implement", control.due_date, overdue=control.due_date < today)
 
 
 def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
@@ -31,7 +50,7 @@ def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
     )
     items = []
     for control in controls:
-        late = control.due_date < today
+        late = implementation_due(control, today).overdue
         items.append(
             TodoItem(
                 kind="control.overdue" if late else "control.due_soon",

@@ -28,6 +28,7 @@ from controls.selectors import audit_scope, controls_list
 from criteria.models import Category
 from evidence.models import WITHHELD_REASONS, EvidenceKind, EvidenceVersion, ReviewState
 from evidence.selectors import deliverable_versions, withheld_versions
+from evidence.todo import next_due, with_evidence_state
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,9 @@ class MatrixRow:
     evidence_count: int
     latest_valid_until: dt.date | None
     operating: bool
+    # What the control needs next and by when, as of the report's day (evidence.todo.next_due).
+    next_due: dt.date | None = None
+    next_due_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ class ReportContent:
         return charts.category_bars(self.readiness)
 
 
-def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
+def _matrix(audit: Audit, readiness: AuditReadiness, today: dt.date) -> list[MatrixRow]:
     org = audit.organization_id
     ids = list(readiness.controls)
     stats = {
@@ -123,8 +127,9 @@ def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
         )
     }
     rows = []
-    for control in controls_list(org).filter(pk__in=ids):
+    for control in with_evidence_state(controls_list(org).filter(pk__in=ids), org):
         stat = stats.get(control.pk, {})
+        due = next_due(control, today)
         rows.append(
             MatrixRow(
                 code=control.code,
@@ -137,6 +142,8 @@ def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
                 evidence_count=stat.get("n", 0),
                 latest_valid_until=stat.get("valid"),
                 operating=readiness.controls[control.pk].operating,
+                next_due=due.date if due else None,
+                next_due_for=(due.action + (" (overdue)" if due.overdue else "")) if due else "",
             )
         )
     return rows
@@ -271,7 +278,7 @@ def report_content(audit: Audit, *, today: dt.date | None = None) -> ReportConte
         generated_at=timezone.now(),
         categories=categories,
         systems=systems,
-        matrix=_matrix(audit, readiness),
+        matrix=_matrix(audit, readiness, today or timezone.localdate()),
         evidence=_evidence(audit, control_ids),
         gaps=_gaps(readiness),
         withheld=_withheld(audit, control_ids),

@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from controls import services as control_services
+from controls.demo import _member  # the demo's first member of a role
 from controls.models import Audit, Control, ControlTemplate, System
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
@@ -30,7 +31,7 @@ from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
 from tenants.management.commands.seed_demo import DEMO_PASSWORD
-from tenants.models import Invitation, Membership, Organization, Role
+from tenants.models import Invitation, Organization, Role
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -59,16 +60,6 @@ OVERFLOW_JS = """
   return {scroll: document.documentElement.scrollWidth, fits: document.documentElement.scrollWidth <= width, culprits: out.slice(-4)};
 }
 """
-
-
-def _member(org: Organization, role: str) -> Membership:
-    return (
-        Membership.objects.for_org(org)
-        .filter(role=role)
-        .select_related("user", "organization")
-        .order_by("pk")
-        .first()
-    )
 
 
 def _overflowing_data(org: Organization) -> Control:
