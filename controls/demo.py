@@ -17,6 +17,7 @@ from django.utils import timezone
 from controls import audits as audit_services
 from controls import services, systems
 from controls.models import (
+    Answer,
     Audit,
     Control,
     ControlStatus,
@@ -55,10 +56,10 @@ def demo_seed(organization: Organization) -> None:
             owner=manager,
             components=COMPONENTS,
         )
-    if not Control.objects.for_org(organization).exists():
-        _controls(organization, manager, contributor, lead)
     today = timezone.localdate()
     window_start = add_months(today.replace(day=1), -9)
+    if not Control.objects.for_org(organization).exists():
+        _controls(organization, manager, contributor, lead, operating_since=window_start)
     _audit(
         manager,
         name="SOC 2 Type 2 (demo)",
@@ -130,7 +131,7 @@ def _member(organization: Organization, role: str) -> Membership | None:
     )
 
 
-def _controls(organization, manager, contributor, lead) -> None:
+def _controls(organization, manager, contributor, lead, *, operating_since: dt.date) -> None:
     framework = framework_get()
     templates = list(
         ControlTemplate.objects.filter(
@@ -158,6 +159,19 @@ def _controls(organization, manager, contributor, lead) -> None:
             # Segregation of duties: whoever uploads, someone else reviews.
             reviewer = manager if owner != manager else lead
             _evidence(owner, reviewer, control, rules.get(control.frequency), today, index)
+    # The program ran before anyone typed it in: implemented controls are dated to when they
+    # began operating (a month before the Type 2 window), the rest to a recent adoption.
+    began = timezone.make_aware(
+        dt.datetime.combine(operating_since - dt.timedelta(days=30), dt.time(9))
+    )
+    adopted_recently = timezone.now() - dt.timedelta(days=45)
+    implemented = [c.pk for c in adopted if c.status == ControlStatus.IMPLEMENTED]
+    Control.objects.for_org(organization).filter(pk__in=implemented).update(
+        created_at=began, updated_at=began
+    )
+    Control.objects.for_org(organization).filter(pk__in=[c.pk for c in adopted]).exclude(
+        pk__in=implemented
+    ).update(created_at=adopted_recently)
 
 
 def _status_for(index: int) -> str:
@@ -188,9 +202,11 @@ def _evidence(
         periods = split_window(start, end, "month", 1)
     else:
         periods = split_window(start, end, rule.period_unit, rule.period_length)
-    stale = index % 11 == 5
-    if stale:
+    # A few recurring controls stopped producing evidence after the window's first period:
+    # stale today, the kind of thing a home page exists to point at.
+    if len(periods) >= 3 and index % 5 == 0:
         periods = periods[:1]
+    item = None  # one evidence item per control, a new version each period
     for number, period in enumerate(periods):
         if index % 9 == 4 and number == len(periods) // 2:
             continue  # a missing period: the Type 2 coverage shows the hole
@@ -206,6 +222,7 @@ def _evidence(
                 },
                 effective_start=period.start,
                 effective_end=period.end,
+                item=item,
                 title=f"{control.code} monitoring export",
             )
         else:
@@ -215,8 +232,10 @@ def _evidence(
                 url=f"https://docs.acme.example.com/evidence/{control.code.lower()}/{period.start:%Y-%m}",
                 effective_start=period.start,
                 effective_end=period.end,
-                title=f"{control.code} {period.label}",
+                item=item,
+                title=f"{control.code} {control.title}"[:200],
             )
+        item = version.item
         pending = number == len(periods) - 1 and index % 4 == 2
         if not pending and reviewer is not None:
             evidence_services.evidence_review(
@@ -236,10 +255,18 @@ def _audit(manager, *, name: str, categories: list[str], system: System, **value
         systems=[system.pk],
         **values,
     )
-    criteria = audit_services.scope_criteria(audit)
-    answers = {}
-    for index, criterion in enumerate(criteria[:20]):
-        answer = ("in_place", "in_place", "partly", "not_in_place")[index % 4]
-        answers[criterion.ref] = (answer, "")
+    # The self-assessment agrees with what the controls and their evidence show.
+    from controls.readiness import audit_readiness
+
+    answer_for = {
+        "met": (Answer.IN_PLACE, ""),
+        "partial": (Answer.PARTLY, "Controls in place; evidence or implementation incomplete."),
+        "gap": (Answer.NOT_IN_PLACE, ""),
+    }
+    answers = {
+        row.criterion.ref: answer_for[row.status]
+        for row in audit_readiness(audit).criteria
+        if row.status in answer_for
+    }
     audit_services.self_assessment_save(membership=manager, audit=audit, answers=answers)
     logger.info("demo audit %s created", audit.name)

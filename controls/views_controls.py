@@ -131,6 +131,7 @@ def control_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse
     from evidence import selectors as evidence_selectors
     from evidence.todo import next_due_for
     from tenants import selectors as tenant_selectors
+    from tenants.activity_display import present_entries
 
     org = request.organization
     control = selectors.control_get_for(org, pk)
@@ -144,9 +145,12 @@ def control_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse
         "can_add_evidence": permissions.can_submit_evidence(membership, control),
         "evidence_items": evidence_selectors.evidence_for_control(org, control),
         "deviations": list(deviations_list(org, control)),
-        "history": tenant_selectors.activity_list(org).filter(
-            object_type="controls.control", object_id=str(control.pk)
-        )[:10]
+        "history": present_entries(
+            tenant_selectors.activity_list(org).filter(
+                object_type="controls.control", object_id=str(control.pk)
+            )[:10],
+            org,
+        )
         if permissions.can(membership, Action.ACTIVITY_VIEW)
         else [],
     }

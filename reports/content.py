@@ -117,8 +117,7 @@ def _matrix(audit: Audit, readiness: AuditReadiness, today: dt.date) -> list[Mat
     ids = list(readiness.controls)
     stats = {
         row["item__control_id"]: row
-        for row in deliverable_versions(EvidenceVersion.objects.for_org(org))
-        .filter(item__control_id__in=ids, item__removed_at__isnull=True)
+        for row in _scope_versions(audit, ids, deliverable_versions)
         .order_by()
         .values("item__control_id")
         .annotate(
@@ -154,11 +153,16 @@ def _scope_versions(
     control_ids: list[int],
     pick: Callable[[QuerySet[EvidenceVersion]], QuerySet[EvidenceVersion]],
 ) -> QuerySet[EvidenceVersion]:
-    """``pick`` (deliverable or withheld) of the versions of the controls' live items, in the
-    evidence index's order."""
+    """``pick`` (deliverable or withheld) of the versions of the controls' live items that the
+    audit's period concerns, in the evidence index's order: for a Type 1 what was valid on the
+    as-of date, for a Type 2 what covers some part of the window."""
+    if audit.is_type2:
+        when = Q(effective_start__lte=audit.window_end, effective_end__gte=audit.window_start)
+    else:
+        when = Q(effective_start__lte=audit.as_of_date, valid_until__gte=audit.as_of_date)
     return (
         pick(EvidenceVersion.objects.for_org(audit.organization_id))
-        .filter(item__control_id__in=control_ids, item__removed_at__isnull=True)
+        .filter(when, item__control_id__in=control_ids, item__removed_at__isnull=True)
         .order_by("item__control__code", "item__title", "item_id", "number")
     )
 

@@ -119,20 +119,19 @@ def request_raise(
     return request
 
 
-def request_answer(
-    *,
-    membership: Membership,
-    request: InfoRequest,
-    version_ids: Iterable[int],
-    note: str = "",
-) -> InfoRequest:
-    """Attach evidence versions of in-scope controls (and a note): the request is answered."""
+def _answer_checks(membership: Membership, request: InfoRequest, note: str) -> str:
     permissions.require(membership, Action.REQUEST_ANSWER)
     if request.organization_id != membership.organization_id:
         raise NotFound("No such request.")
     if request.status == RequestStatus.ACCEPTED:
         raise ValidationFailed("This request is accepted already: nothing more is needed.")
-    note = _text(note, field="note", limit=MAX_TEXT, required=False, what="the note")
+    return _text(note, field="note", limit=MAX_TEXT, required=False, what="the note")
+
+
+def _chosen_versions(
+    request: InfoRequest, version_ids: Iterable[int], *, adding: int = 0
+) -> list[EvidenceVersion]:
+    """The chosen versions, checked: in scope, live, deliverable, not too many."""
     try:
         wanted = sorted({int(pk) for pk in version_ids})
     except (TypeError, ValueError):
@@ -143,9 +142,9 @@ def request_answer(
         raise ValidationFailed(
             "Choose evidence of controls in this audit's scope.", field="versions"
         )
-    if not wanted:
+    if not wanted and not adding:
         raise ValidationFailed("Choose at least one evidence version to send.", field="versions")
-    if len(wanted) > MAX_ATTACHMENTS:
+    if len(wanted) + adding > MAX_ATTACHMENTS:
         raise ValidationFailed(
             f"Send at most {MAX_ATTACHMENTS} versions at once.", field="versions"
         )
@@ -168,28 +167,48 @@ def request_answer(
             field="versions",
             code="not_deliverable",
         )
+    return versions
+
+
+def _attach(
+    membership: Membership, request: InfoRequest, versions: list[EvidenceVersion], note: str
+) -> None:
+    """Attach the versions and mark the request answered; call inside a transaction."""
     label = Actor.for_principal(membership).label[:200]
     now = timezone.now()
+    InfoRequestEvidence.objects.bulk_create(
+        [
+            InfoRequestEvidence(
+                organization_id=request.organization_id,
+                request=request,
+                version=v,
+                attached_by_label=label,
+            )
+            for v in versions
+        ],
+        ignore_conflicts=True,  # attaching a version twice keeps one
+    )
+    request.status = RequestStatus.ANSWERED
+    request.answered_at = now
+    request.updated_at = now
+    if note:
+        request.answer_note = note
+    request.save(update_fields=["status", "answered_at", "updated_at", "answer_note"])
+    _log(membership, request, "request.answer", versions=[v.pk for v in versions])
+
+
+def request_answer(
+    *,
+    membership: Membership,
+    request: InfoRequest,
+    version_ids: Iterable[int],
+    note: str = "",
+) -> InfoRequest:
+    """Attach evidence versions of in-scope controls (and a note): the request is answered."""
+    note = _answer_checks(membership, request, note)
+    versions = _chosen_versions(request, version_ids)
     with transaction.atomic():
-        InfoRequestEvidence.objects.bulk_create(
-            [
-                InfoRequestEvidence(
-                    organization_id=request.organization_id,
-                    request=request,
-                    version=v,
-                    attached_by_label=label,
-                )
-                for v in versions
-            ],
-            ignore_conflicts=True,  # attaching a version twice keeps one
-        )
-        request.status = RequestStatus.ANSWERED
-        request.answered_at = now
-        request.updated_at = now
-        if note:
-            request.answer_note = note
-        request.save(update_fields=["status", "answered_at", "updated_at", "answer_note"])
-        _log(membership, request, "request.answer", versions=[v.pk for v in versions])
+        _attach(membership, request, versions, note)
     return request
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import views, views_portal, views_requests, views_sampling
+from reports import views, views_answer, views_portal, views_requests, views_sampling
 
 org_urlpatterns = [
     path("audits/<int:audit_pk>/", views.report_list, name="report_list"),
@@ -20,8 +20,13 @@ org_urlpatterns = [
     path("audits/<int:audit_pk>/requests/", views_requests.request_list, name="request_list"),
     path(
         "audits/<int:audit_pk>/requests/<int:pk>/",
-        views_requests.request_detail,
+        views_answer.request_detail,
         name="request_detail",
+    ),
+    path(
+        "audits/<int:audit_pk>/requests/<int:pk>/evidence/",
+        views_answer.request_answer_evidence,
+        name="request_answer_evidence",
     ),
     path(
         "audits/<int:audit_pk>/populations/",

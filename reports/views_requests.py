@@ -46,28 +46,6 @@ class CommentForm(forms.Form):
     )
 
 
-class AnswerForm(forms.Form):
-    versions = forms.TypedMultipleChoiceField(
-        coerce=int,
-        label="Evidence to send",
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={
-            "required": "Choose at least one evidence version to send.",
-            "invalid_choice": "Choose evidence from the list.",
-        },
-    )
-    note = forms.CharField(
-        max_length=pbc.MAX_TEXT, required=False, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-    def __init__(self, *args: object, versions: list, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["versions"].choices = [
-            (v.pk, f"{v.item.control.code} · {v.item.title} · v{v.number} · {v.effective_start}")
-            for v in versions
-        ]
-
-
 def _status_filter(request: HttpRequest) -> str | None:
     status = request.GET.get("status", "")
     return status if status in RequestStatus.values else None
@@ -87,7 +65,7 @@ def _list_context(request: HttpRequest, audit: object) -> dict:
     }
 
 
-def _detail_context(info: InfoRequest) -> dict:
+def detail_context(info: InfoRequest) -> dict:
     return {
         "info": info,
         "attachments": selectors.request_attachments(info),
@@ -146,7 +124,7 @@ def portal_request(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) 
                 refusal = exc.message
             else:
                 add_domain_error(form, exc)
-    context = {**_detail_context(info), "audit": audit, "form": form, "refusal": refusal}
+    context = {**detail_context(info), "audit": audit, "form": form, "refusal": refusal}
     status = 400 if form.errors or refusal else 200
     return render(request, "reports/portal/request.html", context, status=status)
 
@@ -179,59 +157,3 @@ def _portal_action(request: HttpRequest, info: InfoRequest, action: str, form: C
 def request_list(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResponse:
     audit = audit_get_for(request.organization, audit_pk)
     return render(request, "reports/requests/list.html", _list_context(request, audit))
-
-
-@require_http_methods(["GET", "POST"])
-def request_detail(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) -> HttpResponse:
-    """A request with the form to answer it with evidence, and the thread."""
-    audit = audit_get_for(request.organization, audit_pk)
-    info = selectors.request_get(audit, pk)
-    versions = selectors.answerable_versions(audit, first_control_id=info.control_id)
-    answer = AnswerForm(
-        request.POST if request.POST.get("action") == "answer" else None, versions=versions
-    )
-    comment = CommentForm(request.POST if request.POST.get("action") == "comment" else None)
-    if request.method == "POST":
-        if _answer_or_comment(request, info, answer, comment):
-            return redirect("request_detail", org_slug=org_slug, audit_pk=audit.pk, pk=info.pk)
-    context = {
-        **_detail_context(info),
-        "audit": audit,
-        "answer": answer,
-        "form": comment,
-        "can_answer": permissions.can(request.membership, Action.REQUEST_ANSWER),
-    }
-    status = 400 if answer.errors or comment.errors else 200
-    return render(request, "reports/requests/detail.html", context, status=status)
-
-
-def _answer_or_comment(
-    request: HttpRequest, info: InfoRequest, answer: AnswerForm, comment: CommentForm
-) -> bool:
-    membership = request.membership
-    if request.POST.get("action") == "answer":
-        permissions.require(membership, Action.REQUEST_ANSWER)
-        if not answer.is_valid():
-            return False
-        try:
-            pbc.request_answer(
-                membership=membership,
-                request=info,
-                version_ids=answer.cleaned_data["versions"],
-                note=answer.cleaned_data["note"],
-            )
-        except ValidationFailed as exc:
-            add_domain_error(answer, exc)
-            return False
-        messages.success(request, f"{info.reference} answered.")
-        return True
-    permissions.require(membership, Action.COMMENT)
-    if not comment.is_valid():
-        return False
-    try:
-        pbc.comment_add(membership=membership, request=info, body=comment.cleaned_data["body"])
-    except ValidationFailed as exc:
-        add_domain_error(comment, exc)
-        return False
-    messages.success(request, "Comment added.")
-    return True

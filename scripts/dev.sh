@@ -55,23 +55,35 @@ ensure_system_libs() {
 
 manage() { "$VENV/bin/python" manage.py "$@"; }
 
+WORKER_PID=""
+stop_worker() {
+  if [ -n "$WORKER_PID" ]; then
+    kill "$WORKER_PID" 2>/dev/null || true
+    wait "$WORKER_PID" 2>/dev/null || true
+    WORKER_PID=""
+  fi
+}
+
 cmd_run() {
   ensure_system_libs
   ensure_venv
   mkdir -p var/log
+  # Set-up steps log only what needs attention; the server itself logs each request.
   log "Migrating the database (${DATABASE_URL:-SQLite file var/db.sqlite3})"
-  manage migrate --no-input -v0
+  LOG_LEVEL=${LOG_LEVEL:-WARNING} manage migrate --no-input -v0
   if manage help load_catalog >/dev/null 2>&1; then
     log "Loading the Trust Services Criteria catalog"
-    manage load_catalog
+    LOG_LEVEL=${LOG_LEVEL:-WARNING} manage load_catalog
   fi
   log "Seeding the demo organization"
-  local seed; seed=$(manage seed_demo)
+  local seed; seed=$(LOG_LEVEL=${LOG_LEVEL:-WARNING} manage seed_demo)
   log "Starting the Celery worker with beat (log: var/log/celery.log)"
   "$VENV/bin/celery" -A soc2app worker -B --pool=solo --loglevel=INFO \
     --schedule var/celerybeat-schedule >var/log/celery.log 2>&1 &
-  local worker=$!
-  trap 'kill $worker 2>/dev/null || true' EXIT INT TERM
+  WORKER_PID=$!
+  # Ctrl-C stops the server (it gets the signal too), then the worker; a clean exit for make.
+  trap 'stop_worker; printf "\nStopped.\n"; exit 0' INT TERM
+  trap 'stop_worker' EXIT
   local port=${PORT:-8000}
   cat <<MSG
 
@@ -81,7 +93,8 @@ $seed
 
   Stop with Ctrl-C.
 MSG
-  manage runserver "127.0.0.1:$port"
+  # The development server's production warning: README's "Deploying" says what to run instead.
+  DJANGO_RUNSERVER_HIDE_WARNING=true manage runserver "127.0.0.1:$port" || true
 }
 
 cmd_test() {

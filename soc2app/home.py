@@ -24,6 +24,7 @@ from tenants.permissions import Action
 
 TODO_FIRST = 10  # shown open; the next ones behind "Show N more" (a <details>, no script)
 TODO_SHOWN = 30  # the rest is on the evidence overview and the control list
+RECENT_ACTIVITY = 5  # one line each; the full log is a click away
 
 
 @dataclass(frozen=True)
@@ -74,5 +75,8 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
 
         context["my_controls"] = controls_with_evidence_state(membership)
     if permissions.can(membership, Action.ACTIVITY_VIEW):
-        context["recent_activity"] = list(selectors.activity_list(org)[:8])
+        from tenants.activity_display import present_entries
+
+        recent = selectors.activity_list(org)[:RECENT_ACTIVITY]
+        context["recent_activity"] = present_entries(recent, org)
     return render(request, "tenants/org_home.html", context)

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from soc2app.errors import DomainError, NotPermitted, ValidationFailed
 from soc2app.forms import add_domain_error
 from tenants import mfa, permissions, policies, selectors, services
+from tenants.activity_display import present_entries
 from tenants.forms import (
     InvitationForm,
     MfaPolicyForm,
@@ -169,7 +170,8 @@ def activity(request: HttpRequest, org_slug: str) -> HttpResponse:
     page = Paginator(selectors.activity_list(request.organization), ACTIVITY_PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "tenants/activity.html", {"page": page})
+    entries = present_entries(page.object_list, request.organization)
+    return render(request, "tenants/activity.html", {"page": page, "entries": entries})
 
 
 @require_http_methods(["GET", "POST"])

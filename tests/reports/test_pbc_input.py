@@ -141,8 +141,9 @@ def test_detail_queries_do_not_grow(w, client_for, rows, manager, django_assert_
         pbc.comment_add(membership=w.auditor, request=info, body=f"note {i}")
     urls = _urls(w, info)
     for member, url, queries in (
-        # session, user, membership, switcher, audit, request, attachments, comments, versions
-        (w.manager, urls["detail"], 9),
+        # session, user, membership, switcher, audit, request, attachments, comments, scope
+        # controls (filter and new evidence), the page of evidence, its count
+        (w.manager, urls["detail"], 11),
         # session, user, membership, switcher, access check with the audit, request,
         # attachments, comments
         (w.auditor, urls["portal_detail"], 8),

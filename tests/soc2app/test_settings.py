@@ -65,3 +65,23 @@ def test_malformed_variable_names_itself():
     assert result.returncode != 0 and "DB_CONN_MAX_AGE must be an integer" in result.stderr
     result = _manage("check", APP_ENV="staging")
     assert result.returncode != 0 and "APP_ENV must be one of" in result.stderr
+
+
+def _site_url(**env: str) -> str:
+    full = {"PORT": "", "SITE_URL": "", **env}
+    full = {k: v for k, v in full.items() if v}
+    result = _manage(
+        "shell", "-c", "from django.conf import settings; print(settings.SITE_URL)", **full
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_e_mail_links_follow_the_port_of_make_run_unless_site_url_is_set(monkeypatch):
+    monkeypatch.delenv("PORT", raising=False)
+    monkeypatch.delenv("SITE_URL", raising=False)
+    assert _site_url() == "http://127.0.0.1:8000"
+    assert _site_url(PORT="8123") == "http://127.0.0.1:8123"
+    assert (
+        _site_url(PORT="8123", SITE_URL="https://soc2.example.com/") == "https://soc2.example.com"
+    )
