@@ -83,6 +83,12 @@ def demo_seed(organization: Organization) -> None:
 
     demo_seed_requests(organization)
     demo_seed_samples(organization)
+    # Today's readiness snapshot, as the daily job would take it: the audits list and the
+    # home show each audit's score from the first visit.
+    from controls.history import readiness_snapshot_take
+
+    for audit in Audit.objects.for_org(organization):
+        readiness_snapshot_take(audit=audit)
 
 
 def _deviation(manager: Membership, audit_name: str) -> None:

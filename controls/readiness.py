@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import Count, Q
@@ -106,13 +107,18 @@ def _zero_counts() -> dict[str, int]:
     return dict.fromkeys([*WEIGHTS, Status.NOT_APPLICABLE.value], 0)
 
 
-def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadiness:
+def audit_readiness(
+    audit: Audit, *, today: dt.date | None = None, only_controls: Iterable[int] | None = None
+) -> AuditReadiness:
     """Readiness of ``audit`` in six queries: scope, criteria, mappings (with controls and
     owners), frequency rules, evidence and self-assessment answers; a Type 2 audit adds a
     seventh for the deviations recorded in its window and one per registered exception
     provider (an eighth with ``reports``: the items failed in sample testing).
 
     ``today`` (default: the local date) decides which Type 2 sub-periods have ended.
+    ``only_controls`` evaluates just these controls (the dashboard's coverage detail of one
+    control): their periods and exceptions are the full ones, but the criteria and scores
+    then describe those controls alone.
     """
     today = today or timezone.localdate()
     org = audit.organization_id
@@ -127,6 +133,7 @@ def audit_readiness(audit: Audit, *, today: dt.date | None = None) -> AuditReadi
     mappings = (
         ControlCriterion.objects.for_org(org)
         .filter(criterion_id__in=[c.pk for c in criteria])
+        .filter(**({} if only_controls is None else {"control_id__in": list(only_controls)}))
         .select_related("control__owner__user")
         .order_by("control__code")
     )
@@ -284,9 +291,11 @@ def _criterion(
     if operating:
         reasons = [_met_reason(c, audit) for c in operating]
         # Met, but an auditor still reports the other controls' exceptions.
-        reasons += [f"Exception: {e.detail.rstrip('.')}." for c in applicable for e in c.exceptions]
-        return CriterionReadiness(criterion, Status.MET, reasons, mapped, answer)
-    reasons = []
+        named = [_exception_reason(e) for c in applicable for e in c.exceptions]
+        return CriterionReadiness(
+            criterion, Status.MET, reasons + named, mapped, answer, exception_reasons=named
+        )
+    reasons, named = [], []
     for c in applicable:
         state = c.control.get_status_display().lower()
         if c.control.status != ControlStatus.IMPLEMENTED:
@@ -294,12 +303,19 @@ def _criterion(
         else:
             reasons.append(f"{c.control.code} is implemented but has {c.note}.")
         # Missing periods are in the note above; failed items are named one by one.
-        reasons += [
-            f"Exception: {e.detail.rstrip('.')}."
-            for e in c.exceptions
-            if e.kind == ExceptionKind.FAILED
-        ]
+        failed = [_exception_reason(e) for e in c.exceptions if e.kind == ExceptionKind.FAILED]
+        reasons += failed
+        named += failed
     started = any(c.started for c in applicable)
     return CriterionReadiness(
-        criterion, Status.PARTIAL if started else Status.GAP, reasons, mapped, answer
+        criterion,
+        Status.PARTIAL if started else Status.GAP,
+        reasons,
+        mapped,
+        answer,
+        exception_reasons=named,
     )
+
+
+def _exception_reason(e: ControlException) -> str:
+    return f"Exception: {e.detail.rstrip('.')}."

@@ -112,6 +112,22 @@ class ControlReadiness:
         return self.covered_ended > 0 if self.periods else self.accepted > 0
 
 
+@dataclass(frozen=True)
+class CriterionFacts:
+    """A criterion's status in figures (the dashboard's short labelled facts), counted from
+    its mapped controls' readiness: the same rows as its reasons."""
+
+    controls: int  # mapped
+    applicable: int
+    implemented: int  # applicable and implemented
+    evidence_current: int  # applicable with evidence that counts (Type 1: on the as-of date;
+    # Type 2: every ended period, or some evidence when none has ended)
+    periods_covered: int  # Type 2: covered ended periods of the applicable controls
+    periods_ended: int
+    awaiting_review: int  # evidence versions pending review
+    exceptions: int  # Type 2: missing periods, deviations and failed items
+
+
 @dataclass
 class CriterionReadiness:
     criterion: Criterion
@@ -119,11 +135,35 @@ class CriterionReadiness:
     reasons: list[str]
     controls: list[ControlReadiness]
     answer: SelfAssessmentAnswer | None
+    # The reasons that name one exception each (also in ``reasons``, in their place): a
+    # criterion with many missing periods lists them all, so pages can show a few and count
+    # the rest.
+    exception_reasons: list[str] = field(default_factory=list)
 
     @property
     def owners(self) -> list[str]:
         labels = {c.control.owner.user.email for c in self.controls if c.control.owner_id}
         return sorted(labels)
+
+    @property
+    def main_reasons(self) -> list[str]:
+        """``reasons`` without the ones naming a single exception."""
+        named = set(self.exception_reasons)
+        return [r for r in self.reasons if r not in named]
+
+    @property
+    def facts(self) -> CriterionFacts:
+        applicable = [c for c in self.controls if c.control.is_applicable]
+        return CriterionFacts(
+            controls=len(self.controls),
+            applicable=len(applicable),
+            implemented=sum(c.control.status == ControlStatus.IMPLEMENTED for c in applicable),
+            evidence_current=sum(c.evidence_ok for c in applicable),
+            periods_covered=sum(c.covered_ended for c in applicable),
+            periods_ended=sum(c.periods_ended for c in applicable),
+            awaiting_review=sum(c.pending for c in applicable),
+            exceptions=sum(len(c.exceptions) for c in applicable),
+        )
 
 
 @dataclass

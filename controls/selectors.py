@@ -6,7 +6,7 @@ from collections import defaultdict
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
-from django.db.models import OuterRef, Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 from django.http import Http404
 
 from controls.models import (
@@ -16,6 +16,7 @@ from controls.models import (
     Control,
     ControlCriterion,
     ControlTemplate,
+    ReadinessSnapshot,
     SelfAssessmentAnswer,
     System,
 )
@@ -58,6 +59,9 @@ def _pk(value: object, message: str) -> int:
     if not 0 < pk <= MAX_PK:
         raise Http404(message)
     return pk
+
+
+pk_or_404 = _pk  # for views that pass an id on without fetching its row first
 
 
 def controls_list(org: Organization | int) -> QuerySet[Control]:
@@ -177,6 +181,21 @@ def system_get_for(org: Organization | int, pk: int | str) -> System:
 
 def audits_list(org: Organization | int) -> QuerySet[Audit]:
     return Audit.objects.for_org(org).order_by("-created_at")
+
+
+def audits_with_readiness(org: Organization | int) -> QuerySet[Audit]:
+    """The audits list with each audit's latest readiness snapshot (``score``, ``measured_on``;
+    None before the first daily snapshot): one query whatever the number of audits, like the
+    home's program (``controls.home``), not the engine per audit."""
+    latest = (
+        ReadinessSnapshot.objects.for_org(org).filter(audit_id=OuterRef("pk")).order_by("-taken_on")
+    )
+    return audits_list(org).annotate(
+        score=Subquery(
+            latest.values("score")[:1], output_field=ReadinessSnapshot._meta.get_field("score")
+        ),
+        measured_on=Subquery(latest.values("taken_on")[:1]),
+    )
 
 
 def audit_get_for(org: Organization | int, pk: int | str) -> Audit:

@@ -32,7 +32,21 @@ def implementation_due(control: Control, today: dt.date) -> NextDue | None:
     """An unfinished control with a due date must be implemented by then."""
     if control.status not in UNFINISHED or control.due_date is None:
         return None
-    return NextDue("Implement", control.due_date, overdue=control.due_date < today)
+    late = urgency_for(control.due_date, today) == Urgency.OVERDUE
+    return NextDue("Implement", control.due_date, overdue=late)
+
+
+def urgency_for(due: dt.date | None, today: dt.date) -> Urgency:
+    """How pressing work with this due date is: past it, within DUE_SOON_DAYS, or neither
+    (also without a date). Shared by the to-do items and the readiness dashboard's next
+    actions, so a control is "overdue" in the same sense on both pages."""
+    if due is None:
+        return Urgency.TODO
+    if due < today:
+        return Urgency.OVERDUE
+    if due <= today + dt.timedelta(days=DUE_SOON_DAYS):
+        return Urgency.DUE_SOON
+    return Urgency.TODO
 
 
 def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
@@ -50,7 +64,7 @@ def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
     )
     items = []
     for control in controls:
-        late = implementation_due(control, today).overdue
+        late = urgency_for(control.due_date, today) == Urgency.OVERDUE
         items.append(
             TodoItem(
                 kind="control.overdue" if late else "control.due_soon",

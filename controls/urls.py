@@ -29,4 +29,9 @@ org_urlpatterns = [
     path("audits/new/", audits.audit_create, name="audit_create"),
     path("audits/<int:pk>/", audits.audit_detail, name="audit_detail"),
     path("audits/<int:pk>/<slug:step>/", audits.audit_step, name="audit_step"),
+    path(
+        "audits/<int:pk>/coverage/<int:control_pk>/",
+        audits.audit_coverage,
+        name="audit_coverage",
+    ),
 ]

@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods
 
 from controls import audits as audit_services
-from controls import charts, selectors, systems
+from controls import charts, dashboard, selectors, systems
 from controls.forms import (
     ANSWER_CHOICES,
     AuditBasicsForm,
@@ -36,7 +37,7 @@ BASICS = ("name", "audit_type", "as_of_date", "window_start", "window_end")
 
 
 def audit_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    audits = list(selectors.audits_list(request.organization))
+    audits = list(selectors.audits_with_readiness(request.organization))
     return render(request, "controls/audit_list.html", {"audits": audits})
 
 
@@ -206,30 +207,53 @@ _STEP_HANDLERS = {
 }
 
 
+EXCEPTIONS_SHOWN = 50  # the rest: each control's coverage detail, and the Type 2 report
+
+
 def audit_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
-    """The readiness dashboard of one audit."""
+    """The readiness dashboard of one audit: score, plain figures and next actions first,
+    then the criteria grouped by status (``controls.dashboard``)."""
     audit = selectors.audit_get_for(request.organization, pk)
-    readiness = audit_readiness(audit)
-    keys, systems = selectors.audit_scope(audit)
-    show = request.GET.get("show", "")
-    criteria = readiness.criteria
-    if show == "open":
-        criteria = [r for r in criteria if r.status in (Status.GAP, Status.PARTIAL)]
+    today = timezone.localdate()
+    readiness = audit_readiness(audit, today=today)
+    _keys, systems = selectors.audit_scope(audit)
+    exceptions = charts.exception_rows(readiness) if audit.is_type2 else []
     context = {
         "audit": audit,
         "readiness": readiness,
-        "criteria": criteria,
-        "show": show,
         "systems": systems,
         "chart": charts.category_bars(readiness),
-        "coverage": charts.period_rows(readiness) if audit.is_type2 else [],
+        "coverage": dashboard.coverage_rows(readiness) if audit.is_type2 else [],
         "changes": _changes(audit, readiness),
         "can_manage": permissions.can(request.membership, Action.AUDIT_MANAGE),
         "can_record_deviation": permissions.can(request.membership, Action.CONTROL_MANAGE),
-        "exceptions": charts.exception_rows(readiness),
+        "exceptions": exceptions[:EXCEPTIONS_SHOWN],
+        "exceptions_more": max(len(exceptions) - EXCEPTIONS_SHOWN, 0),
         "steps": STEPS,
+        **dashboard.dashboard(readiness, request.GET, slug=org_slug, today=today),
     }
     return render(request, "controls/audit_detail.html", context)
+
+
+@require_GET
+def audit_coverage(request: HttpRequest, org_slug: str, pk: int, control_pk: int) -> HttpResponse:
+    """One control's sub-periods and exceptions in a Type 2 audit: the HTML fragment the
+    dashboard loads when the control's row is opened (the same readers as the dashboard)."""
+    audit = selectors.audit_get_for(request.organization, pk)
+    if not audit.is_type2:
+        raise Http404("Only a Type 2 audit has periods.")
+    control_pk = selectors.pk_or_404(control_pk, "No such control.")  # ids past bigint too
+    readiness = audit_readiness(audit, only_controls=[control_pk])
+    control = readiness.controls.get(control_pk)
+    if control is None or not control.control.is_applicable:
+        raise Http404("No such control in this audit's scope.")
+    context = {
+        "audit": audit,
+        "row": charts.period_rows(readiness)[0],
+        "exceptions": charts.exception_rows(readiness),
+        "can_record_deviation": permissions.can(request.membership, Action.CONTROL_MANAGE),
+    }
+    return render(request, "controls/_coverage_detail.html", context)
 
 
 def _changes(audit: Audit, readiness):

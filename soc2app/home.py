@@ -24,6 +24,7 @@ from tenants.permissions import Action
 
 TODO_FIRST = 10  # shown open; the next ones behind "Show N more" (a <details>, no script)
 TODO_SHOWN = 30  # the rest is on the evidence overview and the control list
+MINE_SHOWN = 50  # "my controls": the rest on the control list filtered to the member's own
 RECENT_ACTIVITY = 5  # one line each; the full log is a click away
 
 
@@ -73,7 +74,10 @@ def org_home(request: HttpRequest, org_slug: str) -> HttpResponse:
     else:
         from evidence.todo import controls_with_evidence_state
 
-        context["my_controls"] = controls_with_evidence_state(membership)
+        mine = controls_with_evidence_state(membership)
+        # Bounded, so the page stays small for someone who owns hundreds of controls.
+        context["my_controls"] = mine[:MINE_SHOWN]
+        context["my_controls_more"] = max(len(mine) - MINE_SHOWN, 0)
     if permissions.can(membership, Action.ACTIVITY_VIEW):
         from tenants.activity_display import present_entries
 

@@ -60,7 +60,8 @@ def providers() -> dict[str, Provider]:
     return dict(_PROVIDERS)
 
 
-def _sort_key(item: TodoItem) -> tuple:
+def sort_key(item: TodoItem) -> tuple:
+    """Most urgent first, then the earliest due date (undated last), then by title."""
     return (item.urgency, item.due or dt.date.max, item.title)
 
 
@@ -70,4 +71,4 @@ def todo_for(membership: Membership, *, today: dt.date | None = None) -> list[To
     items: list[TodoItem] = []
     for provider in _PROVIDERS.values():
         items.extend(provider(membership, today))
-    return sorted(items, key=_sort_key)
+    return sorted(items, key=sort_key)

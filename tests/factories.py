@@ -144,6 +144,41 @@ def evidence_row(control, start, end=None, *, state="accepted", valid_until=None
     return version
 
 
+def bulk_evidence(org, controls, per_control: int, start, *, every_days: int = 7) -> None:
+    """``per_control`` versions for each control, one every ``every_days`` days from
+    ``start`` (each fifth awaiting review, the others accepted), in two bulk inserts: data
+    for query-count and size tests."""
+    import datetime as dt
+    import hashlib
+
+    from evidence.models import EvidenceItem, EvidenceVersion
+
+    items = EvidenceItem.objects.bulk_create(
+        [EvidenceItem(organization=org, control=c, title=f"Export {c.code}") for c in controls]
+    )
+    versions = []
+    for item in items:
+        for n in range(per_control):
+            day = start + dt.timedelta(days=every_days * n)
+            url = f"https://evidence.example.com/{item.pk}/{n}"
+            versions.append(
+                EvidenceVersion(
+                    organization=org,
+                    item=item,
+                    number=n + 1,
+                    kind="link",
+                    url=url,
+                    sha256=hashlib.sha256(url.encode()).hexdigest(),
+                    effective_start=day,
+                    effective_end=day,
+                    valid_until=day + dt.timedelta(days=120),
+                    uploaded_by_label="bulk",
+                    review_state="accepted" if n % 5 else "pending",
+                )
+            )
+    EvidenceVersion.objects.bulk_create(versions)
+
+
 def failed_sample_rows(
     audit, controls, day, *, per_control: int = 2, tester: str = "auditor", version: int = 1
 ):

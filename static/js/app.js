@@ -33,3 +33,37 @@ function countChecked(form) {
 document.addEventListener("change", function (event) {
   if (event.target.form) { countChecked(event.target.form); }
 });
+
+// The readiness dashboard's Type 2 coverage: one row per control; a control's sub-periods and
+// exceptions are fetched (an HTML fragment) the first time its row is opened, so the page
+// stays small with hundreds of controls. "toggle" does not bubble: listen in the capture phase.
+document.addEventListener("toggle", function (event) {
+  var details = event.target;
+  if (!details.open || !details.getAttribute || !details.getAttribute("data-control")) { return; }
+  var list = details.closest("[data-coverage-url]");
+  if (!list || details.getAttribute("data-loaded")) { return; }
+  details.setAttribute("data-loaded", "1");
+  // The container is made here, not sent with each of hundreds of rows.
+  var target = details.querySelector(".coverage-detail");
+  if (!target) {
+    target = document.createElement("div");
+    target.className = "coverage-detail muted small";
+    details.appendChild(target);
+  }
+  target.textContent = "Loading…";
+  var url = list.getAttribute("data-coverage-url").replace(/0\/$/, details.getAttribute("data-control") + "/");
+  fetch(url, { credentials: "same-origin" })
+    .then(function (response) {
+      if (!response.ok) { throw new Error(response.status); }
+      return response.text();
+    })
+    .then(function (html) {
+      target.innerHTML = html;
+      target.classList.remove("muted", "small");
+      applyGrow(target);
+    })
+    .catch(function () {
+      target.textContent = "The periods could not be loaded; close and open the row to try again.";
+      details.removeAttribute("data-loaded");
+    });
+}, true);

@@ -64,11 +64,13 @@ def test_manager_walks_the_readiness_journey(page, catalog):
     page.get_by_label("CPA firm").fill("Example & Partners LLP")
     page.get_by_role("button", name="Save").click()
 
-    # The dashboard: a chart and the criteria with their reasons.
+    # The dashboard: a chart and the criteria, filtered to what is missing.
     page.wait_for_url("**/audits/*/")
     assert page.locator("svg.chart").is_visible()
     assert page.get_by_role("heading", name="Overall readiness").is_visible()
-    page.get_by_role("link", name="Only what is missing").click()
+    page.get_by_label("Only what is missing").check()
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url("**show=open**")
     assert page.locator("#criterion-A1\\.2").is_visible()
 
     audit = Audit.objects.for_org(org).get()

@@ -91,6 +91,11 @@ def test_the_demo_tells_one_consistent_story(catalog):
     assert items.count() == implemented.filter(evidence_items__isnull=False).distinct().count()
     assert EvidenceVersion.objects.for_org(org).count() > 3 * items.count()
 
+    # Today's snapshot exists: the audits list shows each audit's score from the start.
+    from controls.models import ReadinessSnapshot
+
+    assert ReadinessSnapshot.objects.for_org(org).filter(taken_on=timezone.localdate()).count() == 2
+
     index = report_content(type1).evidence
     assert index
     for row in index:

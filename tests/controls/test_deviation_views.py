@@ -59,11 +59,17 @@ def test_dashboard_lists_exceptions_flags_and_plain_figures(
 
     assert 'id="exceptions"' in body
     assert "UAR-1 has no evidence for 3 quarters in a row" in body
-    assert "covers 4 quarters; counts for the quarter of 31 Dec 2025" in body
-    assert "Controls implemented: <strong>1 of 1</strong>" in body
-    assert "Periods evidenced: <strong>1 of 4</strong> ended" in body
+    assert "Controls implemented</dt><dd><strong>1 of 1</strong>" in body
+    assert "Periods evidenced</dt><dd><strong>1 of 4</strong> ended" in body
     create = url("deviation_create", org, pk=review.pk)
     assert f"{create}?period_start=2025-01-01&amp;period_end=2025-09-30" in body
+    # The control's row says it is flagged; its coverage detail says why and links the
+    # same deviation form.
+    assert "1 flag" in body
+    detail = client_for(manager).get(url("audit_coverage", org, pk=audit.pk, control_pk=review.pk))
+    text = detail.content.decode()
+    assert "covers 4 quarters; counts for the quarter of 31 Dec 2025" in text
+    assert f"{create}?period_start=2025-01-01&amp;period_end=2025-09-30" in text
 
 
 def test_a_manager_records_a_deviation_and_everyone_sees_the_response(

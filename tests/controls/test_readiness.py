@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from decimal import Decimal
 
 import pytest
@@ -14,7 +13,13 @@ from controls.readiness import Status, audit_readiness
 from criteria.models import Criterion
 from evidence.models import EvidenceItem, EvidenceVersion
 from tenants.models import Role
-from tests.factories import ControlFactory, control_map, evidence_row, failed_sample_rows
+from tests.factories import (
+    ControlFactory,
+    bulk_evidence,
+    control_map,
+    evidence_row,
+    failed_sample_rows,
+)
 
 D = dt.date
 pytestmark = pytest.mark.django_db
@@ -251,34 +256,6 @@ def test_controls_mapped_only_outside_the_scope_are_not_evaluated(org, make_audi
 # --- Queries and isolation ------------------------------------------------------------------
 
 
-def _bulk_evidence(org, controls, per_control: int, start: dt.date) -> None:
-    """``per_control`` accepted versions for each control, written in two bulk inserts."""
-    items = EvidenceItem.objects.bulk_create(
-        [EvidenceItem(organization=org, control=c, title=f"Export {c.code}") for c in controls]
-    )
-    versions = []
-    for item in items:
-        for n in range(per_control):
-            day = start + dt.timedelta(days=7 * n)
-            url = f"https://evidence.example.com/{item.pk}/{n}"
-            versions.append(
-                EvidenceVersion(
-                    organization=org,
-                    item=item,
-                    number=n + 1,
-                    kind="link",
-                    url=url,
-                    sha256=hashlib.sha256(url.encode()).hexdigest(),
-                    effective_start=day,
-                    effective_end=day,
-                    valid_until=day + dt.timedelta(days=120),
-                    uploaded_by_label="bulk",
-                    review_state="accepted" if n % 5 else "pending",
-                )
-            )
-    EvidenceVersion.objects.bulk_create(versions)
-
-
 def _build(org, make_member, count: int, first: int, audit=None) -> None:
     owner = make_member(org, Role.CONTRIBUTOR)
     refs = list(
@@ -297,7 +274,7 @@ def _build(org, make_member, count: int, first: int, audit=None) -> None:
         )
         control_map(control, refs[i % len(refs)], refs[(i * 7) % len(refs)])
         controls.append(control)
-    _bulk_evidence(org, controls, 20, D(2024, 1, 3))
+    bulk_evidence(org, controls, 20, D(2024, 1, 3))
     if audit is not None and audit.is_type2:
         failed_sample_rows(audit, controls, D(2024, 10, 15))  # answered by the deviation below
         failed_sample_rows(audit, controls[:1], D(2024, 3, 2), per_control=1, version=2)

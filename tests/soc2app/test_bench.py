@@ -23,6 +23,11 @@ def test_readiness_section_seeds_and_reports_its_figures(catalog, settings, caps
     notes = {f.name: f.note for f in results.figures}
     assert notes["type1: compute readiness (61 criteria)"].startswith("6 queries")
     assert "HTTP 200" in notes["type2: render the dashboard page"]
+    # The dashboards' fixed counts (tests/controls/test_dashboard.py), with their size.
+    assert notes["type1: render the dashboard page"].startswith("17 queries, ")
+    assert notes["type2: render the dashboard page"].startswith("19 queries, ")
+    assert any(name.startswith("type2: one control's coverage") for name in names)
+    assert notes["audits list"].endswith("HTTP 200")
 
 
 def test_home_section_renders_each_roles_home(catalog, settings):

@@ -240,6 +240,36 @@ def test_query_count_does_not_grow_with_data(role, org, make_member, client_for,
     assert counts == [HOME_QUERIES[role]] * 2, [q["sql"][:90] for q in ctx.captured_queries]
 
 
+@pytest.mark.parametrize("role", [Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR])
+def test_page_size_does_not_grow_with_the_members_controls(
+    role, org, make_member, client_for, catalog
+):
+    """Every list on the home is capped (to-do items, "my controls", activity): owning 60
+    or 120 controls makes the same page, and the rest is one click away."""
+    member = make_member(org, role)
+    client = client_for(member)
+    today = timezone.localdate()
+    sizes = []
+    for _ in range(2):
+        for i in range(60):
+            control = ControlFactory(
+                organization=org,
+                owner=member,
+                status="in_progress" if i % 2 else "implemented",
+                due_date=today - dt.timedelta(days=1 + i % 5),
+            )
+            if i % 3:
+                evidence_row(control, today - dt.timedelta(days=30), state="pending")
+        body = _home(client_for, member)
+        # Counts, dates and the CSRF token aside, the same page.
+        sizes.append(re.sub(r"\d+", "0", re.sub(r'value="[^"]{40,}"', "", body)))
+    assert sizes[0] == sizes[1]
+    if role == Role.CONTRIBUTOR:
+        mine = reverse("control_list", args=[org.slug]) + f"?owner={member.pk}"
+        assert f'href="{mine}">And 70 more: all your controls</a>' in body
+    assert client.get(reverse("org_home", args=[org.slug])).status_code == 200
+
+
 def test_sparkline_scales_scores_into_the_box():
     from decimal import Decimal
 
