@@ -17,14 +17,21 @@ def _category_choices() -> list[tuple[str, str]]:
 
 class TemplateFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
+    # The empty choices say what they do ("Any type"), not django-filter's "---------".
     category = django_filters.ChoiceFilter(
-        method="by_category", label="Category", choices=_category_choices
+        method="by_category",
+        label="Category",
+        choices=_category_choices,
+        empty_label="Any category",
     )
     criterion = django_filters.CharFilter(method="by_criterion", label="Criterion", max_length=12)
     type = django_filters.ChoiceFilter(
-        field_name="control_type", choices=ControlType.choices, label="Type"
+        field_name="control_type",
+        choices=ControlType.choices,
+        label="Type",
+        empty_label="Any type",
     )
-    frequency = django_filters.ChoiceFilter(choices=Frequency.choices)
+    frequency = django_filters.ChoiceFilter(choices=Frequency.choices, empty_label="Any frequency")
 
     class Meta:
         model = ControlTemplate

@@ -24,11 +24,14 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 class ControlFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(method="search", label="Search", max_length=100)
-    status = django_filters.ChoiceFilter(choices=ControlStatus.choices)
-    owner = django_filters.ChoiceFilter(method="by_owner", label="Owner")
-    frequency = django_filters.ChoiceFilter(choices=Frequency.choices)
+    status = django_filters.ChoiceFilter(choices=ControlStatus.choices, empty_label="Any status")
+    owner = django_filters.ChoiceFilter(method="by_owner", label="Owner", empty_label="Any owner")
+    frequency = django_filters.ChoiceFilter(choices=Frequency.choices, empty_label="Any frequency")
     type = django_filters.ChoiceFilter(
-        field_name="control_type", choices=ControlType.choices, label="Type"
+        field_name="control_type",
+        choices=ControlType.choices,
+        label="Type",
+        empty_label="Any type",
     )
     criterion = django_filters.CharFilter(method="by_criterion", label="Criterion", max_length=12)
 
@@ -192,11 +195,25 @@ class AuditScopeForm(forms.Form):
 
     def __init__(self, *args, framework, systems=(), **kwargs):
         super().__init__(*args, **kwargs)
-        optional = Category.objects.filter(framework=framework, always_in_scope=False).order_by(
-            "position"
-        )
+        categories = list(Category.objects.filter(framework=framework).order_by("position"))
+        optional = [c for c in categories if not c.always_in_scope]
         self.fields["categories"].choices = [(c.key, c.name) for c in optional]
         self.fields["systems"].choices = [(s.pk, s.name) for s in systems]
+        # What each category covers, in the catalog's own first sentence, beside its box.
+        self.always_in_scope = [
+            (c.name, first_sentence(c.description)) for c in categories if c.always_in_scope
+        ]
+        self.category_options = list(
+            zip(self["categories"], [first_sentence(c.description) for c in optional], strict=True)
+        )
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a catalog description ("... objectives. Every SOC 2 ..." stops at
+    "objectives.")."""
+    text = " ".join(text.split())
+    end = text.find(". ")
+    return text if end == -1 else text[: end + 1]
 
 
 class AuditFirmForm(forms.Form):

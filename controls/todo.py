@@ -17,6 +17,25 @@ DUE_SOON_DAYS = 14
 UNFINISHED = (ControlStatus.NOT_STARTED, ControlStatus.IN_PROGRESS)
 
 
+@dataclass(frozen=True)
+class NextDue:
+    """What a control needs next and by when, by the to-do list's rules: implementing it (its
+    due date) here, its evidence in ``evidence.todo.evidence_due``; ``evidence.todo.next_due``
+    picks the sooner for the control pages and the control matrix."""
+
+    action: str  # "Implement", "Add evidence", "Upload current evidence", "Renew evidence"
+    date: dt.date | None  # None: due now, with no date to show (no evidence yet)
+    overdue: bool = False
+
+
+def implementation_due(control: Control, today: dt.date) -> NextDue | None:
+    """An unfinished control with a due date must be implemented by then."""
+    if control.status not in UNFINISHED or control.due_date is None:
+        return None
+    late = urgency_for(control.due_date, today) == Urgency.OVERDUE
+    return NextDue("Implement", control.due_date, overdue=late)
+
+
 def urgency_for(due: dt.date | None, today: dt.date) -> Urgency:
     """How pressing work with this due date is: past it, within DUE_SOON_DAYS, or neither
     (also without a date). Shared by the to-do items and the readiness dashboard's next
@@ -46,10 +65,10 @@ def control_due(control: Control, today: dt.date) -> ControlDue:
         return ControlDue(None, why_none="No due date: marked not applicable")
     if control.status not in UNFINISHED:
         return ControlDue(None, why_none="No due date: implemented, evidence is what is missing")
-    if control.due_date is None:
+    due = implementation_due(control, today)
+    if due is None:
         return ControlDue(None, why_none="No due date set: set one")
-    late = urgency_for(control.due_date, today) == Urgency.OVERDUE
-    return ControlDue(control.due_date, late=late)
+    return ControlDue(due.date, late=due.overdue)
 
 
 def control_todos(membership: Membership, today: dt.date) -> list[TodoItem]:

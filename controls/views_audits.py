@@ -117,7 +117,6 @@ def _scope(request, audit, context):
         systems=org_systems,
         initial={"categories": keys, "systems": [s.pk for s in systems]},
     )
-    context["always"] = [c for c in audit.framework.categories.all() if c.always_in_scope]
     if request.method == "POST" and form.is_valid():
         saved = _save(
             request,

@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls import selectors, services
@@ -27,18 +28,23 @@ PAGE_SIZE = 25
 
 
 def control_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    from evidence.todo import next_due, with_evidence_state
+
     org = request.organization
     owners = selectors.owner_choices(org)
-    controls = selectors.controls_list(org)
+    # Each row's next due date, by the home's to-do rules (annotated: no query per row).
+    controls = with_evidence_state(selectors.controls_list(org), org.pk)
     filterset = ControlFilter(request.GET or None, queryset=controls, owners=owners)
     if filterset.is_bound:
         controls = filterset.qs if filterset.is_valid() else controls.none()
     page = Paginator(controls, PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    today = timezone.localdate()
     context = {
         "filter": filterset,
         "page": page,
+        "rows": [(control, next_due(control, today)) for control in page.object_list],
         "query": query.urlencode(),
         "bulk_form": BulkControlsForm(owners=owners),
         # Unfiltered, the page's own count is the total: no second COUNT.
@@ -123,6 +129,7 @@ def control_adopt(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 def control_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     from evidence import selectors as evidence_selectors
+    from evidence.todo import next_due_for
     from tenants import selectors as tenant_selectors
     from tenants.activity_display import present_entries
 
@@ -131,6 +138,7 @@ def control_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse
     membership = request.membership
     context = {
         "control": control,
+        "next_due": next_due_for(control, timezone.localdate()),
         "criteria": [m.criterion for m in control.mappings.all()],
         "can_edit": permissions.can_edit_control(membership, control),
         "can_manage": permissions.can(membership, Action.CONTROL_MANAGE),

@@ -107,6 +107,7 @@ class AttentionFilter(forms.Form):
 
     def __init__(self, *args: object, owners: list[tuple[int, str]], **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["owner"].choices = [("", "Anyone"), (NO_OWNER, "Nobody (unowned controls)")] + [
-            (str(pk), label) for pk, label in owners
-        ]
+        self.fields["owner"].choices = [
+            ("", "Any owner"),
+            (NO_OWNER, "Nobody (unowned controls)"),
+        ] + [(str(pk), label) for pk, label in owners]

@@ -17,6 +17,7 @@ from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Sub
 from django.urls import reverse
 
 from controls.models import Control, ControlStatus
+from controls.todo import NextDue, implementation_due
 from evidence.models import DELIVERABLE_SCAN_STATES, EvidenceVersion, ReviewState
 from evidence.selectors import live_versions
 from soc2app.todo import TodoItem, Urgency
@@ -36,21 +37,53 @@ def _counting(org_id: int) -> object:
     )
 
 
-def _with_evidence_state(org: int) -> QuerySet[Control]:
-    """Applicable controls with ``valid_until`` (the latest date their evidence counts to,
-    None without any) and ``has_evidence`` (any version ever)."""
+def with_evidence_state(controls: QuerySet[Control], org: int) -> QuerySet[Control]:
+    """``controls`` with ``valid_until`` (the latest date their evidence counts to, None
+    without any) and ``has_evidence`` (any version ever): two subqueries, no extra query."""
     until = (
         _counting(org).order_by().values("item__control_id").annotate(m=Max("valid_until"))
     ).values("m")
-    return (
-        Control.objects.for_org(org)
-        .exclude(status=ControlStatus.NOT_APPLICABLE)
-        .annotate(
-            valid_until=Subquery(until[:1]),
-            has_evidence=Exists(
-                EvidenceVersion.objects.for_org(org).filter(item__control_id=OuterRef("pk"))
-            ),
-        )
+    return controls.annotate(
+        valid_until=Subquery(until[:1]),
+        has_evidence=Exists(
+            EvidenceVersion.objects.for_org(org).filter(item__control_id=OuterRef("pk"))
+        ),
+    )
+
+
+def _with_evidence_state(org: int) -> QuerySet[Control]:
+    """Applicable controls with their evidence state (``with_evidence_state``)."""
+    return with_evidence_state(
+        Control.objects.for_org(org).exclude(status=ControlStatus.NOT_APPLICABLE), org
+    )
+
+
+def evidence_due(control: Control, today: dt.date) -> NextDue | None:
+    """What the control's evidence needs (``control`` from ``with_evidence_state``): current
+    evidence when nothing valid today covers it (overdue when it had some), else renewing by
+    the day it stops counting. Nothing for not-applicable controls, nor for a control not
+    started without evidence (its implementation date is ``controls.todo``'s)."""
+    if control.status == ControlStatus.NOT_APPLICABLE:
+        return None
+    if control.valid_until is None or control.valid_until < today:
+        if control.has_evidence:
+            return NextDue("Upload current evidence", control.valid_until, overdue=True)
+        if control.status == ControlStatus.NOT_STARTED:
+            return None
+        return NextDue("Add evidence", None)
+    return NextDue("Renew evidence", control.valid_until)
+
+
+def next_due(control: Control, today: dt.date) -> NextDue | None:
+    """The sooner of implementing the control and its evidence (``control`` from
+    ``with_evidence_state``): overdue work first, then the earliest date, then undated work."""
+    candidates = [
+        due for due in (implementation_due(control, today), evidence_due(control, today)) if due
+    ]
+    return min(
+        candidates,
+        key=lambda d: (not d.overdue, d.date is None, d.date or dt.date.max),
+        default=None,
     )
 
 
@@ -70,19 +103,20 @@ def _control_item(membership: Membership, control: Control, today: dt.date) -> T
     name = f"{control.code} {control.title}"
     soon = today + dt.timedelta(days=settings.EVIDENCE_EXPIRING_DAYS)
     common = {"url": url, "owner": membership.user.email}
-    if control.valid_until is None or control.valid_until < today:
-        if control.has_evidence:
-            return TodoItem(
-                kind="evidence.stale",
-                title=f"Upload current evidence for {name}",
-                urgency=Urgency.OVERDUE,
-                due=control.valid_until,
-                detail="Its evidence is stale: nothing covers the current period",
-                **common,
-            )
-        if control.status == ControlStatus.NOT_STARTED:
-            # Nothing to show yet: its implementation date is ``controls.todo``'s item.
-            return None
+    due = evidence_due(control, today)
+    if due is None:
+        # Nothing to show yet: its implementation date is ``controls.todo``'s item.
+        return None
+    if due.overdue:
+        return TodoItem(
+            kind="evidence.stale",
+            title=f"Upload current evidence for {name}",
+            urgency=Urgency.OVERDUE,
+            due=due.date,
+            detail="Its evidence is stale: nothing covers the current period",
+            **common,
+        )
+    if due.date is None:
         return TodoItem(
             kind="control.needs_evidence",
             title=f"Add evidence for {name}",
@@ -90,7 +124,7 @@ def _control_item(membership: Membership, control: Control, today: dt.date) -> T
             detail="No evidence yet for the current period",
             **common,
         )
-    if control.valid_until < soon:
+    if due.date < soon:
         return TodoItem(
             kind="evidence.expiring",
             title=f"Renew evidence for {name}",
@@ -183,3 +217,10 @@ def late_evidence_by_owner(org_id: int, today: dt.date) -> dict[str, int]:
         .values_list("owner__user__email", flat=True)
     )
     return dict(Counter(email or "" for email in late))
+
+
+def next_due_for(control: Control, today: dt.date) -> NextDue | None:
+    """``next_due`` of one control fetched without its evidence state: one query."""
+    org = control.organization_id
+    controls = Control.objects.for_org(org).filter(pk=control.pk)
+    return next_due(with_evidence_state(controls, org).get(), today)

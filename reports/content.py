@@ -31,6 +31,7 @@ from controls.todo import control_due, urgency_for
 from criteria.models import Category
 from evidence.models import WITHHELD_REASONS, EvidenceKind, EvidenceVersion, ReviewState
 from evidence.selectors import deliverable_versions, withheld_versions
+from evidence.todo import next_due, with_evidence_state
 from soc2app.todo import Urgency
 
 
@@ -46,6 +47,9 @@ class MatrixRow:
     evidence_count: int
     latest_valid_until: dt.date | None
     operating: bool
+    # What the control needs next and by when, as of the report's day (evidence.todo.next_due).
+    next_due: dt.date | None = None
+    next_due_for: str = ""
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ class ReportContent:
         return charts.category_bars(self.readiness)
 
 
-def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
+def _matrix(audit: Audit, readiness: AuditReadiness, today: dt.date) -> list[MatrixRow]:
     org = audit.organization_id
     ids = list(readiness.controls)
     stats = {
@@ -140,8 +144,9 @@ def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
         )
     }
     rows = []
-    for control in controls_list(org).filter(pk__in=ids):
+    for control in with_evidence_state(controls_list(org).filter(pk__in=ids), org):
         stat = stats.get(control.pk, {})
+        due = next_due(control, today)
         rows.append(
             MatrixRow(
                 code=control.code,
@@ -154,6 +159,8 @@ def _matrix(audit: Audit, readiness: AuditReadiness) -> list[MatrixRow]:
                 evidence_count=stat.get("n", 0),
                 latest_valid_until=stat.get("valid"),
                 operating=readiness.controls[control.pk].operating,
+                next_due=due.date if due else None,
+                next_due_for=(due.action + (" (overdue)" if due.overdue else "")) if due else "",
             )
         )
     return rows
@@ -311,7 +318,7 @@ def report_content(audit: Audit, *, today: dt.date | None = None) -> ReportConte
         generated_at=timezone.now(),
         categories=categories,
         systems=systems,
-        matrix=_matrix(audit, readiness),
+        matrix=_matrix(audit, readiness, today or timezone.localdate()),
         evidence=_evidence(audit, control_ids),
         gaps=_gaps(readiness, today),
         withheld=_withheld(audit, control_ids),

@@ -44,6 +44,8 @@ MATRIX_HEADER = [
     "Criteria",
     "Evidence count",
     "Latest evidence valid until",
+    "Next due",
+    "Next due for",
 ]
 EVIDENCE_HEADER = [
     "Control",
@@ -86,6 +88,8 @@ def matrix_rows(rows: Iterable[MatrixRow]) -> list[list[Any]]:
             r.criteria,
             r.evidence_count,
             _cell(r.latest_valid_until),
+            _cell(r.next_due),
+            r.next_due_for,
         ]
         for r in rows
     ]

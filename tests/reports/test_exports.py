@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 import io
 import json
@@ -51,7 +52,27 @@ def test_control_matrix_csv_round_trips(populated, make_audit, tmp_path):
     # July's and October's came later.
     assert ac[7] == "3"
     assert ac[8] == "2026-06-30"  # the file's valid_until, the latest accepted
-    assert by_code["IR-03"][7:] == ["0", ""]
+    assert by_code["IR-03"][7:] == ["0", "", "", ""]
+
+
+def test_control_matrix_says_what_each_control_needs_next_and_by_when(
+    populated, make_audit, tmp_path
+):
+    """The home's to-do rules (evidence.todo.next_due) as of the report's day, 1 Feb 2026."""
+    Control.objects.for_org(populated.org).filter(code="IR-03").update(
+        due_date=dt.date(2026, 1, 20)
+    )
+    exports.matrix_csv(_content(make_audit(populated.org)), tmp_path / "m.csv")
+    rows = _csv(tmp_path / "m.csv")
+    assert rows[0][-2:] == ["Next due", "Next due for"]
+    due = {r[0]: r[-2:] for r in rows[1:]}
+    # Current evidence until its file stops counting; stale since September; not implemented
+    # by its due date.
+    assert due == {
+        "AC-01": ["2026-06-30", "Renew evidence"],
+        "CM-02": ["2025-09-07", "Upload current evidence (overdue)"],
+        "IR-03": ["2026-01-20", "Implement (overdue)"],
+    }
 
 
 def test_evidence_csv_and_xlsx_round_trip(populated, make_audit, tmp_path):

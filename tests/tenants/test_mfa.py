@@ -265,5 +265,5 @@ def test_members_page_shows_who_has_it_in_one_query(
     client.get(reverse("members", kwargs={"org_slug": org.slug}))
     with django_assert_max_num_queries(8):
         page = client.get(reverse("members", kwargs={"org_slug": org.slug})).content.decode()
-    assert page.count("<td>On</td>") == 5
+    assert page.count('<td data-label="Two-factor">On</td>') == 5
     assert Authenticator.objects.count() == 5

@@ -1,0 +1,273 @@
+"""Every main page, for each role, at a laptop and a phone width: no page is wider than its
+viewport (``document.documentElement.scrollWidth``), except inside the ``.table-scroll``
+wrappers meant for it. Full-page screenshots go to $SCREENSHOT_DIR when set, for a person to
+look at.
+
+The demo organization (``seed_demo``) is the data, plus what overflows in real life: a control
+and an evidence item whose titles are one long word, a file with a long name, a long link and
+a long e-mail address. One browser context per role and viewport, signed in once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.urls import reverse
+from django.utils import timezone
+
+from controls import services as control_services
+from controls.demo import _member  # the demo's first member of a role
+from controls.models import Audit, Control, ControlTemplate, System
+from evidence import services as evidence_services
+from evidence.models import EvidenceItem
+from reports.models import InfoRequest
+from reports.models_sampling import Population, Sample
+from tenants import services as tenant_services
+from tenants.apikeys import api_key_create
+from tenants.context import org_scope
+from tenants.management.commands.seed_demo import DEMO_PASSWORD
+from tenants.models import Invitation, Organization, Role
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+VIEWPORTS = {"laptop": (1366, 900), "phone": (390, 844)}
+LONG_WORD = "Quarterly-access-review-of-every-production-database-account-and-its-owner"
+LONG_LINK = (
+    "https://docs.acme.example.com/evidence/access-reviews/2026/quarter-two/"
+    "production-databases/signed-off-by-the-head-of-engineering.pdf"
+)
+LONG_EMAIL = "first.middle.lastname.of-a-new-colleague@subsidiary.acme-holdings.example.com"
+
+# What overflows, named for the failure message: elements reaching past the viewport's right
+# edge that are not inside a wrapper meant to scroll sideways.
+OVERFLOW_JS = """
+() => {
+  const width = window.innerWidth;
+  const out = [];
+  for (const el of document.body.querySelectorAll("*")) {
+    if (el.closest(".table-scroll")) continue;
+    const box = el.getBoundingClientRect();
+    if (box.width && box.right > width + 0.5) {
+      const cls = el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "";
+      out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${cls} (${Math.round(box.right)}px)`);
+    }
+  }
+  return {scroll: document.documentElement.scrollWidth, fits: document.documentElement.scrollWidth <= width, culprits: out.slice(-4)};
+}
+"""
+
+
+def _overflowing_data(org: Organization) -> Control:
+    """What makes pages overflow in real use, added through the services."""
+    manager = _member(org, Role.COMPLIANCE_MANAGER)
+    contributor = _member(org, Role.CONTRIBUTOR)
+    owner = _member(org, Role.OWNER)
+    control = control_services.control_create(
+        membership=manager,
+        code="LONG-01",
+        title=LONG_WORD,
+        control_type="procedural",
+        frequency="quarterly",
+        description=f"See {LONG_LINK}",
+        owner=contributor,
+        status="implemented",
+        due_date=timezone.localdate() - dt.timedelta(days=3),
+        criteria=["CC6.1"],
+    )
+    today = timezone.localdate()
+    evidence_services.evidence_submit_file(
+        membership=contributor,
+        control=control,
+        upload=SimpleUploadedFile(
+            f"{LONG_WORD}-signed-export.pdf", b"%PDF-1.4\n% review\n", "application/pdf"
+        ),
+        effective_start=today - dt.timedelta(days=30),
+        effective_end=today - dt.timedelta(days=1),
+        title=f"{LONG_WORD}-file",
+        description=LONG_LINK,
+    )
+    evidence_services.evidence_add_link(
+        membership=contributor,
+        control=control,
+        url=LONG_LINK,
+        effective_start=today - dt.timedelta(days=30),
+        title=f"{LONG_WORD}-link",
+    )
+    tenant_services.invitation_create(membership=owner, email=LONG_EMAIL, role=Role.CONTRIBUTOR)
+    api_key_create(membership=owner, name=f"{LONG_WORD}-key", role="read_only")
+    return control
+
+
+def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
+    """Every main page of the organization (the auditor portal apart), by a short name."""
+    slug = org.slug
+
+    def url(name: str, **kwargs: object) -> str:
+        return reverse(name, kwargs={"org_slug": slug, **kwargs})
+
+    type1 = Audit.objects.for_org(org).get(audit_type="type1")
+    type2 = Audit.objects.for_org(org).get(audit_type="type2")
+    demo_control = Control.objects.for_org(org).exclude(pk=long_control.pk).order_by("code").first()
+    file_item = EvidenceItem.objects.for_org(org).get(title=f"{LONG_WORD}-file")
+    pushed = EvidenceItem.objects.for_org(org).filter(title__endswith="monitoring export").first()
+    request = InfoRequest.objects.for_org(org).filter(audit=type1).order_by("number").first()
+    population = Population.objects.for_org(org).first()
+    sample = Sample.objects.for_org(org).first()
+    system = System.objects.for_org(org).first()
+    invitation = Invitation.objects.for_org(org).first()
+    contributor = _member(org, Role.CONTRIBUTOR)
+    pages = {
+        "home": url("org_home"),
+        "controls": url("control_list"),
+        "controls-filtered": url("control_list") + "?status=in_progress",
+        "control": url("control_detail", pk=demo_control.pk),
+        "control-long": url("control_detail", pk=long_control.pk),
+        "control-edit": url("control_edit", pk=long_control.pk),
+        "control-new": url("control_create"),
+        "deviation-new": url("deviation_create", pk=long_control.pk),
+        "library": url("library"),
+        "template": url("template_detail", code=ControlTemplate.objects.order_by("pk")[0].code),
+        "systems": url("system_list"),
+        "system": url("system_edit", pk=system.pk),
+        "evidence": url("evidence_overview"),
+        "evidence-item-file": url("evidence_item", pk=file_item.pk),
+        "evidence-item-pushed": url("evidence_item", pk=pushed.pk),
+        "evidence-add": url("evidence_add", control_pk=long_control.pk),
+        "audits": url("audit_list"),
+        "audit-new": url("audit_create"),
+        "audit-type1": url("audit_detail", pk=type1.pk),
+        "audit-type2": url("audit_detail", pk=type2.pk),
+        **{
+            f"wizard-{step}": url("audit_step", pk=type2.pk, step=step)
+            for step in ("basics", "scope", "assessment", "controls", "firm")
+        },
+        "reports": url("report_list", audit_pk=type1.pk),
+        "requests": url("request_list", audit_pk=type1.pk),
+        "request": url("request_detail", audit_pk=type1.pk, pk=request.pk),
+        "populations": url("population_list", audit_pk=type2.pk),
+        "population": url("population_detail", audit_pk=type2.pk, pk=population.pk),
+        "sample": url("sample_detail", audit_pk=type2.pk, pk=sample.pk),
+        "catalog": url("catalog"),
+        "criterion": url("criterion_detail", ref="CC6.1"),
+        "members": url("members"),
+        "member-remove": url("member_remove", pk=contributor.pk),
+        "invitation-revoke": url("invitation_revoke", pk=invitation.pk),
+        "api-keys": url("api_keys"),
+        "webhooks": url("webhook_endpoints"),
+        "security": url("org_security"),
+        "activity": url("activity"),
+        "mfa": reverse("mfa_index"),
+        "account-email": reverse("account_email"),
+        "orgs": reverse("org_list"),
+        "org-new": reverse("org_create"),
+    }
+    # The answer page is the request's own page with the answer form (open requests only).
+    answerable = InfoRequest.objects.for_org(org).filter(status="open").order_by("number").first()
+    if answerable is not None:
+        pages["request-answer"] = url(
+            "request_detail", audit_pk=answerable.audit_id, pk=answerable.pk
+        )
+    return pages
+
+
+def _portal_pages(org: Organization) -> dict[str, str]:
+    slug = org.slug
+
+    def url(name: str, **kwargs: object) -> str:
+        return reverse(name, kwargs={"org_slug": slug, **kwargs})
+
+    pages = {"portal": url("portal_home")}
+    for audit in Audit.objects.for_org(org).order_by("audit_type"):
+        kind = audit.audit_type
+        control = Control.objects.for_org(org).filter(evidence_items__isnull=False).first()
+        item = EvidenceItem.objects.for_org(org).filter(control=control).first()
+        pages[f"portal-{kind}"] = url("portal_audit", audit_pk=audit.pk)
+        pages[f"portal-{kind}-control"] = url("portal_control", audit_pk=audit.pk, pk=control.pk)
+        pages[f"portal-{kind}-evidence"] = url(
+            "portal_evidence_item", audit_pk=audit.pk, pk=item.pk
+        )
+        pages[f"portal-{kind}-requests"] = url("portal_requests", audit_pk=audit.pk)
+        request = InfoRequest.objects.for_org(org).filter(audit=audit).first()
+        if request is not None:
+            pages[f"portal-{kind}-request"] = url(
+                "portal_request", audit_pk=audit.pk, pk=request.pk
+            )
+        pages[f"portal-{kind}-populations"] = url("portal_populations", audit_pk=audit.pk)
+        population = Population.objects.for_org(org).filter(audit=audit).first()
+        if population is not None:
+            pages[f"portal-{kind}-population"] = url(
+                "portal_population", audit_pk=audit.pk, pk=population.pk
+            )
+            sample = Sample.objects.for_org(org).filter(population=population).first()
+            pages[f"portal-{kind}-sample"] = url("portal_sample", audit_pk=audit.pk, pk=sample.pk)
+    return pages
+
+
+def _check(page, label: str, out: Path | None, problems: list[str]) -> None:
+    page.wait_for_load_state("load")
+    if out is not None:
+        page.screenshot(path=str(out / f"{label}.png"), full_page=True)
+    if page.locator("option", has_text="---------").count():
+        problems.append(f"{label}: a choice reads '---------' (say 'Any status', 'Nobody' ...)")
+    result = page.evaluate(OVERFLOW_JS)
+    if not result["fits"]:
+        problems.append(f"{label}: {result['scroll']}px wide, {', '.join(result['culprits'])}")
+
+
+def _visit_all(browser, base_url: str, email: str, pages: dict[str, str], tag: str, out):
+    problems: list[str] = []
+    for viewport, (width, height) in VIEWPORTS.items():
+        context = browser.new_context(
+            base_url=base_url, viewport={"width": width, "height": height}
+        )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto("/accounts/login/")
+        page.get_by_label("Email").fill(email)
+        page.get_by_label("Password").fill(DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign In").click()
+        page.wait_for_load_state()
+        for name, path in pages.items():
+            response = page.goto(path)
+            status = response.status if response else 0
+            assert status < 500, f"{tag} {name} ({path}): {status}"
+            # A page refused to this role shows the refusal, which must fit too.
+            label = f"{name}-{tag}-{viewport}"
+            _check(page, label, out, problems)
+            if name == "evidence-add" and status == 200:
+                # The fields of the choice made, not both (static/js/evidence-form.js).
+                assert page.locator("#id_file").is_visible()
+                assert not page.locator("#id_url").is_visible()
+                page.get_by_label("A link").check()
+                assert page.locator("#id_url").is_visible()
+                assert not page.locator("#id_file").is_visible()
+                _check(page, f"{label}-link", out, problems)
+        context.close()
+    return problems
+
+
+def test_every_page_fits_its_viewport_for_every_role(browser, live_server, catalog, tmp_path):
+    call_command("seed_demo")
+    org = Organization.objects.get(slug="acme")
+    with org_scope(org):
+        long_control = _overflowing_data(org)
+        pages = _org_pages(org, long_control)
+        portal = _portal_pages(org)
+    directory = os.environ.get("SCREENSHOT_DIR")
+    out = Path(directory) if directory else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    problems: list[str] = []
+    for role in ("owner", "manager", "contributor"):
+        problems += _visit_all(
+            browser, live_server.url, f"{role}@acme.example.com", pages, role, out
+        )
+    problems += _visit_all(
+        browser, live_server.url, "auditor@acme.example.com", portal, "auditor", out
+    )
+    assert problems == [], "\n".join(problems)
