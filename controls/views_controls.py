@@ -130,6 +130,7 @@ def control_adopt(request: HttpRequest, org_slug: str) -> HttpResponse:
 def control_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     from evidence import selectors as evidence_selectors
     from evidence.todo import next_due_for
+    from monitoring.selectors import control_tests_for
     from tenants import selectors as tenant_selectors
     from tenants.activity_display import present_entries
 
@@ -145,6 +146,7 @@ def control_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse
         "can_add_evidence": permissions.can_submit_evidence(membership, control),
         "evidence_items": evidence_selectors.evidence_for_control(org, control),
         "deviations": list(deviations_list(org, control)),
+        "tests": control_tests_for(membership, control),
         "history": present_entries(
             tenant_selectors.activity_list(org).filter(
                 object_type="controls.control", object_id=str(control.pk)

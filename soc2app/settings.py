@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "controls",
     "evidence",
     "reports",
+    "monitoring",
 ]
 
 MIDDLEWARE = [

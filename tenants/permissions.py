@@ -35,6 +35,10 @@ class Action(StrEnum):
     # Type 2 samples: drawing one (auditors and managers), recording a test result (auditors).
     SAMPLE_DRAW = "sample.draw"
     SAMPLE_TEST = "sample.test"
+    # Continuous monitoring: connections (credentials) are admins'; pushing a test's results
+    # (a CI job's key) is also a compliance manager's.
+    CONNECTION_MANAGE = "connection.manage"
+    RESULTS_PUSH = "results.push"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -51,9 +55,11 @@ _MANAGER_ACTIONS = frozenset(
         Action.REQUEST_ANSWER,
         Action.COMMENT,
         Action.SAMPLE_DRAW,
+        Action.RESULTS_PUSH,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {
+    Action.CONNECTION_MANAGE,
     Action.ORG_MANAGE,
     Action.APIKEY_MANAGE,
     Action.WEBHOOK_MANAGE,

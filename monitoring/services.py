@@ -1,0 +1,538 @@
+"""Write services of continuous monitoring: connections, and the ingestion of results.
+
+``results_ingest`` is the one writer of runs, results and findings, whatever the source: the
+API's push (``results_push``), and later the Prowler and GitHub collectors, hand it parsed
+``CheckSpec``/``ResultSpec`` values. Its rules for findings, per check and resource:
+
+* ``fail``: keeps the open finding, or opens one (owner: the first mapped control's owner; due
+  by severity, ``monitoring.findings``); opened after an earlier finding closed, it is marked
+  a *regression*;
+* ``pass``: closes the open finding, if any;
+* ``error``: changes no finding (the check could not tell).
+
+A batch runs in one transaction and a constant number of queries, whatever its size.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from controls.models import Control, ControlCriterion, System
+from criteria.models import Criterion
+from monitoring.findings import due_date
+from monitoring.models import (
+    Check,
+    CheckControl,
+    CheckResult,
+    CheckRun,
+    Connection,
+    ConnectionKind,
+    ConnectionSystem,
+    Finding,
+    FindingState,
+    ResultStatus,
+    RunSource,
+    RunStatus,
+    Schedule,
+    Severity,
+)
+from soc2app.errors import NotFound, ValidationFailed
+from tenants import permissions
+from tenants.activity import Actor, activity_record
+from tenants.models import Membership, Organization
+from tenants.permissions import Action
+
+MAX_RESULTS = 1000  # per check in one push
+MAX_DETAILS_BYTES = 8192  # one result's details, as JSON
+MAX_MAPPINGS = 50  # criteria or control codes per check
+MAX_CREDENTIALS = 8192
+MAX_CONNECTIONS = 50
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    key: str
+    title: str
+    severity: str = Severity.MEDIUM
+    criteria: tuple[str, ...] = ()
+    controls: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ResultSpec:
+    resource: str
+    status: str
+    resource_name: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class IngestSummary:
+    run: CheckRun
+    opened: int = 0
+    closed: int = 0
+    regressions: int = 0
+
+
+# ---- connections -------------------------------------------------------------------------
+
+
+def _systems(org: Organization, ids: Iterable[int]) -> list[System]:
+    ids = sorted(set(ids))
+    found = list(System.objects.for_org(org).filter(pk__in=ids)) if ids else []
+    if len(found) != len(ids):
+        raise ValidationFailed("Choose systems of this organization.", field="systems")
+    return found
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("Give the connection a name.", field="name")
+    if len(name) > 120:
+        raise ValidationFailed("Keep the name under 120 characters.", field="name")
+    return name
+
+
+def _clean_credentials(credentials: str) -> str:
+    if len(credentials or "") > MAX_CREDENTIALS:
+        raise ValidationFailed("Credentials are too long (8 KB at most).", field="credentials")
+    return credentials or ""
+
+
+def connection_create(
+    *,
+    membership: Membership,
+    kind: str,
+    name: str,
+    systems: Sequence[int] = (),
+    credentials: str = "",
+    schedule: str = Schedule.DAILY,
+    enabled: bool = True,
+) -> Connection:
+    """A new connection. Only owners and admins (and admin keys) manage connections."""
+    permissions.require(membership, Action.CONNECTION_MANAGE)
+    org = membership.organization
+    if kind not in ConnectionKind.values:
+        raise ValidationFailed("Choose a kind of connection.", field="kind")
+    if schedule not in Schedule.values:
+        raise ValidationFailed("Choose a schedule.", field="schedule")
+    name = _clean_name(name)
+    chosen = _systems(org, systems)
+    if Connection.objects.for_org(org).count() >= MAX_CONNECTIONS:
+        raise ValidationFailed(f"An organization can have at most {MAX_CONNECTIONS} connections.")
+    connection = Connection(
+        organization=org,
+        kind=kind,
+        name=name,
+        credentials=_clean_credentials(credentials),
+        schedule=schedule,
+        enabled=enabled,
+        created_by=getattr(membership, "user", None) or getattr(membership, "created_by", None),
+    )
+    try:
+        with transaction.atomic():
+            connection.save()
+            ConnectionSystem.objects.bulk_create(
+                ConnectionSystem(organization=org, connection=connection, system=s) for s in chosen
+            )
+            activity_record(
+                organization=org,
+                actor=Actor.for_principal(membership),
+                action="create",
+                target=connection,
+                # Credentials never reach the log: only whether some were given.
+                changes={
+                    "kind": [None, kind],
+                    "schedule": [None, schedule],
+                    "systems": [None, [s.name for s in chosen]],
+                    "credentials": [None, "set" if credentials else "none"],
+                },
+            )
+    except IntegrityError as exc:
+        raise ValidationFailed("A connection already has this name.", field="name") from exc
+    return connection
+
+
+def connection_update(
+    *, membership: Membership, connection: Connection, **changes: Any
+) -> Connection:
+    """Change a connection's name, systems, credentials (replaced, never shown), schedule or
+    whether it runs."""
+    permissions.require(membership, Action.CONNECTION_MANAGE)
+    org = membership.organization
+    logged: dict[str, list[Any]] = {}
+    if "name" in changes:
+        name = _clean_name(changes["name"])
+        if name != connection.name:
+            logged["name"] = [connection.name, name]
+            connection.name = name
+    if "schedule" in changes:
+        if changes["schedule"] not in Schedule.values:
+            raise ValidationFailed("Choose a schedule.", field="schedule")
+        if changes["schedule"] != connection.schedule:
+            logged["schedule"] = [connection.schedule, changes["schedule"]]
+            connection.schedule = changes["schedule"]
+    if "enabled" in changes and bool(changes["enabled"]) != connection.enabled:
+        logged["enabled"] = [connection.enabled, bool(changes["enabled"])]
+        connection.enabled = bool(changes["enabled"])
+    if "credentials" in changes:
+        connection.credentials = _clean_credentials(changes["credentials"])
+        logged["credentials"] = ["hidden", "replaced"]
+    chosen = _systems(org, changes["systems"]) if "systems" in changes else None
+    try:
+        with transaction.atomic():
+            connection.save()
+            if chosen is not None:
+                links = ConnectionSystem.objects.for_org(org).filter(connection=connection)
+                links.delete()
+                ConnectionSystem.objects.bulk_create(
+                    ConnectionSystem(organization=org, connection=connection, system=s)
+                    for s in chosen
+                )
+                logged["systems"] = [None, [s.name for s in chosen]]
+            if logged:
+                activity_record(
+                    organization=org,
+                    actor=Actor.for_principal(membership),
+                    action="update",
+                    target=connection,
+                    changes=logged,
+                )
+    except IntegrityError as exc:
+        raise ValidationFailed("A connection already has this name.", field="name") from exc
+    return connection
+
+
+def connection_delete(*, membership: Membership, connection: Connection) -> None:
+    """Remove a connection with its checks, runs, results and findings (the log keeps it)."""
+    permissions.require(membership, Action.CONNECTION_MANAGE)
+    org = membership.organization
+    with transaction.atomic():
+        activity_record(
+            organization=org,
+            actor=Actor.for_principal(membership),
+            action="delete",
+            target=connection,
+        )
+        Connection.objects.for_org(org).filter(pk=connection.pk).delete()
+
+
+# ---- ingestion ---------------------------------------------------------------------------
+
+
+def _text(value: Any, what: str, limit: int, *, required: bool = True) -> str:
+    text = value.strip() if isinstance(value, str) else ""
+    if required and not text:
+        raise ValidationFailed(f"Give the {what}.", field=what)
+    if len(text) > limit or "\x00" in text:
+        raise ValidationFailed(f"Keep the {what} under {limit} characters.", field=what)
+    return text
+
+
+def clean_check(spec: CheckSpec) -> CheckSpec:
+    if spec.severity not in Severity.values:
+        raise ValidationFailed(
+            f"Severity is one of {', '.join(Severity.values)}.", field="severity"
+        )
+    if len(spec.criteria) > MAX_MAPPINGS or len(spec.controls) > MAX_MAPPINGS:
+        raise ValidationFailed(f"Map a check to at most {MAX_MAPPINGS} criteria and controls.")
+    return CheckSpec(
+        key=_text(spec.key, "key", 200),
+        title=_text(spec.title, "title", 200),
+        severity=spec.severity,
+        criteria=tuple(dict.fromkeys(_text(r, "criteria", 12) for r in spec.criteria)),
+        controls=tuple(dict.fromkeys(_text(c, "controls", 20) for c in spec.controls)),
+    )
+
+
+def clean_results(results: Sequence[ResultSpec]) -> list[ResultSpec]:
+    if not results:
+        raise ValidationFailed("Send at least one result.", field="results")
+    if len(results) > MAX_RESULTS:
+        raise ValidationFailed(
+            f"Send at most {MAX_RESULTS} results per check in one push.", field="results"
+        )
+    cleaned, seen = [], set()
+    for result in results:
+        resource = _text(result.resource, "resource", 500)
+        if resource in seen:
+            raise ValidationFailed(
+                f"Resource {resource[:80]!r} is listed twice: send one result per resource.",
+                field="results",
+            )
+        seen.add(resource)
+        if result.status not in ResultStatus.values:
+            raise ValidationFailed("A result's status is pass, fail or error.", field="results")
+        details = result.details if isinstance(result.details, dict) else {}
+        if len(json.dumps(details, default=str)) > MAX_DETAILS_BYTES:
+            raise ValidationFailed(
+                f"Keep each result's details under {MAX_DETAILS_BYTES} bytes.", field="results"
+            )
+        cleaned.append(
+            ResultSpec(
+                resource=resource,
+                status=result.status,
+                resource_name=_text(result.resource_name, "resource_name", 200, required=False),
+                details=details,
+            )
+        )
+    return cleaned
+
+
+def _resolve_controls(org: Organization, specs: Sequence[CheckSpec]) -> dict[str, list[Control]]:
+    """Per check key, the controls it tests: the codes given (in their order), then the
+    controls mapped to its criteria (by code). Two queries for the whole batch; an unknown
+    criterion or control code is refused."""
+    refs = {r for s in specs for r in s.criteria}
+    codes = {c for s in specs for c in s.controls}
+    known_refs = set(Criterion.objects.filter(ref__in=refs).values_list("ref", flat=True))
+    if refs - known_refs:
+        unknown = ", ".join(sorted(refs - known_refs)[:5])
+        raise ValidationFailed(
+            f"Unknown criteria: {unknown} (use refs like CC6.1).", field="criteria"
+        )
+    by_code = {c.code: c for c in Control.objects.for_org(org).filter(code__in=codes)}
+    if codes - set(by_code):
+        unknown = ", ".join(sorted(codes - set(by_code))[:5])
+        raise ValidationFailed(f"No control has the code {unknown}.", field="controls")
+    by_ref: dict[str, list[Control]] = {}
+    if refs:
+        mappings = (
+            ControlCriterion.objects.for_org(org)
+            .filter(criterion__ref__in=refs)
+            .select_related("control", "criterion")
+            .order_by("control__code")
+        )
+        for mapping in mappings:
+            by_ref.setdefault(mapping.criterion.ref, []).append(mapping.control)
+    resolved = {}
+    for spec in specs:
+        chosen = {c: by_code[c] for c in spec.controls}
+        for ref in spec.criteria:
+            for control in by_ref.get(ref, []):
+                chosen.setdefault(control.code, control)
+        resolved[spec.key] = list(chosen.values())
+    return resolved
+
+
+def _upsert_checks(
+    org: Organization, connection: Connection, specs: Sequence[CheckSpec]
+) -> dict[str, Check]:
+    existing = {
+        c.key: c
+        for c in Check.objects.for_org(org).filter(
+            connection=connection, key__in=[s.key for s in specs]
+        )
+    }
+    new, changed = [], []
+    for spec in specs:
+        check = existing.get(spec.key)
+        if check is None:
+            new.append(
+                Check(
+                    organization=org,
+                    connection=connection,
+                    key=spec.key,
+                    title=spec.title,
+                    severity=spec.severity,
+                    criteria=list(spec.criteria),
+                )
+            )
+        elif (check.title, check.severity, check.criteria) != (
+            spec.title,
+            spec.severity,
+            list(spec.criteria),
+        ):
+            check.title, check.severity, check.criteria = (
+                spec.title,
+                spec.severity,
+                list(spec.criteria),
+            )
+            changed.append(check)
+    if new:
+        Check.objects.bulk_create(new)
+        # SQLite and PostgreSQL both return the new ids; re-read by key to be sure.
+        existing.update(
+            {
+                c.key: c
+                for c in Check.objects.for_org(org).filter(
+                    connection=connection, key__in=[c.key for c in new]
+                )
+            }
+        )
+    if changed:
+        Check.objects.for_org(org).bulk_update(changed, ["title", "severity", "criteria"])
+    return existing
+
+
+def results_ingest(
+    *,
+    organization: Organization,
+    connection: Connection,
+    batch: Sequence[tuple[CheckSpec, Sequence[ResultSpec]]],
+    source: str,
+    actor: Actor,
+    now: dt.datetime | None = None,
+) -> IngestSummary:
+    """Record one run of ``connection``: its checks (created or updated), one result per
+    resource, and the findings they open or close. Input must already be clean
+    (``clean_check``/``clean_results``); unknown criteria or controls are refused here."""
+    org = organization
+    now = now or timezone.now()
+    specs = [spec for spec, _results in batch]
+    with transaction.atomic():
+        controls = _resolve_controls(org, specs)
+        checks = _upsert_checks(org, connection, specs)
+        CheckControl.objects.for_org(org).filter(check_ref__in=checks.values()).delete()
+        CheckControl.objects.bulk_create(
+            CheckControl(organization=org, check_ref=checks[key], control=control, position=i)
+            for key, chosen in controls.items()
+            for i, control in enumerate(chosen)
+        )
+        run = CheckRun.objects.create(
+            organization=org,
+            connection=connection,
+            source=source,
+            started_at=now,
+            started_by_label=actor.label[:200],
+        )
+        rows = [
+            CheckResult(
+                organization=org,
+                run=run,
+                check_ref=checks[spec.key],
+                resource_id=r.resource,
+                resource_name=r.resource_name,
+                status=r.status,
+                details=r.details,
+                created_at=now,
+            )
+            for spec, results in batch
+            for r in results
+        ]
+        CheckResult.objects.bulk_create(rows, batch_size=500)
+        summary = IngestSummary(run=run)
+        _apply_findings(org, run, checks, controls, rows, now, summary)
+        counts = {s: sum(1 for r in rows if r.status == s) for s in ResultStatus.values}
+        run.passed, run.failed, run.errors = counts["pass"], counts["fail"], counts["error"]
+        run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
+        run.save(update_fields=["passed", "failed", "errors", "status", "finished_at"])
+        activity_record(
+            organization=org,
+            actor=actor,
+            action="run",
+            target=run,
+            object_repr=f"{connection.name}: {', '.join(s.key for s in specs)}"[:200],
+            changes={
+                "passed": [None, run.passed],
+                "failed": [None, run.failed],
+                "errors": [None, run.errors],
+                "findings_opened": [None, summary.opened],
+                "findings_closed": [None, summary.closed],
+            },
+        )
+    return summary
+
+
+def _apply_findings(
+    org: Organization,
+    run: CheckRun,
+    checks: dict[str, Check],
+    controls: dict[str, list[Control]],
+    rows: Sequence[CheckResult],
+    now: dt.datetime,
+    summary: IngestSummary,
+) -> None:
+    """Open, keep and close findings for ``rows``: four queries whatever their number."""
+    check_ids = [c.pk for c in checks.values()]
+    resources = {r.resource_id for r in rows}
+    open_findings = {
+        (f.check_ref_id, f.resource_id): f
+        for f in Finding.objects.for_org(org).filter(
+            check_ref_id__in=check_ids, resource_id__in=resources, state=FindingState.OPEN
+        )
+    }
+    closed_before = set(
+        Finding.objects.for_org(org)
+        .filter(check_ref_id__in=check_ids, resource_id__in=resources, state=FindingState.CLOSED)
+        .values_list("check_ref_id", "resource_id")
+        .distinct()
+    )
+    owner_of = {
+        checks[key].pk: (chosen[0].owner_id if chosen else None) for key, chosen in controls.items()
+    }
+    severity_of = {c.pk: c.severity for c in checks.values()}
+    to_open, to_close = [], []
+    for row in rows:
+        key = (row.check_ref_id, row.resource_id)
+        if row.status == ResultStatus.FAIL and key not in open_findings:
+            regression = key in closed_before
+            to_open.append(
+                Finding(
+                    organization=org,
+                    check_ref_id=row.check_ref_id,
+                    resource_id=row.resource_id,
+                    resource_name=row.resource_name,
+                    owner_id=owner_of.get(row.check_ref_id),
+                    severity=severity_of[row.check_ref_id],
+                    due_date=due_date(severity_of[row.check_ref_id], timezone.localdate(now)),
+                    opened_at=now,
+                    regression=regression,
+                    opened_by_run=run,
+                )
+            )
+            summary.regressions += regression
+        elif row.status == ResultStatus.PASS and key in open_findings:
+            to_close.append(open_findings[key].pk)
+    Finding.objects.bulk_create(to_open, batch_size=500)
+    if to_close:
+        Finding.objects.for_org(org).filter(pk__in=to_close).update(
+            state=FindingState.CLOSED, closed_at=now, closed_by_run=run
+        )
+    summary.opened, summary.closed = len(to_open), len(to_close)
+    failing = set(
+        Finding.objects.for_org(org)
+        .filter(check_ref_id__in=check_ids, state=FindingState.OPEN)
+        .values_list("check_ref_id", flat=True)
+        .distinct()
+    )
+    for check in checks.values():
+        check.failing, check.last_run_at = check.pk in failing, now
+    Check.objects.for_org(org).bulk_update(list(checks.values()), ["failing", "last_run_at"])
+
+
+def results_push(
+    *,
+    membership: Membership,
+    connection: Connection,
+    check: CheckSpec,
+    results: Sequence[ResultSpec],
+) -> IngestSummary:
+    """A custom test's results, pushed through the API by a script or CI job."""
+    permissions.require(membership, Action.RESULTS_PUSH)
+    if connection.organization_id != membership.organization_id:
+        raise NotFound("No such connection.")
+    if connection.kind != ConnectionKind.CUSTOM:
+        raise ValidationFailed(
+            "Results are pushed only to a connection of kind custom; this one runs its own checks.",
+            code="wrong_kind",
+        )
+    if not connection.enabled:
+        raise ValidationFailed("This connection is paused: enable it first.", code="paused")
+    spec = clean_check(check)
+    cleaned = clean_results(results)
+    return results_ingest(
+        organization=membership.organization,
+        connection=connection,
+        batch=[(spec, cleaned)],
+        source=RunSource.PUSH,
+        actor=Actor.for_principal(membership),
+    )
