@@ -73,6 +73,15 @@ def connection_system_names(org: object, connections: list[Connection]) -> dict[
     return names
 
 
+def connection_system_ids(org: object, connections: list[Connection]) -> dict[int, list[int]]:
+    """Ids of each connection's systems in scope: one query."""
+    ids: dict[int, list[int]] = {c.pk: [] for c in connections}
+    links = ConnectionSystem.objects.for_org(org).filter(connection__in=connections)
+    for link in links.order_by("system_id"):
+        ids[link.connection_id].append(link.system_id)
+    return ids
+
+
 def get_connection_for(principal: Membership, pk: int) -> Connection:
     found = Connection.objects.for_org(principal.organization_id).filter(pk=pk).first()
     if found is None:

@@ -253,6 +253,27 @@ def clean_check(spec: CheckSpec) -> CheckSpec:
     )
 
 
+def _clean_details(details: Any) -> dict[str, Any]:
+    """Plain JSON PostgreSQL's jsonb takes (no NaN, NUL or lone surrogates), small."""
+    if details is None:
+        return {}
+    if not isinstance(details, dict):
+        raise ValidationFailed("A result's details are a JSON object.", field="results")
+    try:
+        raw = json.dumps(details, ensure_ascii=False, allow_nan=False).encode()
+    except (ValueError, TypeError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
+        raise ValidationFailed(
+            "A result's details must be plain JSON (no NaN, not nested deeply).", field="results"
+        ) from exc
+    if b"\x00" in raw or b"\\u0000" in raw:
+        raise ValidationFailed("A result's details cannot hold NUL characters.", field="results")
+    if len(raw) > MAX_DETAILS_BYTES:
+        raise ValidationFailed(
+            f"Keep each result's details under {MAX_DETAILS_BYTES} bytes.", field="results"
+        )
+    return details
+
+
 def clean_results(results: Sequence[ResultSpec]) -> list[ResultSpec]:
     if not results:
         raise ValidationFailed("Send at least one result.", field="results")
@@ -271,11 +292,7 @@ def clean_results(results: Sequence[ResultSpec]) -> list[ResultSpec]:
         seen.add(resource)
         if result.status not in ResultStatus.values:
             raise ValidationFailed("A result's status is pass, fail or error.", field="results")
-        details = result.details if isinstance(result.details, dict) else {}
-        if len(json.dumps(details, default=str)) > MAX_DETAILS_BYTES:
-            raise ValidationFailed(
-                f"Keep each result's details under {MAX_DETAILS_BYTES} bytes.", field="results"
-            )
+        details = _clean_details(result.details)
         cleaned.append(
             ResultSpec(
                 resource=resource,

@@ -51,5 +51,6 @@ SPECTACULAR_SETTINGS = {
         "FileKindEnum": ["file"],
         "LinkKindEnum": ["link"],
         "DataKindEnum": ["data"],
+        "ConnectionKindEnum": "monitoring.models.ConnectionKind",
     },
 }

@@ -67,6 +67,13 @@ def test_every_organization_endpoint_is_documented(schema):
         "webhooks/{id}/",
         "webhooks/{id}/deliveries/",
         "webhooks/{id}/test/",
+        "monitoring/connections/",
+        "monitoring/connections/{id}/",
+        "monitoring/connections/{id}/results/",
+        "monitoring/checks/",
+        "monitoring/checks/{id}/",
+        "monitoring/findings/",
+        "monitoring/findings/{id}/",
     }
 
 

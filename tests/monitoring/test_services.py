@@ -13,6 +13,7 @@ from monitoring import selectors, services
 from monitoring.findings import due_days
 from monitoring.models import Check, CheckResult, Finding, FindingState, RunStatus
 from soc2app.errors import NotFound, NotPermitted, ValidationFailed
+from tenants.context import org_scope
 from tenants.models import ActivityEntry, Role
 from tests.monitoring.conftest import push
 
@@ -116,7 +117,7 @@ def test_credentials_are_encrypted_and_never_logged(org, admin):
     conn = services.connection_create(
         membership=admin, kind="github", name="GitHub", credentials="ghp_supersecret"
     )
-    with db_connection.cursor() as cursor:
+    with org_scope(org), db_connection.cursor() as cursor:
         cursor.execute("SELECT credentials FROM monitoring_connection WHERE id = %s", [conn.pk])
         stored = cursor.fetchone()[0]
     assert "supersecret" not in stored
