@@ -47,7 +47,7 @@ def _home(client_for, membership):
 
 
 def test_the_apps_register_their_providers():
-    assert {"controls", "evidence", "reports"} <= set(providers())
+    assert {"controls", "evidence", "reports", "monitoring"} <= set(providers())
 
 
 def test_contributor_sees_their_controls_and_evidence(demo, client_for):
@@ -213,10 +213,10 @@ def _grow(org: Organization, owner: Membership, n: int, framework) -> None:
 # Queries of one home page, by role: session, user, membership (with organization), the
 # context processor's org switcher (memberships) and the user of ``membership.user`` = 5;
 # then the providers: controls due (1), controls' evidence state (1), rejected evidence (1),
-# requests for information (1); a contributor adds "my controls" (1); a manager adds evidence awaiting review (1), the open audits
+# requests for information (1), open findings of failing tests (1); a contributor adds "my controls" (1); a manager adds evidence awaiting review (1), the open audits
 # with their journey flags (1), their snapshots (1), overdue controls and late evidence by
 # owner (2), the member count (1) and recent activity (1).
-HOME_QUERIES = {Role.COMPLIANCE_MANAGER: 16, Role.CONTRIBUTOR: 10}
+HOME_QUERIES = {Role.COMPLIANCE_MANAGER: 17, Role.CONTRIBUTOR: 11}
 
 
 @pytest.mark.parametrize("role", [Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR])
