@@ -25,6 +25,8 @@ from controls.demo import _member  # the demo's first member of a role
 from controls.models import Audit, Control, ControlTemplate, System
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
+from monitoring import services as monitoring_services
+from monitoring.models import Check
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
 from tenants import services as tenant_services
@@ -100,6 +102,22 @@ def _overflowing_data(org: Organization) -> Control:
     )
     tenant_services.invitation_create(membership=owner, email=LONG_EMAIL, role=Role.CONTRIBUTOR)
     api_key_create(membership=owner, name=f"{LONG_WORD}-key", role="read_only")
+    connection = monitoring_services.connection_create(
+        membership=owner, kind="custom", name=f"{LONG_WORD}-tests"
+    )
+    monitoring_services.results_push(
+        membership=manager,
+        connection=connection,
+        check=monitoring_services.CheckSpec(
+            key=f"{LONG_WORD}-key", title=LONG_WORD, severity="high", controls=("LONG-01",)
+        ),
+        results=[
+            monitoring_services.ResultSpec(
+                resource=f"arn:aws:s3:::{LONG_WORD}", status="fail", details={"see": LONG_LINK}
+            ),
+            monitoring_services.ResultSpec(resource=LONG_LINK, status="pass"),
+        ],
+    )
     return control
 
 
@@ -157,6 +175,10 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "members": url("members"),
         "member-remove": url("member_remove", pk=contributor.pk),
         "invitation-revoke": url("invitation_revoke", pk=invitation.pk),
+        "monitoring": url("monitoring"),
+        "monitoring-check": url("monitoring_check", pk=Check.objects.for_org(org).get().pk),
+        "monitoring-connections": url("monitoring_connections"),
+        "monitoring-connection-new": url("monitoring_connection_add"),
         "api-keys": url("api_keys"),
         "webhooks": url("webhook_endpoints"),
         "security": url("org_security"),

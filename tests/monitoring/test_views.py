@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from monitoring.models import Check, Connection, Finding
 from tenants.models import Role
-from tests.factories import ControlFactory
+from tests.factories import ControlFactory, SystemFactory
 from tests.monitoring.conftest import push
 
 pytestmark = pytest.mark.django_db
@@ -122,13 +122,18 @@ def test_control_page_shows_its_tests(
 
 def test_admin_connects_custom_tests(org, admin, client_for, manager):
     client = client_for(admin)
+    system = SystemFactory(organization=org, name="Payments platform")
+    assert "Payments platform" in client.get(url("monitoring_connection_add", org)).content.decode()
     response = client.post(
-        url("monitoring_connection_add", org), {"kind": "custom", "name": "CI", "schedule": "daily"}
+        url("monitoring_connection_add", org),
+        {"kind": "custom", "name": "CI", "schedule": "daily", "systems": [system.pk]},
     )
     assert response.status_code == 302
     conn = Connection.objects.for_org(org).get()
     page = client.get(url("monitoring_connections", org)).content.decode()
     assert f"/monitoring/connections/{conn.pk}/results/" in page
+    assert "Payments platform" in page
+    assert "Payments platform" in page
     # Anything but custom cannot be connected from the page yet; a duplicate name is a 400.
     assert (
         client.post(
