@@ -66,7 +66,6 @@ def evidence_review(
     if version.organization_id != membership.organization_id:
         raise NotFound("No such evidence.")
     permissions.require(membership, Action.EVIDENCE_REVIEW)
-    _require_reviewable(membership, version)
     if decision not in (ReviewState.ACCEPTED, ReviewState.REJECTED):
         raise ValidationFailed("Choose accept or reject.", field="decision")
     comment = comment.strip()
@@ -74,8 +73,19 @@ def evidence_review(
         raise ValidationFailed(
             "Say why the evidence is rejected, so its owner can fix it.", field="comment"
         )
-    before = version.review_state
     with transaction.atomic():
+        # The row as it is now, locked: a scan verdict or another review that landed since the
+        # page was read is what the checks see, and concurrent reviews take turns.
+        current = (
+            EvidenceVersion.objects.for_org(membership.organization_id)
+            .select_for_update(of=("self",))
+            .select_related("item")
+            .get(pk=version.pk)
+        )
+        version.scan_state = current.scan_state
+        version.item = current.item
+        _require_reviewable(membership, version)
+        before = current.review_state
         version.review_state = decision
         version.review_comment = comment
         version.reviewed_by = getattr(membership, "user", None)

@@ -45,15 +45,75 @@ def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
+def _withdraw(org: Organization, actor: Actor, grants: Grants, now: dt.datetime, why: str) -> None:
+    """Withdraw ``grants`` (pending invitations, active API keys), one entry each."""
+    Invitation.objects.for_org(org).filter(
+        pk__in=[i.pk for i in grants.invitations], status=InvitationStatus.PENDING
+    ).update(status=InvitationStatus.REVOKED)
+    ApiKey.objects.for_org(org).filter(
+        pk__in=[k.pk for k in grants.api_keys], revoked_at__isnull=True
+    ).update(revoked_at=now)
+    for invitation in grants.invitations:
+        invitation.status = InvitationStatus.REVOKED
+        activity_record(
+            organization=org,
+            actor=actor,
+            action="revoke",
+            target=invitation,
+            changes={
+                "status": [InvitationStatus.PENDING, InvitationStatus.REVOKED],
+                "reason": [None, f"sender {why}"],
+            },
+        )
+    for key in grants.api_keys:
+        key.revoked_at = now
+        activity_record(
+            organization=org,
+            actor=actor,
+            action="revoke",
+            target=key,
+            changes={
+                "revoked_at": [None, now.isoformat()],
+                "reason": [None, f"creator {why}"],
+            },
+        )
+
+
+def _withdrawn_changes(grants: Grants) -> dict[str, list]:
+    """Field-style [before, after] pairs for the member's own entry, as the activity page
+    shows them."""
+    changes: dict[str, list] = {}
+    if grants.invitations:
+        changes["invitations_withdrawn"] = [None, ", ".join(i.email for i in grants.invitations)]
+    if grants.api_keys:
+        keys = ", ".join(f"{k.name} ({k.prefix})" for k in grants.api_keys)
+        changes["api_keys_revoked"] = [None, keys]
+    return changes
+
+
+def beyond_role(target: Membership, role: str) -> Grants:
+    """What ``target`` handed out that ``role`` could not: API keys once the role may not
+    manage keys, pending invitations to roles it may not grant. A role change withdraws them."""
+    grants = grants_of(target)
+    probe = Membership(organization_id=target.organization_id, user_id=target.user_id, role=role)
+    grantable = set(permissions.grantable_roles(probe))
+    keys_ok = permissions.can(probe, Action.APIKEY_MANAGE)
+    return Grants(
+        invitations=[i for i in grants.invitations if i.role not in grantable],
+        api_keys=[] if keys_ok else grants.api_keys,
+    )
+
+
 def membership_change_role(
     *,
     membership: Membership,
     target: Membership,
     role: str,
     access_expires_at: dt.datetime | None = None,
-) -> Membership:
+) -> Grants:
     """Give ``target`` another role. An auditor's access always ends: at ``access_expires_at``,
-    else at the end they already have, else ``AUDITOR_DEFAULT_ACCESS_DAYS`` from now."""
+    else at the end they already have, else ``AUDITOR_DEFAULT_ACCESS_DAYS`` from now. Returns
+    what the change withdrew (``beyond_role``)."""
     _check_can_manage(membership, target)
     if role not in permissions.grantable_roles(membership):
         raise ValidationFailed("You cannot give this role.", field="role")
@@ -68,20 +128,27 @@ def membership_change_role(
         )
     else:
         expires_at = None
+    org = membership.organization
+    actor = Actor.for_user(membership.user)
     with transaction.atomic():
+        # Access must not outlive the authority that granted it: a demotion withdraws what the
+        # new role could not have handed out, in the same transaction.
+        withdrawn = beyond_role(target, role)
+        _withdraw(org, actor, withdrawn, timezone.now(), why=f"{target.user.email} now {role}")
         before = snapshot(target, ["role"]) | {"expires_at": _iso(target.expires_at)}
         target.role = role
         target.expires_at = expires_at
         target.save(update_fields=["role", "expires_at"])
+        after = snapshot(target, ["role"]) | {"expires_at": _iso(expires_at)}
         activity_record(
-            organization=membership.organization,
-            actor=Actor.for_user(membership.user),
+            organization=org,
+            actor=actor,
             action="update",
             target=target,
             object_repr=target.user.email,
-            changes=diff(before, snapshot(target, ["role"]) | {"expires_at": _iso(expires_at)}),
+            changes=diff(before, after) | _withdrawn_changes(withdrawn),
         )
-    return target
+    return withdrawn
 
 
 def membership_remove(*, membership: Membership, target: Membership) -> Grants:
@@ -97,43 +164,8 @@ def membership_remove(*, membership: Membership, target: Membership) -> Grants:
         # Read inside the transaction, then update exactly those rows: the entry lists
         # precisely what this removal withdrew.
         grants = grants_of(target)
-        Invitation.objects.for_org(org).filter(
-            pk__in=[i.pk for i in grants.invitations], status=InvitationStatus.PENDING
-        ).update(status=InvitationStatus.REVOKED)
-        ApiKey.objects.for_org(org).filter(
-            pk__in=[k.pk for k in grants.api_keys], revoked_at__isnull=True
-        ).update(revoked_at=now)
-        for invitation in grants.invitations:
-            activity_record(
-                organization=org,
-                actor=actor,
-                action="revoke",
-                target=invitation,
-                changes={
-                    "status": [InvitationStatus.PENDING, InvitationStatus.REVOKED],
-                    "reason": [None, f"sender {target.user.email} removed"],
-                },
-            )
-        for key in grants.api_keys:
-            key.revoked_at = now
-            activity_record(
-                organization=org,
-                actor=actor,
-                action="revoke",
-                target=key,
-                changes={
-                    "revoked_at": [None, now.isoformat()],
-                    "reason": [None, f"creator {target.user.email} removed"],
-                },
-            )
-        changes: dict[str, list] = {"role": [target.role, None]}
-        # Field-style [before, after] pairs, as the activity page shows them.
-        if grants.invitations:
-            emails = ", ".join(i.email for i in grants.invitations)
-            changes["invitations_withdrawn"] = [None, emails]
-        if grants.api_keys:
-            keys = ", ".join(f"{k.name} ({k.prefix})" for k in grants.api_keys)
-            changes["api_keys_revoked"] = [None, keys]
+        _withdraw(org, actor, grants, now, why=f"{target.user.email} removed")
+        changes: dict[str, list] = {"role": [target.role, None]} | _withdrawn_changes(grants)
         activity_record(
             organization=org,
             actor=actor,

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -127,7 +128,7 @@ def member_role(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
             messages.error(request, errors[0])
         return redirect("members", org_slug=org_slug)
     try:
-        services.membership_change_role(
+        withdrawn = services.membership_change_role(
             membership=request.membership,
             target=target,
             role=form.cleaned_data["role"],
@@ -139,7 +140,22 @@ def member_role(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     until = ""
     if target.expires_at:
         until = f" until {timezone.localtime(target.expires_at):%d %b %Y %H:%M}"
-    messages.success(request, f"{target.user.email} is now {target.get_role_display()}{until}.")
+    gone = [
+        f"{n} {noun}{pluralize(n)}"
+        for n, noun in (
+            (len(withdrawn.api_keys), "API key"),
+            (len(withdrawn.invitations), "invitation"),
+        )
+        if n
+    ]
+    also = (
+        f" The new role cannot keep what they handed out: {' and '.join(gone)} withdrawn."
+        if gone
+        else ""
+    )
+    messages.success(
+        request, f"{target.user.email} is now {target.get_role_display()}{until}.{also}"
+    )
     return redirect("members", org_slug=org_slug)
 
 

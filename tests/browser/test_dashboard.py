@@ -14,12 +14,10 @@ from playwright.sync_api import expect
 
 from controls.history import readiness_snapshots_take_all
 from controls.models import Audit
-from tenants.management.commands.seed_demo import DEMO_PASSWORD
 from tenants.models import Organization
+from tests.browser.sessions import VIEWPORTS, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-VIEWPORTS = {"laptop": (1366, 900), "phone": (390, 844)}
 
 
 def test_type2_dashboard_triage_fits_and_loads_coverage(browser, live_server, catalog, tmp_path):
@@ -31,16 +29,13 @@ def test_type2_dashboard_triage_fits_and_loads_coverage(browser, live_server, ca
     out.mkdir(parents=True, exist_ok=True)
     problems: list[str] = []
     for name, (width, height) in VIEWPORTS.items():
-        context = browser.new_context(
-            base_url=live_server.url, viewport={"width": width, "height": height}
+        context, page = signed_in_page(
+            browser,
+            live_server.url,
+            "manager@acme.example.com",
+            viewport=(width, height),
+            problems=problems,
         )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-        page.goto("/accounts/login/")
-        page.get_by_label("Email").fill("manager@acme.example.com")
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
         page.wait_for_url("**/o/acme/")
         page.goto(f"/o/acme/audits/{audit.pk}/")
 

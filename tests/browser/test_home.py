@@ -18,12 +18,12 @@ from controls.history import readiness_snapshots_take_all
 from controls.models import Control, ControlStatus
 from reports.models import InfoRequest
 from tenants.context import org_scope
-from tenants.management.commands.seed_demo import DEMO_PASSWORD
 from tenants.models import Organization, Role
+from tests.browser.sessions import VIEWPORTS, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-VIEWPORTS = {"laptop": (1366, 900), "phone": (390, 844)}
+
 ROLES = ("owner", "manager", "contributor")
 
 
@@ -89,21 +89,13 @@ def test_each_roles_home_fits_its_viewport(browser, live_server, catalog, tmp_pa
     problems: list[str] = []
     for role in ROLES:
         for name, (width, height) in VIEWPORTS.items():
-            context = browser.new_context(
-                base_url=live_server.url, viewport={"width": width, "height": height}
+            context, page = signed_in_page(
+                browser,
+                live_server.url,
+                f"{role}@acme.example.com",
+                viewport=(width, height),
+                problems=problems,
             )
-            page = context.new_page()
-            page.set_default_timeout(15_000)
-            page.on(
-                "console",
-                lambda msg, r=role: (
-                    problems.append(f"{r}: {msg.text}") if msg.type == "error" else None
-                ),
-            )
-            page.goto("/accounts/login/")
-            page.get_by_label("Email").fill(f"{role}@acme.example.com")
-            page.get_by_label("Password").fill(DEMO_PASSWORD)
-            page.get_by_role("button", name="Sign In").click()
             page.wait_for_url("**/o/acme/")
             page.wait_for_load_state("networkidle")
             assert page.locator("#todo-title").is_visible()

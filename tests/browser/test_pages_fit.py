@@ -32,12 +32,12 @@ from reports.models_sampling import Population, Sample
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
-from tenants.management.commands.seed_demo import DEMO_PASSWORD
 from tenants.models import Invitation, Organization, Role
+from tests.browser.sessions import VIEWPORTS, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-VIEWPORTS = {"laptop": (1366, 900), "phone": (390, 844)}
+
 LONG_WORD = "Quarterly-access-review-of-every-production-database-account-and-its-owner"
 LONG_LINK = (
     "https://docs.acme.example.com/evidence/access-reviews/2026/quarter-two/"
@@ -244,16 +244,7 @@ def _check(page, label: str, out: Path | None, problems: list[str]) -> None:
 def _visit_all(browser, base_url: str, email: str, pages: dict[str, str], tag: str, out):
     problems: list[str] = []
     for viewport, (width, height) in VIEWPORTS.items():
-        context = browser.new_context(
-            base_url=base_url, viewport={"width": width, "height": height}
-        )
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        page.goto("/accounts/login/")
-        page.get_by_label("Email").fill(email)
-        page.get_by_label("Password").fill(DEMO_PASSWORD)
-        page.get_by_role("button", name="Sign In").click()
-        page.wait_for_load_state()
+        context, page = signed_in_page(browser, base_url, email, viewport=(width, height))
         for name, path in pages.items():
             response = page.goto(path)
             status = response.status if response else 0

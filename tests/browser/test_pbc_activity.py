@@ -12,32 +12,20 @@ import pytest
 from django.core.management import call_command
 
 from reports.models import InfoRequest, RequestStatus
-from tenants.management.commands.seed_demo import DEMO_PASSWORD
 from tenants.models import Organization
+from tests.browser.sessions import VIEWPORTS, signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-VIEWPORTS = {"laptop": (1366, 900), "phone": (390, 844)}
-
 
 def _signed_in(browser, live_server, width, height, problems):
-    context = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}
+    context, page = signed_in_page(
+        browser,
+        live_server.url,
+        "manager@acme.example.com",
+        viewport=(width, height),
+        problems=problems,
     )
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.on(
-        "console",
-        lambda msg: (
-            problems.append(f"{page.url}: {msg.text} {msg.location}")
-            if msg.type == "error"
-            else None
-        ),
-    )
-    page.goto("/accounts/login/")
-    page.get_by_label("Email").fill("manager@acme.example.com")
-    page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
     page.wait_for_url("**/o/acme/")
     return context, page
 

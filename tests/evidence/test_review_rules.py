@@ -96,6 +96,17 @@ def test_held_and_quarantined_files_are_not_reviewed(
     assert reverse("evidence_review", args=[org.slug, version.pk]) not in text
 
 
+def test_a_verdict_that_landed_after_the_page_was_read_is_what_the_review_sees(reviewer, held_file):
+    """The reviewer's copy says clean (read before a rescan found a threat); the row now says
+    infected. The review checks the row it locks, not the copy it was handed."""
+    stale = EvidenceVersion.objects.for_org(held_file.organization_id).get(pk=held_file.pk)
+    stale.scan_state = ScanState.CLEAN  # as the page showed it
+    _quarantine(held_file)
+    with pytest.raises(ValidationFailed, match="quarantined"):
+        services.evidence_review(membership=reviewer, version=stale, decision="accepted")
+    assert _state(held_file) == ReviewState.PENDING
+
+
 def test_the_api_shows_the_scan_state_and_no_download_for_a_held_file(org, manager, held_file):
     body = _api(manager).get(org_url(org, f"evidence/versions/{held_file.pk}/")).json()
     assert (body["scan_state"], body["download_url"]) == ("pending", None)

@@ -136,3 +136,53 @@ def test_an_absurd_end_is_refused_not_a_500(org, owner, client_for):
     assert response.status_code == 200 and "Pick a day up to" in response.content.decode()
     member.refresh_from_db()
     assert member.role == Role.CONTRIBUTOR
+
+
+def test_demotion_withdraws_what_the_new_role_could_not_hand_out(
+    org, owner, admin, grants, client_for
+):
+    """An admin made compliance manager may no longer manage API keys: the keys they created
+    are revoked; invitations to roles a manager may grant (contributor) stay pending."""
+    (inv_a, _), ((ci_key, ci_plain), _) = grants
+    manager_invite = invitation_create(
+        membership=admin, email="m@example.com", role=Role.COMPLIANCE_MANAGER
+    )
+    response = client_for(owner).post(
+        reverse("member_role", args=[org.slug, admin.pk]),
+        {"role": Role.CONTRIBUTOR},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "1 API key and 3 invitations withdrawn" in response.content.decode()
+    with pytest.raises(InvalidKey, match="revoked"):
+        api_key_authenticate(ci_plain)
+    # A contributor grants nothing: every pending invitation of theirs is withdrawn.
+    assert invitation_for_token(inv_a.token).status == InvitationStatus.REVOKED
+    assert invitation_for_token(manager_invite.token).status == InvitationStatus.REVOKED
+    entry = ActivityEntry.objects.for_org(org).filter(action="update").latest("pk")
+    assert entry.changes["role"] == [Role.ADMIN, Role.CONTRIBUTOR]
+    assert entry.changes["api_keys_revoked"] == [None, f"ci ({ci_key.prefix})"]
+
+
+def test_a_role_that_can_still_grant_keeps_its_grants(org, owner, admin, grants):
+    """Admin to compliance manager: keys go (managers cannot manage keys), invitations to
+    contributors stay (managers invite contributors); an admin invitation goes."""
+    from tenants.services import membership_change_role
+
+    (inv_a, _), ((_, ci_plain), _) = grants
+    admin_invite = invitation_create(membership=owner, email="o@example.com", role=Role.ADMIN)
+    own_admin_invite = invitation_create(membership=admin, email="x@example.com", role=Role.ADMIN)
+    withdrawn = membership_change_role(
+        membership=owner, target=admin, role=Role.COMPLIANCE_MANAGER
+    )
+    assert [i.email for i in withdrawn.invitations] == ["x@example.com"]
+    assert [k.name for k in withdrawn.api_keys] == ["ci"]
+    assert invitation_for_token(inv_a.token).status == InvitationStatus.PENDING
+    assert invitation_for_token(own_admin_invite.token).status == InvitationStatus.REVOKED
+    assert invitation_for_token(admin_invite.token).status == InvitationStatus.PENDING  # owner's
+    with pytest.raises(InvalidKey, match="revoked"):
+        api_key_authenticate(ci_plain)
+
+    # Promoting back restores nothing and withdraws nothing more.
+    again = membership_change_role(membership=owner, target=admin, role=Role.ADMIN)
+    assert again.invitations == [] and again.api_keys == []
