@@ -406,6 +406,9 @@ def results_ingest(
     now = now or timezone.now()
     specs = [spec for spec, _results in batch]
     with transaction.atomic():
+        # One run at a time per connection: a concurrent push of the same check waits here
+        # instead of racing to open the same finding (``finding_one_open``) or create the check.
+        Connection.objects.for_org(org).select_for_update().filter(pk=connection.pk).exists()
         controls = _resolve_controls(org, specs)
         checks = _upsert_checks(org, connection, specs)
         CheckControl.objects.for_org(org).filter(check_ref__in=checks.values()).delete()
