@@ -191,3 +191,30 @@ def test_another_organizations_check_is_not_found(
     assert client_for(outsider).get(own).status_code == 404
     page = client_for(outsider).get(url("monitoring", outsider.organization)).content.decode()
     assert "S3 buckets" not in page
+
+
+def test_check_page_and_connections_take_constant_queries(
+    org, manager, admin, connection, control, client_for
+):
+    push(manager, connection, ("a", "fail"))
+    check = Check.objects.for_org(org).get()
+    manager_client, admin_client = client_for(manager), client_for(admin)
+    pages = [
+        (manager_client, url("monitoring_check", org, pk=check.pk)),
+        (admin_client, url("monitoring_connections", org)),
+        (manager_client, url("control_detail", org, pk=control.pk)),
+    ]
+
+    def counts() -> list[int]:
+        found = []
+        for client, path in pages:
+            client.get(path)  # the session's first request caches what it can
+            with CaptureQueriesContext(db_connection) as ctx:
+                assert client.get(path).status_code == 200
+            found.append(len(ctx))
+        return found
+
+    small = counts()
+    for i in range(20):
+        push(manager, connection, (f"r{i}", "fail"), (f"s{i}", "pass"), ("a", "fail"))
+    assert counts() == small
