@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from controls import selectors as control_selectors
 from monitoring import selectors, services
@@ -90,3 +90,25 @@ def connection_add(request: HttpRequest, org_slug: str) -> HttpResponse:
             return redirect("monitoring_connections", org_slug=org_slug)
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "monitoring/connection_form.html", {"form": form}, status=status)
+
+
+@require_POST
+def connection_toggle(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """Pause a connection (pushes are refused, nothing runs) or resume it."""
+    permissions.require(request.membership, Action.CONNECTION_MANAGE)
+    connection = selectors.get_connection_for(request.membership, pk)
+    connection = services.connection_update(
+        membership=request.membership, connection=connection, enabled=not connection.enabled
+    )
+    state = "resumed" if connection.enabled else "paused"
+    messages.success(request, f"{connection.name} is {state}.")
+    return redirect("monitoring_connections", org_slug=org_slug)
+
+
+@require_POST
+def connection_delete(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    permissions.require(request.membership, Action.CONNECTION_MANAGE)
+    connection = selectors.get_connection_for(request.membership, pk)
+    services.connection_delete(membership=request.membership, connection=connection)
+    messages.success(request, f"{connection.name} was removed, with its tests and findings.")
+    return redirect("monitoring_connections", org_slug=org_slug)

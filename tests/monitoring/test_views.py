@@ -218,3 +218,28 @@ def test_check_page_and_connections_take_constant_queries(
     for i in range(20):
         push(manager, connection, (f"r{i}", "fail"), (f"s{i}", "pass"), ("a", "fail"))
     assert counts() == small
+
+
+def test_admin_pauses_resumes_and_removes_a_connection(
+    org, admin, manager, connection, control, client_for, outsider
+):
+    push(manager, connection, ("a", "fail"))
+    client = client_for(admin)
+    toggle = url("monitoring_connection_toggle", org, pk=connection.pk)
+    assert client.post(toggle).status_code == 302
+    connection.refresh_from_db()
+    assert not connection.enabled
+    assert "Resume" in client.get(url("monitoring_connections", org)).content.decode()
+    client.post(toggle)
+    connection.refresh_from_db()
+    assert connection.enabled
+    # Neither a compliance manager nor another organization's owner may touch it.
+    delete = url("monitoring_connection_delete", org, pk=connection.pk)
+    assert client_for(manager).post(delete).status_code == 403
+    assert client_for(outsider).post(delete).status_code == 404
+    foreign = url("monitoring_connection_delete", outsider.organization, pk=connection.pk)
+    assert client_for(outsider).post(foreign).status_code == 404
+    assert Finding.objects.for_org(org).count() == 1
+    assert client.post(delete).status_code == 302
+    assert not Connection.objects.for_org(org).exists()
+    assert not Finding.objects.for_org(org).exists()
