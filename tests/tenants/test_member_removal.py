@@ -172,9 +172,7 @@ def test_a_role_that_can_still_grant_keeps_its_grants(org, owner, admin, grants)
     (inv_a, _), ((_, ci_plain), _) = grants
     admin_invite = invitation_create(membership=owner, email="o@example.com", role=Role.ADMIN)
     own_admin_invite = invitation_create(membership=admin, email="x@example.com", role=Role.ADMIN)
-    withdrawn = membership_change_role(
-        membership=owner, target=admin, role=Role.COMPLIANCE_MANAGER
-    )
+    withdrawn = membership_change_role(membership=owner, target=admin, role=Role.COMPLIANCE_MANAGER)
     assert [i.email for i in withdrawn.invitations] == ["x@example.com"]
     assert [k.name for k in withdrawn.api_keys] == ["ci"]
     assert invitation_for_token(inv_a.token).status == InvitationStatus.PENDING
