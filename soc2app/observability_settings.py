@@ -3,12 +3,20 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ImproperlyConfigured
+
 from soc2app.env import env_choice, env_int, env_str
 
 # --- Monitoring -----------------------------------------------------------------------------
 # /metrics answers only with "Authorization: Bearer <METRICS_TOKEN>" (404 while unset); a
 # Celery worker serves its own on METRICS_PORT (0: off) at METRICS_ADDR (an internal address).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_TOKEN_MIN_LENGTH = 24
+if METRICS_TOKEN and len(METRICS_TOKEN) < METRICS_TOKEN_MIN_LENGTH:
+    raise ImproperlyConfigured(
+        f"METRICS_TOKEN must be at least {METRICS_TOKEN_MIN_LENGTH} characters "
+        "(for example: openssl rand -hex 24)"
+    )
 METRICS_PORT = env_int("METRICS_PORT", 0, minimum=0)
 METRICS_ADDR = env_str("METRICS_ADDR", "127.0.0.1")
 

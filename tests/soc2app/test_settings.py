@@ -85,3 +85,10 @@ def test_e_mail_links_follow_the_port_of_make_run_unless_site_url_is_set(monkeyp
     assert (
         _site_url(PORT="8123", SITE_URL="https://soc2.example.com/") == "https://soc2.example.com"
     )
+
+
+def test_a_short_metrics_token_stops_the_app_at_start():
+    refused = _manage("check", METRICS_TOKEN="short-token")
+    assert refused.returncode != 0
+    assert "METRICS_TOKEN must be at least 24 characters" in refused.stderr
+    assert _manage("check", METRICS_TOKEN="m" * 24).returncode == 0
