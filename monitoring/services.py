@@ -1,4 +1,5 @@
-"""Write services of continuous monitoring: connections, and the ingestion of results.
+"""Write services of continuous monitoring: the ingestion of results (connections:
+``monitoring.connections``, re-exported here).
 
 ``results_ingest`` is the one writer of runs, results and findings, whatever the source: the
 API's push (``results_push``), and later the Prowler and GitHub collectors, hand it parsed
@@ -17,15 +18,20 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
-from controls.models import Control, ControlCriterion, System
+from controls.models import Control, ControlCriterion
 from criteria.models import Criterion
+
+# Re-exported: callers import every monitoring write service from here.
+from monitoring.connections import connection_create as connection_create
+from monitoring.connections import connection_delete as connection_delete
+from monitoring.connections import connection_update as connection_update
 from monitoring.findings import due_date
 from monitoring.models import (
     Check,
@@ -34,13 +40,11 @@ from monitoring.models import (
     CheckRun,
     Connection,
     ConnectionKind,
-    ConnectionSystem,
     Finding,
     FindingState,
     ResultStatus,
     RunSource,
     RunStatus,
-    Schedule,
     Severity,
 )
 from soc2app.errors import NotFound, ValidationFailed
@@ -52,8 +56,6 @@ from tenants.permissions import Action
 MAX_RESULTS = 1000  # per check in one push
 MAX_DETAILS_BYTES = 8192  # one result's details, as JSON
 MAX_MAPPINGS = 50  # criteria or control codes per check
-MAX_CREDENTIALS = 8192
-MAX_CONNECTIONS = 50
 
 
 @dataclass(frozen=True)
@@ -82,150 +84,6 @@ class IngestSummary:
 
 
 # ---- connections -------------------------------------------------------------------------
-
-
-def _systems(org: Organization, ids: Iterable[int]) -> list[System]:
-    ids = sorted(set(ids))
-    found = list(System.objects.for_org(org).filter(pk__in=ids)) if ids else []
-    if len(found) != len(ids):
-        raise ValidationFailed("Choose systems of this organization.", field="systems")
-    return found
-
-
-def _clean_name(name: str) -> str:
-    name = (name or "").strip()
-    if not name:
-        raise ValidationFailed("Give the connection a name.", field="name")
-    if len(name) > 120:
-        raise ValidationFailed("Keep the name under 120 characters.", field="name")
-    return name
-
-
-def _clean_credentials(credentials: str) -> str:
-    if len(credentials or "") > MAX_CREDENTIALS:
-        raise ValidationFailed("Credentials are too long (8 KB at most).", field="credentials")
-    return credentials or ""
-
-
-def connection_create(
-    *,
-    membership: Membership,
-    kind: str,
-    name: str,
-    systems: Sequence[int] = (),
-    credentials: str = "",
-    schedule: str = Schedule.DAILY,
-    enabled: bool = True,
-) -> Connection:
-    """A new connection. Only owners and admins (and admin keys) manage connections."""
-    permissions.require(membership, Action.CONNECTION_MANAGE)
-    org = membership.organization
-    if kind not in ConnectionKind.values:
-        raise ValidationFailed("Choose a kind of connection.", field="kind")
-    if schedule not in Schedule.values:
-        raise ValidationFailed("Choose a schedule.", field="schedule")
-    name = _clean_name(name)
-    chosen = _systems(org, systems)
-    if Connection.objects.for_org(org).count() >= MAX_CONNECTIONS:
-        raise ValidationFailed(f"An organization can have at most {MAX_CONNECTIONS} connections.")
-    connection = Connection(
-        organization=org,
-        kind=kind,
-        name=name,
-        credentials=_clean_credentials(credentials),
-        schedule=schedule,
-        enabled=enabled,
-        created_by=getattr(membership, "user", None) or getattr(membership, "created_by", None),
-    )
-    try:
-        with transaction.atomic():
-            connection.save()
-            ConnectionSystem.objects.bulk_create(
-                ConnectionSystem(organization=org, connection=connection, system=s) for s in chosen
-            )
-            activity_record(
-                organization=org,
-                actor=Actor.for_principal(membership),
-                action="create",
-                target=connection,
-                # Credentials never reach the log: only whether some were given.
-                changes={
-                    "kind": [None, kind],
-                    "schedule": [None, schedule],
-                    "systems": [None, [s.name for s in chosen]],
-                    "credentials": [None, "set" if credentials else "none"],
-                },
-            )
-    except IntegrityError as exc:
-        raise ValidationFailed("A connection already has this name.", field="name") from exc
-    return connection
-
-
-def connection_update(
-    *, membership: Membership, connection: Connection, **changes: Any
-) -> Connection:
-    """Change a connection's name, systems, credentials (replaced, never shown), schedule or
-    whether it runs."""
-    permissions.require(membership, Action.CONNECTION_MANAGE)
-    org = membership.organization
-    logged: dict[str, list[Any]] = {}
-    if "name" in changes:
-        name = _clean_name(changes["name"])
-        if name != connection.name:
-            logged["name"] = [connection.name, name]
-            connection.name = name
-    if "schedule" in changes:
-        if changes["schedule"] not in Schedule.values:
-            raise ValidationFailed("Choose a schedule.", field="schedule")
-        if changes["schedule"] != connection.schedule:
-            logged["schedule"] = [connection.schedule, changes["schedule"]]
-            connection.schedule = changes["schedule"]
-    if "enabled" in changes and bool(changes["enabled"]) != connection.enabled:
-        logged["enabled"] = [connection.enabled, bool(changes["enabled"])]
-        connection.enabled = bool(changes["enabled"])
-    if "credentials" in changes:
-        connection.credentials = _clean_credentials(changes["credentials"])
-        logged["credentials"] = ["hidden", "replaced"]
-    chosen = _systems(org, changes["systems"]) if "systems" in changes else None
-    try:
-        with transaction.atomic():
-            connection.save()
-            if chosen is not None:
-                links = ConnectionSystem.objects.for_org(org).filter(connection=connection)
-                links.delete()
-                ConnectionSystem.objects.bulk_create(
-                    ConnectionSystem(organization=org, connection=connection, system=s)
-                    for s in chosen
-                )
-                logged["systems"] = [None, [s.name for s in chosen]]
-            if logged:
-                activity_record(
-                    organization=org,
-                    actor=Actor.for_principal(membership),
-                    action="update",
-                    target=connection,
-                    changes=logged,
-                )
-    except IntegrityError as exc:
-        raise ValidationFailed("A connection already has this name.", field="name") from exc
-    return connection
-
-
-def connection_delete(*, membership: Membership, connection: Connection) -> None:
-    """Remove a connection with its checks, runs, results and findings (the log keeps it)."""
-    permissions.require(membership, Action.CONNECTION_MANAGE)
-    org = membership.organization
-    with transaction.atomic():
-        activity_record(
-            organization=org,
-            actor=Actor.for_principal(membership),
-            action="delete",
-            target=connection,
-        )
-        Connection.objects.for_org(org).filter(pk=connection.pk).delete()
-
-
-# ---- ingestion ---------------------------------------------------------------------------
 
 
 def _text(value: Any, what: str, limit: int, *, required: bool = True) -> str:
