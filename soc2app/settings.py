@@ -15,21 +15,16 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
-from kombu import Exchange, Queue
 
 # DRF and drf-spectacular settings: fixed values, kept in their own module.
 from soc2app.api_settings import REST_FRAMEWORK, SPECTACULAR_SETTINGS  # noqa: F401 (read by Django)
 from soc2app.crypto import keys_setting
-from soc2app.env import env_bool, env_choice, env_int, env_list, env_str
+
+# BASE_DIR, APP_ENV, PRODUCTION, VAR_DIR: soc2app/deployment.py (the split settings read them).
+from soc2app.deployment import APP_ENV, BASE_DIR, PRODUCTION, VAR_DIR  # noqa: F401
+from soc2app.env import env_bool, env_int, env_list, env_str
 from soc2app.schedule import beat_schedule
 from tenants.activity_keys import log_keys_setting
-
-BASE_DIR = Path(__file__).resolve().parent.parent
-APP_ENV = env_choice("APP_ENV", "development", ("development", "production"))
-PRODUCTION = APP_ENV == "production"
-
-# Writable state of the embedded default (database file, uploads, broker folders).
-VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEBUG = env_bool("DEBUG", default=not PRODUCTION)
 if PRODUCTION and DEBUG:
@@ -241,79 +236,8 @@ EMAIL_FILE_PATH = env_str("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "SOC 2 Readiness <no-reply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
-# --- Static and uploaded files --------------------------------------------------------------
-STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
-if not PRODUCTION:
-    # Serve straight from the app folders: no collectstatic step in development and tests.
-    WHITENOISE_USE_FINDERS = True
-    WHITENOISE_AUTOREFRESH = True
-STORAGE_BACKEND = env_choice("STORAGE", "local", ("local", "s3"))
-MEDIA_ROOT = Path(env_str("MEDIA_ROOT", str(VAR_DIR / "media")))
-_default_storage: dict = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-
-
-def s3_storage_options() -> dict:
-    """django-storages options of the S3 backend (any S3-compatible server: MinIO, AWS)."""
-    bucket = env_str("S3_BUCKET").strip()
-    if len(bucket) < 3:
-        raise ImproperlyConfigured("STORAGE=s3 needs S3_BUCKET (a bucket name of 3+ characters)")
-    return {
-        "bucket_name": bucket,
-        "endpoint_url": env_str("S3_ENDPOINT_URL") or None,
-        "region_name": env_str("S3_REGION") or None,
-        "access_key": env_str("S3_ACCESS_KEY_ID") or None,
-        "secret_key": env_str("S3_SECRET_ACCESS_KEY") or None,
-        # MinIO and most self-hosted servers want path-style URLs (http://host/bucket/key).
-        "addressing_style": env_choice("S3_ADDRESSING_STYLE", "path", ("path", "virtual", "auto")),
-        "signature_version": "s3v4",
-        # Objects are private; every download goes through our view (permission check and
-        # activity entry), so no pre-signed URL is ever handed out.
-        "default_acl": "private",
-        "querystring_auth": False,
-        # Keys are random (evidence_upload_to): an existing key is never silently replaced.
-        "file_overwrite": False,
-    }
-
-
-if STORAGE_BACKEND == "s3":
-    _default_storage = {
-        "BACKEND": "storages.backends.s3.S3Storage",
-        "OPTIONS": s3_storage_options(),
-    }
-# Signed checkpoints of the activity log's chains (tenants/activity_checkpoints.py), outside
-# the database: a folder, or a prefix of an S3 bucket (Object Lock retention when it has it).
-ACTIVITY_CHECKPOINT_DIR = Path(
-    env_str("ACTIVITY_CHECKPOINT_DIR", str(MEDIA_ROOT / "activity-checkpoints"))
-)
-ACTIVITY_CHECKPOINT_RETENTION_DAYS = env_int("ACTIVITY_CHECKPOINT_RETENTION_DAYS", 400, minimum=1)
-_checkpoint_storage: dict = {
-    "BACKEND": "django.core.files.storage.FileSystemStorage",
-    "OPTIONS": {"location": ACTIVITY_CHECKPOINT_DIR},
-}
-if STORAGE_BACKEND == "s3":
-    _s3_options = s3_storage_options()
-    _checkpoint_storage = {
-        "BACKEND": "tenants.checkpoint_storage.CheckpointS3Storage",
-        "OPTIONS": {
-            **_s3_options,
-            "bucket_name": env_str("ACTIVITY_CHECKPOINT_BUCKET").strip()
-            or _s3_options["bucket_name"],
-            "location": "activity-checkpoints",
-        },
-    }
-STORAGES = {
-    "default": _default_storage,
-    "activity_checkpoints": _checkpoint_storage,
-    "staticfiles": {
-        "BACKEND": (
-            "whitenoise.storage.CompressedManifestStaticFilesStorage"
-            if PRODUCTION
-            else "django.contrib.staticfiles.storage.StaticFilesStorage"
-        )
-    },
-}
+# --- Static and uploaded files: soc2app/storage_settings.py ---------------------------------
+from soc2app.storage_settings import *  # noqa: E402, F403 (read by Django and the storages)
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -342,88 +266,10 @@ if PRODUCTION:
 # public (it documents the API, it holds no data).
 API_DOCS_LOGIN_REQUIRED = PRODUCTION
 
-# --- Celery ---------------------------------------------------------------------------------
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", "filesystem://")
-CELERY_BROKER_TRANSPORT_OPTIONS: dict = {}
-if CELERY_BROKER_URL.startswith("filesystem://"):
-    # kombu's file-system transport: a broker with no server, for the embedded default.
-    _broker_dir = VAR_DIR / "celery"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_broker_dir / "queue"),
-        "data_folder_out": str(_broker_dir / "queue"),
-        "processed_folder": str(_broker_dir / "processed"),
-        # Broadcast (worker control) messages; kombu's default is ./control in the cwd.
-        "control_folder": str(_broker_dir / "control"),
-        "store_processed": False,
-    }
-else:
-    _visibility = env_int("CELERY_VISIBILITY_TIMEOUT", 3600, minimum=1)
-    # A Redis that is down or unreachable must fail a publish in seconds, not hang a request.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {
-        # Tasks are acknowledged after they finish (``acks_late``): a message whose worker died
-        # goes back to the queue once it has been unacknowledged this long. Longer than any
-        # task may run (REPORT_TASK_TIME_LIMIT, CELERY_TASK_TIME_LIMIT), or a slow task would be
-        # handed to a second worker while the first still works on it (the claims dedupe).
-        "visibility_timeout": _visibility,
-        # How often a worker looks for such messages (kombu's defaults sweep every ~100 s,
-        # fine for an hour-long timeout; a short timeout wants a matching sweep).
-        "unacked_restore_interval": max(1, min(10, _visibility // 4)),
-        "unacked_restore_throttle": 1 if _visibility < 300 else 10,
-        "socket_connect_timeout": env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2, minimum=1),
-    }
-# Seconds to wait for the broker when publishing, and a short retry policy: code that sends a
-# task (a report, a webhook) records its work first and says "queued" when the send fails.
-CELERY_BROKER_CONNECTION_TIMEOUT = env_int("CELERY_BROKER_CONNECTION_TIMEOUT", 2, minimum=1)
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.2,
-    "interval_max": 0.5,
-}
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_TASK_ALWAYS_EAGER = env_bool("CELERY_TASK_ALWAYS_EAGER", False)
-# The queue tasks are sent to and workers started without ``--queues`` consume: deployments
-# (or test workers) sharing one Redis keep apart by giving each its own.
-CELERY_TASK_DEFAULT_QUEUE = env_str("CELERY_TASK_DEFAULT_QUEUE", "celery")
-# Reports render on a queue (and, in production, a worker) of their own: dozens of renders never
-# hold up the periodic jobs and sweeps. A worker without ``--queues`` consumes both (development).
-CELERY_REPORTS_QUEUE = env_str("CELERY_REPORTS_QUEUE", "reports")
-CELERY_TASK_QUEUES = [
-    Queue(name, Exchange(name), routing_key=name)
-    for name in dict.fromkeys([CELERY_TASK_DEFAULT_QUEUE, CELERY_REPORTS_QUEUE])
-]
-CELERY_TASK_ROUTES = {
-    "reports.tasks.generate_report": {"queue": CELERY_REPORTS_QUEUE},
-    # Render folders live on the report workers' disks.
-    "reports.tasks.sweep_report_leftovers": {"queue": CELERY_REPORTS_QUEUE},
-}
-CELERY_TASK_IGNORE_RESULT = True
-# Fault tolerance (tests/soc2app/test_worker_kill.py kills a worker mid-task):
-# - acks_late: a message is acknowledged when its task finishes, not when it starts, so a
-#   worker that dies mid-task (SIGKILL, OOM, a lost machine) leaves it unacknowledged and the
-#   broker hands it to another worker (Redis: after ``visibility_timeout`` above). Every task
-#   must therefore be idempotent: reports claim their row with a conditional UPDATE, the
-#   freshness scan only moves rows not yet in their state and claims digests the same way.
-# - reject_on_worker_lost: a prefork child killed under a live parent is requeued too
-#   (without it Celery marks the task failed and acknowledges it: the work would be lost).
-# - prefetch 1: a worker holds one waiting message at a time, so a dead worker strands at
-#   most one besides the one it ran, and no message waits behind a long report.
-CELERY_TASK_ACKS_LATE = True
-# Workers log through LOGGING below (LOG_FORMAT=json included), not Celery's own formatter.
-CELERY_WORKER_HIJACK_ROOT_LOGGER = False
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-CELERY_TASK_TIME_LIMIT = env_int("CELERY_TASK_TIME_LIMIT", 30 * 60, minimum=1)
-CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 60 if CELERY_TASK_TIME_LIMIT > 120 else None
-if PRODUCTION and "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:
-    if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= CELERY_TASK_TIME_LIMIT:
-        raise ImproperlyConfigured(
-            "CELERY_VISIBILITY_TIMEOUT must be longer than CELERY_TASK_TIME_LIMIT, or running "
-            "tasks are handed to a second worker"
-        )
+# --- Celery: soc2app/celery_settings.py --------------------------------------------------
+from soc2app.celery_settings import *  # noqa: E402, F403 (read by Django and Celery)
+
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# CELERY_BEAT_SCHEDULE: with the evidence settings below (its check hour is one of them).
 
 # --- Webhooks -------------------------------------------------------------------------------
 # Private, loopback and link-local targets are refused (SSRF) unless this is on (development).
