@@ -10,6 +10,8 @@ it, and a failure after a close opens a new finding marked as a regression.
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -50,7 +52,12 @@ class Connection(TenantModel):
     )
     # Read back by the collectors, so encrypted rather than hashed; never shown again.
     credentials = EncryptedTextField(blank=True, default="")
+    # Settings that are not secret, per kind (AWS: regions and services; GitHub: the
+    # organization's login and the API's address); shown and editable.
+    config = models.JSONField(default=dict, blank=True)
     schedule = models.CharField(max_length=8, choices=Schedule.choices, default=Schedule.DAILY)
+    # When the schedule next starts a run (null: never ran, or manual).
+    next_run_at = models.DateTimeField(null=True, blank=True)
     enabled = models.BooleanField(default=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -146,9 +153,15 @@ class RunSource(models.TextChoices):
 
 
 class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"
     SUCCEEDED = "succeeded", "Finished"
     FAILED = "failed", "Failed"
+
+
+def run_output_upload_to(instance: CheckRun, filename: str) -> str:
+    # A random key: nothing user-controlled reaches the storage backend.
+    return f"monitoring/{instance.organization_id}/{uuid.uuid4().hex}"
 
 
 class CheckRun(TenantModel):
@@ -162,9 +175,31 @@ class CheckRun(TenantModel):
     errors = models.PositiveIntegerField(default=0)
     failure_reason = models.TextField(blank=True)
     started_by_label = models.CharField(max_length=200, blank=True)
+    # A run started by the schedule or by hand: what the worker is doing now, how many times
+    # a worker took it (a redelivery after a worker died adds one), and which worker holds it.
+    progress = models.CharField(max_length=200, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_by = models.CharField(max_length=300, blank=True, default="")
+    created_at = models.DateTimeField(default=timezone.now)
+    # The collector's raw output (a push: the request's JSON), stored once like an evidence file.
+    output = models.FileField(upload_to=run_output_upload_to, max_length=200, blank=True)
+    output_name = models.CharField(max_length=120, blank=True)
+    output_sha256 = models.CharField(max_length=64, blank=True)
+    output_size = models.BigIntegerField(default=0)
 
     class Meta:
         ordering = ["-started_at", "-id"]
+        constraints = [
+            # One run at a time per connection: a second start finds this one instead.
+            models.UniqueConstraint(
+                fields=["organization", "connection"],
+                condition=Q(status__in=["queued", "running"]),
+                name="run_one_active",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=RunStatus.values), name="run_status_valid"
+            ),
+        ]
         indexes = [
             models.Index(fields=["organization", "connection", "-started_at"], name="run_org_conn")
         ]

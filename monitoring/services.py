@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from controls.models import Control, ControlCriterion
 from criteria.models import Criterion
+from monitoring.collectors import RawOutput
 
 # Re-exported: callers import every monitoring write service from here.
 from monitoring.connections import connection_create as connection_create
@@ -44,6 +45,8 @@ from monitoring.models import (
     RunSource,
     RunStatus,
 )
+from monitoring.output import run_output_store
+from monitoring.run_evidence import run_evidence_record
 
 # Re-exported: the API and the tests read the push's shape from here.
 from monitoring.specs import MAX_DETAILS_BYTES as MAX_DETAILS_BYTES
@@ -159,10 +162,15 @@ def results_ingest(
     source: str,
     actor: Actor,
     now: dt.datetime | None = None,
+    run: CheckRun | None = None,
+    output: RawOutput | None = None,
 ) -> IngestSummary:
     """Record one run of ``connection``: its checks (created or updated), one result per
     resource, and the findings they open or close. Input must already be clean
-    (``clean_check``/``clean_results``); unknown criteria or controls are refused here."""
+    (``clean_check``/``clean_results``); unknown criteria or controls are refused here.
+
+    ``run``: a run already started (by ``monitoring.runs``), finished here; without it a new
+    one is recorded (a push). ``output``: the raw output, stored once with the run."""
     org = organization
     now = now or timezone.now()
     specs = [spec for spec, _results in batch]
@@ -178,13 +186,16 @@ def results_ingest(
             for key, chosen in controls.items()
             for i, control in enumerate(chosen)
         )
-        run = CheckRun.objects.create(
-            organization=org,
-            connection=connection,
-            source=source,
-            started_at=now,
-            started_by_label=actor.label[:200],
-        )
+        if run is None:
+            run = CheckRun.objects.create(
+                organization=org,
+                connection=connection,
+                source=source,
+                started_at=now,
+                started_by_label=actor.label[:200],
+            )
+        if output is not None:
+            run_output_store(run, output)
         rows = [
             CheckResult(
                 organization=org,
@@ -205,7 +216,19 @@ def results_ingest(
         counts = {s: sum(1 for r in rows if r.status == s) for s in ResultStatus.values}
         run.passed, run.failed, run.errors = counts["pass"], counts["fail"], counts["error"]
         run.status, run.finished_at = RunStatus.SUCCEEDED, timezone.now()
-        run.save(update_fields=["passed", "failed", "errors", "status", "finished_at"])
+        run.progress = ""
+        run.save(
+            update_fields=[
+                "passed",
+                "failed",
+                "errors",
+                "status",
+                "finished_at",
+                "progress",
+                *(("output", "output_name", "output_sha256", "output_size") if output else ()),
+            ]
+        )
+        run_evidence_record(run=run, checks=checks, controls=controls, rows=rows)
         activity_record(
             organization=org,
             actor=actor,
@@ -296,8 +319,10 @@ def results_push(
     connection: Connection,
     check: CheckSpec,
     results: Sequence[ResultSpec],
+    output: RawOutput | None = None,
 ) -> IngestSummary:
-    """A custom test's results, pushed through the API by a script or CI job."""
+    """A custom test's results, pushed through the API by a script or CI job (``output``: the
+    request as received, stored with the run)."""
     permissions.require(membership, Action.RESULTS_PUSH)
     if connection.organization_id != membership.organization_id:
         raise NotFound("No such connection.")
@@ -316,4 +341,5 @@ def results_push(
         batch=[(spec, cleaned)],
         source=RunSource.PUSH,
         actor=Actor.for_principal(membership),
+        output=output,
     )

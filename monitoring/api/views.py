@@ -4,6 +4,7 @@ checks and findings (every role; contributors see their controls' tests)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
@@ -24,6 +25,7 @@ from monitoring.api.serializers import (
     PushIn,
     PushOut,
 )
+from monitoring.collectors import RawOutput
 from monitoring.models import Check, Connection, Finding, FindingState
 from monitoring.services import CheckSpec, ResultSpec
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
@@ -130,6 +132,10 @@ class ConnectionViewSet(
                 controls=tuple(check["controls"]),
             ),
             results=[ResultSpec(**r) for r in results],
+            output=RawOutput(
+                content=json.dumps(request.data, ensure_ascii=False, sort_keys=True).encode(),
+                name=f"push-{check['key'][:60]}.json",
+            ),
         )
         return Response(PushOut(summary).data, status=status.HTTP_201_CREATED)
 

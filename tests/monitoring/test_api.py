@@ -3,11 +3,14 @@ each refused across organizations."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+
 import pytest
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 
-from monitoring.models import Check, Connection, Finding, FindingState
+from monitoring.models import Check, CheckRun, Connection, Finding, FindingState
 from tenants.models import Role
 from tests.api.conftest import org_url
 from tests.monitoring.conftest import push
@@ -185,3 +188,14 @@ def test_lists_take_constant_queries(org, manager, connection, control, api_for)
     for i in range(5):
         push(manager, connection, *[(f"r{i}-{j}", "fail") for j in range(4)], key=f"k{i}")
     assert (count("monitoring/checks/"), count("monitoring/findings/")) == small
+
+
+def test_a_push_is_stored_once_as_the_run_s_raw_output(org, connection, control, key_client):
+    client = key_client(org, Role.COMPLIANCE_MANAGER)
+    assert client.post(results_url(org, connection), BODY, format="json").status_code == 201
+    run = CheckRun.objects.for_org(org).get()
+    with run.output.open("rb") as f:
+        stored = f.read()
+    assert json.loads(stored) == BODY
+    assert run.output_sha256 == hashlib.sha256(stored).hexdigest()
+    assert run.output_size == len(stored) and run.output_name == "push-s3-encryption.json"

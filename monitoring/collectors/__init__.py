@@ -1,0 +1,80 @@
+"""Collectors: what runs a connection's checks against the system it connects to.
+
+Each kind of connection but *custom* (whose results are pushed through the API) has one
+collector, a class with two methods, looked up by ``collector_for(kind)``:
+
+* ``probe(connection) -> Probe``: "Test connection": whether the credentials work and what
+  they can see, in one plain sentence; never raises for bad credentials (``ok=False``).
+* ``collect(connection, progress) -> Collected``: run every check once; ``progress(text)``
+  tells the run's page what is happening. Returns the parsed checks and results (clean, as
+  ``monitoring.specs.clean_check``/``clean_results`` leave them) and the tool's raw output,
+  which the run stores once as its evidence file. Anything that keeps the run from finishing
+  (bad credentials, a missing tool, a hang, output that is not what it should be) raises
+  ``CollectorError`` with a message for the page; a collector never puts a secret in it.
+
+The run itself (a Celery task, claimed once, redelivered if a worker dies, time-limited) is
+``monitoring.runs``; it hands ``Collected`` to ``monitoring.services.results_ingest``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from django.utils.module_loading import import_string
+
+from monitoring.specs import CheckSpec, ResultSpec
+
+if TYPE_CHECKING:
+    from monitoring.models import Connection
+
+Progress = Callable[[str], None]
+
+
+class CollectorError(Exception):
+    """A run cannot finish; ``str(exc)`` is shown on the run's page (no secrets in it)."""
+
+
+@dataclass(frozen=True)
+class RawOutput:
+    """A tool's output as it printed it, stored once with the run (SHA-256, size)."""
+
+    content: bytes
+    name: str  # a file name for downloads, e.g. "prowler-output.ocsf.json"
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
+class Collected:
+    batch: Sequence[tuple[CheckSpec, Sequence[ResultSpec]]]
+    output: RawOutput
+
+
+@dataclass(frozen=True)
+class Probe:
+    ok: bool
+    message: str
+
+
+class Collector(Protocol):
+    def probe(self, connection: Connection) -> Probe: ...
+
+    def collect(self, connection: Connection, progress: Progress) -> Collected: ...
+
+
+# Kind -> dotted path of its collector class (imported on first use).
+COLLECTORS: dict[str, str] = {
+    "aws": "monitoring.collectors.prowler.ProwlerCollector",
+    "github": "monitoring.collectors.github.GitHubCollector",
+}
+
+
+def collector_for(kind: str) -> Collector:
+    try:
+        path = COLLECTORS[kind]
+    except KeyError:
+        raise CollectorError(
+            "This kind of connection has no collector: results are pushed."
+        ) from None
+    return import_string(path)()
