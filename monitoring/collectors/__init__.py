@@ -12,6 +12,13 @@ collector, a class with two methods, looked up by ``collector_for(kind)``:
   (bad credentials, a missing tool, a hang, output that is not what it should be) raises
   ``CollectorError`` with a message for the page; a collector never puts a secret in it.
 
+A collector class also declares, for the connection form and the API:
+
+* ``config_fields``: a tuple of ``ConfigField`` (the kind's settings that are not secret:
+  regions and services, the GitHub organization...); the connection services clean
+  ``Connection.config`` against them;
+* ``credentials_help``: one sentence on what to paste as credentials (a token, JSON keys).
+
 The run itself (a Celery task, claimed once, redelivered if a worker dies, time-limited) is
 ``monitoring.runs``; it hands ``Collected`` to ``monitoring.services.results_ingest``.
 """
@@ -57,7 +64,23 @@ class Probe:
     message: str
 
 
+@dataclass(frozen=True)
+class ConfigField:
+    """One setting of a kind of connection, kept in ``Connection.config[name]``."""
+
+    name: str
+    label: str
+    help: str = ""
+    many: bool = False  # a list of values (one per line in the form, a JSON list in the API)
+    choices: tuple[str, ...] = ()  # the values allowed, when limited
+    required: bool = False
+    default: str | tuple[str, ...] = ""
+
+
 class Collector(Protocol):
+    config_fields: tuple[ConfigField, ...]
+    credentials_help: str
+
     def probe(self, connection: Connection) -> Probe: ...
 
     def collect(self, connection: Connection, progress: Progress) -> Collected: ...
