@@ -109,6 +109,7 @@ def period_rows(readiness: AuditReadiness) -> list[dict]:
                 "runs": period_runs(periods) if len(periods) > SQUARES_UP_TO else None,
                 "covered": sum(p["state"] == "covered" for p in periods),
                 "missing": sum(p["state"] == "missing" for p in periods),
+                "failed": sum(p["state"] == "failed" for p in periods),
                 "sample": control_readiness.sample,
                 "note": control_readiness.note,
                 "flags": control_readiness.flags,

@@ -29,6 +29,9 @@ class PeriodStatus(StrEnum):
     COVERED = "covered"  # accepted evidence overlaps it
     MISSING = "missing"  # it has ended with no accepted evidence
     UPCOMING = "upcoming"  # no accepted evidence yet, but it has not ended
+    # System-generated evidence in it reports a failure (an automated test failed): an
+    # exception, not covered, whatever else covers it.
+    FAILED = "failed"
 
 
 @dataclass(frozen=True)

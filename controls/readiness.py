@@ -27,8 +27,16 @@ operating when every sub-period that has ended is covered; when no sub-period ha
 it needs accepted evidence counting for at least one sub-period. Once the window is over,
 every period has ended and the rule is the plain one above.
 
-**Exceptions** (Type 2): every missing period of every mapped, applicable control, and every
-recorded deviation, with the management response. A met criterion still lists the exceptions
+**Automated tests** (system-generated evidence, ``evidence.system``): a version that reports a
+failure (``EvidenceVersion.failure``: a test failed on some resources) and was not rejected
+makes every sub-period its range overlaps **failed**: an exception, not covered, even when
+other evidence covers it; the control is then not operating. The failures its latest versions
+report (accepted or awaiting review) are named in the reasons of its criteria ("AC-01: Test
+'S3 buckets are encrypted' failing on 2 resources since 3 Dec 2026 (…)"), Type 1 and Type 2
+alike; for Type 1 they do not change the status.
+
+**Exceptions** (Type 2): every missing or failed period of every mapped, applicable control,
+and every recorded deviation, with the management response. A met criterion still lists the exceptions
 of its other mapped controls in its reasons. Items an auditor marks *exception* in sample
 testing join the same list as **failed** (control, the item's date and id, the note, who
 tested it; registered by ``reports`` through ``controls.readiness_providers``): their control
@@ -50,7 +58,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Case, Count, F, Q, Value, When
 from django.utils import timezone
 
 from controls.models import (
@@ -223,19 +231,33 @@ def _evaluate_type1(
     current = Q(
         review_state=ReviewState.ACCEPTED, effective_start__lte=as_of, valid_until__gte=as_of
     )
-    # One row per (control, reviewer): the reviewer is joined in the same query.
-    rows = versions.values("item__control_id", "reviewed_by__email").annotate(
+    # One row per (control, reviewer, what its latest system-generated versions report
+    # failing): the reviewer is joined in the same query.
+    failing_now = Case(
+        When(
+            Q(is_latest=True) & ~Q(review_state=ReviewState.REJECTED) & ~Q(failure=""),
+            then=F("failure"),
+        ),
+        default=Value(""),
+    )
+    rows = versions.values(
+        "item__control_id", "reviewed_by__email", "reviewed_by_label", failing_now=failing_now
+    ).annotate(
         accepted=Count("id", filter=current),
         pending=Count("id", filter=Q(review_state=ReviewState.PENDING)),
     )
     counts: dict[int, dict[str, int]] = defaultdict(lambda: {"accepted": 0, "pending": 0})
     reviewers: dict[int, set[str]] = defaultdict(set)
+    failing: dict[int, set[str]] = defaultdict(set)
     for r in rows:
         row = counts[r["item__control_id"]]
         row["accepted"] += r["accepted"]
         row["pending"] += r["pending"]
-        if r["accepted"] and r["reviewed_by__email"]:
-            reviewers[r["item__control_id"]].add(r["reviewed_by__email"])
+        reviewer = r["reviewed_by__email"] or r["reviewed_by_label"]
+        if r["accepted"] and reviewer:
+            reviewers[r["item__control_id"]].add(reviewer)
+        if r["failing_now"]:
+            failing[r["item__control_id"]].add(r["failing_now"])
     out = {}
     for pk, control in controls.items():
         row = counts.get(pk, {"accepted": 0, "pending": 0})
@@ -249,6 +271,7 @@ def _evaluate_type1(
             row["pending"],
             note=note,
             reviewers=sorted(reviewers.get(pk, ())),
+            failing_tests=sorted(failing.get(pk, ())),
         )
     return out
 
@@ -288,8 +311,9 @@ def _criterion(
         reason = "Every mapped control is marked not applicable; map a control that applies."
         return CriterionReadiness(criterion, Status.GAP, [reason], mapped, answer)
     operating = [c for c in applicable if c.operating]
+    failing = [f"{c.control.code}: {t}." for c in applicable for t in c.failing_tests]
     if operating:
-        reasons = [_met_reason(c, audit) for c in operating]
+        reasons = [_met_reason(c, audit) for c in operating] + failing
         # Met, but an auditor still reports the other controls' exceptions.
         named = [_exception_reason(e) for c in applicable for e in c.exceptions]
         return CriterionReadiness(
@@ -306,6 +330,7 @@ def _criterion(
         failed = [_exception_reason(e) for e in c.exceptions if e.kind == ExceptionKind.FAILED]
         reasons += failed
         named += failed
+        reasons += [f"{c.control.code}: {t}." for t in c.failing_tests]
     started = any(c.started for c in applicable)
     return CriterionReadiness(
         criterion,

@@ -9,8 +9,10 @@ parsed):
 - an implemented control whose evidence does not count (Type 1: none valid on the as-of
   date; Type 2: an ended period without accepted evidence, or none yet): add evidence, due on
   the as-of date or on the end of the first period still missing it;
-- a Type 2 control with a failed sample item and no recorded deviation: record the
-  management response.
+- an implemented control whose automated tests fail now (its latest system-generated
+  evidence reports a failure): fix the failing tests, on the control's Tests section;
+- a Type 2 control with a failed sample item, or a period in which its automated tests
+  failed, and no recorded deviation: record the management response.
 
 One action per control. Urgency and "overdue" are the to-do list's (``controls.todo``); an
 action that keeps a criterion from being met comes before one that does not, at equal urgency.
@@ -102,7 +104,18 @@ def _control_action(
             detail=f"{control.get_status_display()} · {helps}",
             **common,
         )
-    if not c.evidence_ok or c.missing_periods:
+    if c.failing_tests:
+        url = reverse("control_detail", kwargs={"org_slug": slug, "pk": control.pk})
+        more = len(c.failing_tests) - 1
+        return NextAction(
+            kind="test.fix",
+            title=f"Fix the failing tests of {control.code}",
+            url=f"{url}#tests",
+            urgency=Urgency.TODO,
+            detail=f"{c.failing_tests[0]}{f' (and {more} more)' if more else ''} · {helps}",
+            **common,
+        )
+    if c.missing_periods or (not c.evidence_ok and not c.failures):
         due = evidence_due(c, readiness)
         return NextAction(
             kind="evidence.add",
@@ -113,7 +126,11 @@ def _control_action(
             detail=f"{_what_is_missing(c, readiness)} · {helps}",
             **common,
         )
-    failed = [e for e in c.exceptions if e.kind == ExceptionKind.FAILED and e.deviation is None]
+    failed = [
+        e
+        for e in c.exceptions
+        if e.kind in (ExceptionKind.FAILED, ExceptionKind.TEST_FAILED) and e.deviation is None
+    ]
     if failed:
         first = failed[0].period
         query = urlencode({"period_start": first.start, "period_end": first.end})
@@ -123,10 +140,19 @@ def _control_action(
             title=f"Record the management response for {control.code}",
             url=f"{url}?{query}",
             urgency=Urgency.TODO,
-            detail=f"{len(failed)} failed in sample testing, no deviation recorded · {helps}",
+            detail=f"{_failed_what(failed)}, no deviation recorded · {helps}",
             **common,
         )
     return None
+
+
+def _failed_what(failed: list) -> str:
+    samples = sum(1 for e in failed if e.kind == ExceptionKind.FAILED)
+    periods = len(failed) - samples
+    parts = [f"{samples} failed in sample testing"] if samples else []
+    if periods:
+        parts.append(f"automated tests failed in {periods} period{'s' if periods != 1 else ''}")
+    return " and ".join(parts)
 
 
 def _criterion_action(r: CriterionReadiness, slug: str) -> NextAction:

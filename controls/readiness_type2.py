@@ -7,6 +7,7 @@ and the sample sizes are in ``controls.operation``.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 
@@ -15,7 +16,7 @@ from django.utils import timezone
 
 from controls.models import Audit, Control, FrequencyRule
 from controls.operation import counted, span_flag, suggested_sample
-from controls.periods import Period, split_window, statuses_of
+from controls.periods import Period, PeriodStatus, split_window, statuses_of
 from controls.readiness_types import ControlException, ControlReadiness, ExceptionKind
 from evidence.models import ReviewState
 
@@ -46,6 +47,9 @@ def evaluate_type2(
             "effective_start",
             "effective_end",
             "reviewed_by__email",
+            "reviewed_by_label",
+            "failure",
+            "is_latest",
         )
         .annotate(n=Count("id"))
     )
@@ -53,12 +57,20 @@ def evaluate_type2(
     accepted: dict[int, int] = defaultdict(int)
     pending: dict[int, int] = defaultdict(int)
     reviewers: dict[int, set[str]] = defaultdict(set)
-    for control_id, state, e_start, e_end, reviewer, n in rows:
+    # System-generated versions reporting a failure (accepted or awaiting review: only a
+    # rejection takes a reported failure back), and what the latest ones report now.
+    failures: dict[int, list[tuple[dt.date, dt.date, str]]] = defaultdict(list)
+    failing_now: dict[int, list[str]] = defaultdict(list)
+    for control_id, state, e_start, e_end, reviewer, label, failure, latest, n in rows:
+        if failure:
+            failures[control_id].append((e_start, e_end, failure))
+            if latest:
+                failing_now[control_id].append(failure)
         if state == ReviewState.ACCEPTED:
             ranges[control_id].append((e_start, e_end))
             accepted[control_id] += n
-            if reviewer:
-                reviewers[control_id].add(reviewer)
+            if reviewer or label:
+                reviewers[control_id].add(reviewer or label)
         else:
             pending[control_id] += n
     out = {}
@@ -79,13 +91,21 @@ def evaluate_type2(
             )
         periods = splits[control.frequency]
         flags = counted(periods, ranges[pk], control.operation)
+        statuses = statuses_of(periods, flags, today)
+        failed = failed_in(periods, failures[pk]) if failures[pk] else []
+        if failed:
+            failed_at = {p for p, _ in failed}
+            statuses = [
+                PeriodStatus.FAILED if p in failed_at else st
+                for p, st in zip(periods, statuses, strict=True)
+            ]
         adopted = timezone.localdate(control.created_at, tz)
         readiness = ControlReadiness(
             control,
             evidence_ok=False,
             accepted=accepted[pk],
             pending=pending[pk],
-            periods=list(zip(periods, statuses_of(periods, flags, today), strict=True)),
+            periods=list(zip(periods, statuses, strict=True)),
             sample=samples[control.frequency],
             periods_ended=sum(1 for p in periods if p.end < today),
             adopted_on=adopted if adopted > start else None,
@@ -97,10 +117,28 @@ def evaluate_type2(
                     flag := span_flag(periods, r_start, r_end, control.operation, control.frequency)
                 )
             ],
+            failures=failed,
+            failing_tests=sorted(set(failing_now[pk])),
         )
         _note(readiness, periods, pending[pk])
         out[pk] = readiness
     return out
+
+
+def failed_in(
+    periods: list[Period], failures: list[tuple[dt.date, dt.date, str]]
+) -> list[tuple[Period, list[tuple[dt.date, str]]]]:
+    """The periods (in order) that a failing version's range overlaps, each with the (day,
+    what failed) of its failures, days in order. A binary search per failure."""
+    starts = [p.start for p in periods]
+    found: dict[int, list[tuple[dt.date, str]]] = defaultdict(list)
+    for f_start, f_end, text in failures:
+        i = max(bisect_right(starts, f_start) - 1, 0)
+        while i < len(periods) and periods[i].start <= f_end:
+            if periods[i].overlaps(f_start, f_end):
+                found[i].append((max(f_start, periods[i].start), text))
+            i += 1
+    return [(periods[i], sorted(set(found[i]))) for i in sorted(found)]
 
 
 def _note(readiness: ControlReadiness, periods: list[Period], pending: int) -> None:
@@ -123,15 +161,38 @@ def _note(readiness: ControlReadiness, periods: list[Period], pending: int) -> N
         )
         if readiness.adopted_on and missing[0].start < readiness.adopted_on:
             readiness.note += f" (adopted on {fmt(readiness.adopted_on)}, after the window started)"
+    if readiness.failures:
+        failed = [p for p, _ in readiness.failures]
+        shown = ", ".join(p.label for p in failed[:3]) + (" …" if len(failed) > 3 else "")
+        said = (
+            f"automated tests failed in {len(failed)} period{'s' if len(failed) != 1 else ''}: "
+            f"{shown}"
+        )
+        readiness.note = f"{readiness.note}; {said}" if readiness.note else said
+        readiness.evidence_ok = False
     if readiness.note and pending:
         readiness.note += f"; {pending} awaiting review"
+
+
+def failure_detail(code: str, failures: list[tuple[dt.date, str]]) -> str:
+    """ "AC-01's automated tests failed on 3, 4 and 5 Mar 2026: Test '…' failing on 2 resources
+    since 3 Mar 2026 (…)": the days, then what failed (the latest report, and how many others)."""
+    days = sorted({day for day, _ in failures})
+    if len(days) <= 3:
+        when = ", ".join(fmt(d) for d in days)
+    else:
+        when = f"{len(days)} days ({fmt(days[0])} – {fmt(days[-1])})"
+    texts = list(dict.fromkeys(text for _, text in reversed(failures)))
+    what = texts[0] + (f"; and {len(texts) - 1} other reports" if len(texts) > 1 else "")
+    return f"{code}'s automated tests failed on {when}: {what}"
 
 
 def collect_exceptions(
     evaluated: Iterable[ControlReadiness], deviations: Iterable = ()
 ) -> list[ControlException]:
-    """Every applicable control's missing periods, with the deviations recorded on them; a
-    deviation on a period that is not missing is an exception of its own."""
+    """Every applicable control's missing periods and periods in which its automated tests
+    failed, with the deviations recorded on them; a deviation on a period that is neither is
+    an exception of its own."""
     by_control: dict[int, list] = defaultdict(list)
     for deviation in deviations:
         by_control[deviation.control_id].append(deviation)
@@ -140,21 +201,19 @@ def collect_exceptions(
         if not c.control.is_applicable:
             continue
         recorded = sorted(by_control.get(c.control.pk, []), key=lambda d: d.period_start)
-        for period in c.missing_periods:
+        failed = dict(c.failures)
+        for period in sorted([*c.missing_periods, *failed], key=lambda p: p.start):
             match = next(
                 (d for d in recorded if period.overlaps(d.period_start, d.period_end)), None
             )
             if match is not None:
                 recorded.remove(match)
-            c.exceptions.append(
-                ControlException(
-                    c.control,
-                    period,
-                    ExceptionKind.MISSING,
-                    f"{c.control.code} has no evidence for {period.label}",
-                    deviation=match,
-                )
+            kind, detail = (
+                (ExceptionKind.TEST_FAILED, failure_detail(c.control.code, failed[period]))
+                if period in failed
+                else (ExceptionKind.MISSING, f"{c.control.code} has no evidence for {period.label}")
             )
+            c.exceptions.append(ControlException(c.control, period, kind, detail, deviation=match))
         for d in recorded:
             c.exceptions.append(
                 ControlException(

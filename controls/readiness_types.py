@@ -24,6 +24,8 @@ class ExceptionKind(StrEnum):
     MISSING = "missing"  # an ended period without accepted evidence
     FAILED = "failed"  # a tested item failed (added by sample testing)
     DEVIATION = "deviation"  # recorded by a manager on a period otherwise covered
+    # system-generated evidence in the period reports a failure (an automated test failed)
+    TEST_FAILED = "test_failed"
 
 
 @dataclass
@@ -75,6 +77,12 @@ class ControlReadiness:
     # Type 2 only: evidence that counts less than its range suggests (manual controls).
     flags: list[str] = field(default_factory=list)
     exceptions: list[ControlException] = field(default_factory=list)
+    # Type 2 only: the periods in which system-generated evidence reported a failure, each
+    # with the (day, what failed) of those versions.
+    failures: list[tuple[Period, list[tuple[dt.date, str]]]] = field(default_factory=list)
+    # What its latest system-generated versions report failing now ("Test '…' failing on 2
+    # resources since 3 Dec 2026 (…)"), named in the reasons.
+    failing_tests: list[str] = field(default_factory=list)
 
     @property
     def operating(self) -> bool:
@@ -88,6 +96,10 @@ class ControlReadiness:
     @property
     def missing_periods(self) -> list[Period]:
         return [p for p, s in self.periods if s == PeriodStatus.MISSING]
+
+    @property
+    def failed_periods(self) -> list[Period]:
+        return [p for p, s in self.periods if s == PeriodStatus.FAILED]
 
     @property
     def upcoming_periods(self) -> list[Period]:
@@ -125,7 +137,7 @@ class CriterionFacts:
     periods_covered: int  # Type 2: covered ended periods of the applicable controls
     periods_ended: int
     awaiting_review: int  # evidence versions pending review
-    exceptions: int  # Type 2: missing periods, deviations and failed items
+    exceptions: int  # Type 2: missing and failed periods, deviations and failed items
 
 
 @dataclass

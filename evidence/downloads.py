@@ -15,7 +15,7 @@ from django.utils.text import slugify
 
 from evidence import services
 from evidence.filenames import download_name
-from evidence.models import EvidenceKind, EvidenceVersion, ScanState
+from evidence.models import DATA_KINDS, EvidenceKind, EvidenceVersion, ScanState
 from soc2app.errors import Conflict, NotFound
 from tenants.models import Membership
 
@@ -34,7 +34,7 @@ def version_download_name(version: EvidenceVersion) -> str:
     if version.kind == EvidenceKind.FILE:
         return download_name(version.original_name or "evidence", version.content_type)
     stem = slugify(version.item.title)[:80] or "evidence"
-    return f"{stem}-v{version.number}.json" if version.kind == EvidenceKind.DATA else stem
+    return f"{stem}-v{version.number}.json" if version.kind in DATA_KINDS else stem
 
 
 def version_file_response(

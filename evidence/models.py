@@ -37,9 +37,20 @@ class EvidenceItem(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     removal_reason = models.TextField(blank=True)
+    # Items a system writes to (``evidence.system``): which source, e.g. "monitoring:12" for
+    # the runs of connection 12. Blank for items people create. One live item per control and
+    # source; a removed one is replaced by a new item on the source's next write.
+    system_key = models.CharField(max_length=100, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "control", "system_key"],
+                condition=~Q(system_key="") & Q(removed_at__isnull=True),
+                name="evidence_item_one_per_source",
+            )
+        ]
         indexes = [
             models.Index(fields=["organization", "control"], name="evidence_item_org_control"),
             # The few removed items: the freshness scan's anti-join reads only these.
@@ -60,6 +71,13 @@ class EvidenceKind(models.TextChoices):
     FILE = "file", "File"
     LINK = "link", "Link"
     DATA = "data", "Data record"
+    # Written by a system under a documented rule (``evidence.system``): a summary in
+    # ``data``, the SHA-256 and size of the raw output it summarizes.
+    SYSTEM = "system", "System-generated"
+
+
+# Kinds whose content is the ``data`` JSON (downloads and exports give it as a .json file).
+DATA_KINDS = (EvidenceKind.DATA, EvidenceKind.SYSTEM)
 
 
 class ReviewState(models.TextChoices):
@@ -121,7 +139,15 @@ class EvidenceVersion(TenantModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    # Who reviewed it when that is not a person: "Integration: <connection>" for versions a
+    # system accepted under its documented rule (``evidence.system``). Cleared by a person's
+    # review, which records ``reviewed_by``.
+    reviewed_by_label = models.CharField(max_length=200, blank=True, default="", db_default="")
     review_comment = models.TextField(blank=True)
+    # System-generated versions only: what they report as failing (a test that failed on
+    # some resources), in a sentence; blank when nothing failed. For Type 2 readiness the
+    # period such a version falls in is an exception, not covered (``controls.readiness``).
+    failure = models.CharField(max_length=500, blank=True, default="", db_default="")
     freshness = models.CharField(max_length=10, choices=Freshness.choices, default=Freshness.FRESH)
     freshness_changed_at = models.DateTimeField(default=timezone.now)
     # The freshness state the owner was last told about: a digest never repeats a state.
@@ -155,8 +181,12 @@ class EvidenceVersion(TenantModel):
             models.CheckConstraint(
                 condition=(Q(kind="file") & ~Q(file="") & ~Q(sha256=""))
                 | (Q(kind="link") & ~Q(url=""))
-                | (Q(kind="data") & Q(data__isnull=False)),
+                | (Q(kind="data") & Q(data__isnull=False))
+                | (Q(kind="system") & Q(data__isnull=False) & ~Q(sha256="")),
                 name="version_content_matches_kind",
+            ),
+            models.CheckConstraint(
+                condition=Q(failure="") | Q(kind="system"), name="version_failure_is_system"
             ),
             # At most one latest version per item: a lost race fails loudly, never silently.
             models.UniqueConstraint(

@@ -89,8 +89,17 @@ def evidence_review(
         version.review_state = decision
         version.review_comment = comment
         version.reviewed_by = getattr(membership, "user", None)
+        version.reviewed_by_label = ""  # a person reviewed it now, not the system
         version.reviewed_at = timezone.now()
-        version.save(update_fields=["review_state", "review_comment", "reviewed_by", "reviewed_at"])
+        version.save(
+            update_fields=[
+                "review_state",
+                "review_comment",
+                "reviewed_by",
+                "reviewed_by_label",
+                "reviewed_at",
+            ]
+        )
         activity_record(
             organization=membership.organization,
             actor=Actor.for_principal(membership),

@@ -227,6 +227,8 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
             name = original or "(unnamed file)"
         elif kind == EvidenceKind.LINK:
             name = url
+        elif kind == EvidenceKind.SYSTEM:
+            name = "system-generated summary"
         else:
             name = "data record"
         out.append(

@@ -45,7 +45,8 @@ class PeriodOut(serializers.Serializer):
     status = serializers.ChoiceField(
         choices=[(s.value, s.value) for s in PeriodStatus],
         help_text="covered: accepted evidence overlaps it; missing: it has ended without; "
-        "upcoming: it has not ended yet.",
+        "upcoming: it has not ended yet; failed: an automated test of the control failed in it "
+        "(an exception, not covered).",
     )
 
 

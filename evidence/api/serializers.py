@@ -40,6 +40,7 @@ class VersionOut(serializers.ModelSerializer):
             "review_state",
             "review_comment",
             "reviewed_by",
+            "failure",
             "scan_state",
             "reviewed_at",
             "uploaded_by",
@@ -48,11 +49,21 @@ class VersionOut(serializers.ModelSerializer):
         ]
         read_only_fields = fields
         extra_kwargs = {
-            "sha256": {"help_text": "SHA-256 of the file, the link or the canonical JSON."},
+            "sha256": {
+                "help_text": "SHA-256 of the file, the link or the canonical JSON; "
+                "system-generated versions: of the raw output they summarize."
+            },
+            "failure": {
+                "help_text": "System-generated versions: what failed (tests and resources); "
+                "empty otherwise."
+            },
         }
 
     def get_reviewed_by(self, version: EvidenceVersion) -> str | None:
-        return version.reviewed_by.email if version.reviewed_by_id else None
+        """The reviewer's e-mail, or what accepted it automatically ("Integration: <name>")."""
+        if version.reviewed_by_id:
+            return version.reviewed_by.email
+        return version.reviewed_by_label or None
 
     def get_download_url(self, version: EvidenceVersion) -> str | None:
         """File versions: where to download the file (sent as an attachment); none while the

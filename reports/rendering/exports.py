@@ -29,7 +29,7 @@ from typing import Any
 from django.core.files.storage import default_storage
 
 from evidence.filenames import download_name
-from evidence.models import EvidenceKind
+from evidence.models import DATA_KINDS, EvidenceKind
 from reports.content import EvidenceRow, MatrixRow, ReportContent
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -197,7 +197,7 @@ def _data_records(content: ReportContent) -> dict[int, bytes]:
     from evidence.models import EvidenceVersion
     from evidence.services import canonical_json
 
-    ids = [r.pk for r in content.evidence if r.kind == EvidenceKind.DATA]
+    ids = [r.pk for r in content.evidence if r.kind in DATA_KINDS]
     if not ids:
         return {}
     rows = EvidenceVersion.objects.for_org(content.audit.organization_id).filter(pk__in=ids)
@@ -207,6 +207,9 @@ def _data_records(content: ReportContent) -> dict[int, bytes]:
 def _content(row: EvidenceRow, data: dict[int, bytes]) -> tuple[str, Any]:
     """The packed bytes of a version: ("file", storage name) or ("bytes", the bytes)."""
     if row.kind == EvidenceKind.FILE:
+        return "file", row.storage_name
+    if row.kind == EvidenceKind.SYSTEM and row.storage_name:
+        # The run's raw output (what its SHA-256 is of); the summary is in the index.
         return "file", row.storage_name
     if row.kind == EvidenceKind.LINK:
         return "bytes", row.name.encode()
@@ -246,7 +249,7 @@ def package(content: ReportContent, out: Path, *, progress=None) -> None:
                 base = f"{_safe(stem)}.{_safe(ext, 16)}"
             else:
                 base = row.kind
-            ext = {"link": ".url.txt", "data": ".json"}.get(row.kind, "")
+            ext = {"link": ".url.txt", "data": ".json", "system": ".json"}.get(row.kind, "")
             arcname = f"evidence/{_safe(row.control, 30)}/{n + 1:05d}-v{row.version}-{base}{ext}"
             digest, size = hashlib.sha256(), 0
             how, source = _content(row, data_records)

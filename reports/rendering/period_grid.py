@@ -18,11 +18,12 @@ MAX_CELL = 14
 BAR_HEIGHT = 12
 PER_ROW = 27  # a weekly control's 53 squares make two rows
 
-FILLS = {"covered": "#2f9e5b", "missing": "#d9534f", "upcoming": "#eef1f6"}
+FILLS = {"covered": "#2f9e5b", "missing": "#d9534f", "upcoming": "#eef1f6", "failed": "#7a1f3d"}
 STROKES = {"upcoming": "#9aa5b1"}
 LEGEND = [
     ("covered", "Accepted evidence"),
     ("missing", "No accepted evidence (an exception)"),
+    ("failed", "An automated test failed (an exception)"),
     ("upcoming", "Not ended yet"),
 ]
 MISSING_NAMED = 3  # up to this many missing sub-periods are named under the grid
