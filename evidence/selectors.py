@@ -130,18 +130,32 @@ def control_get_for(org: OrgRef, pk: object) -> Control:
     return control
 
 
-def item_get_for(org: OrgRef, pk: object, *, deliverable_only: bool = False) -> EvidenceItem:
-    """One item with its control (and owner), ``version_list`` and ``latest``; removed too."""
-    item = (
+def item_get_for(
+    org: OrgRef, pk: object, *, deliverable_only: bool = False, versions: bool = True
+) -> EvidenceItem:
+    """One item with its control (and owner), ``version_list`` and ``latest``; removed too.
+    ``versions=False``: without them (the item's page reads them a page at a time)."""
+    items = (
         EvidenceItem.objects.for_org(org)
         .select_related("control__owner__user", "created_by", "removed_by")
-        .prefetch_related(_versions_prefetch(org, deliverable_only=deliverable_only))
         .filter(pk=_pk(pk, "evidence item"))
-        .first()
     )
+    if versions:
+        items = items.prefetch_related(_versions_prefetch(org, deliverable_only=deliverable_only))
+    item = items.first()
     if item is None:
         raise Http404("No such evidence item.")
-    return _with_latest([item])[0]
+    return _with_latest([item])[0] if versions else item
+
+
+def item_versions(org: OrgRef, item: EvidenceItem) -> QuerySet[EvidenceVersion]:
+    """An item's versions, newest first (an automated source adds one a run: paginate)."""
+    return (
+        EvidenceVersion.objects.for_org(org)
+        .filter(item_id=item.pk)
+        .select_related("uploaded_by", "reviewed_by")
+        .order_by("-number")
+    )
 
 
 def version_get_for(org: OrgRef, pk: object) -> EvidenceVersion:

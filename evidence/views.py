@@ -129,10 +129,15 @@ def _render_item(
 ) -> HttpResponse:
     membership = request.membership
     live = not item.is_removed
+    # A page of versions: an automated source adds one a run (hundreds a year).
+    page = Paginator(selectors.item_versions(request.organization, item), PAGE_SIZE).get_page(
+        request.GET.get("page") or request.POST.get("page")
+    )
     context = {
         "item": item,
         "control": item.control,
-        "versions": item.version_list,
+        "versions": page.object_list,
+        "page": page,
         "can_review": live and permissions.can(membership, Action.EVIDENCE_REVIEW),
         "can_change": live and permissions.can_submit_evidence(membership, item.control),
         "review_error": review_error,
@@ -143,7 +148,7 @@ def _render_item(
 
 @require_GET
 def item_detail(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
-    return _render_item(request, selectors.item_get_for(request.organization, pk))
+    return _render_item(request, selectors.item_get_for(request.organization, pk, versions=False))
 
 
 @require_POST
@@ -169,8 +174,12 @@ def version_review(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse
         else:
             verb = "accepted" if version.review_state == "accepted" else "rejected"
             messages.success(request, f"Version {version.number} {verb}.")
-            return redirect("evidence_item", org_slug=org.slug, pk=version.item_id)
-    item = selectors.item_get_for(org, version.item_id)
+            response = redirect("evidence_item", org_slug=org.slug, pk=version.item_id)
+            page = request.POST.get("page", "")
+            if page.isdigit() and page != "1":  # back to the page the version was on
+                response["Location"] += f"?page={int(page)}"
+            return response
+    item = selectors.item_get_for(org, version.item_id, versions=False)
     return _render_item(request, item, review_error=(version.pk, error), status=status)
 
 
@@ -190,7 +199,8 @@ def item_remove(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
         else:
             messages.success(request, f"“{item.title}” was removed; its versions are kept.")
             return redirect("evidence_item", org_slug=org.slug, pk=item.pk)
-    return _render_item(request, selectors.item_get_for(org, pk), remove_form=form, status=400)
+    item = selectors.item_get_for(org, pk, versions=False)
+    return _render_item(request, item, remove_form=form, status=400)
 
 
 @require_GET

@@ -225,10 +225,16 @@ def test_item_page_query_count(org, manager, control, client_for, django_assert_
     client = client_for(manager)
     url = _item_url(org, item)
     client.get(url)
-    # session, user, membership (middleware); the item with its control and owner;
-    # its versions with uploader and reviewer; the organization switcher's memberships
-    with django_assert_num_queries(6):
+    # session, user, membership (middleware); the item with its control and owner; the
+    # count of its versions and a page of them with uploader and reviewer; the organization
+    # switcher's memberships
+    with django_assert_num_queries(7):
         assert client.get(url).status_code == 200
+    for _ in range(40):  # more than a page: the same queries, 25 versions shown
+        evidence_row(control, LAST_WEEK, item=item)
+    with django_assert_num_queries(7):
+        body = client.get(url).content.decode()
+    assert body.count('id="version-') == 25 and "Page 1 of 2" in body
 
 
 def test_review_accept_and_reject(org, reviewer, version, client_for):

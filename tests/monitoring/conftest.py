@@ -35,8 +35,11 @@ def connection(org, admin) -> Connection:
     )
 
 
-def push(membership, connection, *results, key="s3-encryption", severity="high", **check):
-    """Push ``results`` (``(resource, status)`` pairs) for one check."""
+def push(
+    membership, connection, *results, key="s3-encryption", severity="high", output=None, **check
+):
+    """Push ``results`` (``(resource, status)`` pairs) for one check (``output``: the raw
+    output to store with the run, a ``RawOutput``)."""
     spec = CheckSpec(
         key=key,
         title=check.pop("title", "S3 buckets are encrypted"),
@@ -49,4 +52,5 @@ def push(membership, connection, *results, key="s3-encryption", severity="high",
         connection=connection,
         check=spec,
         results=[ResultSpec(resource=r, status=s) for r, s in results],
+        output=output,
     )
