@@ -6,7 +6,7 @@ from monitoring import services
 from monitoring.models import Connection, ConnectionKind
 from monitoring.services import CheckSpec, ResultSpec
 from tenants.models import Role
-from tests.api.conftest import api_for, key_client  # noqa: F401 (fixtures)
+from tests.api.conftest import api_for, key_client, make_audit  # noqa: F401 (fixtures)
 from tests.factories import ControlFactory, control_map
 
 

@@ -17,7 +17,7 @@ from evidence.models import EvidenceItem, EvidenceKind, EvidenceVersion
 from monitoring.collectors import RawOutput
 from monitoring.models import CheckRun
 from tenants.models import Role
-from tests.api.conftest import make_audit, org_url  # noqa: F401 (fixture)
+from tests.api.conftest import org_url
 from tests.factories import ControlFactory, control_map
 from tests.monitoring.conftest import push
 from tests.monitoring.test_api import BODY, results_url

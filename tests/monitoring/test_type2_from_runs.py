@@ -18,7 +18,6 @@ from monitoring.collectors import RawOutput
 from monitoring.models import RunSource
 from monitoring.services import CheckSpec, ResultSpec, results_ingest
 from tenants.activity import Actor
-from tests.api.conftest import make_audit  # noqa: F401 (fixture)
 from tests.factories import ControlFactory, control_map
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
