@@ -144,7 +144,7 @@ def control_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse
         "can_edit": permissions.can_edit_control(membership, control),
         "can_manage": permissions.can(membership, Action.CONTROL_MANAGE),
         "can_add_evidence": permissions.can_submit_evidence(membership, control),
-        "evidence_items": evidence_selectors.evidence_for_control(org, control),
+        "evidence_items": evidence_selectors.evidence_for_control(org, control, latest_only=True),
         "deviations": list(deviations_list(org, control)),
         "tests": control_tests_for(membership, control),
         "history": present_entries(

@@ -82,10 +82,14 @@ def live_versions(versions: QuerySet[EvidenceVersion]) -> QuerySet[EvidenceVersi
     return latest_versions(versions).filter(Exists(live_item))
 
 
-def _versions_prefetch(org: OrgRef, *, deliverable_only: bool = False) -> Prefetch:
+def _versions_prefetch(
+    org: OrgRef, *, deliverable_only: bool = False, latest_only: bool = False
+) -> Prefetch:
     versions = EvidenceVersion.objects.for_org(org)
     if deliverable_only:
         versions = deliverable_versions(versions)
+    if latest_only:
+        versions = versions.filter(is_latest=True)
     return Prefetch(
         "versions",
         queryset=versions.select_related("uploaded_by", "reviewed_by").order_by("-number"),
@@ -105,15 +109,21 @@ def evidence_for_control(
     *,
     include_removed: bool = False,
     deliverable_only: bool = False,
+    latest_only: bool = False,
 ) -> list[EvidenceItem]:
     """A control's evidence items, newest first, each with ``version_list`` (newest first) and
     ``latest`` (its newest version or None). Two queries for any number of items/versions.
 
-    ``deliverable_only`` (the auditor portal) leaves out held and quarantined versions."""
+    ``deliverable_only`` (the auditor portal) leaves out held and quarantined versions.
+    ``latest_only`` (the control's page): ``version_list`` holds the latest version alone and
+    ``version_count`` counts them all, so an item an automated source adds to every day does
+    not load its hundreds of versions."""
     items = EvidenceItem.objects.for_org(org).filter(control_id=control.pk)
     if not include_removed:
         items = items.filter(removed_at__isnull=True)
-    prefetch = _versions_prefetch(org, deliverable_only=deliverable_only)
+    prefetch = _versions_prefetch(org, deliverable_only=deliverable_only, latest_only=latest_only)
+    if latest_only:
+        items = items.annotate(version_count=Count("versions"))
     items = items.prefetch_related(prefetch).order_by("-created_at", "-pk")
     return _with_latest(list(items))
 
