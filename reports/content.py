@@ -65,9 +65,10 @@ class EvidenceRow:
     sha256: str
     review_state: str
     size: int
-    storage_name: str  # the file's key in storage ("" for links and data)
+    storage_name: str  # the file's key in storage ("" for links and data; system-generated:
+    # the raw output it summarizes)
     pk: int = 0  # the version's id
-    reviewed_by: str = ""  # the reviewer's email ("" while awaiting review)
+    reviewed_by: str = ""  # the reviewer's email or "Integration: …" ("" while awaiting review)
     content_type: str = ""  # a file's detected type (names it in the evidence package)
 
 
@@ -203,6 +204,7 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
         "pk",
         "reviewed_by__email",
         "content_type",
+        "reviewed_by_label",
     )
     out = []
     for (
@@ -222,13 +224,14 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
         pk,
         reviewer,
         content_type,
+        reviewer_label,  # a system that accepted it under its rule ("Integration: …")
     ) in rows:
         if kind == EvidenceKind.FILE:
             name = original or "(unnamed file)"
         elif kind == EvidenceKind.LINK:
             name = url
         elif kind == EvidenceKind.SYSTEM:
-            name = "system-generated summary"
+            name = "system-generated: the run's raw output" if key else "system-generated summary"
         else:
             name = "data record"
         out.append(
@@ -246,7 +249,7 @@ def _evidence(audit: Audit, control_ids: list[int]) -> list[EvidenceRow]:
                 size,
                 key or "",
                 pk,
-                reviewer or "",
+                reviewer or reviewer_label or "",
                 content_type,
             )
         )

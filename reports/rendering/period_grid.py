@@ -23,8 +23,8 @@ STROKES = {"upcoming": "#9aa5b1"}
 LEGEND = [
     ("covered", "Accepted evidence"),
     ("missing", "No accepted evidence (an exception)"),
-    ("failed", "An automated test failed (an exception)"),
     ("upcoming", "Not ended yet"),
+    ("failed", "A test failed (an exception)"),
 ]
 MISSING_NAMED = 3  # up to this many missing sub-periods are named under the grid
 

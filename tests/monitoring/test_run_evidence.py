@@ -148,3 +148,25 @@ def test_without_stored_output_it_waits_for_review(org, manager, connection, con
     push(manager, connection, ("bucket-a", "pass"))  # no raw output stored with this run
     version = system_versions(org).get()
     assert (version.review_state, version.reviewed_by_label, version.failure) == ("pending", "", "")
+
+
+def test_the_evidence_package_holds_the_run_s_raw_output(
+    org, manager, connection, control, make_audit, tmp_path
+):
+    import json
+    import zipfile
+
+    from reports.content import report_content
+    from reports.rendering import exports
+
+    push(manager, connection, ("bucket-a", "pass"), output=RAW)
+    audit = make_audit(org, as_of=timezone.localdate())
+    content = report_content(audit)
+    [row] = [r for r in content.evidence if r.kind == EvidenceKind.SYSTEM]
+    assert row.reviewed_by == "Integration: CI security tests"
+    exports.package(content, tmp_path / "p.zip")
+    with zipfile.ZipFile(tmp_path / "p.zip") as archive:
+        manifest = json.loads(archive.read("manifest.json"))
+        [entry] = [e for e in manifest["files"] if e["kind"] == "system"]
+        assert archive.read(entry["path"]) == RAW.content
+    assert entry["sha256_matches"] is True and entry["reviewed_by"] == row.reviewed_by
