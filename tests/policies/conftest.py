@@ -4,6 +4,7 @@ import pytest
 
 from policies import services
 from policies.library import _load
+from policies.models import PolicyVersion
 from tenants.models import Role
 from tests.factories import ControlFactory
 
@@ -22,6 +23,16 @@ summary: Who gets access to what, and how it is reviewed.
 
 1. Access is reviewed quarterly by the system owner.
 """
+
+
+def approve(manager, approver, policy):
+    """Send the policy's open version to ``approver`` and approve it."""
+    version = PolicyVersion.objects.for_org(policy.organization).get(
+        policy=policy, state__in=["draft", "in_review"]
+    )
+    if version.state == "draft":
+        version = services.version_submit(membership=manager, version=version)
+    return services.version_approve(membership=approver, version=version)
 
 
 @pytest.fixture

@@ -15,16 +15,9 @@ from policies.models import Policy, PolicyVersion, VersionState
 from soc2app.errors import Conflict, NotPermitted, ValidationFailed
 from tenants.activity import ActivityEntry
 from tenants.models import Role
+from tests.policies.conftest import approve
 
 pytestmark = pytest.mark.django_db
-
-
-def _approve(manager, approver, policy):
-    version = PolicyVersion.objects.for_org(policy.organization).get(
-        policy=policy, state__in=["draft", "in_review"]
-    )
-    version = services.version_submit(membership=manager, version=version)
-    return services.version_approve(membership=approver, version=version)
 
 
 def test_adopting_makes_a_draft_linked_to_the_organization_s_controls(org, adopted):
@@ -41,7 +34,7 @@ def test_adopting_makes_a_draft_linked_to_the_organization_s_controls(org, adopt
 def test_approval_fixes_the_text_with_its_hash_and_schedules_the_review(
     org, manager, approver, adopted
 ):
-    version = _approve(manager, approver, adopted)
+    version = approve(manager, approver, adopted)
     assert version.state == VersionState.APPROVED
     assert version.sha256 == hashlib.sha256(version.body.encode()).hexdigest()
     assert version.approved_by_label == approver.user.email
@@ -56,7 +49,7 @@ def test_approval_fixes_the_text_with_its_hash_and_schedules_the_review(
 
 @pytest.mark.postgres
 def test_the_database_refuses_to_change_an_approved_version(org, manager, approver, adopted):
-    version = _approve(manager, approver, adopted)
+    version = approve(manager, approver, adopted)
     with pytest.raises(IntegrityError, match="immutable"), transaction.atomic():
         PolicyVersion.objects.for_org(org).filter(pk=version.pk).update(body="rewritten")
 
@@ -97,13 +90,13 @@ def test_a_draft_needs_an_approver_and_text(org, manager, library):
 def test_a_new_version_starts_from_the_approved_text_and_needs_approval_again(
     org, manager, approver, adopted
 ):
-    v1 = _approve(manager, approver, adopted)
+    v1 = approve(manager, approver, adopted)
     v2 = services.version_start(membership=manager, policy=adopted)
     assert v2.number == 2 and v2.body == v1.body and v2.state == VersionState.DRAFT
     with pytest.raises(Conflict):
         services.version_start(membership=manager, policy=adopted)
     services.version_edit(membership=manager, version=v2, body=v1.body + "\n2. New rule.\n")
-    v2 = _approve(manager, approver, adopted)
+    v2 = approve(manager, approver, adopted)
     assert v2.sha256 != v1.sha256
     v1.refresh_from_db()
     assert v1.state == VersionState.APPROVED  # history is kept as it was
@@ -117,7 +110,7 @@ def test_contributors_cannot_write_policies(org, contributor, library, adopted):
 
 
 def test_an_approved_policy_is_never_deleted(org, manager, approver, adopted):
-    _approve(manager, approver, adopted)
+    approve(manager, approver, adopted)
     with pytest.raises(Conflict):
         services.policy_delete(membership=manager, policy=adopted)
     assert Policy.objects.for_org(org).filter(pk=adopted.pk).exists()
