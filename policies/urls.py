@@ -21,4 +21,5 @@ org_urlpatterns = [
     path("<int:pk>/return/", views.version_return, name="policy_return"),
     path("<int:pk>/delete/", views.policy_delete, name="policy_delete"),
     path("<int:pk>/v<int:number>/", views.version_detail, name="policy_version"),
+    path("<int:pk>/v<int:number>/pdf/", views.version_pdf, name="policy_version_pdf"),
 ]

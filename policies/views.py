@@ -5,15 +5,16 @@ call a selector or service and render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.selectors import owner_choices
-from policies import selectors, services
+from policies import pdf, selectors, services
 from policies.forms import NewPolicyForm, PolicySettingsForm, PolicyTextForm, ReturnForm
 from policies.markdown import render as render_markdown
+from policies.models import VersionState
 from soc2app.errors import DomainError, NotFound, NotPermitted
 from soc2app.forms import add_domain_error
 from tenants import permissions
@@ -234,3 +235,16 @@ def policy_delete(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
         return redirect("policy_detail", org_slug=org_slug, pk=pk)
     messages.success(request, f"{policy.title} was deleted.")
     return redirect("policies", org_slug=org_slug)
+
+
+def version_pdf(request: HttpRequest, org_slug: str, pk: int, number: int) -> HttpResponse:
+    """An approved version as a PDF (drafts have none)."""
+    policy = selectors.get_policy(request.organization, pk)
+    version = selectors.get_version_for(request.membership, policy, number)
+    if version.state != VersionState.APPROVED:
+        raise Http404("Only approved versions have a PDF.")
+    response = HttpResponse(
+        pdf.version_pdf(version, request.organization.name), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{pdf.pdf_filename(version)}"'
+    return response
