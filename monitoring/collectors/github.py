@@ -219,22 +219,23 @@ class GitHubCollector:
             api, who = open_api(connection, settings)
             try:
                 if not who:
-                    user = api.get("/user")
-                    login = user.json().get("login") if user.status == 200 else None
+                    login = api.get("/user").object().get("login")
                     who = str(login) if login else "a token without a user (GET /user refused)"
                 org = _organization(api, settings.organization)
                 count = self._count_repositories(api, settings.organization)
+                name = str(org.get("name") or settings.organization)[:100]
+                label = (
+                    name if name == settings.organization else f"{name} ({settings.organization})"
+                )
+                message = api.scrub(
+                    f"Signed in as {who[:100]}; sees organization {label} with {count} "
+                    f"repositor{'y' if count == 1 else 'ies'}."
+                )
             finally:
                 api.close()
         except CollectorError as exc:
             return Probe(ok=False, message=str(exc))
-        name = org.get("name") or settings.organization
-        label = name if name == settings.organization else f"{name} ({settings.organization})"
-        return Probe(
-            ok=True,
-            message=f"Signed in as {who}; sees organization {label} with {count} "
-            f"repositor{'y' if count == 1 else 'ies'}.",
-        )
+        return Probe(ok=True, message=message)
 
     @staticmethod
     def _count_repositories(api: GitHubAPI, org: str) -> int:
@@ -246,7 +247,8 @@ class GitHubCollector:
                 f"{answer.message})."
             )
         last = re.search(r'[?&]page=(\d+)[^>]*>\s*;\s*rel="?last"?', answer.headers.get("link", ""))
-        return int(last.group(1)) if last else len(answer.json() or [])
+        page = answer.json()
+        return int(last.group(1)) if last else len(page if isinstance(page, list) else [])
 
     def collect(self, connection: Connection, progress: Progress) -> Collected:
         settings = settings_for(connection.config)

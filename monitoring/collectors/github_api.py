@@ -135,6 +135,11 @@ class Response:
                 f"(HTTP {self.status})."
             ) from None
 
+    def object(self) -> dict[str, Any]:
+        """The answer's JSON object; empty when the status is not 2xx or it is no object."""
+        data = self.json() if 200 <= self.status < 300 else None
+        return data if isinstance(data, dict) else {}
+
     @property
     def message(self) -> str:
         """GitHub's own explanation of an error (its ``message``), short and scrubbed."""
@@ -219,8 +224,7 @@ class GitHubAPI:
             "GitHub rejected the GitHub App's signed request (401): check app_id and that the "
             "private key is the App's current one."
         )
-        answer = self.request("GET", "/app")
-        slug = answer.json().get("slug", "") if answer.status == 200 else ""
+        slug = self.request("GET", "/app").object().get("slug") or ""
         path = f"/app/installations/{app.installation_id}/access_tokens"
         answer = self.request("POST", path, body=b"")
         if answer.status == 404:
@@ -228,8 +232,7 @@ class GitHubAPI:
                 f"The GitHub App has no installation {app.installation_id} (404): check "
                 "installation_id (Settings → GitHub Apps → Configure, the number in the URL)."
             )
-        data = answer.json() if answer.status == 201 else None
-        token = data.get("token") if isinstance(data, dict) else None
+        token = answer.object().get("token")
         if not isinstance(token, str) or not _TOKEN.fullmatch(token):
             raise CollectorError(
                 f"GitHub did not give the App an installation token (HTTP {answer.status}: "

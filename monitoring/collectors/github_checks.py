@@ -132,7 +132,7 @@ class RepoFacts:
 def _protection(api: GitHubAPI, repo: str, branch: str) -> Source:
     answer = api.get(f"/repos/{repo}/branches/{quote(branch, safe='')}/protection")
     if answer.status == 200:
-        data = answer.json() if isinstance(answer.json(), dict) else {}
+        data = answer.object()
         reviews = data.get("required_pull_request_reviews") or {}
         checks = data.get("required_status_checks") or {}
         contexts = list(checks.get("contexts") or []) + [
@@ -194,7 +194,7 @@ def _security(api: GitHubAPI, repo: dict[str, Any]) -> Source:
         answer = api.get(f"/repos/{repo['full_name']}")
         if answer.status != 200:
             return Source("unknown", reason=NO_ACCESS.format(message=answer.message))
-        data = answer.json().get("security_and_analysis")
+        data = answer.object().get("security_and_analysis")
     if not isinstance(data, dict):
         return Source(
             "unknown",

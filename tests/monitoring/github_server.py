@@ -292,7 +292,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._error(403, "API rate limit exceeded for user ID 1.")
         for suffix, message in state.forbidden.items():
             if path.endswith(suffix):
-                return self._error(403, message)
+                echo = f" ({self.headers.get('Authorization')})" if state.echo_token else ""
+                return self._error(403, message + echo)
         login = state.org["login"]
         if path == "/user":
             return self._send(200, {"login": "octocat", "id": 1, "type": "User"})

@@ -8,82 +8,18 @@ import json
 
 import pytest
 
-from monitoring import services
-from monitoring.collectors import collector_for
 from monitoring.collectors.github import GitHubCollector
-from monitoring.models import ConnectionKind, Finding, FindingState, RunSource
+from monitoring.models import Finding, FindingState, RunSource
 from monitoring.services import results_ingest
 from tenants.activity import Actor
 from tenants.context import org_scope
-from tests.monitoring.github_server import (
-    TOKEN,
-    FakeGitHub,
-    github_fixture,  # noqa: F401 (the fixture ``github``)
-    protection,
-    repo,
-    ruleset_rules,
-)
+from tests.monitoring.github_fixtures import by_check, collect, statuses
+from tests.monitoring.github_server import TOKEN, ruleset_rules
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def acme(github: FakeGitHub, settings) -> FakeGitHub:
-    """Five repositories checked (two pages of two and one), one archived, one fork."""
-    settings.WEBHOOK_ALLOW_PRIVATE = True  # the local server is on 127.0.0.1
-    github.page_size = 2
-    github.repos = [
-        repo("api"),  # protected the classic way: everything passes
-        repo("web", scanning="disabled", dependabot_updates="disabled"),
-        repo("infra"),  # protected by a ruleset only
-        repo("legacy", archived=True),
-        repo("upstream-fork", fork=True),
-        repo("zero-reviews"),  # a PR is required, but no approval
-        repo("locked", scanning=None),  # the token is not an admin here
-    ]
-    github.protection = {
-        "acme/api": protection(approvals=1, contexts=("ci/test",)),
-        "acme/zero-reviews": protection(approvals=0, contexts=()),
-        "acme/upstream-fork": protection(),
-    }
-    github.rules = {"acme/infra": ruleset_rules(approvals=2, contexts=("build",))}
-    github.alerts = {"acme/api", "acme/infra", "acme/zero-reviews", "acme/upstream-fork"}
-    github.forbidden = {
-        "/repos/acme/locked/branches/main/protection": "Resource not accessible by personal access token",
-        "/repos/acme/locked/vulnerability-alerts": "Resource not accessible by personal access token",
-    }
-    github.outside = ["contractor-a", "contractor-b", "contractor-c"]
-    return github
-
-
-@pytest.fixture
-def gh_connection(org, admin, acme):
-    connection = services.connection_create(
-        membership=admin, kind=ConnectionKind.GITHUB, name="GitHub acme", credentials=TOKEN
-    )
-    connection.config = {"organization": "acme", "api_url": acme.url}
-    connection.save(update_fields=["config"])
-    return connection
-
-
-def collect(connection):
-    progress: list[str] = []
-    collected = collector_for("github").collect(connection, progress.append)
-    return collected, progress
-
-
-def by_check(collected) -> dict[str, dict[str, tuple[str, dict]]]:
-    return {
-        spec.key: {r.resource: (r.status, r.details) for r in results}
-        for spec, results in collected.batch
-    }
-
-
-def statuses(collected) -> dict[str, dict[str, str]]:
-    return {k: {r: s for r, (s, _d) in v.items()} for k, v in by_check(collected).items()}
-
-
-def test_each_repository_passes_or_fails_each_check(gh_connection, acme):
+def test_each_repository_passes_or_fails_each_check(gh_connection, github_acme):
     collected, progress = collect(gh_connection)
 
     got = statuses(collected)
@@ -166,10 +102,10 @@ def test_each_repository_passes_or_fails_each_check(gh_connection, acme):
     assert raw["organization"]["two_factor_requirement_enabled"] is True
 
 
-def test_lists_are_read_page_by_page_with_githubs_headers(gh_connection, acme):
+def test_lists_are_read_page_by_page_with_githubs_headers(gh_connection, github_acme):
     collect(gh_connection)
 
-    repo_pages = [p for p in acme.paths() if "/repos?" in p]
+    repo_pages = [p for p in github_acme.paths() if "/repos?" in p]
     # The first page by the org's login, the next ones by the Link header (org id).
     assert repo_pages == [
         "/orgs/acme/repos?type=all&sort=full_name&per_page=100",
@@ -177,17 +113,17 @@ def test_lists_are_read_page_by_page_with_githubs_headers(gh_connection, acme):
         "/organizations/1/repos?per_page=2&page=3",
         "/organizations/1/repos?per_page=2&page=4",
     ]
-    assert [p for p in acme.paths() if "outside_collaborators" in p] == [
+    assert [p for p in github_acme.paths() if "outside_collaborators" in p] == [
         "/orgs/acme/outside_collaborators?per_page=100",
         "/orgs/acme/outside_collaborators?per_page=2&page=2",
     ]
-    for request in acme.requests:
+    for request in github_acme.requests:
         assert request["headers"]["Accept"] == "application/vnd.github+json"
         assert request["headers"]["X-GitHub-Api-Version"] == "2022-11-28"
         assert request["headers"]["Authorization"] == f"Bearer {TOKEN}"
 
 
-def test_forks_are_checked_when_asked(gh_connection, acme):
+def test_forks_are_checked_when_asked(gh_connection, github_acme):
     gh_connection.config["forks"] = "check"
     gh_connection.save(update_fields=["config"])
 
@@ -198,24 +134,24 @@ def test_forks_are_checked_when_asked(gh_connection, acme):
 
 
 @pytest.mark.parametrize(("required", "status"), [(True, "pass"), (False, "fail"), (None, "error")])
-def test_organization_two_factor_requirement(gh_connection, acme, required, status):
-    acme.org["two_factor_requirement_enabled"] = required  # null: not an owner's token
+def test_organization_two_factor_requirement(gh_connection, github_acme, required, status):
+    github_acme.org["two_factor_requirement_enabled"] = required  # null: not an owner's token
 
     results = by_check(collect(gh_connection)[0])["github.org_two_factor"]
 
     assert results["acme"][0] == status
 
 
-def test_no_outside_collaborators_is_a_pass_for_the_organization(gh_connection, acme):
-    acme.outside = []
+def test_no_outside_collaborators_is_a_pass_for_the_organization(gh_connection, github_acme):
+    github_acme.outside = []
 
     got = statuses(collect(gh_connection)[0])
 
     assert got["github.outside_collaborators"] == {"acme": "pass"}
 
 
-def test_outside_collaborators_the_token_cannot_list_are_an_error(gh_connection, acme):
-    acme.forbidden["/outside_collaborators"] = "Must have admin rights to Repository."
+def test_outside_collaborators_the_token_cannot_list_are_an_error(gh_connection, github_acme):
+    github_acme.forbidden["/outside_collaborators"] = "Must have admin rights to Repository."
 
     results = by_check(collect(gh_connection)[0])["github.outside_collaborators"]
 
@@ -223,18 +159,18 @@ def test_outside_collaborators_the_token_cannot_list_are_an_error(gh_connection,
     assert "Members: read" in results["acme"][1]["reason"]
 
 
-def test_a_github_enterprise_server_is_reached_under_its_api_path(gh_connection, acme):
-    acme.prefix = "/api/v3"
-    gh_connection.config["api_url"] = f"{acme.url}/api/v3/"
+def test_a_github_enterprise_server_is_reached_under_its_api_path(gh_connection, github_acme):
+    github_acme.prefix = "/api/v3"
+    gh_connection.config["api_url"] = f"{github_acme.url}/api/v3/"
     gh_connection.save(update_fields=["config"])
 
     got = statuses(collect(gh_connection)[0])
 
     assert got["github.branch_protection"]["acme/web"] == "fail"
-    assert all(p.startswith("/api/v3/") for p in acme.paths())
+    assert all(p.startswith("/api/v3/") for p in github_acme.paths())
 
 
-def test_probe_says_who_is_signed_in_and_what_it_sees(gh_connection, acme):
+def test_probe_says_who_is_signed_in_and_what_it_sees(gh_connection, github_acme):
     result = GitHubCollector().probe(gh_connection)
 
     assert result.ok
@@ -244,7 +180,7 @@ def test_probe_says_who_is_signed_in_and_what_it_sees(gh_connection, acme):
 
 
 def test_results_ingested_open_findings_for_failing_repositories_and_close_them(
-    org, gh_connection, acme
+    org, gh_connection, github_acme
 ):
     collected, _progress = collect(gh_connection)
     with org_scope(org):
@@ -273,9 +209,9 @@ def test_results_ingested_open_findings_for_failing_repositories_and_close_them(
         assert (run.passed, run.failed, run.errors) == (14, 11, 5)
 
         # Next day: web is protected by a ruleset, a collaborator left, zero-reviews archived.
-        acme.rules["acme/web"] = ruleset_rules()
-        acme.outside = ["contractor-b", "contractor-c"]
-        next(r for r in acme.repos if r["name"] == "zero-reviews")["archived"] = True
+        github_acme.rules["acme/web"] = ruleset_rules()
+        github_acme.outside = ["contractor-b", "contractor-c"]
+        next(r for r in github_acme.repos if r["name"] == "zero-reviews")["archived"] = True
         collected, _progress = collect(gh_connection)
         results_ingest(
             organization=org,
