@@ -17,6 +17,7 @@ skipped; an outside collaborator removed) gets a ``pass`` saying so, which close
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,6 +46,7 @@ from soc2app.errors import ValidationFailed
 if TYPE_CHECKING:
     from monitoring.models import Connection
 
+logger = logging.getLogger(__name__)
 _LOGIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})")
 # One result per repository and check: at most this many repositories are checked (by name).
 MAX_REPOSITORIES = MAX_RESULTS - 100
@@ -108,7 +110,13 @@ def _repositories(api: GitHubAPI, org: str) -> list[dict[str, Any]]:
             f"GitHub did not list the organization's repositories (HTTP "
             f"{exc.response.status}: {exc.response.message})."
         ) from None
-    return [r for r in repos if isinstance(r, dict) and isinstance(r.get("full_name"), str)]
+    # Pages are offsets: a repository created while listing can show up twice.
+    unique = {
+        r["full_name"]: r
+        for r in repos
+        if isinstance(r, dict) and isinstance(r.get("full_name"), str)
+    }
+    return list(unique.values())
 
 
 def _two_factor(org: str, data: dict[str, Any]) -> ResultSpec:
@@ -255,6 +263,13 @@ class GitHubCollector:
         api, who = open_api(connection, settings)
         try:
             return self._collect(connection, settings, api, who, progress)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            # JSON that is not in GitHub's documented shape (a proxy's page, another API).
+            logger.warning("github collector: unexpected answer shape (%s)", type(exc).__name__)
+            raise CollectorError(
+                f"GitHub's answers at {api.host} are not in the shape GitHub documents; "
+                "check the API URL."
+            ) from None
         finally:
             api.close()
 

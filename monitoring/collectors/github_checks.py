@@ -91,6 +91,14 @@ NO_ACCESS = (
 )
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
 @dataclass
 class Source:
     """What one endpoint said: ``state`` is "found", "none" or "unknown" (with ``reason``)."""
@@ -133,20 +141,20 @@ def _protection(api: GitHubAPI, repo: str, branch: str) -> Source:
     answer = api.get(f"/repos/{repo}/branches/{quote(branch, safe='')}/protection")
     if answer.status == 200:
         data = answer.object()
-        reviews = data.get("required_pull_request_reviews") or {}
-        checks = data.get("required_status_checks") or {}
+        reviews = _obj(data.get("required_pull_request_reviews"))
+        checks = _obj(data.get("required_status_checks"))
         contexts = list(checks.get("contexts") or []) + [
-            c.get("context") for c in checks.get("checks") or [] if isinstance(c, dict)
+            _obj(c).get("context") for c in checks.get("checks") or []
         ]
         return Source(
             "found",
             {
                 "required_approving_review_count": (
-                    int(reviews.get("required_approving_review_count") or 0) if reviews else None
+                    _int(reviews.get("required_approving_review_count")) if reviews else None
                 ),
                 "required_status_checks": sorted({str(c) for c in contexts if c})[:20],
-                "enforce_admins": bool((data.get("enforce_admins") or {}).get("enabled")),
-                "allow_force_pushes": bool((data.get("allow_force_pushes") or {}).get("enabled")),
+                "enforce_admins": bool(_obj(data.get("enforce_admins")).get("enabled")),
+                "allow_force_pushes": bool(_obj(data.get("allow_force_pushes")).get("enabled")),
             },
         )
     if answer.status == 404:
@@ -169,7 +177,7 @@ def _rules(api: GitHubAPI, repo: str, branch: str) -> Source:
         {
             "type": str(rule.get("type")),
             "ruleset_id": rule.get("ruleset_id"),
-            "parameters": rule.get("parameters") or {},
+            "parameters": _obj(rule.get("parameters")),
         }
         for rule in rules
         if isinstance(rule, dict)
@@ -201,7 +209,8 @@ def _security(api: GitHubAPI, repo: dict[str, Any]) -> Source:
             reason="GitHub did not show this repository's security settings (only admins see them)",
         )
     return Source(
-        "found", {k: (v or {}).get("status") for k, v in data.items() if isinstance(v, dict)}
+        "found",
+        {k: str(v.get("status") or "unknown") for k, v in data.items() if isinstance(v, dict)},
     )
 
 
@@ -256,8 +265,8 @@ def branch_results(facts: RepoFacts) -> list[ResultSpec]:
             )
         )
 
-    approvals = [int((classic or {}).get("required_approving_review_count") or 0)] + [
-        int((r["parameters"] or {}).get("required_approving_review_count") or 0)
+    approvals = [_int(_obj(classic).get("required_approving_review_count"))] + [
+        _int(r["parameters"].get("required_approving_review_count"))
         for r in rules
         if r["type"] == "pull_request"
     ]
@@ -268,11 +277,11 @@ def branch_results(facts: RepoFacts) -> list[ResultSpec]:
     else:
         out.append(_result(facts, ResultStatus.FAIL, required_approvals=0))
 
-    contexts = set((classic or {}).get("required_status_checks") or [])
+    contexts = set(_obj(classic).get("required_status_checks") or [])
     for rule in rules:
         if rule["type"] == "required_status_checks":
-            for check in (rule["parameters"] or {}).get("required_status_checks") or []:
-                if isinstance(check, dict) and check.get("context"):
+            for check in rule["parameters"].get("required_status_checks") or []:
+                if _obj(check).get("context"):
                     contexts.add(str(check["context"]))
     if contexts:
         out.append(_result(facts, ResultStatus.PASS, required_checks=sorted(contexts)[:20]))

@@ -146,6 +146,7 @@ class FakeGitHub:
     alerts: set[str] = field(default_factory=set)  # full names with Dependabot alerts on
     outside: list[str] = field(default_factory=list)
     forbidden: dict[str, str] = field(default_factory=dict)  # path suffix -> 403 message
+    html: set[str] = field(default_factory=set)  # path suffixes answered by a proxy's page
     page_size: int = 100
     rate_limited: bool = False
     secondary_limits: int = 0  # this many next answers are a secondary rate limit
@@ -290,6 +291,14 @@ class _Handler(BaseHTTPRequestHandler):
         if state.rate_limited:
             state.remaining = 1  # the answer below spends the last one
             return self._error(403, "API rate limit exceeded for user ID 1.")
+        if any(path.endswith(suffix) for suffix in state.html):
+            page = b"<html><body>Sign in to the proxy</body></html>"
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+            return None
         for suffix, message in state.forbidden.items():
             if path.endswith(suffix):
                 echo = f" ({self.headers.get('Authorization')})" if state.echo_token else ""

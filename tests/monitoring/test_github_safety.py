@@ -204,3 +204,21 @@ def test_the_token_never_reaches_logs_errors_details_or_the_raw_output(
         assert TOKEN not in text
     assert TOKEN not in caplog.text
     assert any("github GET /orgs/acme" in r.getMessage() for r in caplog.records)
+
+
+def test_answers_not_in_githubs_shape_fail_the_run_or_the_check_plainly(gh_connection, github_acme):
+    github_acme.protection["acme/web"] = {
+        "required_pull_request_reviews": "yes",
+        "required_status_checks": [1],
+        "enforce_admins": None,
+    }
+    github_acme.rules["acme/web"] = [{"type": "pull_request", "parameters": "two"}, "rule"]
+
+    got = statuses(collect(gh_connection)[0])
+
+    assert got["github.branch_protection"]["acme/web"] == "pass"  # a rule exists
+    assert got["github.required_reviews"]["acme/web"] == "fail"  # no count GitHub documents
+
+    github_acme.html = {"/rules/branches/main"}
+    with pytest.raises(CollectorError, match="with something that is not JSON"):
+        collect(gh_connection)
