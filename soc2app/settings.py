@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "evidence",
     "reports",
     "monitoring",
+    "policies",
 ]
 
 MIDDLEWARE = [
