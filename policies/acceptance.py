@@ -309,9 +309,7 @@ def acceptance_record(
     """Accept through a personal link. ``shown_sha256`` is the hash of the text the page
     showed (sent back by the form): a version or name changed since refuses."""
     org, version, person = view.organization, view.version, view.person
-    text = substitute(version.body, org.name)
-    if shown_sha256 != text_sha256(text):
-        raise ValidationFailed("The policy changed since the page was opened: read it again.")
+    _check_shown(org, version, shown_sha256)
     now = timezone.now()
     with transaction.atomic():
         claimed = (
@@ -321,7 +319,75 @@ def acceptance_record(
         )
         if not claimed:
             raise LinkGone("This link was used already: the policy is accepted.")
+        return _record(
+            org,
+            person,
+            version,
+            now,
+            ip_address,
+            user_agent,
+            AcceptanceChannel.LINK,
+            Actor.system(f"person {person.pk} (acceptance link)"),
+        )
+
+
+def acceptance_in_app(
+    *,
+    membership: Membership,
+    version: PolicyVersion,
+    shown_sha256: str,
+    ip_address: str,
+    user_agent: str,
+) -> Acceptance:
+    """A member of the app accepts for the roster person linked to them."""
+    org = membership.organization
+    person = member_person(membership)
+    if person is None or not covered_people(version.policy).filter(pk=person.pk).exists():
+        raise ValidationFailed("This policy is not assigned to you.")
+    latest = current_version(version.policy)
+    if latest is None or latest.pk != version.pk:
+        raise ValidationFailed("A newer version replaced this one: reload the page.")
+    _check_shown(org, version, shown_sha256)
+    with transaction.atomic():
+        now = timezone.now()
+        AcceptanceLink.objects.for_org(org).filter(
+            version=version, person=person, used_at__isnull=True
+        ).update(used_at=now)
         try:
+            with transaction.atomic():
+                return _record(
+                    org,
+                    person,
+                    version,
+                    now,
+                    ip_address,
+                    user_agent,
+                    AcceptanceChannel.APP,
+                    Actor.for_principal(membership),
+                )
+        except LinkGone as exc:
+            raise Conflict("You accepted this version already.") from exc
+
+
+def member_person(membership: Membership) -> Person | None:
+    if getattr(membership, "is_api_key", False):
+        return None
+    return (
+        Person.objects.for_org(membership.organization)
+        .filter(membership=membership, anonymised_at__isnull=True)
+        .first()
+    )
+
+
+def _check_shown(org: Organization, version: PolicyVersion, shown_sha256: str) -> None:
+    if shown_sha256 != text_sha256(substitute(version.body, org.name)):
+        raise ValidationFailed("The policy changed since the page was opened: read it again.")
+
+
+def _record(org, person, version, now, ip_address, user_agent, channel, actor) -> Acceptance:
+    text = substitute(version.body, org.name)
+    try:
+        with transaction.atomic():
             acceptance = Acceptance.objects.create(
                 organization=org,
                 person=person,
@@ -330,17 +396,17 @@ def acceptance_record(
                 consent=consent_sentence(version, org.name),
                 accepted_at=now,
                 ip_address=ip_address or None,
-                user_agent=user_agent[:400],
-                channel=AcceptanceChannel.LINK,
+                user_agent=(user_agent or "")[:400],
+                channel=channel,
             )
-        except IntegrityError as exc:
-            raise LinkGone("This policy version is accepted already.") from exc
-        activity_record(
-            organization=org,
-            actor=Actor.system(f"person {person.pk} (acceptance link)"),
-            action="accept",
-            target=version,
-            object_repr=f"{version.policy.title} v{version.number}",
-            changes={"person": [None, person.pk], "text_sha256": [None, acceptance.text_sha256]},
-        )
+    except IntegrityError as exc:
+        raise LinkGone("This policy version is accepted already.") from exc
+    activity_record(
+        organization=org,
+        actor=actor,
+        action="accept",
+        target=version,
+        object_repr=f"{version.policy.title} v{version.number}",
+        changes={"person": [None, person.pk], "text_sha256": [None, acceptance.text_sha256]},
+    )
     return acceptance
