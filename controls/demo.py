@@ -20,6 +20,7 @@ from controls.models import (
     Answer,
     Audit,
     Control,
+    ControlCriterion,
     ControlStatus,
     ControlTemplate,
     Deviation,
@@ -60,6 +61,11 @@ def demo_seed(organization: Organization) -> None:
     window_start = add_months(today.replace(day=1), -9)
     if not Control.objects.for_org(organization).exists():
         _controls(organization, manager, contributor, lead, operating_since=window_start)
+    # Two weeks of automated tests from the organization's own CI job (monitoring sits above),
+    # before the audits: each run is evidence their self-assessment is drawn from.
+    from monitoring.demo import demo_seed_monitoring
+
+    demo_seed_monitoring(organization)
     _audit(
         manager,
         name="SOC 2 Type 2 (demo)",
@@ -83,10 +89,6 @@ def demo_seed(organization: Organization) -> None:
 
     demo_seed_requests(organization)
     demo_seed_samples(organization)
-    # Two weeks of automated tests from the organization's own CI job (monitoring sits above).
-    from monitoring.demo import demo_seed_monitoring
-
-    demo_seed_monitoring(organization)
     # Today's readiness snapshot, as the daily job would take it: the audits list and the
     # home show each audit's score from the first visit.
     from controls.history import readiness_snapshot_take
@@ -155,6 +157,16 @@ def _controls(organization, manager, contributor, lead, *, operating_since: dt.d
     adopted = services.controls_adopt(membership=manager, templates=chosen).adopted
     rules = {r.frequency: r for r in FrequencyRule.objects.all()}
     today = timezone.localdate()
+    # Controls the demo's automated tests check (monitoring sits above): their daily runs keep
+    # their evidence current, so none of them is one of the stale ones.
+    from monitoring.demo import CHECKS
+
+    tested = set(
+        ControlCriterion.objects.for_org(organization)
+        .filter(criterion__ref__in={ref for spec in CHECKS for ref in spec.criteria})
+        .values_list("control_id", flat=True)
+    )
+    untested = 0
     for index, control in enumerate(adopted):
         owner = contributor if contributor is not None and index % 3 == 0 else manager
         status = _status_for(index)
@@ -168,7 +180,17 @@ def _controls(organization, manager, contributor, lead, *, operating_since: dt.d
         if status == ControlStatus.IMPLEMENTED:
             # Segregation of duties: whoever uploads, someone else reviews.
             reviewer = manager if owner != manager else lead
-            _evidence(owner, reviewer, control, rules.get(control.frequency), today, index)
+            untested += control.pk not in tested
+            _evidence(
+                owner,
+                reviewer,
+                control,
+                rules.get(control.frequency),
+                today,
+                index,
+                # Every fifth control without automated tests stopped producing evidence.
+                goes_stale=control.pk not in tested and untested % 5 == 1,
+            )
     # The program ran before anyone typed it in: implemented controls are dated to when they
     # began operating (a month before the Type 2 window), the rest to a recent adoption.
     began = timezone.make_aware(
@@ -202,6 +224,8 @@ def _evidence(
     rule: FrequencyRule | None,
     today: dt.date,
     index: int,
+    *,
+    goes_stale: bool = False,
 ) -> None:
     """Evidence for the last nine months, one piece per period of the control's frequency
     (monthly exports for daily or continuous controls). Some periods are left empty, the
@@ -214,7 +238,7 @@ def _evidence(
         periods = split_window(start, end, rule.period_unit, rule.period_length)
     # A few recurring controls stopped producing evidence after the window's first period:
     # stale today, the kind of thing a home page exists to point at.
-    if len(periods) >= 3 and index % 5 == 0:
+    if len(periods) >= 3 and goes_stale:
         periods = periods[:1]
     item = None  # one evidence item per control, a new version each period
     for number, period in enumerate(periods):

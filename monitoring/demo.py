@@ -6,9 +6,11 @@ something to show. Runs go through ``results_ingest`` like a push. Idempotent.""
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from django.utils import timezone
 
+from monitoring.collectors import RawOutput
 from monitoring.models import Connection, ConnectionKind, Schedule
 from monitoring.services import CheckSpec, ResultSpec, connection_create, results_ingest
 from tenants.activity import Actor
@@ -81,4 +83,11 @@ def demo_seed_monitoring(organization: Organization) -> None:
             source="push",
             actor=actor,
             now=now - dt.timedelta(days=days_ago, hours=1),
+            # Stored like a push's request, so each run's evidence is accepted automatically.
+            output=RawOutput(
+                content=json.dumps(
+                    {"day": days_ago, "checks": [spec.key for spec in CHECKS]}
+                ).encode(),
+                name="demo-run.json",
+            ),
         )
