@@ -308,6 +308,9 @@ from soc2app.observability_settings import (  # noqa: E402, F401 (read by Django
     METRICS_TOKEN,
 )
 
+# --- AWS through Prowler: soc2app/prowler_settings.py ---------------------------------------
+from soc2app.prowler_settings import *  # noqa: E402, F403 (read by monitoring.collectors.prowler)
+
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 # Invitations per hour (tenants/invitation_limits.py): by one person across all their
