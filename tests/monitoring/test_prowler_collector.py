@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-from django.utils import timezone
 
 from monitoring.collectors import CollectorError, collector_for
 from monitoring.collectors.prowler import SERVICES, ProwlerCollector, read_output
@@ -20,10 +19,8 @@ from monitoring.models import (
     Connection,
     ConnectionKind,
     Finding,
-    RunSource,
 )
-from monitoring.services import results_ingest
-from tenants.activity import Actor
+from tests.monitoring.ingest import ingest
 
 FAKE = Path(__file__).parent / "fake_prowler.py"
 FIXTURE = Path(__file__).parent / "data" / "prowler-aws.ocsf.json"
@@ -166,15 +163,7 @@ def test_prowler_output_is_ingested_into_results_findings_and_controls(aws, org,
         lambda: {"ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22": ("CC6.6",)},
     )
     assert collected.output.content == FIXTURE.read_bytes()
-    summary = results_ingest(
-        organization=org,
-        connection=aws,
-        batch=collected.batch,
-        source=RunSource.SCHEDULED,
-        actor=Actor.system("test"),
-        output=collected.output,
-        now=timezone.now(),
-    )
+    summary = ingest(org, aws, collected)
     run = summary.run
     assert (run.passed, run.failed, run.errors) == (2, 3, 0)
     assert summary.opened == 3
