@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import socket
+import urllib.request
 
 import boto3
 import pytest
@@ -18,7 +19,9 @@ from monitoring.models import CheckControl, CheckResult, Connection, ConnectionK
 from tests.factories import control_map
 from tests.monitoring.ingest import ingest
 
-pytestmark = pytest.mark.prowler
+# Every test here on the database: pytest-django runs database tests first, and the module's
+# fixtures (moto's server, the one Prowler run) must not be set up twice.
+pytestmark = [pytest.mark.prowler, pytest.mark.django_db]
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
@@ -93,6 +96,9 @@ def moto_endpoint():
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
+    # moto's state lives in this process: start from an empty account.
+    reset = urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST")  # noqa: S310
+    urllib.request.urlopen(reset, timeout=10).close()  # noqa: S310 (our local server)
     groups = _seed(endpoint)
     yield endpoint, groups
     server.stop()
