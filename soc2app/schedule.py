@@ -14,6 +14,12 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "tenants.tasks.expire_invitations",
             "schedule": crontab(minute="*/15"),
         },
+        # Policy acceptance: links for people newly covered (joiners) or whose link expired,
+        # and reminders to those who have not accepted (policies.tasks).
+        "policy-links-daily": {
+            "task": "policies.tasks.policy_links_daily",
+            "schedule": crontab(hour=8, minute=15),
+        },
         # API Idempotency-Keys (and their stored answers) older than IDEMPOTENCY_KEY_HOURS.
         "sweep-idempotency-keys": {
             "task": "tenants.tasks.sweep_idempotency_keys",
