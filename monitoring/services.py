@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from controls.models import Control, ControlCriterion
 from criteria.models import Criterion
+from monitoring import events
 from monitoring.collectors import RawOutput
 
 # Re-exported: callers import every monitoring write service from here.
@@ -274,6 +275,7 @@ def _apply_findings(
         checks[key].pk: (chosen[0].owner_id if chosen else None) for key, chosen in controls.items()
     }
     severity_of = {c.pk: c.severity for c in checks.values()}
+    was_failing = {c.pk: c.failing for c in checks.values()}
     to_open, to_close = [], []
     for row in rows:
         key = (row.check_ref_id, row.resource_id)
@@ -302,6 +304,10 @@ def _apply_findings(
             state=FindingState.CLOSED, closed_at=now, closed_by_run=run
         )
     summary.opened, summary.closed = len(to_open), len(to_close)
+    finding_of = {key: f.pk for key, f in open_findings.items()}
+    finding_of.update({(f.check_ref_id, f.resource_id): f.pk for f in to_open})
+    closed_ids = set(to_close)
+    closed = {key: f.pk for key, f in open_findings.items() if f.pk in closed_ids}
     failing = set(
         Finding.objects.for_org(org)
         .filter(check_ref_id__in=check_ids, state=FindingState.OPEN)
@@ -311,6 +317,22 @@ def _apply_findings(
     for check in checks.values():
         check.failing, check.last_run_at = check.pk in failing, now
     Check.objects.for_org(org).bulk_update(list(checks.values()), ["failing", "last_run_at"])
+    # check.failed / check.recovered: the checks whose ``failing`` changed in this run.
+    events.emit(
+        org,
+        events.check_transitions(
+            org=org,
+            run_id=run.pk,
+            connection=run.connection,
+            checks=list(checks.values()),
+            was_failing=was_failing,
+            owner_of=owner_of,
+            rows=rows,
+            finding_of=finding_of,
+            closed=closed,
+            now=now,
+        ),
+    )
 
 
 def results_push(

@@ -8,6 +8,7 @@ from monitoring.services import CheckSpec, ResultSpec
 from tenants.models import Role
 from tests.api.conftest import api_for, key_client  # noqa: F401 (fixtures)
 from tests.factories import ControlFactory, control_map
+from tests.webhook_receiver import allow_private, receiver  # noqa: F401 (fixtures)
 
 
 @pytest.fixture
