@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from monitoring import services
-from monitoring.models import Connection, ConnectionKind, Finding
+from monitoring.models import Connection, Finding
 from monitoring.services import CheckSpec, ResultSpec
 from reports.services import auditor_access_grant
 from tenants.activity import Actor
@@ -23,7 +23,7 @@ from tests.reports.conftest import make_audit  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.django_db
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 SECRET = "ghp_SECRET-TOKEN-never-shown"
 
 
