@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "evidence",
     "reports",
     "monitoring",
+    "people",
+    "policies",
 ]
 
 MIDDLEWARE = [

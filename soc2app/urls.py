@@ -5,6 +5,7 @@ from controls import urls as control_urls
 from criteria import urls as catalog_urls
 from evidence import urls as evidence_urls
 from monitoring import urls as monitoring_urls
+from policies import urls as policy_urls
 from reports import urls as report_urls
 from soc2app import api_docs, health, metrics
 from tenants import urls as tenant_urls
@@ -18,6 +19,7 @@ org_patterns = [
     path("evidence/", include(evidence_urls.org_urlpatterns)),
     path("reports/", include(report_urls.org_urlpatterns)),
     path("monitoring/", include(monitoring_urls.org_urlpatterns)),
+    path("policies/", include(policy_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
 ]
 
