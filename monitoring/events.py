@@ -87,18 +87,17 @@ def check_transitions(
     finding_of: dict[tuple[int, str], int],
     closed: dict[tuple[int, str], int],
     now: dt.datetime,
-) -> list[tuple[str, dict[str, Any]]]:
+) -> Iterator[tuple[str, dict[str, Any]]]:
     """The ``check.failed`` / ``check.recovered`` events of one ingestion: checks whose
-    ``failing`` differs from ``was_failing``. At most one query (the owners' e-mails), and none
-    when nothing changed."""
+    ``failing`` differs from ``was_failing``. A generator: its one query (the owners' e-mails)
+    runs only when a check changed and an endpoint is there to hear of it."""
     changed = [c for c in checks if c.failing != was_failing.get(c.pk, False)]
     if not changed:
-        return []
+        return
     emails = _owner_emails(org, (owner_of.get(c.pk) for c in changed))
     by_check: dict[int, list[CheckResult]] = {}
     for row in rows:
         by_check.setdefault(row.check_ref_id, []).append(row)
-    events = []
     for check in changed:
         payload = check_payload(org, check, connection, emails.get(owner_of.get(check.pk)))
         payload["run"] = run_id
@@ -111,7 +110,7 @@ def check_transitions(
             payload["resources_failing"] = failed[:MAX_LISTED]
             payload["resources_failing_count"] = len(failed)
             payload["findings"] = ids[:MAX_LISTED]
-            events.append(("check.failed", payload))
+            yield "check.failed", payload
         else:
             passed = [
                 r.resource_id for r in by_check.get(check.pk, []) if r.status == ResultStatus.PASS
@@ -119,16 +118,15 @@ def check_transitions(
             ids = [closed[(check.pk, r)] for r in passed if (check.pk, r) in closed]
             payload["resources_passing_count"] = len(passed)
             payload["findings_closed"] = ids[:MAX_LISTED]
-            events.append(("check.recovered", payload))
-    return events
+            yield "check.recovered", payload
 
 
-def emit(org: Organization, events: list[tuple[str, dict[str, Any]]]) -> None:
-    """Record the deliveries in the caller's transaction (nothing when none subscribes)."""
-    if events:
-        from tenants.webhooks.services import webhooks_emit_many
+def emit(org: Organization, events: Iterable[tuple[str, dict[str, Any]]]) -> None:
+    """Record the deliveries in the caller's transaction: one query for the endpoints, and
+    ``events`` is not even read when the organization has none."""
+    from tenants.webhooks.services import webhooks_emit_many
 
-        webhooks_emit_many(organization=org, events=events)
+    webhooks_emit_many(organization=org, events=events)
 
 
 # --- the daily sweep of overdue findings -------------------------------------------------------
