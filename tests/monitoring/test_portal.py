@@ -98,6 +98,9 @@ def test_the_audit_lists_its_tests_with_the_findings_of_its_period(world, client
     body = response.content.decode()
     assert "CI security tests" in body and "AC-01" in body
     assert SECRET not in body and "internal.example" not in body
+    # The control's portal page links to its tests.
+    page = client.get(_url("portal_control", w, audit_pk=w.audit.pk, pk=w.control.pk))
+    assert _url("portal_test", w, audit_pk=w.audit.pk, pk=w.check.pk) in page.content.decode()
 
 
 def test_a_test_shows_its_findings_in_the_period_and_results_up_to_its_end(world, client_for):
