@@ -50,6 +50,12 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "evidence.tasks.check_freshness",
             "schedule": crontab(hour=evidence_check_hour, minute=0),
         },
+        # Monitoring findings past their due date: finding.overdue, once per finding; ten
+        # minutes before the evidence check, so the day's digest tells their owners.
+        "monitoring-overdue-findings": {
+            "task": "monitoring.sweep_overdue_findings",
+            "schedule": crontab(hour=(evidence_check_hour - 1) % 24, minute=50),
+        },
         # Every hour after that hour: the check again if it did not finish today (a broker
         # outage at the hour, a failed run), else the digests a mail outage held back.
         "evidence-check-freshness-catch-up": {
