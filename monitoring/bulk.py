@@ -28,21 +28,32 @@ def _array_type(field: models.Field) -> str:
 
 
 def bulk_insert(
-    model: type[models.Model], organization_id: int, fields: Sequence[str], rows: Sequence[tuple]
-) -> None:
+    model: type[models.Model],
+    organization_id: int,
+    fields: Sequence[str],
+    rows: Sequence[tuple],
+    returning: Sequence[str] = (),
+) -> list[tuple]:
+    """Insert ``rows``; returns the ``returning`` columns (attnames, e.g. "id",
+    "check_ref_id") of each new row, in no particular order."""
     if not rows:
-        return
+        return []
     meta = model._meta
     columns = [meta.get_field(name) for name in fields]
     if connection.vendor != "postgresql":
         names = [c.attname for c in columns]
-        model.objects.bulk_create([model(**dict(zip(names, r, strict=True))) for r in rows], 500)
-        return
+        objs = model.objects.bulk_create(
+            [model(**dict(zip(names, r, strict=True))) for r in rows], 500
+        )
+        return [tuple(getattr(o, a) for a in returning) for o in objs] if returning else []
     quote = connection.ops.quote_name
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(c.column) for c in columns)}) "  # noqa: S608 (model metadata, no input)
         f"SELECT * FROM unnest({', '.join(f'%s::{_array_type(c)}' for c in columns)})"
     )
+    if returning:
+        sql += " RETURNING " + ", ".join(quote(meta.get_field(a).column) for a in returning)
+    inserted: list[tuple] = []
     is_json = [isinstance(c, models.JSONField) for c in columns]
     scope = org_scope(organization_id) if current_org_id() is None else nullcontext()
     with scope, connection.cursor() as cursor:
@@ -53,3 +64,6 @@ def bulk_insert(
                 if dumped:
                     arrays[i] = [json.dumps(v) for v in arrays[i]]
             cursor.execute(sql, arrays)
+            if returning:
+                inserted.extend(tuple(r) for r in cursor.fetchall())
+    return inserted

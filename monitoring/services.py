@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from controls.models import Control, ControlCriterion
 from criteria.models import Criterion
+from monitoring import events
 from monitoring.bulk import bulk_insert
 from monitoring.collectors import RawOutput
 
@@ -276,7 +277,9 @@ def _apply_findings(
     summary: IngestSummary,
 ) -> None:
     """Open, keep and close findings for ``rows``: five queries whatever their number (and
-    one INSERT per 10,000 new findings on PostgreSQL)."""
+    one INSERT per 10,000 new findings on PostgreSQL), then the webhook events of the checks
+    that changed state, if any (one query when the organization has no endpoint, three when
+    it has)."""
     check_ids = [c.pk for c in checks.values()]
     # The checks' open findings (no list of this run's resources: a run may hold 50,000), then
     # which of the failures without one had a finding before (those resources only).
@@ -302,6 +305,7 @@ def _apply_findings(
     }
     severity_of = {c.pk: c.severity for c in checks.values()}
     due_by = {s: due_date(s, timezone.localdate(now)) for s in set(severity_of.values())}
+    was_failing = {c.pk: c.failing for c in checks.values()}
     to_open, to_close = [], []
     for row in rows:
         key = (row.check_ref_id, row.resource_id)
@@ -326,12 +330,18 @@ def _apply_findings(
             summary.regressions += regression
         elif row.status == ResultStatus.PASS and key in open_findings:
             to_close.append(open_findings[key])
-    bulk_insert(Finding, org.pk, FINDING_FIELDS, to_open)
+    opened = bulk_insert(
+        Finding, org.pk, FINDING_FIELDS, to_open, returning=("id", "check_ref_id", "resource_id")
+    )
     if to_close:
         Finding.objects.for_org(org).filter(pk__in=to_close).update(
             state=FindingState.CLOSED, closed_at=now, closed_by_run=run
         )
     summary.opened, summary.closed = len(to_open), len(to_close)
+    finding_of = dict(open_findings)
+    finding_of.update({(check_id, resource): pk for pk, check_id, resource in opened})
+    closed_ids = set(to_close)
+    closed = {key: pk for key, pk in open_findings.items() if pk in closed_ids}
     failing = set(
         Finding.objects.for_org(org)
         .filter(check_ref_id__in=check_ids, state=FindingState.OPEN)
@@ -341,6 +351,23 @@ def _apply_findings(
     for check in checks.values():
         check.failing, check.last_run_at = check.pk in failing, now
     Check.objects.for_org(org).bulk_update(list(checks.values()), ["failing", "last_run_at"])
+    # check.failed / check.recovered: the checks whose ``failing`` changed in this run.
+    if any(c.failing != was_failing[c.pk] for c in checks.values()):
+        events.emit(
+            org,
+            events.check_transitions(
+                org=org,
+                run_id=run.pk,
+                connection=run.connection,
+                checks=list(checks.values()),
+                was_failing=was_failing,
+                owner_of=owner_of,
+                rows=rows,
+                finding_of=finding_of,
+                closed=closed,
+                now=now,
+            ),
+        )
 
 
 def results_push(

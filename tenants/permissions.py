@@ -39,6 +39,8 @@ class Action(StrEnum):
     # (a CI job's key) is also a compliance manager's.
     CONNECTION_MANAGE = "connection.manage"
     RESULTS_PUSH = "results.push"
+    # Policies: adopting, writing and sending for approval (approving is the named approver's).
+    POLICY_MANAGE = "policy.manage"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -56,6 +58,7 @@ _MANAGER_ACTIONS = frozenset(
         Action.COMMENT,
         Action.SAMPLE_DRAW,
         Action.RESULTS_PUSH,
+        Action.POLICY_MANAGE,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {

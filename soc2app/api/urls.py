@@ -17,6 +17,8 @@ from controls.api.views_deviations import DeviationViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from monitoring.api.views import CheckViewSet, ConnectionViewSet, FindingViewSet
+from monitoring.api.views_audit import AuditCheckViewSet
+from policies.api.views import PolicyViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
@@ -48,10 +50,14 @@ org_router.register(r"audits/(?P<audit_pk>[^/.]+)/samples", SampleViewSet, basen
 org_router.register(
     r"audits/(?P<audit_pk>[^/.]+)/sample-items", SampleItemViewSet, basename="audit-sample-item"
 )
+org_router.register(
+    r"audits/(?P<audit_pk>[^/.]+)/monitoring/checks", AuditCheckViewSet, basename="audit-check"
+)
 org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 org_router.register("monitoring/connections", ConnectionViewSet, basename="monitoring-connection")
 org_router.register("monitoring/checks", CheckViewSet, basename="monitoring-check")
 org_router.register("monitoring/findings", FindingViewSet, basename="monitoring-finding")
+org_router.register("policies", PolicyViewSet, basename="policy")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes

@@ -55,6 +55,8 @@ def test_every_organization_endpoint_is_documented(schema):
         "audits/{audit_pk}/populations/{id}/",
         "audits/{audit_pk}/populations/{id}/items/",
         "audits/{audit_pk}/populations/{id}/export/",
+        "audits/{audit_pk}/monitoring/checks/",
+        "audits/{audit_pk}/monitoring/checks/{id}/",
         "audits/{audit_pk}/samples/",
         "audits/{audit_pk}/samples/{id}/",
         "audits/{audit_pk}/samples/{id}/items/",

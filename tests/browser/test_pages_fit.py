@@ -27,8 +27,12 @@ from evidence import services as evidence_services
 from evidence.models import EvidenceItem
 from monitoring import services as monitoring_services
 from monitoring.models import Check
+from monitoring.selectors_audit import audit_checks
+from policies import services as policy_services
+from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
+from reports.selectors import audit_scope_controls
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
@@ -118,6 +122,22 @@ def _overflowing_data(org: Organization) -> Control:
             monitoring_services.ResultSpec(resource=LONG_LINK, status="pass"),
         ],
     )
+    # A policy approved with a long word, a long link and a wide table, and its next draft.
+    policy = policy_services.policy_adopt(membership=manager, key="access-control")
+    policy_services.policy_settings(
+        membership=manager, policy=policy, owner=manager, approver=owner, review_cadence_months=12
+    )
+    draft = PolicyVersion.objects.for_org(org).get(policy=policy)
+    wide = "| " + " | ".join(f"Column {i} {LONG_WORD}" for i in range(6)) + " |\n"
+    wide += "|" + "---|" * 6 + "\n" + "| " + " | ".join(["x"] * 6) + " |\n"
+    policy_services.version_edit(
+        membership=manager,
+        version=draft,
+        body=f"{draft.body}\n{LONG_WORD} {LONG_LINK}\n\n{wide}",
+    )
+    draft = policy_services.version_submit(membership=manager, version=draft)
+    policy_services.version_approve(membership=owner, version=draft)
+    policy_services.version_start(membership=manager, policy=policy)
     return control
 
 
@@ -133,6 +153,7 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     demo_control = Control.objects.for_org(org).exclude(pk=long_control.pk).order_by("code").first()
     file_item = EvidenceItem.objects.for_org(org).get(title=f"{LONG_WORD}-file")
     pushed = EvidenceItem.objects.for_org(org).filter(title__endswith="monitoring export").first()
+    policy = Policy.objects.for_org(org).get(library_key="access-control")
     request = InfoRequest.objects.for_org(org).filter(audit=type1).order_by("number").first()
     population = Population.objects.for_org(org).first()
     sample = Sample.objects.for_org(org).first()
@@ -176,7 +197,15 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "member-remove": url("member_remove", pk=contributor.pk),
         "invitation-revoke": url("invitation_revoke", pk=invitation.pk),
         "monitoring": url("monitoring"),
-        "monitoring-check": url("monitoring_check", pk=Check.objects.for_org(org).get().pk),
+        "monitoring-check": url(
+            "monitoring_check", pk=Check.objects.for_org(org).get(key=f"{LONG_WORD}-key").pk
+        ),
+        "policies": url("policies"),
+        "policy-library": url("policy_library"),
+        "policy-new": url("policy_new"),
+        "policy": url("policy_detail", pk=policy.pk),
+        "policy-edit": url("policy_edit", pk=policy.pk),
+        "policy-version": url("policy_version", pk=policy.pk, number=1),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
         "api-keys": url("api_keys"),
@@ -214,6 +243,11 @@ def _portal_pages(org: Organization) -> dict[str, str]:
             "portal_evidence_item", audit_pk=audit.pk, pk=item.pk
         )
         pages[f"portal-{kind}-requests"] = url("portal_requests", audit_pk=audit.pk)
+        pages[f"portal-{kind}-tests"] = url("portal_tests", audit_pk=audit.pk)
+        scope = audit_scope_controls(audit).values("pk")
+        check = audit_checks(audit, scope).order_by("-title").first()
+        if check is not None:
+            pages[f"portal-{kind}-test"] = url("portal_test", audit_pk=audit.pk, pk=check.pk)
         request = InfoRequest.objects.for_org(org).filter(audit=audit).first()
         if request is not None:
             pages[f"portal-{kind}-request"] = url(
