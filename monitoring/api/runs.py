@@ -39,14 +39,13 @@ class RunViewSet(TenantViewSetMixin, mixins.RetrieveModelMixin, viewsets.Generic
 
     @extend_schema(
         summary="Retry a failed run",
-        description="Queues a new run of its connection (201; the failed run stays, with its "
-        "reason); when one is already queued or running, answers with it (200). A run that "
-        "did not fail is a 409.",
+        description="Queues a new run of its connection (the failed run stays, with its "
+        "reason); when one is already queued or running, answers with it (`started: "
+        "false`). A run that did not fail is a 409.",
         request=None,
-        responses={201: RunStartOut, 200: RunStartOut},
+        responses={202: RunStartOut},
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, *args: object, **kwargs: object) -> Response:
         started = runs.run_retry(principal=self.principal, run=self.get_object())
-        code = status.HTTP_201_CREATED if started.started else status.HTTP_200_OK
-        return Response(RunStartOut(started).data, status=code)
+        return Response(RunStartOut(started).data, status=status.HTTP_202_ACCEPTED)

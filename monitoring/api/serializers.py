@@ -170,6 +170,15 @@ class RunOut(serializers.ModelSerializer):
         return RunOutput(run).data if run.output else None
 
 
+class RunPage(serializers.Serializer):
+    """A page of runs (``?page=``, ``?page_size=``), as every list answers."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RunOut(many=True)
+
+
 class RunStartOut(serializers.Serializer):
     run = RunOut()
     started = serializers.BooleanField(

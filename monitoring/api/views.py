@@ -26,6 +26,7 @@ from monitoring.api.serializers import (
     PushIn,
     PushOut,
     RunOut,
+    RunPage,
     RunStartOut,
 )
 from monitoring.collectors import RawOutput
@@ -147,18 +148,18 @@ class ConnectionViewSet(
     @extend_schema(
         methods=["GET"],
         summary="A connection's runs",
-        description="Newest first. Admins and compliance managers.",
-        responses=RunOut(many=True),
+        description="Newest first, by pages (`?page=`). Admins and compliance managers.",
+        responses=RunPage,
     )
     @extend_schema(
         methods=["POST"],
         summary="Run a connection now",
-        description="Queues a run (201); when one is already queued or running, answers "
-        "with it (200, `started: false`): one run at a time per connection. Connections of "
+        description="Queues a run (`started: true`); when one is already queued or running, "
+        "answers with it (`started: false`): one run at a time per connection. Connections of "
         "kind `custom` have nothing to run (their results are pushed); paused ones are "
         "refused.",
         request=None,
-        responses={201: RunStartOut, 200: RunStartOut},
+        responses={202: RunStartOut},
     )
     @action(detail=True, methods=["get", "post"])
     def runs(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -167,8 +168,7 @@ class ConnectionViewSet(
             page = self.paginate_queryset(selectors.connection_runs(connection))
             return self.get_paginated_response(RunOut(page, many=True).data)
         started = runs.run_start(principal=self.principal, connection=connection)
-        code = status.HTTP_201_CREATED if started.started else status.HTTP_200_OK
-        return Response(RunStartOut(started).data, status=code)
+        return Response(RunStartOut(started).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(
         summary="Test a connection",

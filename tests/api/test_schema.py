@@ -25,7 +25,13 @@ def _operations(schema: dict):
 
 
 # Actions that take no body (the URL says it all).
-BODILESS = ("webhooks/{id}/test/", "reports/{id}/retry/")
+BODILESS = (
+    "webhooks/{id}/test/",
+    "reports/{id}/retry/",
+    "monitoring/connections/{id}/runs/",
+    "monitoring/connections/{id}/test/",
+    "monitoring/runs/{id}/retry/",
+)
 # Actions that answer with a file, not JSON.
 FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
 CSV_FILES = ("populations/{id}/export/",)
@@ -70,6 +76,10 @@ def test_every_organization_endpoint_is_documented(schema):
         "monitoring/connections/",
         "monitoring/connections/{id}/",
         "monitoring/connections/{id}/results/",
+        "monitoring/connections/{id}/runs/",
+        "monitoring/connections/{id}/test/",
+        "monitoring/runs/{id}/",
+        "monitoring/runs/{id}/retry/",
         "monitoring/checks/",
         "monitoring/checks/{id}/",
         "monitoring/findings/",
