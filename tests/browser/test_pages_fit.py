@@ -26,7 +26,7 @@ from controls.models import Audit, Control, ControlTemplate, System
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
 from monitoring import services as monitoring_services
-from monitoring.models import Check
+from monitoring.models import Check, Connection
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
 from tenants import services as tenant_services
@@ -128,6 +128,8 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     def url(name: str, **kwargs: object) -> str:
         return reverse(name, kwargs={"org_slug": slug, **kwargs})
 
+    connection_pk = Connection.objects.for_org(org).get().pk
+
     type1 = Audit.objects.for_org(org).get(audit_type="type1")
     type2 = Audit.objects.for_org(org).get(audit_type="type2")
     demo_control = Control.objects.for_org(org).exclude(pk=long_control.pk).order_by("code").first()
@@ -179,6 +181,8 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "monitoring-check": url("monitoring_check", pk=Check.objects.for_org(org).get().pk),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
+        "monitoring-connection": url("monitoring_connection", pk=connection_pk),
+        "monitoring-connection-edit": url("monitoring_connection_edit", pk=connection_pk),
         "api-keys": url("api_keys"),
         "webhooks": url("webhook_endpoints"),
         "security": url("org_security"),
