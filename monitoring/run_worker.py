@@ -297,6 +297,8 @@ def _work(run_id: int, org_id: int, claimed_at: dt.datetime) -> None:
 
     with org_scope(org):
         try:
+            if not connection.enabled:
+                raise CollectorError("The connection was paused before the run started.")
             collector = collector_for(connection.kind)
             collected = call_with_deadline(
                 lambda: _clean(collector.collect(connection, progress)),

@@ -382,6 +382,12 @@ MONITORING_RUN_TIME_LIMIT = env_int("MONITORING_RUN_TIME_LIMIT", 30 * 60, minimu
 MONITORING_RUN_STALE_AFTER = env_int(
     "MONITORING_RUN_STALE_AFTER", MONITORING_RUN_TIME_LIMIT + 120, minimum=1
 )
+if PRODUCTION and "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:  # noqa: F405
+    if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= MONITORING_RUN_TIME_LIMIT + 60:  # noqa: F405
+        raise ImproperlyConfigured(
+            "CELERY_VISIBILITY_TIMEOUT must be longer than MONITORING_RUN_TIME_LIMIT + 60, or "
+            "running monitoring runs are handed to a second worker"
+        )
 # Seconds "Test connection" waits for a collector's probe before saying it did not answer.
 MONITORING_PROBE_TIMEOUT = env_int("MONITORING_PROBE_TIMEOUT", 20, minimum=1)
 # More collectors, as "kind=dotted.path.Class" (tests register fake kinds this way, so their

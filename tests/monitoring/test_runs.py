@@ -303,3 +303,11 @@ def test_test_connection_says_what_the_probe_says_and_hides_secrets(
     logged = ActivityEntry.objects.for_org(org).filter(action="connection.test")
     assert logged.count() == 5
     assert all("987654" not in str(e.changes) for e in logged)
+
+
+def test_a_run_queued_before_its_connection_was_paused_fails_with_a_reason(admin, gh):
+    run = runs.run_start(principal=admin, connection=gh).run
+    connection_update(membership=admin, connection=gh, enabled=False)
+    failed = run_execute(run_id=run.pk)
+    assert failed.status == RunStatus.FAILED
+    assert failed.failure_reason.startswith("The connection was paused before the run started.")
