@@ -83,6 +83,10 @@ def demo_seed(organization: Organization) -> None:
 
     demo_seed_requests(organization)
     demo_seed_samples(organization)
+    # Two weeks of automated tests from the organization's own CI job (monitoring sits above).
+    from monitoring.demo import demo_seed_monitoring
+
+    demo_seed_monitoring(organization)
     # Today's readiness snapshot, as the daily job would take it: the audits list and the
     # home show each audit's score from the first visit.
     from controls.history import readiness_snapshot_take

@@ -42,6 +42,8 @@ class Action(StrEnum):
     # Starting a connection's run, testing it, reading its runs and raw output: what the
     # people running the program (compliance managers) need; no configuration, no secret.
     RUN_START = "run.start"
+    # Policies: adopting, writing and sending for approval (approving is the named approver's).
+    POLICY_MANAGE = "policy.manage"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -60,6 +62,7 @@ _MANAGER_ACTIONS = frozenset(
         Action.SAMPLE_DRAW,
         Action.RESULTS_PUSH,
         Action.RUN_START,
+        Action.POLICY_MANAGE,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {

@@ -18,6 +18,7 @@ from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from monitoring.api.runs import RunViewSet
 from monitoring.api.views import CheckViewSet, ConnectionViewSet, FindingViewSet
+from policies.api.views import PolicyViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
@@ -54,6 +55,7 @@ org_router.register("monitoring/connections", ConnectionViewSet, basename="monit
 org_router.register("monitoring/checks", CheckViewSet, basename="monitoring-check")
 org_router.register("monitoring/findings", FindingViewSet, basename="monitoring-finding")
 org_router.register("monitoring/runs", RunViewSet, basename="monitoring-run")
+org_router.register("policies", PolicyViewSet, basename="policy")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes

@@ -27,6 +27,8 @@ from evidence import services as evidence_services
 from evidence.models import EvidenceItem
 from monitoring import services as monitoring_services
 from monitoring.models import Check, Connection
+from policies import services as policy_services
+from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
 from tenants import services as tenant_services
@@ -118,6 +120,22 @@ def _overflowing_data(org: Organization) -> Control:
             monitoring_services.ResultSpec(resource=LONG_LINK, status="pass"),
         ],
     )
+    # A policy approved with a long word, a long link and a wide table, and its next draft.
+    policy = policy_services.policy_adopt(membership=manager, key="access-control")
+    policy_services.policy_settings(
+        membership=manager, policy=policy, owner=manager, approver=owner, review_cadence_months=12
+    )
+    draft = PolicyVersion.objects.for_org(org).get(policy=policy)
+    wide = "| " + " | ".join(f"Column {i} {LONG_WORD}" for i in range(6)) + " |\n"
+    wide += "|" + "---|" * 6 + "\n" + "| " + " | ".join(["x"] * 6) + " |\n"
+    policy_services.version_edit(
+        membership=manager,
+        version=draft,
+        body=f"{draft.body}\n{LONG_WORD} {LONG_LINK}\n\n{wide}",
+    )
+    draft = policy_services.version_submit(membership=manager, version=draft)
+    policy_services.version_approve(membership=owner, version=draft)
+    policy_services.version_start(membership=manager, policy=policy)
     return control
 
 
@@ -135,6 +153,7 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     demo_control = Control.objects.for_org(org).exclude(pk=long_control.pk).order_by("code").first()
     file_item = EvidenceItem.objects.for_org(org).get(title=f"{LONG_WORD}-file")
     pushed = EvidenceItem.objects.for_org(org).filter(title__endswith="monitoring export").first()
+    policy = Policy.objects.for_org(org).get(library_key="access-control")
     request = InfoRequest.objects.for_org(org).filter(audit=type1).order_by("number").first()
     population = Population.objects.for_org(org).first()
     sample = Sample.objects.for_org(org).first()
@@ -178,7 +197,15 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "member-remove": url("member_remove", pk=contributor.pk),
         "invitation-revoke": url("invitation_revoke", pk=invitation.pk),
         "monitoring": url("monitoring"),
-        "monitoring-check": url("monitoring_check", pk=Check.objects.for_org(org).get().pk),
+        "monitoring-check": url(
+            "monitoring_check", pk=Check.objects.for_org(org).get(key=f"{LONG_WORD}-key").pk
+        ),
+        "policies": url("policies"),
+        "policy-library": url("policy_library"),
+        "policy-new": url("policy_new"),
+        "policy": url("policy_detail", pk=policy.pk),
+        "policy-edit": url("policy_edit", pk=policy.pk),
+        "policy-version": url("policy_version", pk=policy.pk, number=1),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
         "monitoring-connection": url("monitoring_connection", pk=connection_pk),
