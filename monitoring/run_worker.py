@@ -9,10 +9,10 @@ The discipline is the reports' (``reports.services``):
   whose worker died is taken again: at once when its process is known to be gone (same
   machine), else once it has been running past ``MONITORING_RUN_STALE_AFTER``; after
   ``MAX_ATTEMPTS`` lost workers it fails instead;
-* **time limit**: the collector runs in a thread of the task, watched by it; past
-  ``MONITORING_RUN_TIME_LIMIT`` seconds the run fails with a reason (whatever the Celery pool:
-  the embedded default's solo pool enforces no Celery time limit). The thread is abandoned,
-  its output ignored; collectors bound their own subprocesses and network calls too;
+* **time limit**: past ``MONITORING_RUN_TIME_LIMIT`` seconds the collector is interrupted
+  (``monitoring.deadline``: whatever the Celery pool, the embedded default's solo pool
+  enforces no Celery time limit) and the run fails with a reason; collectors bound their own
+  subprocesses and network calls too;
 * **earlier results stay in force**: nothing is written before the collector has finished
   and its output is clean; ingestion is one transaction, so a refusal there writes nothing;
 * **no secrets**: failure reasons, logs and the activity log get the collector's message with
@@ -25,15 +25,12 @@ over after a stale period) writes nothing more.
 from __future__ import annotations
 
 import contextlib
-import contextvars
 import datetime as dt
 import json
 import logging
 import re
-import threading
 import time
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
@@ -42,6 +39,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from monitoring.collectors import Collected, CollectorError, RawOutput, collector_for
+from monitoring.deadline import TimedOut, here_with_deadline
 from monitoring.models import CheckRun, Connection, RunStatus
 from monitoring.services import results_ingest
 from monitoring.specs import clean_check, clean_results
@@ -62,11 +60,6 @@ WORKER_LOST = (
     "administrator to check the worker."
 )
 HIDDEN = "[hidden]"
-T = TypeVar("T")
-
-
-class TimedOut(Exception):
-    pass
 
 
 class ClaimKept(Exception):
@@ -109,39 +102,7 @@ def scrub(text: str, secrets: list[str]) -> str:
     return text
 
 
-# ---- the collector, watched ----------------------------------------------------------------
-
-
-def call_with_deadline(
-    work: Callable[[], T], seconds: float, tick: Callable[[], None] | None = None
-) -> T:
-    """``work()`` in a thread of its own (with this context: the organization in scope), its
-    result or its exception; ``TimedOut`` after ``seconds`` (the thread is abandoned: a
-    daemon, it keeps no process alive). ``tick`` is called about every second meanwhile."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = work()
-        except BaseException as exc:  # handed to the caller, whatever it is
-            box["error"] = exc
-        finally:
-            db_connections.close_all()  # this thread's own, if the work used the database
-
-    thread = threading.Thread(target=contextvars.copy_context().run, args=(run,), daemon=True)
-    deadline = time.monotonic() + seconds
-    thread.start()
-    while True:
-        thread.join(timeout=max(0.0, min(1.0, deadline - time.monotonic())))
-        if tick is not None:
-            tick()
-        if not thread.is_alive():
-            break
-        if time.monotonic() >= deadline:
-            raise TimedOut
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
+# ---- the collector's output ----------------------------------------------------------
 
 
 def _clean(collected: Any) -> Collected:
@@ -284,26 +245,24 @@ def _work(run_id: int, org_id: int, claimed_at: dt.datetime) -> None:
     org, connection = run.organization, run.connection
     mine = Q(status=RunStatus.RUNNING, started_at=claimed_at)
     secrets = secrets_of(connection)
-    said = {"text": "", "shown": "", "at": 0.0}
+    said = {"text": "", "at": 0.0}
 
     def progress(text: str) -> None:
-        said["text"] = scrub(str(text), secrets)[:200]
-
-    def write_progress() -> None:
+        # Throttled: the page polls every few seconds, the database is spared the rest.
+        text = scrub(str(text), secrets)[:200]
         now = time.monotonic()
-        if said["text"] != said["shown"] and now - said["at"] >= PROGRESS_EVERY:
-            rows.filter(mine, pk=run_id).update(progress=said["text"])
-            said["shown"], said["at"] = said["text"], now
+        if text != said["text"] and now - said["at"] >= PROGRESS_EVERY:
+            rows.filter(mine, pk=run_id).update(progress=text)
+            said["text"], said["at"] = text, now
 
     with org_scope(org):
         try:
             if not connection.enabled:
                 raise CollectorError("The connection was paused before the run started.")
             collector = collector_for(connection.kind)
-            collected = call_with_deadline(
+            collected = here_with_deadline(
                 lambda: _clean(collector.collect(connection, progress)),
                 settings.MONITORING_RUN_TIME_LIMIT,
-                write_progress,
             )
             with transaction.atomic():
                 if rows.select_for_update().filter(mine, pk=run_id).first() is None:
@@ -320,7 +279,7 @@ def _work(run_id: int, org_id: int, claimed_at: dt.datetime) -> None:
                 )
         except CONNECTION_LOST:
             raise
-        except Exception as exc:
+        except (Exception, TimedOut) as exc:
             reason = _failure_reason(exc, secrets)
             # The type and the scrubbed reason only: a traceback could carry a secret.
             logger.warning("run %s failed (%s): %s", run_id, type(exc).__name__, reason)

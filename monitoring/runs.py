@@ -34,6 +34,7 @@ from kombu.exceptions import OperationalError as BrokerError
 
 from monitoring.collectors import CollectorError, Probe, collector_for
 from monitoring.connections import SCHEDULE_EVERY, next_run_at
+from monitoring.deadline import TimedOut, in_thread_with_deadline
 from monitoring.models import (
     CheckRun,
     Connection,
@@ -44,8 +45,6 @@ from monitoring.models import (
 from monitoring.run_worker import (
     MAX_ATTEMPTS,
     WORKER_LOST,
-    TimedOut,
-    call_with_deadline,
     run_fail,
     scrub,
     secrets_of,
@@ -210,7 +209,7 @@ def connection_test(*, principal: Membership, connection: Connection) -> Probe:
         timeout = settings.MONITORING_PROBE_TIMEOUT
         try:
             collector = collector_for(connection.kind)
-            probe = call_with_deadline(lambda: collector.probe(connection), timeout)
+            probe = in_thread_with_deadline(lambda: collector.probe(connection), timeout)
             if not isinstance(probe, Probe):
                 probe = Probe(ok=False, message="The collector gave no answer.")
         except TimedOut:

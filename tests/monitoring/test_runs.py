@@ -5,6 +5,7 @@ keeps earlier results and never a secret, redelivered after a lost worker, sched
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -146,6 +147,13 @@ def test_a_run_may_hold_more_results_than_a_push(org, admin, gh, control):
     set_mode(gh, "many")
     run = run_now(admin, gh)
     assert run.status == RunStatus.SUCCEEDED and run.passed == 1500
+
+
+def test_the_collector_reads_the_database_on_the_run_s_connection(org, admin, gh, control):
+    run_now(admin, gh)  # one finding opens
+    set_mode(gh, "pass")
+    run = run_now(admin, gh)
+    assert json.loads(run.output.read())["open_findings"] == 1
 
 
 def test_retry_starts_a_new_run_and_keeps_the_failed_one(org, admin, gh):
