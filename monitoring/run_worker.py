@@ -86,14 +86,16 @@ def _strings(value: Any) -> list[str]:
 
 def secrets_of(connection: Connection) -> list[str]:
     """The credentials and every piece of them that could appear in a message (a JSON's
-    values, a pasted text's words), longest first."""
+    values, a pasted text's words, a key's lines), longest first."""
     raw = connection.credentials.reveal() if connection.credentials else ""
-    pieces = {raw.strip()}
     try:
-        pieces.update(_strings(json.loads(raw)))
+        values = _strings(json.loads(raw))
     except ValueError:
-        pieces.update(re.split(r"[\s,;=\"']+", raw))
-    return sorted((p for p in pieces if len(p) >= 6), key=len, reverse=True)
+        values = [raw]
+    pieces = {raw.strip(), *(v.strip() for v in values)}
+    words = {w for v in values for w in re.split(r"[\s,;=\"']+|\\n", v)}
+    found = {p for p in pieces if len(p) >= 6} | {w for w in words if len(w) >= 8}
+    return sorted(found, key=len, reverse=True)
 
 
 def scrub(text: str, secrets: list[str]) -> str:

@@ -24,7 +24,7 @@ from monitoring.models import (
     RunStatus,
     Schedule,
 )
-from monitoring.run_worker import MAX_ATTEMPTS, run_execute
+from monitoring.run_worker import MAX_ATTEMPTS, run_execute, scrub, secrets_of
 from monitoring.services import connection_create, connection_update
 from soc2app.errors import NotPermitted, ValidationFailed
 from tenants.models import ActivityEntry, Role
@@ -319,3 +319,17 @@ def test_a_run_queued_before_its_connection_was_paused_fails_with_a_reason(admin
     failed = run_execute(run_id=run.pk)
     assert failed.status == RunStatus.FAILED
     assert failed.failure_reason.startswith("The connection was paused before the run started.")
+
+
+def test_every_piece_of_json_credentials_is_hidden(admin, gh):
+    key = (
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAsecretline\n-----END RSA PRIVATE KEY-----"
+    )
+    connection_update(
+        membership=admin,
+        connection=gh,
+        credentials=json.dumps({"app_id": 1, "installation_id": 2, "private_key": key}),
+    )
+    secrets = secrets_of(gh)
+    assert scrub("bad line MIIEowIBAAKCAQEAsecretline here", secrets) == "bad line [hidden] here"
+    assert scrub(f"got {key}", secrets) == "got [hidden]"
