@@ -146,7 +146,7 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     def url(name: str, **kwargs: object) -> str:
         return reverse(name, kwargs={"org_slug": slug, **kwargs})
 
-    connection_pk = Connection.objects.for_org(org).get().pk
+    connection_pk = Connection.objects.for_org(org).order_by("pk").first().pk
 
     type1 = Audit.objects.for_org(org).get(audit_type="type1")
     type2 = Audit.objects.for_org(org).get(audit_type="type2")
