@@ -198,8 +198,9 @@ def accept_url(organization: Organization, token: str) -> str:
     return settings.SITE_URL + path
 
 
-def _message(org: Organization, version: PolicyVersion, person: Person, token: str, expires):
+def _message(org, version, person, token, expires, *, reminder: bool = False) -> EmailMessage:
     context = {
+        "reminder": reminder,
         "organization_name": org.name,
         "policy": version.policy,
         "version": version,
@@ -208,7 +209,10 @@ def _message(org: Organization, version: PolicyVersion, person: Person, token: s
         "expires_at": expires,
     }
     return EmailMessage(
-        subject=header_safe(f"{org.name}: please read and accept the {version.policy.title}"),
+        subject=header_safe(
+            f"{'Reminder: ' if reminder else ''}{org.name}: please read and accept the "
+            f"{version.policy.title}"
+        ),
         body=render_to_string("emails/policy_acceptance.txt", context),
         to=[person.email],
     )
@@ -309,9 +313,7 @@ def acceptance_record(
     """Accept through a personal link. ``shown_sha256`` is the hash of the text the page
     showed (sent back by the form): a version or name changed since refuses."""
     org, version, person = view.organization, view.version, view.person
-    text = substitute(version.body, org.name)
-    if shown_sha256 != text_sha256(text):
-        raise ValidationFailed("The policy changed since the page was opened: read it again.")
+    _check_shown(org, version, shown_sha256)
     now = timezone.now()
     with transaction.atomic():
         claimed = (
@@ -321,7 +323,75 @@ def acceptance_record(
         )
         if not claimed:
             raise LinkGone("This link was used already: the policy is accepted.")
+        return _record(
+            org,
+            person,
+            version,
+            now,
+            ip_address,
+            user_agent,
+            AcceptanceChannel.LINK,
+            Actor.system(f"person {person.pk} (acceptance link)"),
+        )
+
+
+def acceptance_in_app(
+    *,
+    membership: Membership,
+    version: PolicyVersion,
+    shown_sha256: str,
+    ip_address: str,
+    user_agent: str,
+) -> Acceptance:
+    """A member of the app accepts for the roster person linked to them."""
+    org = membership.organization
+    person = member_person(membership)
+    if person is None or not covered_people(version.policy).filter(pk=person.pk).exists():
+        raise ValidationFailed("This policy is not assigned to you.")
+    latest = current_version(version.policy)
+    if latest is None or latest.pk != version.pk:
+        raise ValidationFailed("A newer version replaced this one: reload the page.")
+    _check_shown(org, version, shown_sha256)
+    with transaction.atomic():
+        now = timezone.now()
+        AcceptanceLink.objects.for_org(org).filter(
+            version=version, person=person, used_at__isnull=True
+        ).update(used_at=now)
         try:
+            with transaction.atomic():
+                return _record(
+                    org,
+                    person,
+                    version,
+                    now,
+                    ip_address,
+                    user_agent,
+                    AcceptanceChannel.APP,
+                    Actor.for_principal(membership),
+                )
+        except LinkGone as exc:
+            raise Conflict("You accepted this version already.") from exc
+
+
+def member_person(membership: Membership) -> Person | None:
+    if getattr(membership, "is_api_key", False):
+        return None
+    return (
+        Person.objects.for_org(membership.organization)
+        .filter(membership=membership, anonymised_at__isnull=True)
+        .first()
+    )
+
+
+def _check_shown(org: Organization, version: PolicyVersion, shown_sha256: str) -> None:
+    if shown_sha256 != text_sha256(substitute(version.body, org.name)):
+        raise ValidationFailed("The policy changed since the page was opened: read it again.")
+
+
+def _record(org, person, version, now, ip_address, user_agent, channel, actor) -> Acceptance:
+    text = substitute(version.body, org.name)
+    try:
+        with transaction.atomic():
             acceptance = Acceptance.objects.create(
                 organization=org,
                 person=person,
@@ -330,17 +400,68 @@ def acceptance_record(
                 consent=consent_sentence(version, org.name),
                 accepted_at=now,
                 ip_address=ip_address or None,
-                user_agent=user_agent[:400],
-                channel=AcceptanceChannel.LINK,
+                user_agent=(user_agent or "")[:400],
+                channel=channel,
             )
-        except IntegrityError as exc:
-            raise LinkGone("This policy version is accepted already.") from exc
-        activity_record(
-            organization=org,
-            actor=Actor.system(f"person {person.pk} (acceptance link)"),
-            action="accept",
-            target=version,
-            object_repr=f"{version.policy.title} v{version.number}",
-            changes={"person": [None, person.pk], "text_sha256": [None, acceptance.text_sha256]},
-        )
+    except IntegrityError as exc:
+        raise LinkGone("This policy version is accepted already.") from exc
+    activity_record(
+        organization=org,
+        actor=actor,
+        action="accept",
+        target=version,
+        object_repr=f"{version.policy.title} v{version.number}",
+        changes={"person": [None, person.pk], "text_sha256": [None, acceptance.text_sha256]},
+    )
     return acceptance
+
+
+MAX_REMINDERS = 3
+
+
+def links_remind(version: PolicyVersion) -> SendResult:
+    """Remind whoever was sent a link ``POLICY_REMINDER_DAYS`` ago and has not accepted (at
+    most ``MAX_REMINDERS`` times): a new token, the same expiry, a new e-mail."""
+    org = version.organization
+    now = timezone.now()
+    due = now - dt.timedelta(days=settings.POLICY_REMINDER_DAYS)
+    accepted = Acceptance.objects.for_org(org).filter(version=version, person=OuterRef("person"))
+    links = list(
+        AcceptanceLink.objects.for_org(org)
+        .filter(
+            version=version,
+            used_at__isnull=True,
+            sent_at__lte=due,
+            expires_at__gt=now,
+            reminders__lt=MAX_REMINDERS,
+            person__in=covered_people(version.policy),
+        )
+        .filter(~Exists(accepted))
+        .select_related("person")[:BATCH]
+    )
+    result = SendResult()
+    connection = get_connection()
+    try:
+        connection.open()
+        for link in links:
+            token = secrets.token_urlsafe(32)
+            message = _message(org, version, link.person, token, link.expires_at, reminder=True)
+            message.connection = connection
+            try:
+                # The new token is stored with its e-mail sent, or neither (the old one, which
+                # the person may still hold, keeps working).
+                with transaction.atomic():
+                    AcceptanceLink.objects.for_org(org).filter(pk=link.pk).update(
+                        token_sha256=token_hash(token),
+                        sent_at=timezone.now(),
+                        reminders=link.reminders + 1,
+                    )
+                    message.send()
+            except Exception:
+                logger.exception("policy reminder for person %s failed", link.person_id)
+                result.failed += 1
+                break
+            result.sent += 1
+    finally:
+        connection.close()
+    return result

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import OuterRef, Q, QuerySet, Subquery
 
 from people.models import Person
 from policies.acceptance import covered_people
-from policies.models import Acceptance, AcceptanceLink, Policy, PolicyAssignment, PolicyVersion
+from policies.models import (
+    Acceptance,
+    AcceptanceLink,
+    Policy,
+    PolicyAssignment,
+    PolicyVersion,
+    VersionState,
+)
 
 
 def assignments_of(policy: Policy) -> QuerySet[PolicyAssignment]:
@@ -59,3 +66,41 @@ def departments(org: object) -> list[str]:
 def people_choices(org: object) -> list[tuple[int, str]]:
     rows = Person.objects.for_org(org).filter(anonymised_at__isnull=True).order_by("full_name")
     return [(p.pk, f"{p.full_name} <{p.email}>") for p in rows.only("full_name", "email")]
+
+
+def pending_for(person: Person, day) -> list[Policy]:
+    """Policies assigned to ``person`` whose current version they have not accepted (each
+    with ``current_version_id``, ``current_number``), in three queries."""
+    if not person.is_active_on(day) or person.anonymised_at:
+        return []
+    org = person.organization_id
+    assigned = (
+        PolicyAssignment.objects.for_org(org)
+        .filter(
+            Q(target="everyone")
+            | Q(target="department", department=person.department)
+            | Q(target="person", person=person)
+        )
+        .values("policy_id")
+    )
+    latest = (
+        PolicyVersion.objects.for_org(org)
+        .filter(policy=OuterRef("pk"), state=VersionState.APPROVED)
+        .order_by("-number")
+    )
+    policies = list(
+        Policy.objects.for_org(org)
+        .filter(pk__in=assigned)
+        .annotate(
+            current_version_id=Subquery(latest.values("pk")[:1]),
+            current_number=Subquery(latest.values("number")[:1]),
+        )
+        .filter(current_version_id__isnull=False)
+        .order_by("title")
+    )
+    accepted = set(
+        Acceptance.objects.for_org(org)
+        .filter(person=person, version_id__in=[p.current_version_id for p in policies])
+        .values_list("version_id", flat=True)
+    )
+    return [p for p in policies if p.current_version_id not in accepted]

@@ -7,14 +7,17 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from people.models import Person
 from policies import acceptance, selectors
 from policies import selectors_acceptance as sel
 from policies.forms import AssignForm
+from policies.markdown import render as render_markdown
+from policies.markdown import substitute, text_sha256
 from policies.models import PolicyAssignment
 from reports.rendering.exports import csv_bytes
+from soc2app.client_ip import client_ip
 from soc2app.errors import DomainError, NotFound
 from tenants import permissions
 from tenants.permissions import Action
@@ -126,3 +129,43 @@ def unassign(request: HttpRequest, org_slug: str, pk: int, assignment_pk: int) -
     acceptance.assignment_remove(membership=request.membership, assignment=assignment)
     messages.success(request, "No longer assigned; acceptances recorded stay.")
     return redirect("policy_acceptance", org_slug=org_slug, pk=pk)
+
+
+@require_http_methods(["GET", "POST"])
+def accept_in_app(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """A member reads and accepts a policy assigned to them, without the e-mailed link."""
+    org = request.organization
+    policy = selectors.get_policy(org, pk)
+    version = selectors.current_version(policy)
+    person = acceptance.member_person(request.membership)
+    if version is None or person is None:
+        messages.error(request, "There is nothing for you to accept here.")
+        return redirect("policy_detail", org_slug=org_slug, pk=pk)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("agree") != "yes":
+            error = "Tick the box to accept."
+        else:
+            try:
+                acceptance.acceptance_in_app(
+                    membership=request.membership,
+                    version=version,
+                    shown_sha256=request.POST.get("shown", ""),
+                    ip_address=client_ip(request),
+                    user_agent=request.META.get("HTTP_USER_AGENT", ""),
+                )
+            except DomainError as exc:
+                error = exc.message
+            else:
+                messages.success(request, f"You accepted the {policy.title}.")
+                return redirect("policy_detail", org_slug=org_slug, pk=pk)
+    context = {
+        "organization_name": org.name,
+        "person": person,
+        "version": version,
+        "html": render_markdown(version.body, org.name),
+        "shown": text_sha256(substitute(version.body, org.name)),
+        "consent": acceptance.consent_sentence(version, org.name),
+        "error": error,
+    }
+    return render(request, "policies/accept.html", context, status=400 if error else 200)

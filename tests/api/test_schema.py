@@ -31,6 +31,9 @@ BODILESS = (
     "monitoring/connections/{id}/runs/",
     "monitoring/connections/{id}/test/",
     "monitoring/runs/{id}/retry/",
+    "policies/{id}/submit/",
+    "policies/{id}/approve/",
+    "policies/{id}/versions/new/",
 )
 # Actions that answer with a file, not JSON.
 FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
@@ -61,6 +64,8 @@ def test_every_organization_endpoint_is_documented(schema):
         "audits/{audit_pk}/populations/{id}/",
         "audits/{audit_pk}/populations/{id}/items/",
         "audits/{audit_pk}/populations/{id}/export/",
+        "audits/{audit_pk}/monitoring/checks/",
+        "audits/{audit_pk}/monitoring/checks/{id}/",
         "audits/{audit_pk}/samples/",
         "audits/{audit_pk}/samples/{id}/",
         "audits/{audit_pk}/samples/{id}/items/",
@@ -84,6 +89,15 @@ def test_every_organization_endpoint_is_documented(schema):
         "monitoring/checks/{id}/",
         "monitoring/findings/",
         "monitoring/findings/{id}/",
+        "policies/",
+        "policies/{id}/",
+        "policies/library/",
+        "policies/{id}/versions/",
+        "policies/{id}/versions/new/",
+        "policies/{id}/draft/",
+        "policies/{id}/submit/",
+        "policies/{id}/approve/",
+        "policies/{id}/return/",
     }
 
 

@@ -191,3 +191,63 @@ def test_managers_see_who_accepted_and_export_it(
         "policy_acceptance", kwargs={"org_slug": outsider.organization.slug, "pk": approved.pk}
     )
     assert client_for(outsider).get(theirs).status_code == 404
+
+
+def test_a_member_sees_the_policy_on_their_home_and_accepts_in_the_app(
+    org, manager, approved, contributor, client_for, django_capture_on_commit_callbacks
+):
+    me = person(org, "Cora", membership=contributor)
+    _assign(manager, approved, django_capture_on_commit_callbacks, target="everyone")
+    client = client_for(contributor)
+    home = client.get(reverse("org_home", kwargs={"org_slug": org.slug})).content.decode()
+    assert "Read and accept the Access Control Policy" in home
+    url = reverse("policy_accept_in_app", kwargs={"org_slug": org.slug, "pk": approved.pk})
+    page = client.get(url)
+    shown = re.search(rb'name="shown" value="([0-9a-f]{64})"', page.content).group(1).decode()
+    assert client.post(url, {"agree": "yes", "shown": shown}).status_code == 302
+    record = Acceptance.objects.for_org(org).get()
+    assert record.person == me and record.channel == "app"
+    home = client.get(reverse("org_home", kwargs={"org_slug": org.slug})).content.decode()
+    assert "Read and accept the Access Control Policy" not in home
+    # Their e-mailed link is used up by the acceptance in the app.
+    assert AcceptanceLink.objects.for_org(org).get(person=me).used_at is not None
+    assert client.post(url, {"agree": "yes", "shown": shown}).status_code == 400
+
+
+def test_the_approver_and_the_owner_see_their_policy_work(
+    org, manager, approver, adopted, client_for
+):
+    version = PolicyVersion.objects.for_org(org).get(policy=adopted)
+    services.version_submit(membership=manager, version=version)
+    home = client_for(approver).get(reverse("org_home", kwargs={"org_slug": org.slug}))
+    assert "Approve or return v1 of the Access Control Policy" in home.content.decode()
+    approve(manager, approver, adopted)
+    type(adopted).objects.for_org(org).filter(pk=adopted.pk).update(
+        next_review_date=timezone.localdate() - dt.timedelta(days=1)
+    )
+    home = client_for(manager).get(reverse("org_home", kwargs={"org_slug": org.slug}))
+    assert "Review the Access Control Policy" in home.content.decode()
+
+
+def test_the_daily_run_asks_joiners_and_reminds_three_times_at_most(
+    org, manager, approved, client, settings, django_capture_on_commit_callbacks
+):
+    from policies.tasks import policy_links_daily
+
+    ana = person(org, "Ana")
+    _assign(manager, approved, django_capture_on_commit_callbacks, target="everyone")
+    first_link = links_in_outbox()[ana.email]
+    bo = person(org, "Bo")  # joins after the policy was sent
+    mail.outbox.clear()
+    assert policy_links_daily() == 1 and list(links_in_outbox()) == [bo.email]
+    # A week later Ana has not accepted: a reminder with a new link; the old one is retired.
+    AcceptanceLink.objects.for_org(org).update(sent_at=timezone.now() - dt.timedelta(days=8))
+    mail.outbox.clear()
+    assert policy_links_daily() == 2
+    assert all(m.subject.startswith("Reminder: ") for m in mail.outbox)
+    assert client.get(first_link).status_code == 404
+    assert _accept(client, links_in_outbox()[ana.email], org).status_code == 200
+    for _ in range(4):
+        AcceptanceLink.objects.for_org(org).update(sent_at=timezone.now() - dt.timedelta(days=8))
+        policy_links_daily()
+    assert AcceptanceLink.objects.for_org(org).get(person=bo).reminders == 3

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0002_runs_and_config'),
+        ('monitoring', '0003_notifications'),
     ]
 
     operations = [
