@@ -333,3 +333,15 @@ def test_every_piece_of_json_credentials_is_hidden(admin, gh):
     secrets = secrets_of(gh)
     assert scrub("bad line MIIEowIBAAKCAQEAsecretline here", secrets) == "bad line [hidden] here"
     assert scrub(f"got {key}", secrets) == "got [hidden]"
+
+
+def test_beat_starts_due_runs_and_sweeps_every_five_minutes(settings):
+    from monitoring import tasks
+    from soc2app.celery import app
+
+    app.loader.import_default_modules()  # as a worker does (CELERY_IMPORTS, autodiscovery)
+    assert tasks.start_due_runs.name == "monitoring.tasks.start_due_runs"
+    beat = settings.CELERY_BEAT_SCHEDULE
+    for entry in ("start-due-monitoring-runs", "redispatch-monitoring-runs"):
+        assert beat[entry]["task"] in app.tasks
+        assert len(beat[entry]["schedule"].minute) == 12
