@@ -89,7 +89,7 @@ def clean_results(
         raise ValidationFailed("Send at least one result.", field="results")
     if limit is not None and len(results) > limit:
         raise ValidationFailed(
-            f"Send at most {MAX_RESULTS} results per check in one push.", field="results"
+            f"Send at most {limit} results per check in one push.", field="results"
         )
     cleaned, seen = [], set()
     for result in results:
