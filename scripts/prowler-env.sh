@@ -2,12 +2,14 @@
 # Prowler (the AWS collector's engine) in its own virtualenv, never in the app's: its pinned
 # dependencies (boto3, pydantic...) must not touch ours. Idempotent: a marker file names the
 # installed version, so a second run returns at once.
-#   scripts/prowler-env.sh            -> .prowler/venv/bin/prowler (the default PROWLER_BIN)
+#   scripts/prowler-env.sh   -> ~/.local/share/soc2app/prowler-<version>/venv/bin/prowler (the
+#                               default PROWLER_BIN: one install per machine and version, shared
+#                               by every checkout, so a fresh clone or a CI run reuses it)
 #   PROWLER_HOME=/opt/prowler scripts/prowler-env.sh   (docker compose's prowler-env service)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PROWLER_VERSION=5.46.0
-home=${PROWLER_HOME:-.prowler}
+home=${PROWLER_HOME:-${XDG_DATA_HOME:-$HOME/.local/share}/soc2app/prowler-$PROWLER_VERSION}
 venv="$home/venv"
 marker="$venv/.installed-prowler-$PROWLER_VERSION"
 if [ -f "$marker" ] && [ -x "$venv/bin/prowler" ]; then

@@ -1,6 +1,6 @@
 """The AWS collector: Prowler (Apache-2.0) run as a separate process from its own virtualenv.
 
-``scripts/prowler-env.sh`` installs a pinned Prowler in ``.prowler/venv`` (``PROWLER_BIN``);
+``scripts/prowler-env.sh`` installs a pinned Prowler in its own venv (``PROWLER_BIN``);
 nothing of it is imported here. A run is ``prowler aws`` limited to the connection's regions and
 services, writing JSON-OCSF into a temporary folder; ``monitoring.collectors.ocsf`` reads it back
 with the SOC 2 mapping file Prowler ships (``compliance/aws/soc2_aws.json`` in its own
