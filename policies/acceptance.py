@@ -198,8 +198,9 @@ def accept_url(organization: Organization, token: str) -> str:
     return settings.SITE_URL + path
 
 
-def _message(org: Organization, version: PolicyVersion, person: Person, token: str, expires):
+def _message(org, version, person, token, expires, *, reminder: bool = False) -> EmailMessage:
     context = {
+        "reminder": reminder,
         "organization_name": org.name,
         "policy": version.policy,
         "version": version,
@@ -208,7 +209,10 @@ def _message(org: Organization, version: PolicyVersion, person: Person, token: s
         "expires_at": expires,
     }
     return EmailMessage(
-        subject=header_safe(f"{org.name}: please read and accept the {version.policy.title}"),
+        subject=header_safe(
+            f"{'Reminder: ' if reminder else ''}{org.name}: please read and accept the "
+            f"{version.policy.title}"
+        ),
         body=render_to_string("emails/policy_acceptance.txt", context),
         to=[person.email],
     )
@@ -410,3 +414,54 @@ def _record(org, person, version, now, ip_address, user_agent, channel, actor) -
         changes={"person": [None, person.pk], "text_sha256": [None, acceptance.text_sha256]},
     )
     return acceptance
+
+
+MAX_REMINDERS = 3
+
+
+def links_remind(version: PolicyVersion) -> SendResult:
+    """Remind whoever was sent a link ``POLICY_REMINDER_DAYS`` ago and has not accepted (at
+    most ``MAX_REMINDERS`` times): a new token, the same expiry, a new e-mail."""
+    org = version.organization
+    now = timezone.now()
+    due = now - dt.timedelta(days=settings.POLICY_REMINDER_DAYS)
+    accepted = Acceptance.objects.for_org(org).filter(version=version, person=OuterRef("person"))
+    links = list(
+        AcceptanceLink.objects.for_org(org)
+        .filter(
+            version=version,
+            used_at__isnull=True,
+            sent_at__lte=due,
+            expires_at__gt=now,
+            reminders__lt=MAX_REMINDERS,
+            person__in=covered_people(version.policy),
+        )
+        .filter(~Exists(accepted))
+        .select_related("person")[:BATCH]
+    )
+    result = SendResult()
+    connection = get_connection()
+    try:
+        connection.open()
+        for link in links:
+            token = secrets.token_urlsafe(32)
+            message = _message(org, version, link.person, token, link.expires_at, reminder=True)
+            message.connection = connection
+            try:
+                # The new token is stored with its e-mail sent, or neither (the old one, which
+                # the person may still hold, keeps working).
+                with transaction.atomic():
+                    AcceptanceLink.objects.for_org(org).filter(pk=link.pk).update(
+                        token_sha256=token_hash(token),
+                        sent_at=timezone.now(),
+                        reminders=link.reminders + 1,
+                    )
+                    message.send()
+            except Exception:
+                logger.exception("policy reminder for person %s failed", link.person_id)
+                result.failed += 1
+                break
+            result.sent += 1
+    finally:
+        connection.close()
+    return result

@@ -62,6 +62,8 @@ class AcceptanceLink(TenantModel):
     expires_at = models.DateTimeField()
     sent_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
+    # Reminders sent (each with a new token: the old one is not kept to be sent again).
+    reminders = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [

@@ -7,8 +7,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from policies.acceptance import current_version, links_send
-from policies.models import Policy
+from policies.acceptance import current_version, links_remind, links_send
+from policies.models import Policy, PolicyAssignment
 from tenants.context import org_scope
 from tenants.models import Organization
 
@@ -44,3 +44,27 @@ def policy_links_send(organization_id: int, policy_id: int) -> int:
         result.failed,
     )
     return result.sent
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    soft_time_limit=50 * 60,
+    time_limit=55 * 60,
+)
+def policy_links_daily() -> int:
+    """Every organization's assigned policies: links for the people newly covered (joiners)
+    or whose link expired, then reminders. Idempotent within a day."""
+    sent = 0
+    for org in Organization.objects.order_by("pk"):
+        with org_scope(org):
+            policy_ids = set(
+                PolicyAssignment.objects.for_org(org).values_list("policy_id", flat=True)
+            )
+            for policy in Policy.objects.for_org(org).filter(pk__in=policy_ids):
+                version = current_version(policy)
+                if version is None:
+                    continue
+                sent += links_send(version).sent + links_remind(version).sent
+    return sent

@@ -26,11 +26,13 @@ from controls.models import Audit, Control, ControlTemplate, System
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
 from monitoring import services as monitoring_services
-from monitoring.models import Check
+from monitoring.models import Check, Connection
+from monitoring.selectors_audit import audit_checks
 from policies import services as policy_services
 from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
+from reports.selectors import audit_scope_controls
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
@@ -146,6 +148,8 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     def url(name: str, **kwargs: object) -> str:
         return reverse(name, kwargs={"org_slug": slug, **kwargs})
 
+    connection_pk = Connection.objects.for_org(org).order_by("pk").first().pk
+
     type1 = Audit.objects.for_org(org).get(audit_type="type1")
     type2 = Audit.objects.for_org(org).get(audit_type="type2")
     demo_control = Control.objects.for_org(org).exclude(pk=long_control.pk).order_by("code").first()
@@ -206,6 +210,8 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "policy-version": url("policy_version", pk=policy.pk, number=1),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
+        "monitoring-connection": url("monitoring_connection", pk=connection_pk),
+        "monitoring-connection-edit": url("monitoring_connection_edit", pk=connection_pk),
         "api-keys": url("api_keys"),
         "webhooks": url("webhook_endpoints"),
         "security": url("org_security"),
@@ -241,6 +247,11 @@ def _portal_pages(org: Organization) -> dict[str, str]:
             "portal_evidence_item", audit_pk=audit.pk, pk=item.pk
         )
         pages[f"portal-{kind}-requests"] = url("portal_requests", audit_pk=audit.pk)
+        pages[f"portal-{kind}-tests"] = url("portal_tests", audit_pk=audit.pk)
+        scope = audit_scope_controls(audit).values("pk")
+        check = audit_checks(audit, scope).order_by("-title").first()
+        if check is not None:
+            pages[f"portal-{kind}-test"] = url("portal_test", audit_pk=audit.pk, pk=check.pk)
         request = InfoRequest.objects.for_org(org).filter(audit=audit).first()
         if request is not None:
             pages[f"portal-{kind}-request"] = url(

@@ -227,3 +227,27 @@ def test_the_approver_and_the_owner_see_their_policy_work(
     )
     home = client_for(manager).get(reverse("org_home", kwargs={"org_slug": org.slug}))
     assert "Review the Access Control Policy" in home.content.decode()
+
+
+def test_the_daily_run_asks_joiners_and_reminds_three_times_at_most(
+    org, manager, approved, client, settings, django_capture_on_commit_callbacks
+):
+    from policies.tasks import policy_links_daily
+
+    ana = person(org, "Ana")
+    _assign(manager, approved, django_capture_on_commit_callbacks, target="everyone")
+    first_link = links_in_outbox()[ana.email]
+    bo = person(org, "Bo")  # joins after the policy was sent
+    mail.outbox.clear()
+    assert policy_links_daily() == 1 and list(links_in_outbox()) == [bo.email]
+    # A week later Ana has not accepted: a reminder with a new link; the old one is retired.
+    AcceptanceLink.objects.for_org(org).update(sent_at=timezone.now() - dt.timedelta(days=8))
+    mail.outbox.clear()
+    assert policy_links_daily() == 2
+    assert all(m.subject.startswith("Reminder: ") for m in mail.outbox)
+    assert client.get(first_link).status_code == 404
+    assert _accept(client, links_in_outbox()[ana.email], org).status_code == 200
+    for _ in range(4):
+        AcceptanceLink.objects.for_org(org).update(sent_at=timezone.now() - dt.timedelta(days=8))
+        policy_links_daily()
+    assert AcceptanceLink.objects.for_org(org).get(person=bo).reminders == 3
