@@ -22,5 +22,6 @@ def test_monitoring_section_parses_and_ingests_a_prowler_file(catalog):
     small, big = figures["queries per run: 250 vs 1,000 findings"].value.split(" vs ")
     if connection.vendor == "postgresql":
         # The same statements for 4 times the results (under 10,000 rows: one INSERT each),
-        # give or take those skipped when nothing opens or closes.
-        assert abs(int(small) - int(big)) <= 3 and int(big) < 30
+        # give or take those skipped when nothing opens or closes; about ten of them write
+        # the run's system-generated evidence (monitoring.run_evidence).
+        assert abs(int(small) - int(big)) <= 3 and int(big) < 45
