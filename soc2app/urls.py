@@ -5,6 +5,7 @@ from controls import urls as control_urls
 from criteria import urls as catalog_urls
 from evidence import urls as evidence_urls
 from monitoring import urls as monitoring_urls
+from people import urls as people_urls
 from policies import urls as policy_urls
 from reports import urls as report_urls
 from soc2app import api_docs, health, metrics
@@ -20,6 +21,7 @@ org_patterns = [
     path("reports/", include(report_urls.org_urlpatterns)),
     path("monitoring/", include(monitoring_urls.org_urlpatterns)),
     path("policies/", include(policy_urls.org_urlpatterns)),
+    path("people/", include(people_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
 ]
 

@@ -41,6 +41,8 @@ class Action(StrEnum):
     RESULTS_PUSH = "results.push"
     # Policies: adopting, writing and sending for approval (approving is the named approver's).
     POLICY_MANAGE = "policy.manage"
+    # The personnel roster (personal data): managers only, and their keys.
+    PEOPLE_MANAGE = "people.manage"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -59,6 +61,7 @@ _MANAGER_ACTIONS = frozenset(
         Action.SAMPLE_DRAW,
         Action.RESULTS_PUSH,
         Action.POLICY_MANAGE,
+        Action.PEOPLE_MANAGE,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {

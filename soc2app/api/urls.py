@@ -17,6 +17,7 @@ from controls.api.views_deviations import DeviationViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from monitoring.api.views import CheckViewSet, ConnectionViewSet, FindingViewSet
+from people.api.views import PersonViewSet
 from policies.api.views import PolicyViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
@@ -54,6 +55,7 @@ org_router.register("monitoring/connections", ConnectionViewSet, basename="monit
 org_router.register("monitoring/checks", CheckViewSet, basename="monitoring-check")
 org_router.register("monitoring/findings", FindingViewSet, basename="monitoring-finding")
 org_router.register("policies", PolicyViewSet, basename="policy")
+org_router.register("people", PersonViewSet, basename="person")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes
