@@ -28,12 +28,12 @@ def add(manager):
     def make(name: str, *, membership=None, **values):
         values.setdefault("email", f"{name.split()[0].lower()}@example.com")
         values.setdefault("start_date", START)
-        return services.person_create(
-            membership=membership or manager, full_name=name, **values
-        )
+        return services.person_create(membership=membership or manager, full_name=name, **values)
 
     return make
 
 
-def csv_bytes(*rows: str, header: str = "full_name,email,start_date,department,manager_email") -> bytes:
+def csv_bytes(
+    *rows: str, header: str = "full_name,email,start_date,department,manager_email"
+) -> bytes:
     return ("\n".join([header, *rows]) + "\n").encode()

@@ -88,13 +88,18 @@ def test_a_bom_and_capitalised_headers_are_accepted_and_managers_resolve_in_the_
     org, manager, add
 ):
     add("Old Boss", email="old@example.com")
-    data = "\ufeffFull_Name,Email,Start_Date,Department,Manager_Email\n".encode() + (
-        "Dev,dev@example.com,2025-02-01,Engineering,lead@example.com\n"
-        "Lead,lead@example.com,2025-01-06,Engineering,old@example.com\n"
-    ).encode()
+    data = (
+        "\ufeffFull_Name,Email,Start_Date,Department,Manager_Email\n".encode()
+        + (
+            b"Dev,dev@example.com,2025-02-01,Engineering,lead@example.com\n"
+            b"Lead,lead@example.com,2025-01-06,Engineering,old@example.com\n"
+        )
+    )
     plan = imports.import_apply(membership=manager, data=data, name="hr.csv")
     assert plan.ok and len(plan.to_create) == 2
-    dev = Person.objects.for_org(org).select_related("manager__manager").get(email="dev@example.com")
+    dev = (
+        Person.objects.for_org(org).select_related("manager__manager").get(email="dev@example.com")
+    )
     assert dev.manager.email == "lead@example.com"
     assert dev.manager.manager.email == "old@example.com"
     entry = ActivityEntry.objects.for_org(org).get(action="people.import")
@@ -123,7 +128,9 @@ def test_known_addresses_update_and_left_out_columns_stay(org, manager, add):
 
 
 def test_moving_both_dates_past_each_other_holds_the_constraint(org, manager, add):
-    add("Ada", email="ada@example.com", start_date=dt.date(2020, 1, 1), end_date=dt.date(2020, 6, 1))
+    add(
+        "Ada", email="ada@example.com", start_date=dt.date(2020, 1, 1), end_date=dt.date(2020, 6, 1)
+    )
     data = csv_bytes(
         "Ada,ada@example.com,2021-01-01,2021-06-01",
         header="full_name,email,start_date,end_date",
@@ -170,7 +177,5 @@ def test_the_import_runs_in_a_constant_number_of_queries(org, other_org, manager
     # Within one batch (PostgreSQL: 1,000 rows; SQLite caps parameters per statement, hence
     # smaller sizes there), the statements do not grow with the rows.
     small, large = (20, 900) if connection.vendor == "postgresql" else (5, 40)
-    assert _import_queries(manager, small) == _import_queries(
-        make_member(other_org), large
-    )
+    assert _import_queries(manager, small) == _import_queries(make_member(other_org), large)
     assert Person.objects.for_org(other_org).filter(department__startswith="Team").count() == large

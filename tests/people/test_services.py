@@ -90,9 +90,7 @@ def test_a_leaver_is_ended_never_before_the_start_and_logged(org, manager, add):
     ada.refresh_from_db()
     assert ada.end_date == dt.date(2025, 6, 30)
     entry = ActivityEntry.objects.for_org(org).filter(action="person.end").get()
-    assert entry.object_id == str(ada.pk) and entry.changes == {
-        "end_date": [None, "2025-06-30"]
-    }
+    assert entry.object_id == str(ada.pk) and entry.changes == {"end_date": [None, "2025-06-30"]}
 
 
 def test_every_change_is_in_the_activity_log_and_no_change_writes_nothing(org, manager, add):
