@@ -16,7 +16,7 @@ file or already on the roster.
 
 Rows are numbered as lines of the file (the header is row 1). Nothing is written while any
 row is refused. The plan reads the roster in one query; applying it writes in a constant
-number of statements per ``BATCH`` rows and one activity entry for the whole import (counts,
+number of statements per batch of rows (``people.bulk``) and one activity entry for the whole import (counts,
 the file's SHA-256 and the ids created and updated).
 """
 
@@ -33,6 +33,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from people import rules
+from people.bulk import plan_write
 from people.models import Person
 from soc2app.errors import Conflict, ValidationFailed
 from tenants import permissions
@@ -46,7 +47,6 @@ COLUMNS = REQUIRED + OPTIONAL
 MAX_ROWS = 10_000
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ERRORS = 200  # listed back; the count says how many more
-BATCH = 1000
 # The fields an import writes, and the columns they come from.
 _TEXT = (
     ("full_name", "full name", rules.NAME_MAX, True),
@@ -294,7 +294,7 @@ def import_apply(*, membership: Any, data: bytes, name: str = "") -> Plan:
             plan = plan_import(org, data)
             if not plan.ok:
                 raise ImportRejected(plan)
-            created, updated = _write(org, plan)
+            created, updated = plan_write(org, plan)
             activity_record(
                 organization=org,
                 actor=Actor.for_principal(membership),
@@ -312,43 +312,6 @@ def import_apply(*, membership: Any, data: bytes, name: str = "") -> Plan:
     except IntegrityError as exc:  # someone added one of these addresses meanwhile
         raise Conflict("The roster changed during the import: preview the file again.") from exc
     return plan
-
-
-def _write(org: Organization, plan: Plan) -> tuple[list[int], list[int]]:
-    people = Person.objects.for_org(org)
-    new = [Person(organization=org, email=line.email, **line.values) for line in plan.to_create]
-    Person.objects.bulk_create(new, batch_size=BATCH)
-    for line, person in zip(plan.to_create, new, strict=True):
-        line.person_id = person.pk
-    changed = plan.to_update
-    for column in ("full_name", "title", "department", "employment_type"):
-        rows = [line for line in changed if column in line.changes]
-        people.bulk_update(
-            [Person(pk=line.person_id, **{column: line.values[column]}) for line in rows],
-            [column],
-            batch_size=BATCH,
-        )
-    moved = [line for line in changed if {"start_date", "end_date"} & set(line.changes)]
-    people.bulk_update(
-        [
-            Person(pk=line.person_id, start_date=a, end_date=b)
-            for line in moved
-            for a, b in [line.dates]
-        ],
-        ["start_date", "end_date"],
-        batch_size=BATCH,
-    )
-    if "manager_email" in plan.columns:
-        ids = {line.email: line.person_id for line in plan.lines}
-        missing = {line.manager_email for line in plan.lines if line.manager_email} - set(ids)
-        ids |= dict(people.filter(email__in=missing).values_list("email", "id"))
-        moves = [
-            Person(pk=line.person_id, manager_id=ids.get(line.manager_email))
-            for line in plan.lines
-            if (line.is_new and line.manager_email) or "manager_email" in line.changes
-        ]
-        people.bulk_update(moves, ["manager"], batch_size=BATCH)
-    return [p.pk for p in new], [line.person_id for line in changed]
 
 
 def example_csv() -> str:
