@@ -27,6 +27,8 @@ from evidence import services as evidence_services
 from evidence.models import EvidenceItem
 from monitoring import services as monitoring_services
 from monitoring.models import Check
+from people import services as people_services
+from people.models import Person
 from policies import services as policy_services
 from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
@@ -136,6 +138,14 @@ def _overflowing_data(org: Organization) -> Control:
     draft = policy_services.version_submit(membership=manager, version=draft)
     policy_services.version_approve(membership=owner, version=draft)
     policy_services.version_start(membership=manager, policy=policy)
+    people_services.person_create(
+        membership=manager,
+        full_name=LONG_WORD,
+        email=LONG_EMAIL,
+        title=LONG_WORD,
+        department=LONG_WORD[:120],
+        start_date=today,
+    )
     return control
 
 
@@ -158,6 +168,7 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     system = System.objects.for_org(org).first()
     invitation = Invitation.objects.for_org(org).first()
     contributor = _member(org, Role.CONTRIBUTOR)
+    person = Person.objects.for_org(org).get(full_name=LONG_WORD)
     pages = {
         "home": url("org_home"),
         "controls": url("control_list"),
@@ -204,6 +215,12 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "policy": url("policy_detail", pk=policy.pk),
         "policy-edit": url("policy_edit", pk=policy.pk),
         "policy-version": url("policy_version", pk=policy.pk, number=1),
+        "people": url("people"),
+        "people-leavers": url("people") + "?state=leavers",
+        "person": url("person_detail", pk=person.pk),
+        "person-edit": url("person_edit", pk=person.pk),
+        "person-new": url("person_new"),
+        "people-import": url("people_import"),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
         "api-keys": url("api_keys"),
