@@ -92,11 +92,11 @@ class PersonPatchIn(_Relations):
     end_date = serializers.DateField(required=False, allow_null=True)
 
 
-class EndIn(StrictInput):
+class PersonEndIn(StrictInput):
     end_date = serializers.DateField(help_text="The person's last day (YYYY-MM-DD).")
 
 
-class ImportIn(serializers.Serializer):
+class PersonImportIn(serializers.Serializer):
     file = serializers.FileField(
         help_text="CSV, UTF-8, header: " + ", ".join(imports.COLUMNS) + "."
     )
@@ -105,13 +105,13 @@ class ImportIn(serializers.Serializer):
     )
 
 
-class RowErrorOut(serializers.Serializer):
+class ImportRowErrorOut(serializers.Serializer):
     row = serializers.IntegerField(help_text="Line of the file (the header is row 1).")
     column = serializers.CharField()
     message = serializers.CharField()
 
 
-class ImportOut(serializers.Serializer):
+class PersonImportOut(serializers.Serializer):
     dry_run = serializers.BooleanField()
     ok = serializers.BooleanField(help_text="False when any row is refused: nothing was written.")
     sha256 = serializers.CharField()
@@ -119,4 +119,4 @@ class ImportOut(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     error_count = serializers.IntegerField()
-    errors = RowErrorOut(many=True, help_text=f"The first {imports.MAX_ERRORS} problems.")
+    errors = ImportRowErrorOut(many=True, help_text=f"The first {imports.MAX_ERRORS} problems.")

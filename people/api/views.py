@@ -18,10 +18,10 @@ from rest_framework.response import Response
 
 from people import imports, selectors, services
 from people.api.serializers import (
-    EndIn,
-    ImportIn,
-    ImportOut,
+    PersonEndIn,
     PersonFilterIn,
+    PersonImportIn,
+    PersonImportOut,
     PersonIn,
     PersonOut,
     PersonPatchIn,
@@ -124,13 +124,13 @@ class PersonViewSet(
         summary="End a person (a leaver)",
         description="Records their last day; never before their start date. A leaver stays "
         "on the roster.",
-        request=EndIn,
+        request=PersonEndIn,
         responses=PersonOut,
     )
     @action(detail=True, methods=["post"])
     def end(self, request: Request, *args: object, **kwargs: object) -> Response:
         person = self.get_object()
-        data = EndIn(data=request.data)
+        data = PersonEndIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.person_end(membership=self.principal, person=person, **data.validated_data)
         return self._one(person)
@@ -143,8 +143,8 @@ class PersonViewSet(
         "person. With `dry_run=true` nothing is written and the answer lists what would "
         "happen and every refused row (row, column, message). Without it the file is imported "
         "all or nothing: 200 with the counts, or 400 with the same errors.",
-        request={"multipart/form-data": ImportIn},
-        responses={200: ImportOut, 400: ImportOut},
+        request={"multipart/form-data": PersonImportIn},
+        responses={200: PersonImportOut, 400: PersonImportOut},
     )
     @action(detail=False, methods=["post"], url_path="import")
     def import_csv(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -153,7 +153,7 @@ class PersonViewSet(
         upload = request.data.get("file")
         if (problem := upload_problem(request)) is not None:
             raise problem
-        data = ImportIn(
+        data = PersonImportIn(
             data={k: v for k, v in request.data.items() if k != "file"} | {"file": upload}
         )
         data.is_valid(raise_exception=True)
@@ -168,7 +168,7 @@ class PersonViewSet(
                 )
             except imports.ImportRejected as exc:
                 plan = exc.plan
-        body = ImportOut(
+        body = PersonImportOut(
             {
                 "dry_run": dry_run,
                 "ok": plan.ok,

@@ -42,7 +42,7 @@ def test_a_manager_previews_and_imports_a_roster(browser, live_server, tmp_path)
         if viewport == "laptop":
             page.goto(f"/o/{org.slug}/")
             page.locator("nav.sidebar").get_by_role("link", name="People").click()
-            page.get_by_role("link", name="Import a CSV").click()
+            page.get_by_role("link", name="Import a CSV", exact=True).click()
         else:
             page.goto(f"/o/{org.slug}/people/import/")
         page.set_input_files("#id_file", str(bad))
@@ -53,7 +53,7 @@ def test_a_manager_previews_and_imports_a_roster(browser, live_server, tmp_path)
         assert _fits(page), f"{viewport}: the preview with errors scrolls sideways"
         if out is not None:
             page.screenshot(path=str(out / f"people-import-errors-{viewport}.png"), full_page=True)
-        assert not Person.objects.for_org(org).exists()
+        assert Person.objects.for_org(org).count() == (0 if viewport == "laptop" else 3)
         page.goto(f"/o/{org.slug}/people/import/")
         page.set_input_files("#id_file", str(good))
         page.get_by_role("button", name="Preview").click()
@@ -72,7 +72,8 @@ def test_a_manager_previews_and_imports_a_roster(browser, live_server, tmp_path)
         assert _fits(page)
         if out is not None:
             page.screenshot(path=str(out / f"people-roster-{viewport}.png"), full_page=True)
-        assert problems == []
+        # The preview of a refused file answers 400 on purpose; nothing else may complain.
+        assert [p for p in problems if "status of 400" not in p] == []
         context.close()
         good.write_text(
             good.read_text().replace("Software Engineer,Engineering", "Software Engineer,Platform")

@@ -7,6 +7,7 @@ import pytest
 from people import services
 from tenants.models import Role
 from tests.api.conftest import api_for, key_client  # noqa: F401 (fixtures)
+from tests.reports.conftest import make_audit, sampling_world  # noqa: F401 (fixtures)
 
 START = dt.date(2025, 1, 6)
 

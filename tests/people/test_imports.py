@@ -88,12 +88,9 @@ def test_a_bom_and_capitalised_headers_are_accepted_and_managers_resolve_in_the_
     org, manager, add
 ):
     add("Old Boss", email="old@example.com")
-    data = (
-        "\ufeffFull_Name,Email,Start_Date,Department,Manager_Email\n".encode()
-        + (
-            b"Dev,dev@example.com,2025-02-01,Engineering,lead@example.com\n"
-            b"Lead,lead@example.com,2025-01-06,Engineering,old@example.com\n"
-        )
+    data = "\ufeffFull_Name,Email,Start_Date,Department,Manager_Email\n".encode() + (
+        b"Dev,dev@example.com,2025-02-01,Engineering,lead@example.com\n"
+        b"Lead,lead@example.com,2025-01-06,Engineering,old@example.com\n"
     )
     plan = imports.import_apply(membership=manager, data=data, name="hr.csv")
     assert plan.ok and len(plan.to_create) == 2

@@ -13,7 +13,7 @@ from people import services
 from reports import populations
 from reports.models import PopulationItem
 from soc2app.errors import ValidationFailed
-from tests.reports.conftest import WINDOW, make_audit, sampling_world  # noqa: F401 (fixtures)
+from tests.reports.conftest import WINDOW
 
 pytestmark = pytest.mark.django_db
 
@@ -61,7 +61,11 @@ def test_joiners_and_leavers_in_the_window_become_populations(sampling_world, ro
     ]
     leavers = populations.population_from_source(**args, key="people.leavers")
     assert _items(leavers) == [
-        (f"PER-{roster['leaver'].pk}", IN + dt.timedelta(days=10), "Leo <leo@example.com>, Engineer")
+        (
+            f"PER-{roster['leaver'].pk}",
+            IN + dt.timedelta(days=10),
+            "Leo <leo@example.com>, Engineer",
+        )
     ]
     assert leavers.version == 2 and len(leavers.sha256) == 64
 
@@ -77,9 +81,7 @@ def test_an_empty_window_or_an_unknown_source_stores_nothing(sampling_world):
 
 def test_the_page_and_the_api_offer_them(sampling_world, roster, client_for, api_for):
     w = sampling_world
-    page_url = reverse(
-        "population_list", kwargs={"org_slug": w.org.slug, "audit_pk": w.audit.pk}
-    )
+    page_url = reverse("population_list", kwargs={"org_slug": w.org.slug, "audit_pk": w.audit.pk})
     client = client_for(w.manager)
     assert "Leavers in the window (roster)" in client.get(page_url).content.decode()
     response = client.post(page_url, {"control": w.control.pk, "source": "source:people.joiners"})
