@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from controls.models import Control, ControlCriterion
 from criteria.models import Criterion
+from monitoring import events
 from monitoring.collectors import RawOutput
 
 # Re-exported: callers import every monitoring write service from here.
@@ -255,7 +256,9 @@ def _apply_findings(
     now: dt.datetime,
     summary: IngestSummary,
 ) -> None:
-    """Open, keep and close findings for ``rows``: four queries whatever their number."""
+    """Open, keep and close findings for ``rows``: four queries whatever their number, then
+    the webhook events of the checks that changed state, if any (one query when the
+    organization has no endpoint, three when it has)."""
     check_ids = [c.pk for c in checks.values()]
     resources = {r.resource_id for r in rows}
     open_findings = {
@@ -274,6 +277,7 @@ def _apply_findings(
         checks[key].pk: (chosen[0].owner_id if chosen else None) for key, chosen in controls.items()
     }
     severity_of = {c.pk: c.severity for c in checks.values()}
+    was_failing = {c.pk: c.failing for c in checks.values()}
     to_open, to_close = [], []
     for row in rows:
         key = (row.check_ref_id, row.resource_id)
@@ -302,6 +306,10 @@ def _apply_findings(
             state=FindingState.CLOSED, closed_at=now, closed_by_run=run
         )
     summary.opened, summary.closed = len(to_open), len(to_close)
+    finding_of = {key: f.pk for key, f in open_findings.items()}
+    finding_of.update({(f.check_ref_id, f.resource_id): f.pk for f in to_open})
+    closed_ids = set(to_close)
+    closed = {key: f.pk for key, f in open_findings.items() if f.pk in closed_ids}
     failing = set(
         Finding.objects.for_org(org)
         .filter(check_ref_id__in=check_ids, state=FindingState.OPEN)
@@ -311,6 +319,23 @@ def _apply_findings(
     for check in checks.values():
         check.failing, check.last_run_at = check.pk in failing, now
     Check.objects.for_org(org).bulk_update(list(checks.values()), ["failing", "last_run_at"])
+    # check.failed / check.recovered: the checks whose ``failing`` changed in this run.
+    if any(c.failing != was_failing[c.pk] for c in checks.values()):
+        events.emit(
+            org,
+            events.check_transitions(
+                org=org,
+                run_id=run.pk,
+                connection=run.connection,
+                checks=list(checks.values()),
+                was_failing=was_failing,
+                owner_of=owner_of,
+                rows=rows,
+                finding_of=finding_of,
+                closed=closed,
+                now=now,
+            ),
+        )
 
 
 def results_push(

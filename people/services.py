@@ -222,9 +222,15 @@ def person_end(*, membership: Membership, person: Person, end_date: dt.date) -> 
 
 
 def _references(person: Person) -> list[str]:
-    """What refers to ``person``: one query per relation, for every app's relations."""
+    """What refers to ``person``: one query per relation, for every app's relations (hidden
+    ones too: ``related_name="+"``, which ``_meta.related_objects`` leaves out)."""
     found = []
-    for relation in Person._meta.related_objects:
+    relations = [
+        f
+        for f in Person._meta.get_fields(include_hidden=True)
+        if f.auto_created and not f.concrete and (f.one_to_many or f.one_to_one)
+    ]
+    for relation in relations:
         model = relation.related_model
         manager = model.objects
         rows = manager.for_org(person.organization_id) if hasattr(manager, "for_org") else manager

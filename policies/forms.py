@@ -52,3 +52,26 @@ class ReturnForm(forms.Form):
     note = forms.CharField(
         label="What should change", max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class AssignForm(forms.Form):
+    target = forms.ChoiceField(
+        choices=[
+            ("everyone", "Everyone"),
+            ("department", "A department"),
+            ("person", "One person"),
+        ],
+        widget=forms.RadioSelect,
+        initial="everyone",
+        label="Assign to",
+    )
+    department = forms.ChoiceField(required=False)
+    person = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+
+    def __init__(self, *args, departments=(), people=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["department"].choices = [
+            ("", "Choose a department"),
+            *((d, d) for d in departments),
+        ]
+        self.fields["person"].choices = [("", "Choose a person"), *people]

@@ -154,3 +154,26 @@ class PolicyVersion(TenantModel):
             ):
                 raise ValueError("An approved policy version is immutable.")
         super().save(*args, **kwargs)
+
+
+# The acceptance models live in their own module; the app registry finds them through here.
+from policies.models_acceptance import (  # noqa: E402
+    Acceptance,
+    AcceptanceChannel,
+    AcceptanceLink,
+    AssignmentTarget,
+    PolicyAssignment,
+)
+
+__all__ = [
+    "OPEN_STATES",
+    "Acceptance",
+    "AcceptanceChannel",
+    "AcceptanceLink",
+    "AssignmentTarget",
+    "Policy",
+    "PolicyAssignment",
+    "PolicyControl",
+    "PolicyVersion",
+    "VersionState",
+]

@@ -19,9 +19,17 @@ from django.utils import timezone
 
 from controls.models import Control
 from controls.periods import add_months
+from policies.acceptance import links_queue
 from policies.library import LibraryPolicy, library_get
 from policies.markdown import MAX_BODY, text_sha256
-from policies.models import OPEN_STATES, Policy, PolicyControl, PolicyVersion, VersionState
+from policies.models import (
+    OPEN_STATES,
+    Policy,
+    PolicyAssignment,
+    PolicyControl,
+    PolicyVersion,
+    VersionState,
+)
 from soc2app.errors import Conflict, NotPermitted, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
@@ -326,6 +334,8 @@ def version_approve(*, membership: Membership, version: PolicyVersion) -> Policy
                 "next_review_date": [None, policy.next_review_date],
             },
         )
+        if PolicyAssignment.objects.for_org(policy.organization).filter(policy=policy).exists():
+            links_queue(policy)  # the new version asks everyone again
     return version
 
 

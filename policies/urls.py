@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from policies import views
+from policies import views, views_acceptance
 
 org_urlpatterns = [
     path("", views.policy_list, name="policies"),
@@ -20,6 +20,14 @@ org_urlpatterns = [
     path("<int:pk>/approve/", views.version_approve, name="policy_approve"),
     path("<int:pk>/return/", views.version_return, name="policy_return"),
     path("<int:pk>/delete/", views.policy_delete, name="policy_delete"),
+    path("<int:pk>/acceptance/", views_acceptance.acceptance_page, name="policy_acceptance"),
+    path("<int:pk>/accept/", views_acceptance.accept_in_app, name="policy_accept_in_app"),
+    path("<int:pk>/assign/", views_acceptance.assign, name="policy_assign"),
+    path(
+        "<int:pk>/assignments/<int:assignment_pk>/delete/",
+        views_acceptance.unassign,
+        name="policy_unassign",
+    ),
     path("<int:pk>/v<int:number>/", views.version_detail, name="policy_version"),
     path("<int:pk>/v<int:number>/pdf/", views.version_pdf, name="policy_version_pdf"),
 ]

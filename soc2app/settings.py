@@ -316,6 +316,12 @@ INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 # organizations, and by one organization across its members.
 INVITATION_RATE_PER_INVITER = env_int("INVITATION_RATE_PER_INVITER", 20, minimum=1)
 INVITATION_RATE_PER_ORG = env_int("INVITATION_RATE_PER_ORG", 50, minimum=1)
+# Policy acceptance links (policies/acceptance.py): days a personal link works, and requests
+# per client address per ten minutes on the public acceptance pages.
+POLICY_LINK_DAYS = env_int("POLICY_LINK_DAYS", 30, minimum=1)
+POLICY_LINK_RATE_PER_IP = env_int("POLICY_LINK_RATE_PER_IP", 60, minimum=1)
+# A reminder goes to whoever has not accepted this many days after the last e-mail (at most 3).
+POLICY_REMINDER_DAYS = env_int("POLICY_REMINDER_DAYS", 7, minimum=1)
 # The framework the catalog pages and readiness use by default (its key in criteria/data).
 CATALOG_FRAMEWORK = env_str("CATALOG_FRAMEWORK", "aicpa-tsc-2017")
 

@@ -7,6 +7,7 @@ from evidence import urls as evidence_urls
 from monitoring import urls as monitoring_urls
 from people import urls as people_urls
 from policies import urls as policy_urls
+from policies import views_public as policy_public
 from reports import urls as report_urls
 from soc2app import api_docs, health, metrics
 from tenants import urls as tenant_urls
@@ -31,6 +32,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include("allauth.urls")),
+    path("accept/<slug:organization>/<str:token>/", policy_public.accept, name="policy_accept"),
     path("", include(tenant_urls.urlpatterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/v1/", include("soc2app.api.urls")),

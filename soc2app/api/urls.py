@@ -17,6 +17,7 @@ from controls.api.views_deviations import DeviationViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from monitoring.api.views import CheckViewSet, ConnectionViewSet, FindingViewSet
+from monitoring.api.views_audit import AuditCheckViewSet
 from people.api.views import PersonViewSet
 from policies.api.views import PolicyViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
@@ -49,6 +50,9 @@ org_router.register(
 org_router.register(r"audits/(?P<audit_pk>[^/.]+)/samples", SampleViewSet, basename="audit-sample")
 org_router.register(
     r"audits/(?P<audit_pk>[^/.]+)/sample-items", SampleItemViewSet, basename="audit-sample-item"
+)
+org_router.register(
+    r"audits/(?P<audit_pk>[^/.]+)/monitoring/checks", AuditCheckViewSet, basename="audit-check"
 )
 org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 org_router.register("monitoring/connections", ConnectionViewSet, basename="monitoring-connection")

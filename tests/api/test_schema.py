@@ -25,7 +25,13 @@ def _operations(schema: dict):
 
 
 # Actions that take no body (the URL says it all).
-BODILESS = ("webhooks/{id}/test/", "reports/{id}/retry/")
+BODILESS = (
+    "webhooks/{id}/test/",
+    "reports/{id}/retry/",
+    "policies/{id}/submit/",
+    "policies/{id}/approve/",
+    "policies/{id}/versions/new/",
+)
 # Actions that answer with a file, not JSON.
 FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
 CSV_FILES = ("populations/{id}/export/",)
@@ -55,6 +61,8 @@ def test_every_organization_endpoint_is_documented(schema):
         "audits/{audit_pk}/populations/{id}/",
         "audits/{audit_pk}/populations/{id}/items/",
         "audits/{audit_pk}/populations/{id}/export/",
+        "audits/{audit_pk}/monitoring/checks/",
+        "audits/{audit_pk}/monitoring/checks/{id}/",
         "audits/{audit_pk}/samples/",
         "audits/{audit_pk}/samples/{id}/",
         "audits/{audit_pk}/samples/{id}/items/",
@@ -74,6 +82,15 @@ def test_every_organization_endpoint_is_documented(schema):
         "monitoring/checks/{id}/",
         "monitoring/findings/",
         "monitoring/findings/{id}/",
+        "policies/",
+        "policies/{id}/",
+        "policies/library/",
+        "policies/{id}/versions/",
+        "policies/{id}/versions/new/",
+        "policies/{id}/draft/",
+        "policies/{id}/submit/",
+        "policies/{id}/approve/",
+        "policies/{id}/return/",
     }
 
 

@@ -27,12 +27,14 @@ from evidence import services as evidence_services
 from evidence.models import EvidenceItem
 from monitoring import services as monitoring_services
 from monitoring.models import Check
+from monitoring.selectors_audit import audit_checks
 from people import services as people_services
 from people.models import Person
 from policies import services as policy_services
 from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
+from reports.selectors import audit_scope_controls
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
@@ -258,6 +260,11 @@ def _portal_pages(org: Organization) -> dict[str, str]:
             "portal_evidence_item", audit_pk=audit.pk, pk=item.pk
         )
         pages[f"portal-{kind}-requests"] = url("portal_requests", audit_pk=audit.pk)
+        pages[f"portal-{kind}-tests"] = url("portal_tests", audit_pk=audit.pk)
+        scope = audit_scope_controls(audit).values("pk")
+        check = audit_checks(audit, scope).order_by("-title").first()
+        if check is not None:
+            pages[f"portal-{kind}-test"] = url("portal_test", audit_pk=audit.pk, pk=check.pk)
         request = InfoRequest.objects.for_org(org).filter(audit=audit).first()
         if request is not None:
             pages[f"portal-{kind}-request"] = url(

@@ -122,3 +122,15 @@ def test_contributors_and_auditors_change_nothing(org, make_member, add, role):
     ada = add("Ada")
     with pytest.raises(NotPermitted):
         services.person_end(membership=member, person=ada, end_date=START)
+
+
+def test_deleting_is_refused_once_another_app_refers_to_the_person(org, manager, add):
+    from policies import services as policy_services
+    from policies.models_acceptance import PolicyAssignment
+
+    ada = add("Ada")
+    policy = policy_services.policy_create(membership=manager, title="Conduct", body="Be kind.")
+    PolicyAssignment.objects.create(organization=org, policy=policy, target="person", person=ada)
+    with pytest.raises(Conflict, match="policy assignments refer to them"):
+        services.person_delete(membership=manager, person=ada)
+    assert Person.objects.for_org(org).filter(pk=ada.pk).exists()
