@@ -137,7 +137,8 @@ def test_admin_connects_custom_tests(org, admin, client_for, manager):
     # An unknown kind and a duplicate name are a 400.
     assert (
         client.post(
-            url("monitoring_connection_add", org), {"kind": "nope", "name": "A", "schedule": "daily"}
+            url("monitoring_connection_add", org),
+            {"kind": "nope", "name": "A", "schedule": "daily"},
         ).status_code
         == 400
     )
