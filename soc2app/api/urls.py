@@ -19,6 +19,7 @@ from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from monitoring.api.runs import RunViewSet
 from monitoring.api.views import CheckViewSet, ConnectionViewSet, FindingViewSet
 from monitoring.api.views_audit import AuditCheckViewSet
+from people.api.views import PersonViewSet
 from policies.api.views import PolicyViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
@@ -60,6 +61,7 @@ org_router.register("monitoring/checks", CheckViewSet, basename="monitoring-chec
 org_router.register("monitoring/findings", FindingViewSet, basename="monitoring-finding")
 org_router.register("monitoring/runs", RunViewSet, basename="monitoring-run")
 org_router.register("policies", PolicyViewSet, basename="policy")
+org_router.register("people", PersonViewSet, basename="person")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes
