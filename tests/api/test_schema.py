@@ -76,6 +76,10 @@ def test_every_organization_endpoint_is_documented(schema):
         "monitoring/checks/{id}/",
         "monitoring/findings/",
         "monitoring/findings/{id}/",
+        "training/",
+        "training/{id}/",
+        "training/{id}/status/",
+        "training/{id}/completions/",
     }
 
 
