@@ -155,6 +155,7 @@ class CheckControl(TenantModel):
 class RunSource(models.TextChoices):
     PUSH = "push", "Pushed through the API"
     SCHEDULED = "scheduled", "Scheduled"
+    MANUAL = "manual", "Started by hand"
 
 
 class RunStatus(models.TextChoices):

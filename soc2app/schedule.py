@@ -36,6 +36,16 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "reports.tasks.redispatch_reports",
             "schedule": crontab(minute="*/5"),
         },
+        # Monitoring connections whose scheduled run (daily, weekly) is due.
+        "start-due-monitoring-runs": {
+            "task": "monitoring.tasks.start_due_runs",
+            "schedule": crontab(minute="*/5"),
+        },
+        # Monitoring runs queued while the broker was down, or whose worker vanished.
+        "redispatch-monitoring-runs": {
+            "task": "monitoring.tasks.redispatch_runs",
+            "schedule": crontab(minute="2-59/5"),
+        },
         # Render folders and stored report files left by renders killed outright.
         "sweep-report-leftovers": {
             "task": "reports.tasks.sweep_report_leftovers",

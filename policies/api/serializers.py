@@ -9,7 +9,7 @@ from policies.models import Policy, PolicyVersion
 from soc2app.api.serializers import OwnerField, StrictInput
 
 
-class VersionOut(serializers.ModelSerializer):
+class PolicyVersionOut(serializers.ModelSerializer):
     class Meta:
         model = PolicyVersion
         fields = [

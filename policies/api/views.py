@@ -18,9 +18,9 @@ from policies.api.serializers import (
     LibraryOut,
     PolicyIn,
     PolicyOut,
+    PolicyVersionOut,
     ReturnIn,
     SettingsIn,
-    VersionOut,
 )
 from policies.models import Policy, PolicyVersion
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
@@ -105,18 +105,24 @@ class PolicyViewSet(
         return Response(LibraryOut(rows, many=True).data)
 
     @extend_schema(
-        summary="Versions (drafts only for managers and the approver); POST starts the next",
-        request=None,
-        responses={200: VersionOut(many=True), 201: VersionOut},
+        summary="Versions (drafts only for managers and the named approver)",
+        responses=PolicyVersionOut(many=True),
     )
-    @action(detail=True, methods=["get", "post"])
+    @action(detail=True, methods=["get"])
     def versions(self, request: Request, *args: object, **kwargs: object) -> Response:
         policy = self.get_object()
-        if request.method == "POST":
-            version = services.version_start(membership=self.principal, policy=policy)
-            return Response(VersionOut(version).data, status=status.HTTP_201_CREATED)
         page = self.paginate_queryset(selectors.versions_for(self.principal, policy))
-        return self.get_paginated_response(VersionOut(page, many=True).data)
+        return self.get_paginated_response(PolicyVersionOut(page, many=True).data)
+
+    @extend_schema(
+        summary="Start the next version (a draft from the approved text)",
+        request=None,
+        responses={201: PolicyVersionOut},
+    )
+    @action(detail=True, methods=["post"], url_path="versions/new")
+    def version_new(self, request: Request, *args: object, **kwargs: object) -> Response:
+        version = services.version_start(membership=self.principal, policy=self.get_object())
+        return Response(PolicyVersionOut(version).data, status=status.HTTP_201_CREATED)
 
     def _open(self, policy: Policy) -> PolicyVersion:
         if not selectors.sees_drafts(self.principal, policy):
@@ -126,7 +132,7 @@ class PolicyViewSet(
             raise Conflict("No version is being written or reviewed: start one.")
         return version
 
-    @extend_schema(summary="Replace the draft's text", request=DraftIn, responses=VersionOut)
+    @extend_schema(summary="Replace the draft's text", request=DraftIn, responses=PolicyVersionOut)
     @action(detail=True, methods=["patch"])
     def draft(self, request: Request, *args: object, **kwargs: object) -> Response:
         policy = self.get_object()
@@ -135,25 +141,29 @@ class PolicyViewSet(
         version = services.version_edit(
             membership=self.principal, version=self._open(policy), **data.validated_data
         )
-        return Response(VersionOut(version).data)
+        return Response(PolicyVersionOut(version).data)
 
     def _step(self, step: Any, policy: Policy | None = None, **kwargs: Any) -> Response:
         policy = policy or self.get_object()
         version = step(membership=self.principal, version=self._open(policy), **kwargs)
-        return Response(VersionOut(version).data)
+        return Response(PolicyVersionOut(version).data)
 
-    @extend_schema(summary="Send the draft to the approver", request=None, responses=VersionOut)
+    @extend_schema(
+        summary="Send the draft to the approver", request=None, responses=PolicyVersionOut
+    )
     @action(detail=True, methods=["post"])
     def submit(self, request: Request, *args: object, **kwargs: object) -> Response:
         return self._step(services.version_submit)
 
-    @extend_schema(summary="Approve (the named approver)", request=None, responses=VersionOut)
+    @extend_schema(summary="Approve (the named approver)", request=None, responses=PolicyVersionOut)
     @action(detail=True, methods=["post"])
     def approve(self, request: Request, *args: object, **kwargs: object) -> Response:
         return self._step(services.version_approve)
 
     @extend_schema(
-        summary="Return for changes (the named approver)", request=ReturnIn, responses=VersionOut
+        summary="Return for changes (the named approver)",
+        request=ReturnIn,
+        responses=PolicyVersionOut,
     )
     @action(detail=True, methods=["post"], url_path="return")
     def return_(self, request: Request, *args: object, **kwargs: object) -> Response:

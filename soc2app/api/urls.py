@@ -16,6 +16,7 @@ from controls.api.views_controls import ControlViewSet
 from controls.api.views_deviations import DeviationViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
+from monitoring.api.runs import RunViewSet
 from monitoring.api.views import CheckViewSet, ConnectionViewSet, FindingViewSet
 from monitoring.api.views_audit import AuditCheckViewSet
 from policies.api.views import PolicyViewSet
@@ -58,6 +59,7 @@ org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 org_router.register("monitoring/connections", ConnectionViewSet, basename="monitoring-connection")
 org_router.register("monitoring/checks", CheckViewSet, basename="monitoring-check")
 org_router.register("monitoring/findings", FindingViewSet, basename="monitoring-finding")
+org_router.register("monitoring/runs", RunViewSet, basename="monitoring-run")
 org_router.register("policies", PolicyViewSet, basename="policy")
 org_router.register("training", TrainingViewSet, basename="training")
 

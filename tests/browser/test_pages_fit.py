@@ -26,7 +26,7 @@ from controls.models import Audit, Control, ControlTemplate, System
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
 from monitoring import services as monitoring_services
-from monitoring.models import Check
+from monitoring.models import Check, Connection
 from monitoring.selectors_audit import audit_checks
 from policies import services as policy_services
 from policies.models import Policy, PolicyVersion
@@ -148,6 +148,8 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     def url(name: str, **kwargs: object) -> str:
         return reverse(name, kwargs={"org_slug": slug, **kwargs})
 
+    connection_pk = Connection.objects.for_org(org).order_by("pk").first().pk
+
     type1 = Audit.objects.for_org(org).get(audit_type="type1")
     type2 = Audit.objects.for_org(org).get(audit_type="type2")
     demo_control = Control.objects.for_org(org).exclude(pk=long_control.pk).order_by("code").first()
@@ -208,6 +210,8 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "policy-version": url("policy_version", pk=policy.pk, number=1),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
+        "monitoring-connection": url("monitoring_connection", pk=connection_pk),
+        "monitoring-connection-edit": url("monitoring_connection_edit", pk=connection_pk),
         "api-keys": url("api_keys"),
         "webhooks": url("webhook_endpoints"),
         "security": url("org_security"),

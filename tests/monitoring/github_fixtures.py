@@ -48,12 +48,13 @@ def github_acme(github: FakeGitHub, settings) -> FakeGitHub:
 
 @pytest.fixture
 def gh_connection(org, admin, github_acme):
-    connection = services.connection_create(
-        membership=admin, kind=ConnectionKind.GITHUB, name="GitHub acme", credentials=TOKEN
+    return services.connection_create(
+        membership=admin,
+        kind=ConnectionKind.GITHUB,
+        name="GitHub acme",
+        credentials=TOKEN,
+        config={"organization": "acme", "api_url": github_acme.url},
     )
-    connection.config = {"organization": "acme", "api_url": github_acme.url}
-    connection.save(update_fields=["config"])
-    return connection
 
 
 def collect(connection):

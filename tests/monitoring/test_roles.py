@@ -1,6 +1,7 @@
 """Who sees and does what in monitoring, end to end (pages, API, home): compliance managers see
 every result; a contributor sees only the tests and findings of the controls they own; auditors
-only through the portal; only owners and admins manage connections."""
+only through the portal; only owners and admins manage connections (compliance managers see
+and run them)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 PAGES = {
     "owner": (200, 200, 200, 200),
     "admin": (200, 200, 200, 200),
-    "compliance_manager": (200, 200, 403, 200),
+    "compliance_manager": (200, 200, 200, 200),  # integrations: to run them, not change them
     "contributor": (200, 404, 403, 200),  # the fixture's contributor owns the control
     "other_contributor": (404, 404, 403, 200),
     "auditor": (302, 302, 302, 302),  # sent to the portal

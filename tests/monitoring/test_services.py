@@ -117,7 +117,11 @@ def test_roles(org, connection, control, contributor, make_member, outsider):
 
 def test_credentials_are_encrypted_and_never_logged(org, admin):
     conn = services.connection_create(
-        membership=admin, kind="github", name="GitHub", credentials="ghp_supersecret"
+        membership=admin,
+        kind="github",
+        name="GitHub",
+        credentials="ghp_supersecret",
+        config={"organization": "acme"},
     )
     with org_scope(org), db_connection.cursor() as cursor:
         cursor.execute("SELECT credentials FROM monitoring_connection WHERE id = %s", [conn.pk])

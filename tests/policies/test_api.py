@@ -33,7 +33,7 @@ def test_the_life_of_a_policy_through_the_api(org, manager, approver, library, a
     assert len(approved.json()["sha256"]) == 64
     body = client.get(org_url(org, f"policies/{pk}/")).json()
     assert body["current_version"] == 1 and body["next_review_date"]
-    again = client.post(org_url(org, f"policies/{pk}/versions/"))
+    again = client.post(org_url(org, f"policies/{pk}/versions/new/"))
     assert again.status_code == 201 and again.json()["number"] == 2
 
 
@@ -74,7 +74,7 @@ def test_every_route_is_404_across_organizations(org, adopted, outsider, api_for
     for verb, path in (
         ("patch", ""),
         ("get", "versions/"),
-        ("post", "versions/"),
+        ("post", "versions/new/"),
         ("patch", "draft/"),
         ("post", "submit/"),
         ("post", "approve/"),

@@ -23,6 +23,7 @@ SECTIONS = {
     "reports": "reports.bench",
     "samples": "reports.bench_sampling",
     "api": "soc2app.bench.api",
+    "monitoring": "monitoring.bench",
 }
 
 
