@@ -169,3 +169,13 @@ def assignments_of(req: TrainingRequirement) -> QuerySet[TrainingAssignment]:
         .filter(requirement=req)
         .select_related("person")
     )
+
+
+def recent_completions(req: TrainingRequirement, limit: int = 20) -> list[TrainingCompletion]:
+    """The latest completions recorded for ``req`` (one query)."""
+    return list(
+        TrainingCompletion.objects.for_org(req.organization)
+        .filter(requirement=req)
+        .select_related("person")
+        .order_by("-recorded_at", "-pk")[:limit]
+    )

@@ -18,5 +18,6 @@ org_urlpatterns = [
         views.unassign,
         name="training_unassign",
     ),
+    path("completions/<int:pk>/certificate/", views.certificate, name="training_certificate"),
     path("<int:pk>/complete/", views.complete_in_app, name="training_complete"),
 ]

@@ -5,12 +5,15 @@ course, assigning, importing completions; and a member's own completion in the a
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from evidence.downloads import DOWNLOAD_CSP, content_disposition
+from evidence.filenames import download_name
 from people.models import Person
 from policies import selectors_acceptance as people_sel
 from policies.acceptance import assignment_label, member_person
@@ -25,7 +28,7 @@ from tenants import permissions
 from training import importing, selectors, services
 from training.forms import CompletionForm, ExternalCourseForm, ImportForm
 from training.library import library_entries
-from training.models import RequirementKind, TrainingAssignment
+from training.models import RequirementKind, TrainingAssignment, TrainingCompletion
 
 PAGE_SIZE = 50
 CSV_HEADER = ["Name", "E-mail", "Department", "Training", "Last completed", "Next due", "Overdue"]
@@ -93,8 +96,30 @@ def detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
             departments=people_sel.departments(org), people=people_sel.people_choices(org)
         ),
         "controls": req.controls.all(),
+        "recent": selectors.recent_completions(req),
     }
     return render(request, "training/detail.html", context)
+
+
+def certificate(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """A completion's certificate as an attachment (managers), served like evidence files."""
+    _manager(request)
+    completion = get_object_or_404(
+        TrainingCompletion.objects.for_org(request.organization).exclude(certificate=""), pk=pk
+    )
+    try:
+        handle = default_storage.open(completion.certificate.name, "rb")
+    except OSError:
+        raise Http404("The certificate is missing from storage.") from None
+    response = FileResponse(
+        handle, content_type=completion.certificate_type or "application/octet-stream"
+    )
+    name = download_name(completion.certificate_name or "certificate", completion.certificate_type)
+    response["Content-Disposition"] = content_disposition(name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = DOWNLOAD_CSP
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 def _csv(req, rows) -> HttpResponse:

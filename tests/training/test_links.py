@@ -12,6 +12,7 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from policies.markdown import text_sha256
@@ -76,7 +77,7 @@ def test_refusals_expired_leaver_other_org_tampered(
 
 
 def test_an_external_course_with_a_certificate_and_refusals_keep_nothing(
-    org, manager, course, client, django_capture_on_commit_callbacks, settings, tmp_path
+    org, manager, course, client, client_for, django_capture_on_commit_callbacks, settings, tmp_path
 ):
     ana = person(org, "Ana", start_date=timezone.localdate() - dt.timedelta(days=70))
     assign_everyone(manager, course, django_capture_on_commit_callbacks)
@@ -109,6 +110,18 @@ def test_an_external_course_with_a_certificate_and_refusals_keep_nothing(
     assert record.certificate_name == "certificate.pdf" and record.provider == "SANS"
     assert record.completed_on.isoformat() == day and record.module_sha256 == ""
     assert [p for p in media.rglob("*") if p.is_file()]
+    # The manager downloads it from the requirement page, as an attachment.
+    mclient = client_for(manager)
+    page = mclient.get(reverse("training_detail", kwargs={"org_slug": org.slug, "pk": course.pk}))
+    href = reverse("training_certificate", kwargs={"org_slug": org.slug, "pk": record.pk})
+    assert href.encode() in page.content
+    got = mclient.get(href)
+    assert got.status_code == 200 and b"".join(got.streaming_content) == PDF
+    assert (
+        got["Content-Disposition"].startswith("attachment")
+        and "sandbox" in got["Content-Security-Policy"]
+    )
+    assert client.get(href).status_code in (302, 403, 404)  # the person: no account
 
 
 def test_the_daily_job_sends_reminders_and_the_next_cycle(
