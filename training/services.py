@@ -214,6 +214,7 @@ def _store_certificate(org: Organization, upload: Any) -> dict:
         )
     except UploadRejected as exc:
         raise ValidationFailed(exc.message, field="certificate", code=exc.code) from exc
+    _scan(upload)
     holder = TrainingCompletion(organization=org)
     key = default_storage.save(certificate_upload_to(holder, checked.safe_name), upload)
     return {
@@ -223,6 +224,38 @@ def _store_certificate(org: Organization, upload: Any) -> dict:
         "certificate_size": checked.size,
         "certificate_sha256": checked.sha256,
     }
+
+
+def _scan(upload: Any) -> None:
+    """ClamAV, when configured, before anything is stored: an infected certificate is
+    refused; with the scanner unreachable the person is asked to try later (a certificate
+    has no pending state)."""
+    from evidence.scanning import (
+        INFECTED_MESSAGE,
+        ScannerUnavailable,
+        scan_upload,
+        scanner_configured,
+    )
+
+    if not scanner_configured():
+        return
+    try:
+        result = scan_upload(upload)
+    except ScannerUnavailable as exc:
+        raise ValidationFailed(
+            "The certificate cannot be checked for malware right now: try again in a few "
+            "minutes, or record the completion without it.",
+            field="certificate",
+            code="scanner_unavailable",
+        ) from exc
+    finally:
+        upload.seek(0)
+    if result.infected:
+        raise ValidationFailed(
+            INFECTED_MESSAGE.format(signature=result.signature),
+            field="certificate",
+            code="infected",
+        )
 
 
 def completion_record(

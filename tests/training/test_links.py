@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from policies.markdown import text_sha256
+from tests.scanner import hold_uploads
 from tests.training.conftest import assign_everyone, links_in_outbox, person
 from training import links, services
 from training.models import TrainingCompletion, TrainingLink
@@ -99,6 +100,10 @@ def test_an_external_course_with_a_certificate_and_refusals_keep_nothing(
     big = post("cert.pdf", PDF)
     assert big.status_code == 400 and b"the limit is 20 bytes" in big.content
     settings.TRAINING_CERTIFICATE_MAX_BYTES = 10 * 1024 * 1024
+    hold_uploads(settings)  # ClamAV configured but unreachable: refused, nothing kept
+    held = post("cert.pdf", PDF)
+    assert held.status_code == 400 and b"malware" in held.content
+    settings.CLAMAV_HOST = ""
     future = client.post(path, {"completed_on": "2999-01-01"})
     assert future.status_code == 400 and b"future" in future.content
     assert TrainingCompletion.objects.for_org(org).count() == 0
