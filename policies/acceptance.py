@@ -110,7 +110,9 @@ def assignment_add(
     target: str,
     department: str = "",
     person: Person | None = None,
+    send: bool = True,
 ) -> PolicyAssignment:
+    """``send``: ask the people covered now (False: the daily run asks them)."""
     permissions.require(membership, Action.POLICY_MANAGE)
     org = membership.organization
     department = (department or "").strip()
@@ -147,7 +149,8 @@ def assignment_add(
                 target=policy,
                 changes={"assigned_to": [None, assignment_label(assignment)]},
             )
-            links_queue(policy)
+            if send:
+                links_queue(policy)
     except IntegrityError as exc:
         raise Conflict("The policy is assigned so already.") from exc
     return assignment
@@ -323,7 +326,7 @@ def acceptance_record(
         )
         if not claimed:
             raise LinkGone("This link was used already: the policy is accepted.")
-        return _record(
+        return acceptance_store(
             org,
             person,
             version,
@@ -359,7 +362,7 @@ def acceptance_in_app(
         ).update(used_at=now)
         try:
             with transaction.atomic():
-                return _record(
+                return acceptance_store(
                     org,
                     person,
                     version,
@@ -388,7 +391,10 @@ def _check_shown(org: Organization, version: PolicyVersion, shown_sha256: str) -
         raise ValidationFailed("The policy changed since the page was opened: read it again.")
 
 
-def _record(org, person, version, now, ip_address, user_agent, channel, actor) -> Acceptance:
+def acceptance_store(
+    org, person, version, now, ip_address, user_agent, channel, actor
+) -> Acceptance:
+    """Store one acceptance (the callers check the link, the person and the text shown)."""
     text = substitute(version.body, org.name)
     try:
         with transaction.atomic():

@@ -5,6 +5,7 @@ from controls import urls as control_urls
 from criteria import urls as catalog_urls
 from evidence import urls as evidence_urls
 from monitoring import urls as monitoring_urls
+from people import urls as people_urls
 from policies import urls as policy_urls
 from policies import views_public as policy_public
 from reports import urls as report_urls
@@ -23,6 +24,7 @@ org_patterns = [
     path("reports/", include(report_urls.org_urlpatterns)),
     path("monitoring/", include(monitoring_urls.org_urlpatterns)),
     path("policies/", include(policy_urls.org_urlpatterns)),
+    path("people/", include(people_urls.org_urlpatterns)),
     path("training/", include(training_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
 ]

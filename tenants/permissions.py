@@ -44,6 +44,8 @@ class Action(StrEnum):
     RUN_START = "run.start"
     # Policies: adopting, writing and sending for approval (approving is the named approver's).
     POLICY_MANAGE = "policy.manage"
+    # The personnel roster (personal data): managers only, and their keys.
+    PEOPLE_MANAGE = "people.manage"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -63,6 +65,7 @@ _MANAGER_ACTIONS = frozenset(
         Action.RESULTS_PUSH,
         Action.RUN_START,
         Action.POLICY_MANAGE,
+        Action.PEOPLE_MANAGE,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {

@@ -19,6 +19,7 @@ from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from monitoring.api.runs import RunViewSet
 from monitoring.api.views import CheckViewSet, ConnectionViewSet, FindingViewSet
 from monitoring.api.views_audit import AuditCheckViewSet
+from people.api.views import PersonViewSet
 from policies.api.views import PolicyViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
@@ -61,6 +62,7 @@ org_router.register("monitoring/checks", CheckViewSet, basename="monitoring-chec
 org_router.register("monitoring/findings", FindingViewSet, basename="monitoring-finding")
 org_router.register("monitoring/runs", RunViewSet, basename="monitoring-run")
 org_router.register("policies", PolicyViewSet, basename="policy")
+org_router.register("people", PersonViewSet, basename="person")
 org_router.register("training", TrainingViewSet, basename="training")
 
 

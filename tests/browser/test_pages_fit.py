@@ -28,6 +28,8 @@ from evidence.models import EvidenceItem
 from monitoring import services as monitoring_services
 from monitoring.models import Check, Connection
 from monitoring.selectors_audit import audit_checks
+from people import services as people_services
+from people.models import Person
 from policies import services as policy_services
 from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
@@ -138,6 +140,14 @@ def _overflowing_data(org: Organization) -> Control:
     draft = policy_services.version_submit(membership=manager, version=draft)
     policy_services.version_approve(membership=owner, version=draft)
     policy_services.version_start(membership=manager, policy=policy)
+    people_services.person_create(
+        membership=manager,
+        full_name=LONG_WORD,
+        email=LONG_EMAIL,
+        title=LONG_WORD,
+        department=LONG_WORD[:120],
+        start_date=today,
+    )
     return control
 
 
@@ -162,6 +172,7 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     system = System.objects.for_org(org).first()
     invitation = Invitation.objects.for_org(org).first()
     contributor = _member(org, Role.CONTRIBUTOR)
+    person = Person.objects.for_org(org).get(full_name=LONG_WORD)
     pages = {
         "home": url("org_home"),
         "controls": url("control_list"),
@@ -208,6 +219,12 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "policy": url("policy_detail", pk=policy.pk),
         "policy-edit": url("policy_edit", pk=policy.pk),
         "policy-version": url("policy_version", pk=policy.pk, number=1),
+        "people": url("people"),
+        "people-leavers": url("people") + "?state=leavers",
+        "person": url("person_detail", pk=person.pk),
+        "person-edit": url("person_edit", pk=person.pk),
+        "person-new": url("person_new"),
+        "people-import": url("people_import"),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
         "monitoring-connection": url("monitoring_connection", pk=connection_pk),

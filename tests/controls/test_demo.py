@@ -10,6 +10,9 @@ from controls.models import Audit, Control, Deviation, System
 from controls.readiness import audit_readiness
 from evidence.models import EvidenceVersion
 from monitoring.models import Check, CheckRun, Finding, FindingState
+from people.models import Person
+from policies.acceptance import covered_people
+from policies.models import Acceptance, PolicyVersion
 from tenants.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -114,3 +117,15 @@ def test_seed_demo_has_two_weeks_of_automated_tests_with_one_failing(catalog):
     assert finding.resource_id == "arn:aws:s3:::acme-exports" and finding.owner_id is not None
     call_command("seed_demo", "--org", "demo-co")
     assert CheckRun.objects.for_org(org).count() == 15
+
+
+def test_seed_demo_has_two_approved_policies_partly_accepted(catalog):
+    call_command("seed_demo", "--org", "demo-co")
+    org = Organization.objects.get(slug="demo-co")
+    approved = PolicyVersion.objects.for_org(org).filter(state="approved")
+    assert approved.count() == 2
+    for version in approved:
+        covered = covered_people(version.policy).count()
+        accepted = Acceptance.objects.for_org(org).filter(version=version).count()
+        assert 0 < accepted < covered
+    assert Person.objects.for_org(org).filter(end_date__isnull=False).count() == 1

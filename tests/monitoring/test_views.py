@@ -134,10 +134,11 @@ def test_admin_connects_custom_tests(org, admin, client_for, manager):
     assert f"/monitoring/connections/{conn.pk}/results/" in page
     assert "Payments platform" in page
     assert "Payments platform" in page
-    # Anything but custom cannot be connected from the page yet; a duplicate name is a 400.
+    # An unknown kind and a duplicate name are a 400.
     assert (
         client.post(
-            url("monitoring_connection_add", org), {"kind": "aws", "name": "A", "schedule": "daily"}
+            url("monitoring_connection_add", org),
+            {"kind": "nope", "name": "A", "schedule": "daily"},
         ).status_code
         == 400
     )

@@ -161,6 +161,9 @@ def test_another_organization_s_requirement_is_not_found(
     other = outsider.organization
     for name in ("training_detail", "training_complete"):
         assert_foreign_object_404(client, url(name, other, pk=module.pk), methods=("get",))
+    assert_foreign_object_404(
+        client, url("training_certificate", other, pk=completion.pk), methods=("get",)
+    )
     for name in ("training_assign",):
         assert_foreign_object_404(client, url(name, other, pk=module.pk), methods=("post",))
     assert_foreign_object_404(

@@ -22,6 +22,7 @@ SECTIONS = {
     "evidence": "evidence.bench",
     "reports": "reports.bench",
     "samples": "reports.bench_sampling",
+    "people": "people.bench",
     "api": "soc2app.bench.api",
     "monitoring": "monitoring.bench",
 }
