@@ -20,6 +20,12 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "policies.tasks.policy_links_daily",
             "schedule": crontab(hour=8, minute=15),
         },
+        # Training: links for joiners, for the next cycle coming due, and reminders
+        # (training.tasks).
+        "training-links-daily": {
+            "task": "training.tasks.training_links_daily",
+            "schedule": crontab(hour=8, minute=25),
+        },
         # API Idempotency-Keys (and their stored answers) older than IDEMPOTENCY_KEY_HOURS.
         "sweep-idempotency-keys": {
             "task": "tenants.tasks.sweep_idempotency_keys",

@@ -12,6 +12,8 @@ from reports import urls as report_urls
 from soc2app import api_docs, health, metrics
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
+from training import urls as training_urls
+from training import views_public as training_public
 
 # Every app's organization pages go under /o/<org_slug>/ (see TenantMiddleware).
 org_patterns = [
@@ -23,6 +25,7 @@ org_patterns = [
     path("monitoring/", include(monitoring_urls.org_urlpatterns)),
     path("policies/", include(policy_urls.org_urlpatterns)),
     path("people/", include(people_urls.org_urlpatterns)),
+    path("training/", include(training_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
 ]
 
@@ -33,6 +36,11 @@ urlpatterns = [
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include("allauth.urls")),
     path("accept/<slug:organization>/<str:token>/", policy_public.accept, name="policy_accept"),
+    path(
+        "training-link/<slug:organization>/<str:token>/",
+        training_public.complete,
+        name="training_link",
+    ),
     path("", include(tenant_urls.urlpatterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/v1/", include("soc2app.api.urls")),

@@ -142,9 +142,10 @@ class PersonViewSet(
         f"{imports.MAX_ROWS:,} rows). Rows are matched by e-mail: a known address updates that "
         "person. With `dry_run=true` nothing is written and the answer lists what would "
         "happen and every refused row (row, column, message). Without it the file is imported "
-        "all or nothing: 200 with the counts, or 400 with the same errors.",
+        "all or nothing: 200 with the counts, or 400 (`code` `import_rejected`) with the "
+        "refused rows under `errors.rows`.",
         request={"multipart/form-data": PersonImportIn},
-        responses={200: PersonImportOut, 400: PersonImportOut},
+        responses={200: PersonImportOut},
     )
     @action(detail=False, methods=["post"], url_path="import")
     def import_csv(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -180,5 +181,13 @@ class PersonViewSet(
                 "errors": plan.errors,
             }
         ).data
-        ok = plan.ok or dry_run
-        return Response(body, status=status.HTTP_200_OK if ok else status.HTTP_400_BAD_REQUEST)
+        if plan.ok or dry_run:
+            return Response(body, status=status.HTTP_200_OK)
+        # The API's one error shape, the refused rows under ``errors``.
+        rejected = {
+            "detail": f"{plan.error_count} row(s) refused: nothing was imported.",
+            "code": "import_rejected",
+            "errors": {"rows": body["errors"]},
+            "error_count": plan.error_count,
+        }
+        return Response(rejected, status=status.HTTP_400_BAD_REQUEST)

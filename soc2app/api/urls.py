@@ -26,6 +26,7 @@ from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, Sam
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
 from tenants.api.views_webhooks import WebhookEndpointViewSet
+from training.api.views import TrainingViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("catalog/frameworks", FrameworkViewSet, basename="framework")
@@ -62,6 +63,7 @@ org_router.register("monitoring/findings", FindingViewSet, basename="monitoring-
 org_router.register("monitoring/runs", RunViewSet, basename="monitoring-run")
 org_router.register("policies", PolicyViewSet, basename="policy")
 org_router.register("people", PersonViewSet, basename="person")
+org_router.register("training", TrainingViewSet, basename="training")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes

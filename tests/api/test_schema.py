@@ -89,6 +89,10 @@ def test_every_organization_endpoint_is_documented(schema):
         "monitoring/checks/{id}/",
         "monitoring/findings/",
         "monitoring/findings/{id}/",
+        "people/",
+        "people/{id}/",
+        "people/{id}/end/",
+        "people/import/",
         "policies/",
         "policies/{id}/",
         "policies/library/",
@@ -98,6 +102,10 @@ def test_every_organization_endpoint_is_documented(schema):
         "policies/{id}/submit/",
         "policies/{id}/approve/",
         "policies/{id}/return/",
+        "training/",
+        "training/{id}/",
+        "training/{id}/status/",
+        "training/{id}/completions/",
     }
 
 

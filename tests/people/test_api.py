@@ -110,7 +110,8 @@ def test_import_dry_run_lists_row_errors_and_writes_nothing(org, key_client):
         {"row": 3, "column": "email", "message": "'bob' is not an e-mail address."}
     ]
     refused = _import(client, org, bad)
-    assert refused.status_code == 400 and refused.json()["error_count"] == 1
+    assert refused.status_code == 400 and refused.json()["code"] == "import_rejected"
+    assert refused.json()["errors"]["rows"] == dry.json()["errors"]
     good = csv_bytes("Ada,ada@example.com,2025-01-06,,")
     assert _import(client, org, good, dry_run="true").json()["created"] == 1
     assert not Person.objects.for_org(org).exists()
