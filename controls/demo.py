@@ -83,6 +83,16 @@ def demo_seed(organization: Organization) -> None:
 
     demo_seed_requests(organization)
     demo_seed_samples(organization)
+    # Two weeks of automated tests from the organization's own CI job (monitoring sits above).
+    from monitoring.demo import demo_seed_monitoring
+
+    demo_seed_monitoring(organization)
+    from people.demo import demo_seed_people  # the roster (people sits above us too)
+
+    demo_seed_people(organization)
+    from policies.demo import demo_seed_policies  # two approved policies, partly accepted
+
+    demo_seed_policies(organization)
     # Today's readiness snapshot, as the daily job would take it: the audits list and the
     # home show each audit's score from the first visit.
     from controls.history import readiness_snapshot_take

@@ -291,6 +291,12 @@ def control_update(*, membership: Membership, control: Control, **changes: objec
                 target=control,
                 changes=changed,
             )
+            if "owner" in changed:
+                # Open monitoring findings follow the control's owner (the app that owns them
+                # does it; imported here, as the control page imports its tests).
+                from monitoring.findings import findings_follow_owner
+
+                findings_follow_owner(control=control, actor=Actor.for_principal(membership))
     except ValidationFailed:
         for name, value in previous.items():
             setattr(control, name, value)

@@ -14,13 +14,17 @@ The digests are an outbox: written as ``EvidenceDigest`` rows in the claim's tra
 mailed after it commits by ``evidence.outbox`` (marked sent only once the mail server accepted
 them). A run killed or a mail server down before that leaves them unsent, and the hourly
 retry (``digests_retry``) sends them: at least once, never none.
+
+Other apps add their own items to the same daily digest (monitoring: tests that started
+failing or recovered, overdue findings) with ``register_digest_section``: a section claims its
+items in the digest's transaction, with the same token, and names who is told.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -51,8 +55,40 @@ def _pending(versions):  # type: ignore[no-untyped-def]
     )
 
 
-def organizations_to_notify(changes: Iterable[int]) -> list[Organization]:
-    """Organizations whose states just changed, plus any with changes nobody was told about."""
+@dataclass(frozen=True)
+class DigestEntry:
+    """One line another app adds to a digest, under ``heading``; told to ``owners`` (the
+    active ones with an e-mail), or to the fallback recipients when none is left."""
+
+    heading: str
+    text: str
+    url: str
+    owners: tuple[Membership, ...] = ()
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """Registered by an app (``register_digest_section`` in its ``AppConfig.ready``).
+
+    ``pending``: the organizations with something not told yet (a system-wide read);
+    ``claim(organization, token)``: marks what it tells as told (a conditional UPDATE, like the
+    evidence's) inside the digest's transaction and returns its entries."""
+
+    name: str
+    pending: Callable[[], set[int]]
+    claim: Callable[[Organization, uuid.UUID], list[DigestEntry]]
+
+
+_SECTIONS: dict[str, DigestSection] = {}
+
+
+def register_digest_section(section: DigestSection) -> None:
+    _SECTIONS[section.name] = section
+
+
+def organizations_to_notify(changes: Iterable[int], *, sections: bool = True) -> list[Organization]:
+    """Organizations whose states just changed, plus any with changes nobody was told about
+    (and, unless ``sections`` is off, any a registered section has news for)."""
     pending = (
         _pending(
             EvidenceVersion.objects.dangerously_unscoped(reason="find organizations to notify")
@@ -62,6 +98,9 @@ def organizations_to_notify(changes: Iterable[int]) -> list[Organization]:
         .distinct()
     )
     ids = set(changes) | set(pending)
+    if sections:
+        for section in _SECTIONS.values():
+            ids |= section.pending()
     return list(Organization.objects.filter(pk__in=ids).order_by("slug"))
 
 
@@ -70,6 +109,10 @@ class Digest:
     user: AbstractBaseUser
     stale: list[EvidenceVersion] = field(default_factory=list)
     expiring: list[EvidenceVersion] = field(default_factory=list)
+    entries: dict[str, list[DigestEntry]] = field(default_factory=dict)
+
+    def add_entry(self, entry: DigestEntry) -> None:
+        self.entries.setdefault(entry.heading, []).append(entry)
 
     def add(self, version: EvidenceVersion) -> None:
         bucket = self.stale if version.freshness == Freshness.STALE else self.expiring
@@ -96,7 +139,8 @@ def _item_url(org: Organization, version: EvidenceVersion) -> str:
 
 
 def _message(org: Organization, digest: Digest) -> EmailMultiAlternatives:
-    count = len(digest.stale) + len(digest.expiring)
+    evidence_count = len(digest.stale) + len(digest.expiring)
+    count = evidence_count + sum(len(e) for e in digest.entries.values())
     rows = lambda versions: [  # noqa: E731
         {"version": v, "control": v.item.control, "url": _item_url(org, v)} for v in versions
     ]
@@ -105,15 +149,20 @@ def _message(org: Organization, digest: Digest) -> EmailMultiAlternatives:
         "user": digest.user,
         "stale": rows(digest.stale),
         "expiring": rows(digest.expiring),
-        "count": count,
+        "count": evidence_count,
+        "sections": list(digest.entries.items()),
         "overview_url": settings.SITE_URL
         + reverse("evidence_overview", kwargs={"org_slug": org.slug}),
         "expiring_days": settings.EVIDENCE_EXPIRING_DAYS,
     }
     noun = "item needs" if count == 1 else "items need"
+    if digest.entries:
+        noun = "thing needs" if count == 1 else "things need"
+    else:
+        noun = f"evidence {noun}"
     message = EmailMultiAlternatives(
         # Header-safe: a name stored before names were checked may hold a line break.
-        subject=f"{header_safe(org.name)}: {count} evidence {noun} attention",
+        subject=f"{header_safe(org.name)}: {count} {noun} attention",
         body=render_to_string("emails/evidence_digest.txt", context),
         to=[digest.user.email],
     )
@@ -128,7 +177,8 @@ def digests_retry() -> int:
     in an outbox (a mail outage, a run killed mid-send); returns digests the server accepted."""
     from tenants.context import org_scope
 
-    orgs = {org.pk: org for org in organizations_to_notify(())}
+    # Sections' news waits for the daily run (or rides along with evidence changes here).
+    orgs = {org.pk: org for org in organizations_to_notify((), sections=False)}
     unsent = organizations_with_unsent() - set(orgs)
     orgs.update({org.pk: org for org in Organization.objects.filter(pk__in=unsent)})
     sent = 0
@@ -147,7 +197,8 @@ def digests_send(*, organization: Organization, deliver: bool = True) -> int:
     scope = EvidenceVersion.objects.for_org(organization)
     with transaction.atomic():
         claimed = _pending(scope).update(notified_freshness=F("freshness"), notify_claim=token)
-        if not claimed:
+        extra = [e for s in _SECTIONS.values() for e in s.claim(organization, token)]
+        if not claimed and not extra:
             return 0
         rows = (
             scope.filter(notify_claim=token)
@@ -165,6 +216,13 @@ def digests_send(*, organization: Organization, deliver: bool = True) -> int:
                 users = fallback
             for user in users:
                 digests.setdefault(user.pk, Digest(user=user)).add(version)
+        for entry in extra:
+            users = [m.user for m in entry.owners if m.is_active and m.user.email]
+            if not users:
+                fallback = _fallback_recipients(organization) if fallback is None else fallback
+                users = fallback
+            for user in users:
+                digests.setdefault(user.pk, Digest(user=user)).add_entry(entry)
         messages = [_message(organization, d) for d in digests.values()]
         EvidenceDigest.objects.bulk_create(
             EvidenceDigest(
@@ -187,6 +245,7 @@ def digests_send(*, organization: Organization, deliver: bool = True) -> int:
             changes={
                 "recipients": [None, sorted(d.user.email for d in digests.values())],
                 "versions": [None, claimed],
+                **({"other_items": [None, len(extra)]} if extra else {}),
             },
         )
         if not messages:

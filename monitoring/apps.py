@@ -10,3 +10,10 @@ class MonitoringConfig(AppConfig):
         from soc2app.todo import register
 
         register("monitoring", monitoring_todos)
+
+        # The overdue findings sweep (a Celery task, ``soc2app.schedule``) and monitoring's
+        # part of the owners' daily digest (``evidence.notifications``).
+        from evidence.notifications import register_digest_section
+        from monitoring import digest, events  # noqa: F401
+
+        register_digest_section(digest.SECTION)

@@ -4,13 +4,16 @@ changed, not what they are. Re-exported by ``monitoring.services``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from controls.models import System
-from monitoring.models import Connection, ConnectionKind, ConnectionSystem, Schedule
+from monitoring.config import config_clean
+from monitoring.models import CheckRun, Connection, ConnectionKind, ConnectionSystem, Schedule
 from soc2app.errors import ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
@@ -19,6 +22,18 @@ from tenants.permissions import Action
 
 MAX_CREDENTIALS = 8192
 MAX_CONNECTIONS = 50
+# How often the schedule runs a connection (``monitoring.runs.runs_start_due``).
+SCHEDULE_EVERY = {Schedule.DAILY: dt.timedelta(days=1), Schedule.WEEKLY: dt.timedelta(days=7)}
+
+
+def next_run_at(connection: Connection, *, after: dt.datetime | None = None) -> dt.datetime | None:
+    """When the schedule next starts ``connection``: ``after`` (a run's start) plus its
+    interval; without ``after``, now (a new or newly scheduled connection runs at the next
+    beat). Never for manual schedules and pushed (custom) connections."""
+    every = SCHEDULE_EVERY.get(connection.schedule)
+    if every is None or connection.kind == ConnectionKind.CUSTOM:
+        return None
+    return after + every if after is not None else timezone.now()
 
 
 def _systems(org: Organization, ids: Iterable[int]) -> list[System]:
@@ -38,6 +53,14 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _clean_kind(kind: str) -> str:
+    # A kind whose collector is not installed here may still be added (the API, a
+    # deployment about to install it): its runs say so, and it takes no settings.
+    if kind not in ConnectionKind.values:
+        raise ValidationFailed("Choose a kind of connection.", field="kind")
+    return kind
+
+
 def _clean_credentials(credentials: str) -> str:
     if len(credentials or "") > MAX_CREDENTIALS:
         raise ValidationFailed("Credentials are too long (8 KB at most).", field="credentials")
@@ -53,12 +76,14 @@ def connection_create(
     credentials: str = "",
     schedule: str = Schedule.DAILY,
     enabled: bool = True,
+    config: Mapping[str, Any] | None = None,
 ) -> Connection:
-    """A new connection. Only owners and admins (and admin keys) manage connections."""
+    """A new connection. Only owners and admins (and admin keys) manage connections. Its
+    ``config`` is cleaned against its kind's settings (``monitoring.config``)."""
     permissions.require(membership, Action.CONNECTION_MANAGE)
     org = membership.organization
-    if kind not in ConnectionKind.values:
-        raise ValidationFailed("Choose a kind of connection.", field="kind")
+    kind = _clean_kind(kind)
+    config = config_clean(kind, config)
     if schedule not in Schedule.values:
         raise ValidationFailed("Choose a schedule.", field="schedule")
     name = _clean_name(name)
@@ -72,8 +97,10 @@ def connection_create(
         credentials=_clean_credentials(credentials),
         schedule=schedule,
         enabled=enabled,
+        config=config,
         created_by=getattr(membership, "user", None) or getattr(membership, "created_by", None),
     )
+    connection.next_run_at = next_run_at(connection)
     try:
         with transaction.atomic():
             connection.save()
@@ -89,6 +116,7 @@ def connection_create(
                 changes={
                     "kind": [None, kind],
                     "schedule": [None, schedule],
+                    "config": [None, config],
                     "systems": [None, [s.name for s in chosen]],
                     "credentials": [None, "set" if credentials else "none"],
                 },
@@ -101,8 +129,9 @@ def connection_create(
 def connection_update(
     *, membership: Membership, connection: Connection, **changes: Any
 ) -> Connection:
-    """Change a connection's name, systems, credentials (replaced, never shown), schedule or
-    whether it runs."""
+    """Change a connection's name, systems, credentials (replaced, never shown), settings
+    (``config``, cleaned for its kind), schedule (the next scheduled run moves: at once when
+    it had none, else one new interval after the latest run) or whether it runs."""
     permissions.require(membership, Action.CONNECTION_MANAGE)
     org = membership.organization
     logged: dict[str, list[Any]] = {}
@@ -117,6 +146,14 @@ def connection_update(
         if changes["schedule"] != connection.schedule:
             logged["schedule"] = [connection.schedule, changes["schedule"]]
             connection.schedule = changes["schedule"]
+            runs = CheckRun.objects.for_org(org).filter(connection=connection)
+            last = runs.order_by("-started_at").values_list("started_at", flat=True).first()
+            connection.next_run_at = next_run_at(connection, after=last)
+    if "config" in changes:
+        config = config_clean(connection.kind, changes["config"])
+        if config != connection.config:
+            logged["config"] = [connection.config, config]
+            connection.config = config
     if "enabled" in changes and bool(changes["enabled"]) != connection.enabled:
         logged["enabled"] = [connection.enabled, bool(changes["enabled"])]
         connection.enabled = bool(changes["enabled"])

@@ -111,6 +111,11 @@ class Check(TenantModel):
     # The latest run's outcome: "failing" when any resource failed (a list page sorts on it).
     failing = models.BooleanField(default=False)
     last_run_at = models.DateTimeField(null=True, blank=True)
+    # What the owners' digest last told of ``failing`` (``monitoring.notify``): a check whose
+    # value differs started failing or recovered since; ``notify_claim`` is the digest run that
+    # told it (read back by its token).
+    notified_failing = models.BooleanField(default=False)
+    notify_claim = models.UUIDField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -150,6 +155,7 @@ class CheckControl(TenantModel):
 class RunSource(models.TextChoices):
     PUSH = "push", "Pushed through the API"
     SCHEDULED = "scheduled", "Scheduled"
+    MANUAL = "manual", "Started by hand"
 
 
 class RunStatus(models.TextChoices):
@@ -258,6 +264,10 @@ class Finding(TenantModel):
     closed_by_run = models.ForeignKey(
         CheckRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the daily sweep announced it overdue (``finding.overdue``, once per finding), and
+    # the digest run that told its owner (``monitoring.notify``).
+    overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    notify_claim = models.UUIDField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at", "-id"]

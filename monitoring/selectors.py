@@ -195,3 +195,25 @@ def control_tests_for(principal: Membership, control: object) -> list[Check] | N
     if not sees_all_checks(principal) and control.owner_id != principal.pk:
         return None
     return list(control_checks(control))
+
+
+def connection_runs(connection: Connection) -> QuerySet[CheckRun]:
+    """A connection's runs, newest first (queued ones by when they were queued)."""
+    return (
+        CheckRun.objects.for_org(connection.organization_id)
+        .filter(connection=connection)
+        .order_by("-created_at", "-id")
+    )
+
+
+def get_run_for(principal: Membership, pk: int) -> CheckRun:
+    """A run of the member's organization, with its connection (one query)."""
+    found = (
+        CheckRun.objects.for_org(principal.organization_id)
+        .select_related("connection")
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise NotFound("No such run.")
+    return found

@@ -11,7 +11,9 @@ API's push (``results_push``), and later the Prowler and GitHub collectors, hand
 * ``pass``: closes the open finding, if any;
 * ``error``: changes no finding (the check could not tell).
 
-A batch runs in one transaction and a constant number of queries, whatever its size.
+A batch runs in one transaction and a constant number of queries, whatever its size (on
+PostgreSQL results and new findings are inserted 10,000 rows per statement: ``monitoring.bulk``,
+without a model instance per row).
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
 from controls.models import Control, ControlCriterion
 from criteria.models import Criterion
+from monitoring import events
+from monitoring.bulk import bulk_insert
 from monitoring.collectors import RawOutput
 
 # Re-exported: callers import every monitoring write service from here.
@@ -58,6 +63,26 @@ from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization
 from tenants.permissions import Action
+
+
+class ResultRow(NamedTuple):
+    """A result as written (``CheckResult``'s columns; handed to ``run_evidence_record``)."""
+
+    check_ref_id: int
+    resource_id: str
+    resource_name: str
+    status: str
+    details: dict[str, Any]
+
+
+RESULT_FIELDS = (
+    "organization", "run", "check_ref", "resource_id", "resource_name", "status", "details",
+    "created_at",
+)  # fmt: skip
+FINDING_FIELDS = (
+    "organization", "check_ref", "resource_id", "resource_name", "state", "owner", "severity",
+    "due_date", "opened_at", "regression", "opened_by_run",
+)  # fmt: skip
 
 
 @dataclass
@@ -197,20 +222,16 @@ def results_ingest(
         if output is not None:
             run_output_store(run, output)
         rows = [
-            CheckResult(
-                organization=org,
-                run=run,
-                check_ref=checks[spec.key],
-                resource_id=r.resource,
-                resource_name=r.resource_name,
-                status=r.status,
-                details=r.details,
-                created_at=now,
-            )
+            ResultRow(checks[spec.key].pk, r.resource, r.resource_name, r.status, r.details)
             for spec, results in batch
             for r in results
         ]
-        CheckResult.objects.bulk_create(rows, batch_size=500)
+        bulk_insert(
+            CheckResult,
+            org.pk,
+            RESULT_FIELDS,
+            [(org.pk, run.pk, *row, now) for row in rows],
+        )
         summary = IngestSummary(run=run)
         _apply_findings(org, run, checks, controls, rows, now, summary)
         counts = {s: sum(1 for r in rows if r.status == s) for s in ResultStatus.values}
@@ -251,22 +272,31 @@ def _apply_findings(
     run: CheckRun,
     checks: dict[str, Check],
     controls: dict[str, list[Control]],
-    rows: Sequence[CheckResult],
+    rows: Sequence[ResultRow],
     now: dt.datetime,
     summary: IngestSummary,
 ) -> None:
-    """Open, keep and close findings for ``rows``: four queries whatever their number."""
+    """Open, keep and close findings for ``rows``: five queries whatever their number (and
+    one INSERT per 10,000 new findings on PostgreSQL), then the webhook events of the checks
+    that changed state, if any (one query when the organization has no endpoint, three when
+    it has)."""
     check_ids = [c.pk for c in checks.values()]
-    resources = {r.resource_id for r in rows}
+    # The checks' open findings (no list of this run's resources: a run may hold 50,000), then
+    # which of the failures without one had a finding before (those resources only).
     open_findings = {
-        (f.check_ref_id, f.resource_id): f
-        for f in Finding.objects.for_org(org).filter(
-            check_ref_id__in=check_ids, resource_id__in=resources, state=FindingState.OPEN
-        )
+        (check_id, resource): pk
+        for pk, check_id, resource in Finding.objects.for_org(org)
+        .filter(check_ref_id__in=check_ids, state=FindingState.OPEN)
+        .values_list("pk", "check_ref_id", "resource_id")
+    }
+    new_failures = {
+        r.resource_id
+        for r in rows
+        if r.status == ResultStatus.FAIL and (r.check_ref_id, r.resource_id) not in open_findings
     }
     closed_before = set(
         Finding.objects.for_org(org)
-        .filter(check_ref_id__in=check_ids, resource_id__in=resources, state=FindingState.CLOSED)
+        .filter(check_ref_id__in=check_ids, resource_id__in=new_failures, state=FindingState.CLOSED)
         .values_list("check_ref_id", "resource_id")
         .distinct()
     )
@@ -274,34 +304,44 @@ def _apply_findings(
         checks[key].pk: (chosen[0].owner_id if chosen else None) for key, chosen in controls.items()
     }
     severity_of = {c.pk: c.severity for c in checks.values()}
+    due_by = {s: due_date(s, timezone.localdate(now)) for s in set(severity_of.values())}
+    was_failing = {c.pk: c.failing for c in checks.values()}
     to_open, to_close = [], []
     for row in rows:
         key = (row.check_ref_id, row.resource_id)
         if row.status == ResultStatus.FAIL and key not in open_findings:
             regression = key in closed_before
+            severity = severity_of[row.check_ref_id]
             to_open.append(
-                Finding(
-                    organization=org,
-                    check_ref_id=row.check_ref_id,
-                    resource_id=row.resource_id,
-                    resource_name=row.resource_name,
-                    owner_id=owner_of.get(row.check_ref_id),
-                    severity=severity_of[row.check_ref_id],
-                    due_date=due_date(severity_of[row.check_ref_id], timezone.localdate(now)),
-                    opened_at=now,
-                    regression=regression,
-                    opened_by_run=run,
+                (
+                    org.pk,
+                    row.check_ref_id,
+                    row.resource_id,
+                    row.resource_name,
+                    FindingState.OPEN,
+                    owner_of.get(row.check_ref_id),
+                    severity,
+                    due_by[severity],
+                    now,
+                    regression,
+                    run.pk,
                 )
             )
             summary.regressions += regression
         elif row.status == ResultStatus.PASS and key in open_findings:
-            to_close.append(open_findings[key].pk)
-    Finding.objects.bulk_create(to_open, batch_size=500)
+            to_close.append(open_findings[key])
+    opened = bulk_insert(
+        Finding, org.pk, FINDING_FIELDS, to_open, returning=("id", "check_ref_id", "resource_id")
+    )
     if to_close:
         Finding.objects.for_org(org).filter(pk__in=to_close).update(
             state=FindingState.CLOSED, closed_at=now, closed_by_run=run
         )
     summary.opened, summary.closed = len(to_open), len(to_close)
+    finding_of = dict(open_findings)
+    finding_of.update({(check_id, resource): pk for pk, check_id, resource in opened})
+    closed_ids = set(to_close)
+    closed = {key: pk for key, pk in open_findings.items() if pk in closed_ids}
     failing = set(
         Finding.objects.for_org(org)
         .filter(check_ref_id__in=check_ids, state=FindingState.OPEN)
@@ -311,6 +351,23 @@ def _apply_findings(
     for check in checks.values():
         check.failing, check.last_run_at = check.pk in failing, now
     Check.objects.for_org(org).bulk_update(list(checks.values()), ["failing", "last_run_at"])
+    # check.failed / check.recovered: the checks whose ``failing`` changed in this run.
+    if any(c.failing != was_failing[c.pk] for c in checks.values()):
+        events.emit(
+            org,
+            events.check_transitions(
+                org=org,
+                run_id=run.pk,
+                connection=run.connection,
+                checks=list(checks.values()),
+                was_failing=was_failing,
+                owner_of=owner_of,
+                rows=rows,
+                finding_of=finding_of,
+                closed=closed,
+                now=now,
+            ),
+        )
 
 
 def results_push(

@@ -81,12 +81,15 @@ def _clean_details(details: Any) -> dict[str, Any]:
     return details
 
 
-def clean_results(results: Sequence[ResultSpec]) -> list[ResultSpec]:
+def clean_results(
+    results: Sequence[ResultSpec], *, limit: int | None = MAX_RESULTS
+) -> list[ResultSpec]:
+    """``limit``: results per check (a push's cap; a collector's own run passes ``None``)."""
     if not results:
         raise ValidationFailed("Send at least one result.", field="results")
-    if len(results) > MAX_RESULTS:
+    if limit is not None and len(results) > limit:
         raise ValidationFailed(
-            f"Send at most {MAX_RESULTS} results per check in one push.", field="results"
+            f"Send at most {limit} results per check in one push.", field="results"
         )
     cleaned, seen = [], set()
     for result in results:

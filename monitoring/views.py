@@ -1,5 +1,6 @@
 """Browser pages of continuous monitoring: the overview of tests (failing first), a test's
-results and findings, and the connections (admins). Views validate, call a selector or
+results and findings, and the integrations (connections; one integration's page and runs:
+``monitoring.views_runs``). Views validate, call a selector or
 service and render."""
 
 from __future__ import annotations
@@ -12,9 +13,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from controls import selectors as control_selectors
 from monitoring import selectors, services
+from monitoring.collectors import runnable_kinds
 from monitoring.forms import ConnectionForm, OverviewFilter
+from monitoring.models import ConnectionKind
 from soc2app.errors import DomainError
-from soc2app.forms import add_domain_error
 from tenants import permissions
 from tenants.permissions import Action
 
@@ -58,13 +60,17 @@ def check_detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
 
 
 def connections(request: HttpRequest, org_slug: str) -> HttpResponse:
-    permissions.require(request.membership, Action.CONNECTION_MANAGE)
+    """The integrations (connections): admins manage them, compliance managers run them."""
+    permissions.require(request.membership, Action.RUN_START)
     org = request.organization
     rows = list(selectors.connections_list(org))
     names, runs = selectors.connection_system_names(org, rows), selectors.last_runs(org, rows)
     for row in rows:  # two queries for the whole page
         row.system_names, row.last_run = names[row.pk], runs.get(row.pk)
-    context = {"connections": rows}
+    context = {
+        "connections": rows,
+        "can_manage": permissions.can(request.membership, Action.CONNECTION_MANAGE),
+    }
     return render(request, "monitoring/connections.html", context)
 
 
@@ -73,21 +79,22 @@ def connection_add(request: HttpRequest, org_slug: str) -> HttpResponse:
     permissions.require(request.membership, Action.CONNECTION_MANAGE)
     org = request.organization
     systems = [(s.pk, s.name) for s in control_selectors.systems_list(org)]
-    form = ConnectionForm(request.POST or None, systems=systems)
+    kinds = [ConnectionKind.CUSTOM, *(k for k in runnable_kinds() if k in ConnectionKind.values)]
+    form = ConnectionForm(request.POST or None, systems=systems, kinds=kinds)
     if request.method == "POST" and form.is_valid():
         try:
             connection = services.connection_create(
-                membership=request.membership, **form.cleaned_data
+                membership=request.membership, **form.service_arguments()
             )
         except DomainError as exc:
-            add_domain_error(form, exc)
+            form.add_service_error(exc)
         else:
-            messages.success(
-                request,
-                f"{connection.name} is connected: push its results with an API key "
-                f"(connection id {connection.pk}).",
-            )
-            return redirect("monitoring_connections", org_slug=org_slug)
+            if connection.kind == ConnectionKind.CUSTOM:
+                said = f"push its results with an API key (connection id {connection.pk})."
+            else:
+                said = "press Test connection to check its credentials."
+            messages.success(request, f"{connection.name} is connected: {said}")
+            return redirect("monitoring_connection", org_slug=org_slug, pk=connection.pk)
     status = 400 if form.is_bound and form.errors else 200
     return render(request, "monitoring/connection_form.html", {"form": form}, status=status)
 

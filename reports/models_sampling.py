@@ -25,6 +25,8 @@ class PopulationSource(models.TextChoices):
     CSV = "csv", "Uploaded CSV"
     EVIDENCE = "evidence", "Built from evidence versions"
     API = "api", "Pushed through the API"
+    # A ready-made population another app offers (``reports.population_sources``).
+    BUILT = "built", "Built from the app's records"
 
 
 class Population(TenantModel):

@@ -23,6 +23,7 @@ from evidence.selectors import deliverable_versions
 from reports import sampling
 from reports.models import Population, PopulationItem, PopulationSource
 from reports.pbc import require_audit_access
+from reports.population_sources import source_get
 from reports.sampling import Parsed, Row
 from reports.selectors import audit_scope_controls
 from soc2app.errors import ValidationFailed
@@ -227,4 +228,28 @@ def population_from_evidence(*, membership: object, audit: Audit, control: Contr
         control=control,
         parsed=parsed,
         source=PopulationSource.EVIDENCE,
+    )
+
+
+def population_from_source(
+    *, membership: object, audit: Audit, control: Control, key: str
+) -> Population:
+    """A ready-made population another app offers (``reports.population_sources``), e.g. the
+    roster's joiners or leavers in the window."""
+    _check_target(membership, audit, control)
+    spec = source_get(key)
+    if spec is None:
+        raise ValidationFailed("No such ready-made population.", field="source")
+    start, end = window(audit)
+    rows = sorted(spec.build(audit.organization_id, start, end), key=lambda r: r.item_id)
+    parsed = Parsed(rows=rows)
+    if not rows:
+        parsed.error(spec.empty_message)
+    return population_store(
+        membership=membership,
+        audit=audit,
+        control=control,
+        parsed=parsed,
+        source=PopulationSource.BUILT,
+        source_name=spec.label,
     )

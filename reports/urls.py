@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from reports import views, views_answer, views_portal, views_requests, views_sampling
+from reports import (
+    views,
+    views_answer,
+    views_portal,
+    views_portal_monitoring,
+    views_requests,
+    views_sampling,
+)
 
 org_urlpatterns = [
     path("audits/<int:audit_pk>/", views.report_list, name="report_list"),
@@ -60,6 +67,16 @@ org_urlpatterns = [
 portal_urlpatterns = [
     path("", views_portal.portal_home, name="portal_home"),
     path("audits/<int:audit_pk>/", views_portal.portal_audit, name="portal_audit"),
+    path(
+        "audits/<int:audit_pk>/tests/",
+        views_portal_monitoring.portal_tests,
+        name="portal_tests",
+    ),
+    path(
+        "audits/<int:audit_pk>/tests/<int:pk>/",
+        views_portal_monitoring.portal_test,
+        name="portal_test",
+    ),
     path(
         "audits/<int:audit_pk>/controls/<int:pk>/",
         views_portal.portal_control,

@@ -23,6 +23,7 @@ from evidence import selectors as evidence_selectors
 from evidence import services as evidence_services
 from evidence import views as evidence_views
 from evidence.models import EvidenceKind
+from monitoring.selectors import control_checks
 from reports import selectors, services
 from reports import views as report_views
 from reports.models import AuditorAccess
@@ -62,7 +63,12 @@ def portal_control(request: HttpRequest, org_slug: str, audit_pk: str, pk: str) 
     items = evidence_selectors.evidence_for_control(
         audit.organization_id, control, deliverable_only=True
     )
-    context = {"audit": audit, "control": control, "items": items}
+    context = {
+        "audit": audit,
+        "control": control,
+        "items": items,
+        "tests": list(control_checks(control)),  # its automated tests: one query
+    }
     return render(request, "reports/portal/control.html", context)
 
 

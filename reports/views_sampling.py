@@ -20,6 +20,7 @@ from controls.models import Audit
 from controls.selectors import audit_get_for, control_get_for
 from reports import pbc, populations, samples, sampling, selectors, selectors_sampling
 from reports.models import Population, SampleMethod, SampleResult
+from reports.population_sources import sources
 from soc2app.errors import ValidationFailed
 from soc2app.forms import add_domain_error
 from soc2app.uploads import accepts_uploads, upload_problem
@@ -86,6 +87,8 @@ class UploadForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.controls = {c.pk: c for c in controls}
         self.fields["control"].choices = [(c.pk, f"{c.code} {c.title}") for c in controls]
+        # Ready-made populations other apps offer (the roster's joiners and leavers).
+        self.fields["source"].choices += [(f"source:{s.key}", s.label) for s in sources()]
 
 
 class DrawForm(forms.Form):
@@ -174,6 +177,9 @@ def _supply(request: HttpRequest, audit: Audit, form: UploadForm) -> Population:
     }
     if data["source"] == "evidence":
         population = populations.population_from_evidence(**args)
+    elif data["source"].startswith("source:"):
+        key = data["source"].removeprefix("source:")
+        population = populations.population_from_source(**args, key=key)
     else:
         if (problem := upload_problem(request)) is not None:
             raise problem  # too large, or cut off

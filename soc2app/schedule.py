@@ -14,6 +14,12 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "tenants.tasks.expire_invitations",
             "schedule": crontab(minute="*/15"),
         },
+        # Policy acceptance: links for people newly covered (joiners) or whose link expired,
+        # and reminders to those who have not accepted (policies.tasks).
+        "policy-links-daily": {
+            "task": "policies.tasks.policy_links_daily",
+            "schedule": crontab(hour=8, minute=15),
+        },
         # API Idempotency-Keys (and their stored answers) older than IDEMPOTENCY_KEY_HOURS.
         "sweep-idempotency-keys": {
             "task": "tenants.tasks.sweep_idempotency_keys",
@@ -23,6 +29,16 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
         "redispatch-reports": {
             "task": "reports.tasks.redispatch_reports",
             "schedule": crontab(minute="*/5"),
+        },
+        # Monitoring connections whose scheduled run (daily, weekly) is due.
+        "start-due-monitoring-runs": {
+            "task": "monitoring.tasks.start_due_runs",
+            "schedule": crontab(minute="*/5"),
+        },
+        # Monitoring runs queued while the broker was down, or whose worker vanished.
+        "redispatch-monitoring-runs": {
+            "task": "monitoring.tasks.redispatch_runs",
+            "schedule": crontab(minute="2-59/5"),
         },
         # Render folders and stored report files left by renders killed outright.
         "sweep-report-leftovers": {
@@ -43,6 +59,12 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
         "evidence-check-freshness": {
             "task": "evidence.tasks.check_freshness",
             "schedule": crontab(hour=evidence_check_hour, minute=0),
+        },
+        # Monitoring findings past their due date: finding.overdue, once per finding; ten
+        # minutes before the evidence check, so the day's digest tells their owners.
+        "monitoring-overdue-findings": {
+            "task": "monitoring.sweep_overdue_findings",
+            "schedule": crontab(hour=(evidence_check_hour - 1) % 24, minute=50),
         },
         # Every hour after that hour: the check again if it did not finish today (a broker
         # outage at the hour, a failed run), else the digests a mail outage held back.

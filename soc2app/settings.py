@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "evidence",
     "reports",
     "monitoring",
+    "people",
+    "policies",
 ]
 
 MIDDLEWARE = [
@@ -281,7 +283,7 @@ WEBHOOK_MAX_ATTEMPTS = env_int("WEBHOOK_MAX_ATTEMPTS", 6, minimum=1)
 # Retry n waits base * 2^(n-1) seconds (30 s, 1 min, 2 min, ...), at most 6 hours.
 WEBHOOK_RETRY_BASE_SECONDS = env_int("WEBHOOK_RETRY_BASE_SECONDS", 30, minimum=1)
 # Deliveries live in tenants/webhooks/tasks.py, which autodiscovery (tenants.tasks) misses.
-CELERY_IMPORTS = ["tenants.webhooks.tasks"]
+CELERY_IMPORTS = ["tenants.webhooks.tasks", "monitoring.tasks"]
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -308,12 +310,21 @@ from soc2app.observability_settings import (  # noqa: E402, F401 (read by Django
     METRICS_TOKEN,
 )
 
+# --- AWS through Prowler: soc2app/prowler_settings.py ---------------------------------------
+from soc2app.prowler_settings import *  # noqa: E402, F403 (read by monitoring.collectors.prowler)
+
 # --- Product settings -----------------------------------------------------------------------
 INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 # Invitations per hour (tenants/invitation_limits.py): by one person across all their
 # organizations, and by one organization across its members.
 INVITATION_RATE_PER_INVITER = env_int("INVITATION_RATE_PER_INVITER", 20, minimum=1)
 INVITATION_RATE_PER_ORG = env_int("INVITATION_RATE_PER_ORG", 50, minimum=1)
+# Policy acceptance links (policies/acceptance.py): days a personal link works, and requests
+# per client address per ten minutes on the public acceptance pages.
+POLICY_LINK_DAYS = env_int("POLICY_LINK_DAYS", 30, minimum=1)
+POLICY_LINK_RATE_PER_IP = env_int("POLICY_LINK_RATE_PER_IP", 60, minimum=1)
+# A reminder goes to whoever has not accepted this many days after the last e-mail (at most 3).
+POLICY_REMINDER_DAYS = env_int("POLICY_REMINDER_DAYS", 7, minimum=1)
 # The framework the catalog pages and readiness use by default (its key in criteria/data).
 CATALOG_FRAMEWORK = env_str("CATALOG_FRAMEWORK", "aicpa-tsc-2017")
 
@@ -372,3 +383,24 @@ REPORT_TMP_DIR = env_str("REPORT_TMP_DIR", str(VAR_DIR / "render"))
 REPORT_LEFTOVER_AFTER = env_int(
     "REPORT_LEFTOVER_AFTER", max(3600, 2 * REPORT_TASK_TIME_LIMIT), minimum=1
 )
+
+# --- Continuous monitoring ------------------------------------------------------------------
+# Seconds one run of a connection's collector may take: past it the run fails with a reason
+# and earlier results stay in force (the task's own Celery hard limit is a minute more).
+MONITORING_RUN_TIME_LIMIT = env_int("MONITORING_RUN_TIME_LIMIT", 30 * 60, minimum=1)
+# A run still "running" this long after it was claimed has lost its worker: the 5-minute beat
+# sweep (or a redelivered task) takes it again, up to three times, then fails it.
+MONITORING_RUN_STALE_AFTER = env_int(
+    "MONITORING_RUN_STALE_AFTER", MONITORING_RUN_TIME_LIMIT + 120, minimum=1
+)
+if PRODUCTION and "visibility_timeout" in CELERY_BROKER_TRANSPORT_OPTIONS:  # noqa: F405
+    if CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] <= MONITORING_RUN_TIME_LIMIT + 60:  # noqa: F405
+        raise ImproperlyConfigured(
+            "CELERY_VISIBILITY_TIMEOUT must be longer than MONITORING_RUN_TIME_LIMIT + 60, or "
+            "running monitoring runs are handed to a second worker"
+        )
+# Seconds "Test connection" waits for a collector's probe before saying it did not answer.
+MONITORING_PROBE_TIMEOUT = env_int("MONITORING_PROBE_TIMEOUT", 20, minimum=1)
+# More collectors, as "kind=dotted.path.Class" (tests register fake kinds this way, so their
+# worker processes find them); the shipped kinds are in monitoring.collectors.COLLECTORS.
+MONITORING_EXTRA_COLLECTORS = env_list("MONITORING_EXTRA_COLLECTORS", [])

@@ -5,6 +5,9 @@ from controls import urls as control_urls
 from criteria import urls as catalog_urls
 from evidence import urls as evidence_urls
 from monitoring import urls as monitoring_urls
+from people import urls as people_urls
+from policies import urls as policy_urls
+from policies import views_public as policy_public
 from reports import urls as report_urls
 from soc2app import api_docs, health, metrics
 from tenants import urls as tenant_urls
@@ -18,6 +21,8 @@ org_patterns = [
     path("evidence/", include(evidence_urls.org_urlpatterns)),
     path("reports/", include(report_urls.org_urlpatterns)),
     path("monitoring/", include(monitoring_urls.org_urlpatterns)),
+    path("policies/", include(policy_urls.org_urlpatterns)),
+    path("people/", include(people_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
 ]
 
@@ -27,6 +32,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include("allauth.urls")),
+    path("accept/<slug:organization>/<str:token>/", policy_public.accept, name="policy_accept"),
     path("", include(tenant_urls.urlpatterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),
     path("api/v1/", include("soc2app.api.urls")),

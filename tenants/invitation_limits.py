@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 
 from django.conf import settings
-from django.core.cache import cache
 
 from soc2app.errors import DomainError
+from soc2app.ratelimit import window_consume
 
 WINDOW_SECONDS = 3600
 
@@ -25,18 +25,8 @@ class TooManyInvitations(DomainError):
     code = "throttled"
 
 
-def _window_key(kind: str, ident: int, now: float) -> str:
-    return f"invitation-rate:{kind}:{ident}:{int(now // WINDOW_SECONDS)}"
-
-
-def _consume(key: str) -> int:
-    # ``add`` creates the counter with its expiry only if missing; ``incr`` is atomic in Redis.
-    cache.add(key, 0, timeout=WINDOW_SECONDS + 60)
-    try:
-        return cache.incr(key)
-    except ValueError:  # evicted between add and incr: count this one as the first
-        cache.set(key, 1, timeout=WINDOW_SECONDS + 60)
-        return 1
+def _consume(kind: str, ident: int) -> int:
+    return window_consume(f"invitation-{kind}", ident, window=WINDOW_SECONDS)
 
 
 def invitation_quota_consume(*, organization_id: int, inviter_id: int) -> None:
@@ -44,14 +34,14 @@ def invitation_quota_consume(*, organization_id: int, inviter_id: int) -> None:
     now = time.time()
     minutes_left = max(1, int((WINDOW_SECONDS - now % WINDOW_SECONDS) // 60))
     per_inviter = settings.INVITATION_RATE_PER_INVITER
-    if _consume(_window_key("inviter", inviter_id, now)) > per_inviter:
+    if _consume("inviter", inviter_id) > per_inviter:
         raise TooManyInvitations(
             f"You have sent {per_inviter} invitations this hour, the most allowed; "
             f"try again in {minutes_left} minutes.",
             field="email",
         )
     per_org = settings.INVITATION_RATE_PER_ORG
-    if _consume(_window_key("org", organization_id, now)) > per_org:
+    if _consume("org", organization_id) > per_org:
         raise TooManyInvitations(
             f"This organization has sent {per_org} invitations this hour, the most allowed; "
             f"try again in {minutes_left} minutes.",

@@ -95,6 +95,9 @@ class WebhookEvent(models.TextChoices):
     EVIDENCE_STALE = "evidence.stale", "Evidence went stale"
     EVIDENCE_EXPIRING = "evidence.expiring", "Evidence is expiring"
     REPORT_READY = "report.ready", "A report is ready"
+    CHECK_FAILED = "check.failed", "A monitoring test started failing"
+    CHECK_RECOVERED = "check.recovered", "A monitoring test passes again"
+    FINDING_OVERDUE = "finding.overdue", "Monitoring findings are overdue"
     TEST = "webhook.test", "Test event"
 
 

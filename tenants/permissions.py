@@ -39,6 +39,13 @@ class Action(StrEnum):
     # (a CI job's key) is also a compliance manager's.
     CONNECTION_MANAGE = "connection.manage"
     RESULTS_PUSH = "results.push"
+    # Starting a connection's run, testing it, reading its runs and raw output: what the
+    # people running the program (compliance managers) need; no configuration, no secret.
+    RUN_START = "run.start"
+    # Policies: adopting, writing and sending for approval (approving is the named approver's).
+    POLICY_MANAGE = "policy.manage"
+    # The personnel roster (personal data): managers only, and their keys.
+    PEOPLE_MANAGE = "people.manage"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -56,6 +63,9 @@ _MANAGER_ACTIONS = frozenset(
         Action.COMMENT,
         Action.SAMPLE_DRAW,
         Action.RESULTS_PUSH,
+        Action.RUN_START,
+        Action.POLICY_MANAGE,
+        Action.PEOPLE_MANAGE,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {

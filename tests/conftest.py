@@ -76,6 +76,13 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     )
     _needs(
         item,
+        "prowler",
+        os.access(settings.PROWLER_BIN, os.X_OK),
+        f"needs Prowler in its own environment at {settings.PROWLER_BIN} "
+        "(scripts/prowler-env.sh, or set PROWLER_BIN)",
+    )
+    _needs(
+        item,
         "browser",
         os.path.exists("/usr/bin/chromium"),
         "needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",

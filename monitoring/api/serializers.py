@@ -3,6 +3,7 @@ response ever carries them (``has_credentials`` says whether some are set)."""
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from monitoring.models import (
@@ -36,6 +37,8 @@ class ConnectionOut(serializers.ModelSerializer):
             "schedule",
             "enabled",
             "has_credentials",
+            "config",
+            "next_run_at",
             "created_at",
             "results_url",
         ]
@@ -69,6 +72,13 @@ class _ConnectionFields(StrictInput):
     )
     schedule = serializers.ChoiceField(choices=Schedule.choices, default=Schedule.DAILY)
     enabled = serializers.BooleanField(default=True)
+    config = serializers.DictField(
+        required=False,
+        default=dict,
+        help_text='The kind\'s settings (not secret), e.g. `{"regions": ["eu-west-1"]}`: '
+        "a setting the kind does not have, or a value not allowed, is a 400 naming it "
+        "(`config.<name>`). Missing ones take their default.",
+    )
 
 
 class ConnectionIn(_ConnectionFields):
@@ -121,21 +131,65 @@ class PushIn(StrictInput):
     )
 
 
+class RunOutput(serializers.Serializer):
+    name = serializers.CharField(source="output_name")
+    sha256 = serializers.CharField(source="output_sha256")
+    size = serializers.IntegerField(source="output_size")
+
+
 class RunOut(serializers.ModelSerializer):
+    connection = serializers.IntegerField(source="connection_id")
+    started_by = serializers.CharField(source="started_by_label")
+    output = serializers.SerializerMethodField()
+
     class Meta:
         model = CheckRun
         fields = [
             "id",
+            "connection",
             "source",
             "status",
+            "created_at",
             "started_at",
             "finished_at",
+            "started_by",
+            "progress",
+            "attempts",
             "passed",
             "failed",
             "errors",
             "failure_reason",
+            "output",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(RunOutput(allow_null=True))
+    def get_output(self, run: CheckRun) -> dict | None:
+        """The raw output stored with the run (download it on the connection's page), or
+        null."""
+        return RunOutput(run).data if run.output else None
+
+
+class RunPage(serializers.Serializer):
+    """A page of runs (``?page=``, ``?page_size=``), as every list answers."""
+
+    count = serializers.IntegerField()
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = RunOut(many=True)
+
+
+class RunStartOut(serializers.Serializer):
+    run = RunOut()
+    started = serializers.BooleanField(
+        help_text="False: the connection already had this run queued or running."
+    )
+    message = serializers.CharField()
+
+
+class ProbeOut(serializers.Serializer):
+    ok = serializers.BooleanField()
+    message = serializers.CharField()
 
 
 class PushOut(serializers.Serializer):

@@ -15,15 +15,19 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from monitoring import selectors, services
+from monitoring import runs, selectors, services
 from monitoring.api.serializers import (
     CheckOut,
     ConnectionIn,
     ConnectionOut,
     ConnectionUpdateIn,
     FindingOut,
+    ProbeOut,
     PushIn,
     PushOut,
+    RunOut,
+    RunPage,
+    RunStartOut,
 )
 from monitoring.collectors import RawOutput
 from monitoring.models import Check, Connection, Finding, FindingState
@@ -56,8 +60,10 @@ class ConnectionViewSet(
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        # Pushing results is a CI job's right; everything else is configuration.
-        self.require(Action.RESULTS_PUSH if self.action == "results" else Action.CONNECTION_MANAGE)
+        # Pushing results is a CI job's right; running and testing the program's people's
+        # (admins, compliance managers); everything else is configuration.
+        needs = {"results": Action.RESULTS_PUSH, "runs": Action.RUN_START, "test": Action.RUN_START}
+        self.require(needs.get(self.action, Action.CONNECTION_MANAGE))
 
     def get_scoped_queryset(self) -> QuerySet[Connection]:
         return selectors.connections_list(self.organization)
@@ -138,6 +144,43 @@ class ConnectionViewSet(
             ),
         )
         return Response(PushOut(summary).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A connection's runs",
+        description="Newest first, by pages (`?page=`). Admins and compliance managers.",
+        responses=RunPage,
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Run a connection now",
+        description="Queues a run (`started: true`); when one is already queued or running, "
+        "answers with it (`started: false`): one run at a time per connection. Connections of "
+        "kind `custom` have nothing to run (their results are pushed); paused ones are "
+        "refused.",
+        request=None,
+        responses={202: RunStartOut},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def runs(self, request: Request, *args: object, **kwargs: object) -> Response:
+        connection = self.get_object()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.connection_runs(connection))
+            return self.get_paginated_response(RunOut(page, many=True).data)
+        started = runs.run_start(principal=self.principal, connection=connection)
+        return Response(RunStartOut(started).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(
+        summary="Test a connection",
+        description="Whether its credentials work and what they can see, in a sentence "
+        "(never a secret); for kind `custom`, when results were last pushed. Logged.",
+        request=None,
+        responses=ProbeOut,
+    )
+    @action(detail=True, methods=["post"])
+    def test(self, request: Request, *args: object, **kwargs: object) -> Response:
+        probe = runs.connection_test(principal=self.principal, connection=self.get_object())
+        return Response(ProbeOut(probe).data)
 
 
 STATE_PARAM = OpenApiParameter(

@@ -93,11 +93,43 @@ COLLECTORS: dict[str, str] = {
 }
 
 
+def _registry() -> dict[str, str]:
+    """The shipped collectors, and those a deployment adds or replaces with the setting
+    ``MONITORING_EXTRA_COLLECTORS`` ("kind=dotted.path", e.g. the tests' fake collector, which
+    their worker processes must import too)."""
+    from django.conf import settings
+
+    extra = {}
+    for item in getattr(settings, "MONITORING_EXTRA_COLLECTORS", ()):
+        kind, _, path = item.partition("=")
+        if kind.strip() and path.strip():
+            extra[kind.strip()] = path.strip()
+    return {**COLLECTORS, **extra}
+
+
 def collector_for(kind: str) -> Collector:
     try:
-        path = COLLECTORS[kind]
+        path = _registry()[kind]
     except KeyError:
         raise CollectorError(
             "This kind of connection has no collector: results are pushed."
         ) from None
-    return import_string(path)()
+    try:
+        return import_string(path)()
+    except ImportError:
+        raise CollectorError(
+            "This kind of connection is not available in this installation (its collector "
+            "is not installed)."
+        ) from None
+
+
+def runnable_kinds() -> list[str]:
+    """Kinds whose collector is installed here (they can be run and tested)."""
+    kinds = []
+    for kind in _registry():
+        try:
+            collector_for(kind)
+        except CollectorError:
+            continue
+        kinds.append(kind)
+    return kinds

@@ -24,6 +24,12 @@ class PopulationIn(StrictInput):
         "`file` (with `control`).",
     )
     from_evidence = serializers.BooleanField(required=False, default=False)
+    from_source = serializers.CharField(
+        required=False,
+        max_length=100,
+        help_text="A ready-made population: `people.joiners` (new hires in the window) or "
+        "`people.leavers` (leavers in the window), built from the roster.",
+    )
 
 
 class PopulationOut(serializers.ModelSerializer):

@@ -90,7 +90,8 @@ class PopulationViewSet(
     @extend_schema(
         summary="Supply a population",
         description="JSON `{control, items: [{id, date, description}]}`, or `{control, "
-        "from_evidence: true}`, or multipart `control` + `file` (CSV with the header "
+        'from_evidence: true}`, or `{control, from_source: "people.joiners"}` (a ready-made '
+        "population), or multipart `control` + `file` (CSV with the header "
         "`id,date,description`). Stored as the control's next version, or not at all: every "
         "broken rule is listed, naming its row. Compliance managers, admins, owners.",
         request=PopulationIn,
@@ -117,6 +118,9 @@ class PopulationViewSet(
             )
         elif data.validated_data["from_evidence"]:
             population = populations.population_from_evidence(**args)
+        elif data.validated_data.get("from_source"):
+            key = data.validated_data["from_source"]
+            population = populations.population_from_source(**args, key=key)
         elif "items" in data.validated_data:
             population = populations.population_push(**args, items=data.validated_data["items"])
         else:

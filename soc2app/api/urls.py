@@ -16,7 +16,11 @@ from controls.api.views_controls import ControlViewSet
 from controls.api.views_deviations import DeviationViewSet
 from criteria.api.views import CriterionViewSet, FrameworkViewSet
 from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
+from monitoring.api.runs import RunViewSet
 from monitoring.api.views import CheckViewSet, ConnectionViewSet, FindingViewSet
+from monitoring.api.views_audit import AuditCheckViewSet
+from people.api.views import PersonViewSet
+from policies.api.views import PolicyViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
@@ -48,10 +52,16 @@ org_router.register(r"audits/(?P<audit_pk>[^/.]+)/samples", SampleViewSet, basen
 org_router.register(
     r"audits/(?P<audit_pk>[^/.]+)/sample-items", SampleItemViewSet, basename="audit-sample-item"
 )
+org_router.register(
+    r"audits/(?P<audit_pk>[^/.]+)/monitoring/checks", AuditCheckViewSet, basename="audit-check"
+)
 org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 org_router.register("monitoring/connections", ConnectionViewSet, basename="monitoring-connection")
 org_router.register("monitoring/checks", CheckViewSet, basename="monitoring-check")
 org_router.register("monitoring/findings", FindingViewSet, basename="monitoring-finding")
+org_router.register("monitoring/runs", RunViewSet, basename="monitoring-run")
+org_router.register("policies", PolicyViewSet, basename="policy")
+org_router.register("people", PersonViewSet, basename="person")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes

@@ -1,5 +1,6 @@
-// The evidence form asks "What are you adding?": show only the file fields or the link fields
-// for the choice made. Without JavaScript both stay visible (the server checks the one chosen).
+// Forms that ask for a kind first (the evidence form's "What are you adding?", an
+// integration's kind): show only the fields of the kind chosen ([data-kind] parts). Without
+// JavaScript every part stays visible (the server uses the one chosen).
 (function () {
   function update(form) {
     var chosen = form.querySelector('input[name="kind"]:checked');
@@ -8,7 +9,7 @@
     });
   }
   document.addEventListener("DOMContentLoaded", function () {
-    document.querySelectorAll("form[data-evidence-form]").forEach(function (form) {
+    document.querySelectorAll("form[data-evidence-form], form[data-kind-form]").forEach(function (form) {
       update(form);
       form.addEventListener("change", function (event) {
         if (event.target.name === "kind") { update(form); }

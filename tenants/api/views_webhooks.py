@@ -44,7 +44,7 @@ class WebhookEndpointViewSet(
     viewsets.GenericViewSet,
 ):
     """Endpoints that receive signed events (`evidence.stale`, `evidence.expiring`,
-    `report.ready`). Each POST carries `X-Soc2-Signature: sha256=<HMAC-SHA256 of
+    `report.ready`, `check.failed`, `check.recovered`, `finding.overdue`). Each POST carries `X-Soc2-Signature: sha256=<HMAC-SHA256 of
     "<X-Soc2-Timestamp>.<body>" with the endpoint's secret>`."""
 
     model = WebhookEndpoint

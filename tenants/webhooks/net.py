@@ -139,10 +139,16 @@ class Response:
     body: str
 
 
+def open_connection(target: Target, timeout: float) -> http.client.HTTPConnection:
+    """An HTTP(S) connection to the first checked address of ``target`` (never resolved
+    again); other outbound clients to user-supplied URLs (the GitHub collector) use it too."""
+    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
+    return cls(target.host, target.port, target.addresses[0], timeout)
+
+
 def post(target: Target, body: bytes, headers: dict[str, str], timeout: float) -> Response:
     """POST ``body`` to the first checked address of ``target``; no redirects are followed."""
-    cls = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
-    conn = cls(target.host, target.port, target.addresses[0], timeout)
+    conn = open_connection(target, timeout)
     try:
         conn.request("POST", target.path, body=body, headers=headers)
         response = conn.getresponse()

@@ -161,11 +161,11 @@ def webhook_endpoint_delete(*, membership: Membership, endpoint: WebhookEndpoint
         endpoint.delete()
 
 
-def _deliveries_create(
-    endpoints: list[WebhookEndpoint], event: str, payload: Mapping[str, Any]
+def _delivery_rows(
+    endpoints: Iterable[WebhookEndpoint], event: str, payload: Mapping[str, Any]
 ) -> list[WebhookDelivery]:
     now = timezone.now()
-    rows = [
+    return [
         WebhookDelivery(
             organization_id=e.organization_id,
             endpoint=e,
@@ -175,7 +175,17 @@ def _deliveries_create(
         )
         for e in endpoints
     ]
-    created = WebhookDelivery.objects.bulk_create(rows)
+
+
+def _deliveries_create(
+    endpoints: list[WebhookEndpoint], event: str, payload: Mapping[str, Any]
+) -> list[WebhookDelivery]:
+    return _deliveries_insert(_delivery_rows(endpoints, event, payload))
+
+
+def _deliveries_insert(rows: list[WebhookDelivery]) -> list[WebhookDelivery]:
+    """Insert in the caller's transaction; enqueued once it commits."""
+    created = WebhookDelivery.objects.bulk_create(rows, batch_size=500)
     ids = [d.pk for d in created]
     transaction.on_commit(lambda: _enqueue(ids))
     return created
@@ -213,6 +223,28 @@ def webhooks_emit(
         return []
     with transaction.atomic():
         return _deliveries_create(endpoints, event, payload)
+
+
+def webhooks_emit_many(
+    *, organization: Organization, events: Iterable[tuple[str, Mapping[str, Any]]]
+) -> list[WebhookDelivery]:
+    """``webhooks_emit`` for many events at once (an ingestion's changed checks): one query
+    for the endpoints and one insert, whatever the number of events. ``events`` may be a
+    generator: it is not consumed when no endpoint subscribes to anything."""
+    endpoints = list(
+        WebhookEndpoint.objects.for_org(organization).filter(active=True).order_by("pk")
+    )
+    if not endpoints:
+        return []
+    rows = []
+    for event, payload in events:
+        if event not in WebhookEvent.values:
+            raise ValueError(f"Unknown webhook event {event!r}")
+        rows += _delivery_rows([e for e in endpoints if e.subscribes_to(event)], event, payload)
+    if not rows:
+        return []
+    with transaction.atomic():
+        return _deliveries_insert(rows)
 
 
 def endpoints_list(org: Organization) -> QuerySet[WebhookEndpoint]:

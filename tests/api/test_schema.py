@@ -25,7 +25,16 @@ def _operations(schema: dict):
 
 
 # Actions that take no body (the URL says it all).
-BODILESS = ("webhooks/{id}/test/", "reports/{id}/retry/")
+BODILESS = (
+    "webhooks/{id}/test/",
+    "reports/{id}/retry/",
+    "monitoring/connections/{id}/runs/",
+    "monitoring/connections/{id}/test/",
+    "monitoring/runs/{id}/retry/",
+    "policies/{id}/submit/",
+    "policies/{id}/approve/",
+    "policies/{id}/versions/new/",
+)
 # Actions that answer with a file, not JSON.
 FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
 CSV_FILES = ("populations/{id}/export/",)
@@ -55,6 +64,8 @@ def test_every_organization_endpoint_is_documented(schema):
         "audits/{audit_pk}/populations/{id}/",
         "audits/{audit_pk}/populations/{id}/items/",
         "audits/{audit_pk}/populations/{id}/export/",
+        "audits/{audit_pk}/monitoring/checks/",
+        "audits/{audit_pk}/monitoring/checks/{id}/",
         "audits/{audit_pk}/samples/",
         "audits/{audit_pk}/samples/{id}/",
         "audits/{audit_pk}/samples/{id}/items/",
@@ -70,10 +81,23 @@ def test_every_organization_endpoint_is_documented(schema):
         "monitoring/connections/",
         "monitoring/connections/{id}/",
         "monitoring/connections/{id}/results/",
+        "monitoring/connections/{id}/runs/",
+        "monitoring/connections/{id}/test/",
+        "monitoring/runs/{id}/",
+        "monitoring/runs/{id}/retry/",
         "monitoring/checks/",
         "monitoring/checks/{id}/",
         "monitoring/findings/",
         "monitoring/findings/{id}/",
+        "policies/",
+        "policies/{id}/",
+        "policies/library/",
+        "policies/{id}/versions/",
+        "policies/{id}/versions/new/",
+        "policies/{id}/draft/",
+        "policies/{id}/submit/",
+        "policies/{id}/approve/",
+        "policies/{id}/return/",
     }
 
 

@@ -88,14 +88,13 @@ def test_custom_tests_push_open_and_close_a_finding(browser, live_server, catalo
     page.goto(f"/o/{org.slug}/")
     page.locator("nav.sidebar").get_by_role("link", name="Monitoring").click()
     shot(page, "empty")
-    page.get_by_role("link", name="Connections").click()
-    page.get_by_role("link", name="Connect your own tests").first.click()
-    page.get_by_label("Name").fill("CI security tests")
+    page.get_by_role("link", name="Integrations").click()
+    page.get_by_role("link", name="Add an integration").first.click()
+    page.get_by_label("Your own tests").check()
+    page.locator("#id_name").fill("CI security tests")
     shot(page, "connect")
     page.get_by_role("button", name="Connect").click()
-    page.wait_for_url(re.compile(r".*/monitoring/connections/$"))
-    assert page.locator(".connection-row").count() == 1
-    shot(page, "connections")
+    page.wait_for_url(re.compile(r".*/monitoring/connections/\d+/$"))
     with org_scope(org):
         connection = Connection.objects.for_org(org).get()
     assert (
@@ -103,6 +102,11 @@ def test_custom_tests_push_open_and_close_a_finding(browser, live_server, catalo
         .inner_text()
         .endswith(f"/connections/{connection.pk}/results/")
     )
+    page.get_by_role("button", name="Test connection").click()
+    assert "Nothing has been pushed yet." in page.locator("ul.messages").inner_text()
+    page.get_by_role("link", name="Integrations").first.click()
+    assert page.locator(".connection-row").count() == 1
+    shot(page, "connections")
 
     page.locator("nav.sidebar").get_by_role("link", name="API keys").click()
     page.get_by_label("Name").fill("ci-pipeline")

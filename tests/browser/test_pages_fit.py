@@ -26,9 +26,15 @@ from controls.models import Audit, Control, ControlTemplate, System
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
 from monitoring import services as monitoring_services
-from monitoring.models import Check
+from monitoring.models import Check, Connection
+from monitoring.selectors_audit import audit_checks
+from people import services as people_services
+from people.models import Person
+from policies import services as policy_services
+from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
+from reports.selectors import audit_scope_controls
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
@@ -118,6 +124,30 @@ def _overflowing_data(org: Organization) -> Control:
             monitoring_services.ResultSpec(resource=LONG_LINK, status="pass"),
         ],
     )
+    # A policy approved with a long word, a long link and a wide table, and its next draft.
+    policy = policy_services.policy_adopt(membership=manager, key="access-control")
+    policy_services.policy_settings(
+        membership=manager, policy=policy, owner=manager, approver=owner, review_cadence_months=12
+    )
+    draft = PolicyVersion.objects.for_org(org).get(policy=policy)
+    wide = "| " + " | ".join(f"Column {i} {LONG_WORD}" for i in range(6)) + " |\n"
+    wide += "|" + "---|" * 6 + "\n" + "| " + " | ".join(["x"] * 6) + " |\n"
+    policy_services.version_edit(
+        membership=manager,
+        version=draft,
+        body=f"{draft.body}\n{LONG_WORD} {LONG_LINK}\n\n{wide}",
+    )
+    draft = policy_services.version_submit(membership=manager, version=draft)
+    policy_services.version_approve(membership=owner, version=draft)
+    policy_services.version_start(membership=manager, policy=policy)
+    people_services.person_create(
+        membership=manager,
+        full_name=LONG_WORD,
+        email=LONG_EMAIL,
+        title=LONG_WORD,
+        department=LONG_WORD[:120],
+        start_date=today,
+    )
     return control
 
 
@@ -128,17 +158,21 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     def url(name: str, **kwargs: object) -> str:
         return reverse(name, kwargs={"org_slug": slug, **kwargs})
 
+    connection_pk = Connection.objects.for_org(org).order_by("pk").first().pk
+
     type1 = Audit.objects.for_org(org).get(audit_type="type1")
     type2 = Audit.objects.for_org(org).get(audit_type="type2")
     demo_control = Control.objects.for_org(org).exclude(pk=long_control.pk).order_by("code").first()
     file_item = EvidenceItem.objects.for_org(org).get(title=f"{LONG_WORD}-file")
     pushed = EvidenceItem.objects.for_org(org).filter(title__endswith="monitoring export").first()
+    policy = Policy.objects.for_org(org).get(library_key="access-control")
     request = InfoRequest.objects.for_org(org).filter(audit=type1).order_by("number").first()
     population = Population.objects.for_org(org).first()
     sample = Sample.objects.for_org(org).first()
     system = System.objects.for_org(org).first()
     invitation = Invitation.objects.for_org(org).first()
     contributor = _member(org, Role.CONTRIBUTOR)
+    person = Person.objects.for_org(org).get(full_name=LONG_WORD)
     pages = {
         "home": url("org_home"),
         "controls": url("control_list"),
@@ -176,9 +210,25 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "member-remove": url("member_remove", pk=contributor.pk),
         "invitation-revoke": url("invitation_revoke", pk=invitation.pk),
         "monitoring": url("monitoring"),
-        "monitoring-check": url("monitoring_check", pk=Check.objects.for_org(org).get().pk),
+        "monitoring-check": url(
+            "monitoring_check", pk=Check.objects.for_org(org).get(key=f"{LONG_WORD}-key").pk
+        ),
+        "policies": url("policies"),
+        "policy-library": url("policy_library"),
+        "policy-new": url("policy_new"),
+        "policy": url("policy_detail", pk=policy.pk),
+        "policy-edit": url("policy_edit", pk=policy.pk),
+        "policy-version": url("policy_version", pk=policy.pk, number=1),
+        "people": url("people"),
+        "people-leavers": url("people") + "?state=leavers",
+        "person": url("person_detail", pk=person.pk),
+        "person-edit": url("person_edit", pk=person.pk),
+        "person-new": url("person_new"),
+        "people-import": url("people_import"),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
+        "monitoring-connection": url("monitoring_connection", pk=connection_pk),
+        "monitoring-connection-edit": url("monitoring_connection_edit", pk=connection_pk),
         "api-keys": url("api_keys"),
         "webhooks": url("webhook_endpoints"),
         "security": url("org_security"),
@@ -214,6 +264,11 @@ def _portal_pages(org: Organization) -> dict[str, str]:
             "portal_evidence_item", audit_pk=audit.pk, pk=item.pk
         )
         pages[f"portal-{kind}-requests"] = url("portal_requests", audit_pk=audit.pk)
+        pages[f"portal-{kind}-tests"] = url("portal_tests", audit_pk=audit.pk)
+        scope = audit_scope_controls(audit).values("pk")
+        check = audit_checks(audit, scope).order_by("-title").first()
+        if check is not None:
+            pages[f"portal-{kind}-test"] = url("portal_test", audit_pk=audit.pk, pk=check.pk)
         request = InfoRequest.objects.for_org(org).filter(audit=audit).first()
         if request is not None:
             pages[f"portal-{kind}-request"] = url(

@@ -9,6 +9,10 @@ from django.utils import timezone
 from controls.models import Audit, Control, Deviation, System
 from controls.readiness import audit_readiness
 from evidence.models import EvidenceVersion
+from monitoring.models import Check, CheckRun, Finding, FindingState
+from people.models import Person
+from policies.acceptance import covered_people
+from policies.models import Acceptance, PolicyVersion
 from tenants.models import Organization
 
 pytestmark = pytest.mark.django_db
@@ -100,3 +104,28 @@ def test_the_demo_tells_one_consistent_story(catalog):
     assert index
     for row in index:
         assert row.effective_start <= type1.as_of_date <= row.valid_until
+
+
+def test_seed_demo_has_two_weeks_of_automated_tests_with_one_failing(catalog):
+    call_command("seed_demo", "--org", "demo-co")
+    org = Organization.objects.get(slug="demo-co")
+    runs = CheckRun.objects.for_org(org)
+    assert runs.count() == 15 and {r.source for r in runs} == {"push"}
+    failing = Check.objects.for_org(org).filter(failing=True)
+    assert [c.key for c in failing] == ["s3-bucket-encryption"]
+    finding = Finding.objects.for_org(org).get(state=FindingState.OPEN)
+    assert finding.resource_id == "arn:aws:s3:::acme-exports" and finding.owner_id is not None
+    call_command("seed_demo", "--org", "demo-co")
+    assert CheckRun.objects.for_org(org).count() == 15
+
+
+def test_seed_demo_has_two_approved_policies_partly_accepted(catalog):
+    call_command("seed_demo", "--org", "demo-co")
+    org = Organization.objects.get(slug="demo-co")
+    approved = PolicyVersion.objects.for_org(org).filter(state="approved")
+    assert approved.count() == 2
+    for version in approved:
+        covered = covered_people(version.policy).count()
+        accepted = Acceptance.objects.for_org(org).filter(version=version).count()
+        assert 0 < accepted < covered
+    assert Person.objects.for_org(org).filter(end_date__isnull=False).count() == 1

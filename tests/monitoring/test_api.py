@@ -39,7 +39,12 @@ def test_admin_creates_a_connection_and_credentials_never_come_back(org, admin, 
     client = api_for(admin)
     response = client.post(
         org_url(org, "monitoring/connections/"),
-        {"kind": "github", "name": "GitHub", "credentials": "ghp_secret123"},
+        {
+            "kind": "github",
+            "name": "GitHub",
+            "credentials": "ghp_secret123",
+            "config": {"organization": "acme"},
+        },
     )
     assert response.status_code == 201, response.json()
     body = response.json()

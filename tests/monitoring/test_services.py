@@ -9,12 +9,14 @@ from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from controls.services import control_update
 from monitoring import selectors, services
 from monitoring.findings import due_days
 from monitoring.models import Check, CheckResult, Finding, FindingState, RunStatus
 from soc2app.errors import NotFound, NotPermitted, ValidationFailed
 from tenants.context import org_scope
 from tenants.models import ActivityEntry, Role
+from tests.factories import ControlFactory
 from tests.monitoring.conftest import push
 
 pytestmark = pytest.mark.django_db
@@ -115,7 +117,11 @@ def test_roles(org, connection, control, contributor, make_member, outsider):
 
 def test_credentials_are_encrypted_and_never_logged(org, admin):
     conn = services.connection_create(
-        membership=admin, kind="github", name="GitHub", credentials="ghp_supersecret"
+        membership=admin,
+        kind="github",
+        name="GitHub",
+        credentials="ghp_supersecret",
+        config={"organization": "acme"},
     )
     with org_scope(org), db_connection.cursor() as cursor:
         cursor.execute("SELECT credentials FROM monitoring_connection WHERE id = %s", [conn.pk])
@@ -138,3 +144,31 @@ def test_a_batch_takes_the_same_queries_whatever_its_size(org, manager, connecti
     queries(2, "warm")  # the check exists from here on
     # 60 rows fit one insert statement on SQLite too (it splits inserts by its variable limit).
     assert queries(3, "small") == queries(60, "big")
+
+
+def test_open_findings_follow_the_controls_new_owner(
+    org, manager, connection, control, contributor, make_member
+):
+    push(manager, connection, ("a", "fail"), ("b", "fail"))
+    push(manager, connection, ("b", "pass"))  # closed: keeps the owner it had
+    # A check whose first control is another one keeps its owner.
+    other = make_member(org, Role.CONTRIBUTOR)
+    ControlFactory(organization=org, owner=other, code="OT-01")
+    push(manager, connection, ("c", "fail"), key="other", controls=("OT-01", "AC-01"))
+    successor = make_member(org, Role.CONTRIBUTOR)
+
+    control_update(membership=manager, control=control, owner=successor)
+
+    owners = dict(Finding.objects.for_org(org).values_list("resource_id", "owner_id"))
+    assert owners == {"a": successor.pk, "b": contributor.pk, "c": other.pk}
+    entry = ActivityEntry.objects.for_org(org).get(action="reassign")
+    assert entry.object_type == "monitoring.finding"
+    assert entry.changes == {"owner": [None, successor.pk], "findings": [None, 1]}
+    # The to-do moves with it, and the new owner sees the test.
+    assert selectors.checks_visible(successor).count() == 2
+    assert not selectors.findings_list(contributor).exists()
+
+    control_update(membership=manager, control=control, owner=None)
+    assert Finding.objects.for_org(org).get(resource_id="a").owner_id is None
+    control_update(membership=manager, control=control, title="Renamed")  # owner unchanged
+    assert ActivityEntry.objects.for_org(org).filter(action="reassign").count() == 2

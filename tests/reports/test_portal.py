@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from controls.models import Audit, Control
 from evidence.models import EvidenceItem, EvidenceVersion
+from monitoring.models import Check, Connection
+from monitoring.services import CheckSpec, ResultSpec, results_ingest
 from reports import pbc
 from reports.models import (
     AuditorAccess,
@@ -33,6 +35,7 @@ from reports.models import (
 from reports.services import auditor_access_grant, auditor_access_revoke
 from reports.urls import portal_urlpatterns
 from soc2app.errors import NotPermitted, ValidationFailed
+from tenants.activity import Actor
 from tenants.models import ActivityEntry, Role
 from tests.factories import ControlFactory, control_map, evidence_row
 from tests.reports.conftest import file_version
@@ -91,8 +94,23 @@ def build_world(org, manager, make_member, make_audit) -> World:
     w.report = _done_report(w.audit)
     w.other_report = _done_report(w.other_audit)
     w.samples = {audit.pk: _sampled(audit, w.control) for audit in (w.audit, w.other_audit)}
+    w.check = _failing_check(org, manager)
     auditor_access_grant(membership=manager, auditor=w.auditor, audit=w.audit)
     return w
+
+
+def _failing_check(org, manager) -> Check:
+    """An automated test of CC6.1 (the mapped control) failing on one resource."""
+    connection = Connection.objects.create(organization=org, kind="custom", name="CI tests")
+    spec = CheckSpec(key="mfa", title="MFA enforced", severity="high", criteria=("CC6.1",))
+    results_ingest(
+        organization=org,
+        connection=connection,
+        batch=[(spec, [ResultSpec(resource="root", status="fail")])],
+        source="push",
+        actor=Actor.system("test"),
+    )
+    return Check.objects.for_org(org).get(key="mfa")
 
 
 def _sampled(audit, control):
@@ -158,6 +176,8 @@ def _portal_urls(w, audit, control, version, report, info):
         _url("portal_evidence_item", w.org, audit_pk=audit.pk, pk=version.item_id),
         _url("portal_version_download", w.org, audit_pk=audit.pk, pk=version.pk),
         _url("portal_report_download", w.org, audit_pk=audit.pk, pk=report.pk),
+        _url("portal_tests", w.org, audit_pk=audit.pk),
+        _url("portal_test", w.org, audit_pk=audit.pk, pk=w.check.pk),
     ]
 
 

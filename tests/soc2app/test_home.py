@@ -215,8 +215,10 @@ def _grow(org: Organization, owner: Membership, n: int, framework) -> None:
 # then the providers: controls due (1), controls' evidence state (1), rejected evidence (1),
 # requests for information (1), open findings of failing tests (1); a contributor adds "my controls" (1); a manager adds evidence awaiting review (1), the open audits
 # with their journey flags (1), their snapshots (1), overdue controls and late evidence by
-# owner (2), the member count (1) and recent activity (1).
-HOME_QUERIES = {Role.COMPLIANCE_MANAGER: 17, Role.CONTRIBUTOR: 11}
+# owner (2), the member count (1) and recent activity (1). Policies add the member's roster
+# person (1), versions awaiting their approval (1) and their policies due for review (1);
+# a member linked to a person adds their assigned policies, versions and acceptances (3).
+HOME_QUERIES = {Role.COMPLIANCE_MANAGER: 20, Role.CONTRIBUTOR: 14}
 
 
 @pytest.mark.parametrize("role", [Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR])

@@ -22,7 +22,9 @@ SECTIONS = {
     "evidence": "evidence.bench",
     "reports": "reports.bench",
     "samples": "reports.bench_sampling",
+    "people": "people.bench",
     "api": "soc2app.bench.api",
+    "monitoring": "monitoring.bench",
 }
 
 

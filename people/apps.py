@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class PeopleConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "people"
+    verbose_name = "People"
+
+    def ready(self) -> None:
+        # Joiners and leavers in an audit's window, offered as ready-made populations.
+        from people.populations import register
+
+        register()

@@ -1,0 +1,19 @@
+"""Roster pages under /o/<org_slug>/people/."""
+
+from __future__ import annotations
+
+from django.urls import path
+
+from people import views
+
+org_urlpatterns = [
+    path("", views.roster, name="people"),
+    path("new/", views.person_new, name="person_new"),
+    path("import/", views.import_upload, name="people_import"),
+    path("import/confirm/", views.import_confirm, name="people_import_confirm"),
+    path("import/example.csv", views.import_example, name="people_import_example"),
+    path("<str:pk>/", views.person_detail, name="person_detail"),
+    path("<str:pk>/edit/", views.person_edit, name="person_edit"),
+    path("<str:pk>/end/", views.person_end, name="person_end"),
+    path("<str:pk>/delete/", views.person_delete, name="person_delete"),
+]

@@ -1,0 +1,66 @@
+"""Demo policies for ``seed_demo``: two library policies written by the compliance manager and
+approved by the owner, assigned to everyone, accepted by about two thirds of the roster over
+the last weeks (the rest still asked; the leaver left before). Through the services; no e-mail
+is sent. Idempotent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from policies import services
+from policies.acceptance import acceptance_store, assignment_add, covered_people
+from policies.models import AcceptanceChannel, Policy, PolicyVersion
+from tenants.activity import Actor
+from tenants.models import Membership, Organization, Role
+
+KEYS = ("information-security", "acceptable-use")
+
+
+def _member(organization: Organization, role: str) -> Membership | None:
+    return (
+        Membership.objects.for_org(organization)
+        .filter(role=role)
+        .select_related("user", "organization")
+        .order_by("pk")
+        .first()
+    )
+
+
+def demo_seed_policies(organization: Organization) -> None:
+    manager = _member(organization, Role.COMPLIANCE_MANAGER)
+    owner = _member(organization, Role.OWNER)
+    if manager is None or owner is None or Policy.objects.for_org(organization).exists():
+        return
+    now = timezone.now()
+    for index, key in enumerate(KEYS):
+        policy = services.policy_adopt(membership=manager, key=key)
+        services.policy_settings(
+            membership=manager,
+            policy=policy,
+            owner=manager,
+            approver=owner,
+            review_cadence_months=12,
+        )
+        version = PolicyVersion.objects.for_org(organization).get(policy=policy)
+        version = services.version_submit(membership=manager, version=version)
+        version = services.version_approve(membership=owner, version=version)
+        # Assigned without e-mails (the demo's people have no mailboxes); the daily run asks
+        # whoever has not accepted.
+        policy.refresh_from_db()
+        assignment_add(membership=manager, policy=policy, target="everyone", send=False)
+        people = list(covered_people(policy).order_by("pk"))
+        for n, person in enumerate(people):
+            if (n + index) % 3 == 2:
+                continue  # about a third still to accept
+            acceptance_store(
+                organization,
+                person,
+                version,
+                now - dt.timedelta(days=2 + n),
+                "203.0.113.7",
+                "Mozilla/5.0 (demo)",
+                AcceptanceChannel.LINK,
+                Actor.system(f"person {person.pk} (acceptance link)"),
+            )
