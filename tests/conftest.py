@@ -14,6 +14,7 @@ from tenants import rls
 from tenants.models import Membership, Organization, Role
 from tests import system_role
 from tests.factories import MembershipFactory, OrganizationFactory
+from tests.xdist_env import pytest_configure_node  # noqa: F401  (per-worker env under -n)
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 
