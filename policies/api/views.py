@@ -102,7 +102,8 @@ class PolicyViewSet(
             {**entry.__dict__, "adopted_policy": adopted}
             for entry, adopted in selectors.library_rows(self.organization)
         ]
-        return Response(LibraryOut(rows, many=True).data)
+        page = self.paginate_queryset(rows)  # paginated like every list (16 entries: one page)
+        return self.get_paginated_response(LibraryOut(page, many=True).data)
 
     @extend_schema(
         summary="Versions (drafts only for managers and the named approver)",

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_the_life_of_a_policy_through_the_api(org, manager, approver, library, api_for):
     client = api_for(manager)
-    listed = client.get(org_url(org, "policies/library/")).json()
+    listed = client.get(org_url(org, "policies/library/")).json()["results"]
     assert [e["key"] for e in listed] == ["access-control"] and listed[0]["adopted_policy"] is None
     created = client.post(org_url(org, "policies/"), {"library_key": "access-control"})
     assert created.status_code == 201, created.json()
