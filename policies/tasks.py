@@ -7,7 +7,8 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
-from policies.acceptance import current_version, links_remind, links_send
+from policies.acceptance import current_version
+from policies.links import links_remind, links_send
 from policies.models import Policy, PolicyAssignment
 from tenants.context import org_scope
 from tenants.models import Organization

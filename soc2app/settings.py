@@ -320,17 +320,9 @@ INVITATION_TTL_DAYS = env_int("INVITATION_TTL_DAYS", 7, minimum=1)
 # organizations, and by one organization across its members.
 INVITATION_RATE_PER_INVITER = env_int("INVITATION_RATE_PER_INVITER", 20, minimum=1)
 INVITATION_RATE_PER_ORG = env_int("INVITATION_RATE_PER_ORG", 50, minimum=1)
-# Policy acceptance links (policies/acceptance.py): days a personal link works, and requests
-# per client address per ten minutes on the public acceptance pages.
-POLICY_LINK_DAYS = env_int("POLICY_LINK_DAYS", 30, minimum=1)
-POLICY_LINK_RATE_PER_IP = env_int("POLICY_LINK_RATE_PER_IP", 60, minimum=1)
-# A reminder goes to whoever has not accepted this many days after the last e-mail (at most 3).
-POLICY_REMINDER_DAYS = env_int("POLICY_REMINDER_DAYS", 7, minimum=1)
-# Training (training/): days a personal training link works, days before a due date the link
-# is e-mailed, and the largest certificate accepted (reminders follow POLICY_REMINDER_DAYS).
-TRAINING_LINK_DAYS = env_int("TRAINING_LINK_DAYS", 30, minimum=1)
-TRAINING_LEAD_DAYS = env_int("TRAINING_LEAD_DAYS", 14, minimum=0)
-TRAINING_CERTIFICATE_MAX_BYTES = env_int("TRAINING_CERTIFICATE_MAX_MB", 10, minimum=1) * 1024 * 1024
+# Policies' acceptance links and training: soc2app/people_settings.py.
+from soc2app.people_settings import *  # noqa: E402, F403 (read by policies and training)
+
 # The framework the catalog pages and readiness use by default (its key in criteria/data).
 CATALOG_FRAMEWORK = env_str("CATALOG_FRAMEWORK", "aicpa-tsc-2017")
 

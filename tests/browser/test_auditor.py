@@ -17,7 +17,7 @@ from reports.models import AuditorAccess, InfoRequest, RequestComment, RequestSt
 from tenants.models import ActivityEntry, Role
 from tests.factories import PASSWORD, ControlFactory, MembershipFactory, control_map, evidence_row
 from tests.reports.conftest import file_version, make_audit  # noqa: F401  (fixture)
-from tests.reports.test_portal import _done_report
+from tests.reports.portal_world import _done_report
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Person
-from policies import acceptance, services
+from policies import acceptance, links, services
 from policies.markdown import substitute, text_sha256
 from policies.models import Acceptance, AcceptanceLink, PolicyVersion
 from tests.policies.conftest import approve
@@ -54,7 +54,7 @@ def _assign(manager, policy, captured, **kwargs):
     with captured(execute=False) as callbacks:
         acceptance.assignment_add(membership=manager, policy=policy, **kwargs)
     assert len(callbacks) == 1  # the sending task is queued on commit
-    return acceptance.links_send(acceptance.current_version(policy))
+    return links.links_send(acceptance.current_version(policy))
 
 
 def _accept(client, path: str, org):
@@ -89,7 +89,7 @@ def test_a_department_is_asked_and_one_person_accepts(
     assert "I will follow it" in record.consent and record.channel == "link"
     # The link works once; a second run of the sender asks nobody again.
     assert client.get(path).status_code == 410
-    assert acceptance.links_send(version).sent == 0
+    assert links.links_send(version).sent == 0
 
 
 def test_expired_tampered_foreign_and_leavers_links_are_refused(
@@ -133,7 +133,7 @@ def test_a_new_version_asks_again_and_retires_the_old_links(
     _accept(client, links_in_outbox()[ana.email], org)
     bo = person(org, "Bo")
     old_version = acceptance.current_version(approved)
-    acceptance.links_send(old_version)
+    links.links_send(old_version)
     old_link_for_bo = links_in_outbox()[bo.email]
     v2 = services.version_start(membership=manager, policy=approved)
     services.version_edit(membership=manager, version=v2, body=v2.body + "\n2. New rule.\n")
@@ -141,7 +141,7 @@ def test_a_new_version_asks_again_and_retires_the_old_links(
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         approve(manager, approver, approved)
     assert len(callbacks) == 1
-    assert acceptance.links_send(acceptance.current_version(approved)).sent == 2
+    assert links.links_send(acceptance.current_version(approved)).sent == 2
     assert client.get(old_link_for_bo).status_code == 410
     response = _accept(client, links_in_outbox()[ana.email], org)
     assert response.status_code == 200

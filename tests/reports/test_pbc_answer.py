@@ -18,7 +18,7 @@ from reports.models import InfoRequest, InfoRequestEvidence, RequestStatus
 from tenants.models import ActivityEntry, Role
 from tests.evidence.conftest import pdf_bytes
 from tests.factories import ControlFactory, EvidenceItemFactory, control_map, evidence_row
-from tests.reports.test_portal import build_world
+from tests.reports.portal_world import build_world
 from tests.scanner import hold_uploads
 
 pytestmark = pytest.mark.django_db
@@ -318,7 +318,7 @@ def test_who_may_search_and_add(w, client_for, make_member, outsider):
 def test_another_organizations_ids_are_refused(w, client_for, other_org, make_member, make_audit):
     """Ids of another organization in the URL, the chosen versions or the new evidence's control
     are not found, never shown and never used."""
-    from tests.reports.test_portal import build_world as world
+    from tests.reports.portal_world import build_world as world
 
     other_manager = make_member(other_org, Role.COMPLIANCE_MANAGER)
     theirs = world(other_org, other_manager, make_member, make_audit)

@@ -11,8 +11,8 @@ import pytest
 from reports import pbc
 from reports.models import InfoRequest, InfoRequestEvidence, RequestComment
 from tests.factories import ControlFactory, control_map, evidence_row
+from tests.reports.portal_world import build_world
 from tests.reports.test_pbc_views import DUE, _raise, _url, _urls
-from tests.reports.test_portal import build_world
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from reports import pbc, selectors
 from reports.models import InfoRequest, InfoRequestEvidence, RequestComment, RequestStatus
 from soc2app.errors import NotFound, ValidationFailed
 from tenants.models import ActivityEntry, Role
-from tests.reports.test_portal import build_world
+from tests.reports.portal_world import build_world
 
 DUE = timezone.localdate() + dt.timedelta(days=14)
 

@@ -16,7 +16,7 @@ from reports.services import auditor_access_grant
 from soc2app.errors import NotFound, NotPermitted, ValidationFailed
 from tenants.models import ActivityEntry, Membership, Role
 from tests.factories import ControlFactory, evidence_row
-from tests.reports.test_portal import build_world
+from tests.reports.portal_world import build_world
 
 
 @pytest.fixture

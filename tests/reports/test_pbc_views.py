@@ -15,7 +15,7 @@ from reports import pbc
 from reports.models import InfoRequest, RequestComment, RequestStatus
 from reports.services import auditor_access_grant
 from tenants.models import ActivityEntry, Membership, Role
-from tests.reports.test_portal import build_world
+from tests.reports.portal_world import build_world
 
 
 @pytest.fixture

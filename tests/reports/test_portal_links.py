@@ -9,7 +9,7 @@ import re
 import pytest
 
 from reports import pbc
-from tests.reports.test_portal import _portal_urls, _request, _url, world  # noqa: F401
+from tests.reports.portal_world import _portal_urls, _request, _url, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 

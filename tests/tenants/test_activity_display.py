@@ -20,7 +20,7 @@ from tenants.models import ActivityEntry, Role
 from tenants.services_members import membership_change_role
 from tests.factories import ControlFactory
 from tests.reports.conftest import make_audit  # noqa: F401 (a fixture)
-from tests.reports.test_portal import build_world
+from tests.reports.portal_world import build_world
 
 pytestmark = pytest.mark.django_db
 

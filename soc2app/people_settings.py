@@ -1,0 +1,18 @@
+"""Settings of the people-facing e-mails and pages: policy acceptance links and training.
+Every variable is documented in README.md."""
+
+from __future__ import annotations
+
+from soc2app.env import env_int
+
+# Policy acceptance links (policies/acceptance.py, policies/links.py): days a personal link works, and requests
+# per client address per ten minutes on the public acceptance pages.
+POLICY_LINK_DAYS = env_int("POLICY_LINK_DAYS", 30, minimum=1)
+POLICY_LINK_RATE_PER_IP = env_int("POLICY_LINK_RATE_PER_IP", 60, minimum=1)
+# A reminder goes to whoever has not accepted this many days after the last e-mail (at most 3).
+POLICY_REMINDER_DAYS = env_int("POLICY_REMINDER_DAYS", 7, minimum=1)
+# Training (training/): days a personal training link works, days before a due date the link
+# is e-mailed, and the largest certificate accepted (reminders follow POLICY_REMINDER_DAYS).
+TRAINING_LINK_DAYS = env_int("TRAINING_LINK_DAYS", 30, minimum=1)
+TRAINING_LEAD_DAYS = env_int("TRAINING_LEAD_DAYS", 14, minimum=0)
+TRAINING_CERTIFICATE_MAX_BYTES = env_int("TRAINING_CERTIFICATE_MAX_MB", 10, minimum=1) * 1024 * 1024
