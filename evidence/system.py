@@ -8,9 +8,14 @@ are two versions).
 
 **Automatic acceptance.** A version is accepted when it is written, with the source recorded
 as its reviewer (``reviewed_by_label``, e.g. "Integration: AWS production"), if and only if
-the raw output it summarizes was stored (its SHA-256 and size are on the version). Without
-stored output it waits for a person's review, like an upload. Either way it is reviewable
-afterwards like any version: a manager may reject it (it then stops counting) or accept it.
+the raw output it summarizes was stored (its SHA-256 and size are on the version), or the
+source is *the app's own records* (``SystemSource.own_records``: policy approvals, acceptance
+rates, training and checklist completion, which the app itself keeps immutable). Otherwise it
+waits for a person's review, like an upload. Either way it is reviewable afterwards like any
+version: a manager may reject it (it then stops counting) or accept it.
+
+**Effective range.** A version shows ``day`` (a run) or a range ending on it (``start``: a
+monthly snapshot of acceptance covers its month).
 
 Writing for any number of controls takes a constant number of queries.
 """
@@ -53,6 +58,13 @@ class SystemSource:
     # How many days the evidence stays current (fresh) after the day it shows: a daily
     # source's evidence goes "expiring" two days after its last write, then stale.
     current_days: int
+    # The app's own immutable records (not an outside system's output): accepted when written.
+    own_records: bool = False
+    # The evidence item's description (shown on the control's evidence page).
+    description: str = (
+        "Written by the system after each run: the summary of the control's tests, "
+        "accepted automatically when the run's raw output is stored."
+    )
 
 
 def current_until(day: dt.date, current_days: int) -> dt.date:
@@ -72,10 +84,11 @@ def system_evidence_record(
     raw_size: int = 0,
     raw_storage_name: str = "",
     object_repr: str = "",
+    start: dt.date | None = None,
 ) -> list[EvidenceVersion]:
-    """One new version per record, on the source's item for its control, effective ``day``.
-    ``raw_sha256``, ``raw_size``, ``raw_storage_name``: the raw output the records summarize,
-    already stored by the source.
+    """One new version per record, on the source's item for its control, effective ``day``
+    (or ``start``..``day``). ``raw_sha256``, ``raw_size``, ``raw_storage_name``: the raw output
+    the records summarize, already stored by the source.
 
     Seven queries whatever the number of records (items, new items, the lock, numbers,
     the latest flags, the versions), plus the one activity entry."""
@@ -107,7 +120,11 @@ def system_evidence_record(
         ).update(is_latest=False)
         valid_until = current_until(day, source.current_days)
         freshness = freshness_of(valid_until, timezone.localdate())
-        accepted = bool(raw_sha256)
+        accepted = bool(raw_sha256) or source.own_records
+        if raw_sha256:
+            why = "the run finished and its raw output is stored (SHA-256 above)."
+        else:
+            why = "recorded by the app from its own immutable records."
         versions = []
         for record in records:
             item = items[record.control.pk]
@@ -126,7 +143,7 @@ def system_evidence_record(
                     content_type="application/json",
                     sha256=raw_sha256 or hashlib.sha256(raw).hexdigest(),
                     size=raw_size if raw_sha256 else len(raw),
-                    effective_start=day,
+                    effective_start=min(start or day, day),
                     effective_end=day,
                     valid_until=valid_until,
                     uploaded_by_id=actor.user_id,
@@ -138,12 +155,7 @@ def system_evidence_record(
                     review_state=ReviewState.ACCEPTED if accepted else ReviewState.PENDING,
                     reviewed_by_label=source.reviewer_label[:200] if accepted else "",
                     reviewed_at=now if accepted else None,
-                    review_comment=(
-                        "Accepted automatically: the run finished and its raw output is stored "
-                        "(SHA-256 above)."
-                        if accepted
-                        else ""
-                    ),
+                    review_comment=f"Accepted automatically: {why}" if accepted else "",
                 )
             )
         EvidenceVersion.objects.bulk_create(versions)
@@ -179,10 +191,7 @@ def _items_for(
             organization=org,
             control=control,
             title=source.item_title[:200],
-            description=(
-                "Written by the system after each run: the summary of the control's tests, "
-                "accepted automatically when the run's raw output is stored."
-            ),
+            description=source.description,
             system_key=source.key,
             created_at=now,
         )

@@ -70,3 +70,23 @@ class Person(TenantModel):
 
     def is_active_on(self, day: dt.date) -> bool:
         return self.start_date <= day and (self.end_date is None or day <= self.end_date)
+
+
+# The checklist models live in their own module; the app registry finds them through here.
+from people.models_checklists import (  # noqa: E402
+    Checklist,
+    ChecklistItem,
+    ChecklistKind,
+    ChecklistTemplate,
+    ChecklistTemplateItem,
+)
+
+__all__ = [
+    "Checklist",
+    "ChecklistItem",
+    "ChecklistKind",
+    "ChecklistTemplate",
+    "ChecklistTemplateItem",
+    "EmploymentType",
+    "Person",
+]

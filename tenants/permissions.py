@@ -46,6 +46,9 @@ class Action(StrEnum):
     POLICY_MANAGE = "policy.manage"
     # The personnel roster (personal data): managers only, and their keys.
     PEOPLE_MANAGE = "people.manage"
+    # Marking a joiner's or leaver's checklist item done: managers any, contributors theirs
+    # (the service checks the item's owner for them).
+    CHECKLIST_ITEM_DONE = "checklist.item_done"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -66,6 +69,7 @@ _MANAGER_ACTIONS = frozenset(
         Action.RUN_START,
         Action.POLICY_MANAGE,
         Action.PEOPLE_MANAGE,
+        Action.CHECKLIST_ITEM_DONE,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {
@@ -83,7 +87,13 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     Role.ADMIN: _ADMIN_ACTIONS,
     Role.COMPLIANCE_MANAGER: _MANAGER_ACTIONS,
     Role.CONTRIBUTOR: frozenset(
-        {Action.VIEW, Action.CONTROL_EDIT_OWN, Action.EVIDENCE_SUBMIT, Action.COMMENT}
+        {
+            Action.VIEW,
+            Action.CONTROL_EDIT_OWN,
+            Action.EVIDENCE_SUBMIT,
+            Action.COMMENT,
+            Action.CHECKLIST_ITEM_DONE,
+        }
     ),
     Role.AUDITOR: frozenset(
         {
