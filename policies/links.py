@@ -1,11 +1,12 @@
-"""Sending the personal links that ask people to accept a policy version.
+"""Sending the personal links that ask people to accept a policy version (the machinery,
+shared with training, is ``people.personal_links``).
 
 * ``links_send``: for one approved version, each person covered (active today, not
   anonymised) who has neither accepted it nor been sent a live link gets a personal link by
-  e-mail: a random token of which only the SHA-256 is stored, expiring after
-  ``POLICY_LINK_DAYS``, working once. Batches of ``BATCH`` people on one SMTP connection; a
-  link is marked sent once the server took its message, so a run that dies mid-way resends
-  only what was not sent (with a new token: the old one was never delivered).
+  e-mail, expiring after ``POLICY_LINK_DAYS``, working once; batch after batch.
+* ``links_batches``: the same people in batches of ``BATCH`` ids, for one Celery task each
+  (``policy_links_batch``: ``links_send_batch``), so that 5,000 people are asked in parallel
+  and no request waits for them.
 * ``links_remind``: a new token and e-mail for whoever has not accepted
   ``POLICY_REMINDER_DAYS`` after the last one, at most ``MAX_REMINDERS`` times.
 
@@ -15,42 +16,23 @@ Assignments, resolving a link and recording the acceptance: ``policies.acceptanc
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.core.mail import EmailMessage
+from django.db.models import Exists, OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
-from people.models import Person
-from policies.acceptance import covered_people, token_hash
+from people import personal_links
+from people.personal_links import BATCH, MAX_REMINDERS, Invite, SendResult
+from policies.acceptance import covered_people
 from policies.models import Acceptance, AcceptanceLink, PolicyVersion
 from tenants.models import Organization
 from tenants.validation import header_safe
 
-logger = logging.getLogger(__name__)
-
-BATCH = 200
-
-
-@dataclass
-class SendResult:
-    sent: int = 0
-    failed: int = 0
-
-
-def _pending(version: PolicyVersion, now: dt.datetime) -> QuerySet[Person]:
-    org = version.organization
-    accepted = Acceptance.objects.for_org(org).filter(version=version, person=OuterRef("pk"))
-    live = AcceptanceLink.objects.for_org(org).filter(
-        version=version, person=OuterRef("pk"), sent_at__isnull=False, expires_at__gt=now
-    )
-    return covered_people(version.policy).filter(~Exists(accepted), ~Exists(live)).order_by("pk")
+__all__ = ["BATCH", "MAX_REMINDERS", "SendResult", "links_remind", "links_send"]
 
 
 def accept_url(organization: Organization, token: str) -> str:
@@ -58,121 +40,96 @@ def accept_url(organization: Organization, token: str) -> str:
     return settings.SITE_URL + path
 
 
-def _message(org, version, person, token, expires, *, reminder: bool = False) -> EmailMessage:
-    context = {
-        "reminder": reminder,
-        "organization_name": org.name,
-        "policy": version.policy,
-        "version": version,
-        "person": person,
-        "url": accept_url(org, token),
-        "expires_at": expires,
-    }
-    return EmailMessage(
-        subject=header_safe(
-            f"{'Reminder: ' if reminder else ''}{org.name}: please read and accept the "
-            f"{version.policy.title}"
-        ),
-        body=render_to_string("emails/policy_acceptance.txt", context),
-        to=[person.email],
-    )
+class PolicyLinks(personal_links.LinkKind):
+    model = AcceptanceLink
+
+    def __init__(self, version: PolicyVersion) -> None:
+        super().__init__(version.organization, version)
+        self.version = version
+        self.link_days = settings.POLICY_LINK_DAYS
+
+    @property
+    def scope(self) -> dict:
+        return {"version": self.version}
+
+    def invites(self, person_ids: Sequence[int] | None = None) -> list[Invite]:
+        now = timezone.now()
+        accepted = Acceptance.objects.for_org(self.organization).filter(
+            version=self.version, person=OuterRef("pk")
+        )
+        mine = self.links().filter(version=self.version, person=OuterRef("pk"))
+        live = mine.filter(sent_at__isnull=False, expires_at__gt=now)
+        people = covered_people(self.version.policy).filter(~Exists(accepted), ~Exists(live))
+        if person_ids is not None:
+            people = people.filter(pk__in=list(person_ids))
+        people = people.annotate(old_link=Subquery(mine.values("pk")[:1])).order_by("pk")
+        return [
+            Invite(person.pk, person.email, {"person": person}, replaces=person.old_link)
+            for person in people.only("pk", "full_name", "email")
+        ]
+
+    def reminders(self) -> list[tuple[AcceptanceLink, Invite]]:
+        now = timezone.now()
+        due = now - dt.timedelta(days=settings.POLICY_REMINDER_DAYS)
+        accepted = Acceptance.objects.for_org(self.organization).filter(
+            version=self.version, person=OuterRef("person")
+        )
+        links = (
+            self.links()
+            .filter(
+                version=self.version,
+                used_at__isnull=True,
+                sent_at__lte=due,
+                expires_at__gt=now,
+                reminders__lt=MAX_REMINDERS,
+                person__in=covered_people(self.version.policy),
+            )
+            .filter(~Exists(accepted))
+            .select_related("person")
+            .order_by("pk")[:BATCH]
+        )
+        return [
+            (link, Invite(link.person_id, link.person.email, {"person": link.person}))
+            for link in links
+        ]
+
+    def message(self, invite: Invite, token: str, expires, reminder: bool) -> EmailMessage:
+        org, version = self.organization, self.version
+        context = {
+            "reminder": reminder,
+            "organization_name": org.name,
+            "policy": version.policy,
+            "version": version,
+            "person": invite.context["person"],
+            "url": accept_url(org, token),
+            "expires_at": expires,
+        }
+        return EmailMessage(
+            subject=header_safe(
+                f"{'Reminder: ' if reminder else ''}{org.name}: please read and accept the "
+                f"{version.policy.title}"
+            ),
+            body=render_to_string("emails/policy_acceptance.txt", context),
+            to=[invite.email],
+        )
 
 
 def links_send(version: PolicyVersion) -> SendResult:
     """Ask everyone the version's policy covers who has not accepted it (batches)."""
-    org = version.organization
-    result = SendResult()
-    while True:
-        now = timezone.now()
-        people = list(_pending(version, now)[:BATCH])
-        if not people:
-            return result
-        expires = now + dt.timedelta(days=settings.POLICY_LINK_DAYS)
-        tokens = {p.pk: secrets.token_urlsafe(32) for p in people}
-        with transaction.atomic():
-            AcceptanceLink.objects.for_org(org).filter(
-                version=version, person_id__in=tokens
-            ).delete()
-            AcceptanceLink.objects.bulk_create(
-                AcceptanceLink(
-                    organization=org,
-                    person_id=pk,
-                    version=version,
-                    token_sha256=token_hash(token),
-                    expires_at=expires,
-                )
-                for pk, token in tokens.items()
-            )
-        sent_ids = []
-        connection = get_connection()
-        try:
-            connection.open()
-            for person in people:
-                message = _message(org, version, person, tokens[person.pk], expires)
-                message.connection = connection
-                try:
-                    message.send()
-                except Exception:
-                    logger.exception("policy link for person %s could not be sent", person.pk)
-                    result.failed += 1
-                    continue
-                sent_ids.append(person.pk)
-        finally:
-            connection.close()
-        AcceptanceLink.objects.for_org(org).filter(version=version, person_id__in=sent_ids).update(
-            sent_at=timezone.now()
-        )
-        result.sent += len(sent_ids)
-        if len(sent_ids) < len(people):
-            return result  # the mail server refuses: the next run tries the rest
+    return personal_links.send_all(PolicyLinks(version))
 
 
-MAX_REMINDERS = 3
+def links_batches(version: PolicyVersion) -> list[list[int]]:
+    """The ids of the people to ask, in batches of ``BATCH`` (one task each)."""
+    return personal_links.batches(PolicyLinks(version))
+
+
+def links_send_batch(version: PolicyVersion, person_ids: Sequence[int]) -> SendResult:
+    """Ask those of ``person_ids`` still to be asked (a rerun sends only what was not sent)."""
+    return personal_links.send_batch(PolicyLinks(version), person_ids)
 
 
 def links_remind(version: PolicyVersion) -> SendResult:
     """Remind whoever was sent a link ``POLICY_REMINDER_DAYS`` ago and has not accepted (at
     most ``MAX_REMINDERS`` times): a new token, the same expiry, a new e-mail."""
-    org = version.organization
-    now = timezone.now()
-    due = now - dt.timedelta(days=settings.POLICY_REMINDER_DAYS)
-    accepted = Acceptance.objects.for_org(org).filter(version=version, person=OuterRef("person"))
-    links = list(
-        AcceptanceLink.objects.for_org(org)
-        .filter(
-            version=version,
-            used_at__isnull=True,
-            sent_at__lte=due,
-            expires_at__gt=now,
-            reminders__lt=MAX_REMINDERS,
-            person__in=covered_people(version.policy),
-        )
-        .filter(~Exists(accepted))
-        .select_related("person")[:BATCH]
-    )
-    result = SendResult()
-    connection = get_connection()
-    try:
-        connection.open()
-        for link in links:
-            token = secrets.token_urlsafe(32)
-            message = _message(org, version, link.person, token, link.expires_at, reminder=True)
-            message.connection = connection
-            try:
-                # The new token is stored with its e-mail sent, or neither (the old one, which
-                # the person may still hold, keeps working).
-                with transaction.atomic():
-                    AcceptanceLink.objects.for_org(org).filter(pk=link.pk).update(
-                        token_sha256=token_hash(token),
-                        sent_at=timezone.now(),
-                        reminders=link.reminders + 1,
-                    )
-                    message.send()
-            except Exception:
-                logger.exception("policy reminder for person %s failed", link.person_id)
-                result.failed += 1
-                break
-            result.sent += 1
-    finally:
-        connection.close()
-    return result
+    return personal_links.remind(PolicyLinks(version))
