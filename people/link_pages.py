@@ -1,0 +1,41 @@
+"""What the public pages behind personal links share (no account needed): a rate limit per
+client address, then the link resolved or refused with a clear page."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from soc2app.client_ip import client_ip
+from soc2app.errors import DomainError
+from soc2app.ratelimit import window_consume
+
+WINDOW = 600
+
+
+def refused(request: HttpRequest, template: str, message: str, status: int) -> HttpResponse:
+    return render(request, template, {"message": message}, status=status)
+
+
+def link_open(
+    request: HttpRequest,
+    *,
+    bucket: str,
+    refused_template: str,
+    resolve: Callable[[str, str], Any],
+    organization: str,
+    token: str,
+) -> tuple[Any, str] | HttpResponse:
+    """(the resolved link, the client's address), or the refusal page to return."""
+    ip = client_ip(request)
+    if window_consume(bucket, ip, window=WINDOW) > settings.POLICY_LINK_RATE_PER_IP:
+        message = "Too many attempts from your address: wait ten minutes."
+        return refused(request, refused_template, message, 429)
+    try:
+        return resolve(organization, token), ip
+    except DomainError as exc:
+        return refused(request, refused_template, exc.message, exc.status)
