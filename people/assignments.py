@@ -1,15 +1,16 @@
 """Assigning something to people of the roster (a policy, a training requirement): to
 everyone, a department or one person; and whom the assignments cover on a day.
 
-The owner (the policy, the requirement) is the assignment model's ``owner_field``; each app
-keeps its wording through ``noun`` ("policy", "training") and says what follows an
-assignment (queueing its links) through ``after``.
+Each app describes its assignments once (``Assigning``: the model, the field naming the owner
+(the policy, the requirement), the noun of its messages, the permission) and says what follows
+an assignment (queueing its links) through ``after``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Q, QuerySet
@@ -18,8 +19,10 @@ from django.utils import timezone
 from people.models import Person
 from people.models_links import AssignmentBase, AssignmentTarget
 from soc2app.errors import Conflict, ValidationFailed
+from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership
+from tenants.permissions import Action
 
 Row = tuple[str, str, int | None]  # (target, department, person id)
 
@@ -74,71 +77,79 @@ def assignment_label(assignment: AssignmentBase) -> str:
     return f"person {assignment.person_id}"
 
 
-def assignment_add(
-    *,
-    membership: Membership,
-    model: type[AssignmentBase],
-    owner_field: str,
-    owner: Model,
-    noun: str,
-    target: str,
-    department: str = "",
-    person: Person | None = None,
-    after: Callable[[], None] | None = None,
-) -> AssignmentBase:
-    """Assign ``owner`` (the caller checked the permission); ``after`` runs in the same
-    transaction (e.g. queue the links on commit)."""
-    org = membership.organization
-    department = (department or "").strip()
-    if target not in AssignmentTarget.values:
-        raise ValidationFailed(f"Assign the {noun} to everyone, a department or a person.")
-    if target == AssignmentTarget.DEPARTMENT:
-        if not department or len(department) > 120:
-            raise ValidationFailed("Choose a department.", field="department")
-        if not Person.objects.for_org(org).filter(department=department).exists():
-            raise ValidationFailed(
-                "Nobody in the roster works in that department.", field="department"
-            )
-    else:
-        department = ""
-    if target == AssignmentTarget.PERSON:
-        if person is None or person.organization_id != org.pk:
-            raise ValidationFailed("Choose a person from the roster.", field="person")
-    else:
-        person = None
-    actor = Actor.for_principal(membership)
-    try:
+@dataclass(frozen=True)
+class Assigning:
+    """How one app assigns its owners (a policy, a requirement): the assignment model, its
+    field naming the owner, the noun its messages use and the permission it takes."""
+
+    model: type[AssignmentBase]
+    owner_field: str
+    noun: str
+    action: Action
+
+    def add(
+        self,
+        membership: Membership,
+        owner: Model,
+        target: str,
+        department: str = "",
+        person: Person | None = None,
+        after: Callable[[], None] | None = None,
+    ) -> AssignmentBase:
+        """Assign ``owner``; ``after`` runs in the same transaction (e.g. queue the links on
+        commit)."""
+        permissions.require(membership, self.action)
+        org = membership.organization
+        department = (department or "").strip()
+        if target not in AssignmentTarget.values:
+            raise ValidationFailed(f"Assign the {self.noun} to everyone, a department or a person.")
+        if target == AssignmentTarget.DEPARTMENT:
+            if not department or len(department) > 120:
+                raise ValidationFailed("Choose a department.", field="department")
+            if not Person.objects.for_org(org).filter(department=department).exists():
+                raise ValidationFailed(
+                    "Nobody in the roster works in that department.", field="department"
+                )
+        else:
+            department = ""
+        if target == AssignmentTarget.PERSON:
+            if person is None or person.organization_id != org.pk:
+                raise ValidationFailed("Choose a person from the roster.", field="person")
+        else:
+            person = None
+        actor = Actor.for_principal(membership)
+        try:
+            with transaction.atomic():
+                assignment = self.model.objects.create(
+                    organization=org,
+                    target=target,
+                    department=department,
+                    person=person,
+                    created_by_label=actor.label[:200],
+                    **{self.owner_field: owner},
+                )
+                activity_record(
+                    organization=org,
+                    actor=actor,
+                    action="assign",
+                    target=owner,
+                    changes={"assigned_to": [None, assignment_label(assignment)]},
+                )
+                if after is not None:
+                    after()
+        except IntegrityError as exc:
+            raise Conflict(f"The {self.noun} is assigned so already.") from exc
+        return assignment
+
+    def remove(self, membership: Membership, assignment: AssignmentBase) -> None:
+        """Stops asking; what was recorded stays."""
+        permissions.require(membership, self.action)
         with transaction.atomic():
-            assignment = model.objects.create(
-                organization=org,
-                target=target,
-                department=department,
-                person=person,
-                created_by_label=actor.label[:200],
-                **{owner_field: owner},
-            )
             activity_record(
-                organization=org,
-                actor=actor,
-                action="assign",
-                target=owner,
-                changes={"assigned_to": [None, assignment_label(assignment)]},
+                organization=membership.organization,
+                actor=Actor.for_principal(membership),
+                action="unassign",
+                target=getattr(assignment, self.owner_field),
+                changes={"assigned_to": [assignment_label(assignment), None]},
             )
-            if after is not None:
-                after()
-    except IntegrityError as exc:
-        raise Conflict(f"The {noun} is assigned so already.") from exc
-    return assignment
-
-
-def assignment_remove(*, membership: Membership, assignment: AssignmentBase, owner: Model) -> None:
-    """Stops asking (the caller checked the permission); what was recorded stays."""
-    with transaction.atomic():
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_principal(membership),
-            action="unassign",
-            target=owner,
-            changes={"assigned_to": [assignment_label(assignment), None]},
-        )
-        assignment.delete()
+            assignment.delete()

@@ -1,9 +1,10 @@
 """What the public pages behind personal links share (no account needed): a rate limit per
-client address, then the link resolved or refused with a clear page."""
+client address, then the link resolved or refused with a clear page (``link_page``)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
@@ -21,21 +22,25 @@ def refused(request: HttpRequest, template: str, message: str, status: int) -> H
     return render(request, template, {"message": message}, status=status)
 
 
-def link_open(
-    request: HttpRequest,
-    *,
-    bucket: str,
-    refused_template: str,
-    resolve: Callable[[str, str], Any],
-    organization: str,
-    token: str,
-) -> tuple[Any, str] | HttpResponse:
-    """(the resolved link, the client's address), or the refusal page to return."""
-    ip = client_ip(request)
-    if window_consume(bucket, ip, window=WINDOW) > settings.POLICY_LINK_RATE_PER_IP:
-        message = "Too many attempts from your address: wait ten minutes."
-        return refused(request, refused_template, message, 429)
-    try:
-        return resolve(organization, token), ip
-    except DomainError as exc:
-        return refused(request, refused_template, exc.message, exc.status)
+def link_page(*, bucket: str, refused_template: str, resolve: Callable[[str, str], Any]):
+    """Decorate the view of a personal link's page, ``view(request, link, ip)``: it runs once
+    the client is under its rate limit and ``resolve(organization, token)`` found the link;
+    otherwise the refusal page says why."""
+
+    def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def page(request: HttpRequest, organization: str, token: str) -> HttpResponse:
+            # The kwarg is not ``org_slug``: TenantMiddleware would ask for a sign-in.
+            ip = client_ip(request)
+            if window_consume(bucket, ip, window=WINDOW) > settings.POLICY_LINK_RATE_PER_IP:
+                message = "Too many attempts from your address: wait ten minutes."
+                return refused(request, refused_template, message, 429)
+            try:
+                link = resolve(organization, token)
+            except DomainError as exc:
+                return refused(request, refused_template, exc.message, exc.status)
+            return view(request, link, ip)
+
+        return page
+
+    return decorate

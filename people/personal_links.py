@@ -22,15 +22,19 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
 from django.db.models import Model
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 
 from people.models import Person
 from people.models_links import PersonalLinkBase
 from soc2app.errors import NotFound, ValidationFailed
 from tenants.models import Organization
+from tenants.validation import header_safe
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +101,35 @@ class LinkKind:
         """Links sent a while ago and not used, with their invite, for a reminder."""
         raise NotImplementedError
 
-    def message(self, invite: Invite, token: str, expires: dt.datetime, reminder: bool):
+    # The e-mail: its template, the URL name of the public page, the subject (without
+    # "Reminder: ") and what the template says about the owner.
+    template: str
+    url_name: str
+
+    def subject(self) -> str:
         raise NotImplementedError
+
+    def context(self) -> dict:
+        raise NotImplementedError
+
+    def message(
+        self, invite: Invite, token: str, expires: dt.datetime, reminder: bool
+    ) -> EmailMessage:
+        org = self.organization
+        path = reverse(self.url_name, kwargs={"organization": org.slug, "token": token})
+        context = {
+            "reminder": reminder,
+            "organization_name": org.name,
+            "url": settings.SITE_URL + path,
+            "expires_at": expires,
+            **self.context(),
+            **invite.context,
+        }
+        return EmailMessage(
+            subject=header_safe(f"{'Reminder: ' if reminder else ''}{self.subject()}"),
+            body=render_to_string(self.template, context),
+            to=[invite.email],
+        )
 
     def links(self):
         return self.model.objects.for_org(self.organization)

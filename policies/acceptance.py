@@ -33,13 +33,13 @@ from policies.models import (
     VersionState,
 )
 from soc2app.errors import Conflict, ValidationFailed
-from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization
 from tenants.permissions import Action
 
 __all__ = ["LinkGone", "assignment_label", "token_hash"]  # shared, imported from here too
 
+ASSIGNING = assignments.Assigning(PolicyAssignment, "policy", "policy", Action.POLICY_MANAGE)
 USED = "This link was used already: the policy is accepted."
 
 
@@ -84,26 +84,13 @@ def assignment_add(
     send: bool = True,
 ) -> PolicyAssignment:
     """``send``: ask the people covered now (False: the daily run asks them)."""
-    permissions.require(membership, Action.POLICY_MANAGE)
-    return assignments.assignment_add(
-        membership=membership,
-        model=PolicyAssignment,
-        owner_field="policy",
-        owner=policy,
-        noun="policy",
-        target=target,
-        department=department,
-        person=person,
-        after=(lambda: links_queue(policy)) if send else None,
-    )
+    after = (lambda: links_queue(policy)) if send else None
+    return ASSIGNING.add(membership, policy, target, department, person, after)
 
 
 def assignment_remove(*, membership: Membership, assignment: PolicyAssignment) -> None:
     """Stops asking; links already sent keep working and acceptances stay."""
-    permissions.require(membership, Action.POLICY_MANAGE)
-    assignments.assignment_remove(
-        membership=membership, assignment=assignment, owner=assignment.policy
-    )
+    ASSIGNING.remove(membership, assignment)
 
 
 @dataclass(frozen=True)

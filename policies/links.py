@@ -4,9 +4,9 @@ shared with training, is ``people.personal_links``).
 * ``links_send``: for one approved version, each person covered (active today, not
   anonymised) who has neither accepted it nor been sent a live link gets a personal link by
   e-mail, expiring after ``POLICY_LINK_DAYS``, working once; batch after batch.
-* ``links_batches``: the same people in batches of ``BATCH`` ids, for one Celery task each
-  (``policy_links_batch``: ``links_send_batch``), so that 5,000 people are asked in parallel
-  and no request waits for them.
+* the request that assigns a policy or approves a version only queues ``policy_links_send``,
+  which queues one ``policy_links_batch`` task per ``BATCH`` people (``people.link_tasks``):
+  5,000 people are asked by 25 tasks, in parallel, and no request waits for them.
 * ``links_remind``: a new token and e-mail for whoever has not accepted
   ``POLICY_REMINDER_DAYS`` after the last one, at most ``MAX_REMINDERS`` times.
 
@@ -19,29 +19,21 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db.models import Exists, OuterRef, Subquery
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from people import personal_links
 from people.personal_links import BATCH, MAX_REMINDERS, Invite, SendResult
 from policies.acceptance import covered_people
 from policies.models import Acceptance, AcceptanceLink, PolicyVersion
-from tenants.models import Organization
-from tenants.validation import header_safe
 
 __all__ = ["BATCH", "MAX_REMINDERS", "SendResult", "links_remind", "links_send"]
 
 
-def accept_url(organization: Organization, token: str) -> str:
-    path = reverse("policy_accept", kwargs={"organization": organization.slug, "token": token})
-    return settings.SITE_URL + path
-
-
 class PolicyLinks(personal_links.LinkKind):
     model = AcceptanceLink
+    template = "emails/policy_acceptance.txt"
+    url_name = "policy_accept"
 
     def __init__(self, version: PolicyVersion) -> None:
         super().__init__(version.organization, version)
@@ -93,40 +85,16 @@ class PolicyLinks(personal_links.LinkKind):
             for link in links
         ]
 
-    def message(self, invite: Invite, token: str, expires, reminder: bool) -> EmailMessage:
-        org, version = self.organization, self.version
-        context = {
-            "reminder": reminder,
-            "organization_name": org.name,
-            "policy": version.policy,
-            "version": version,
-            "person": invite.context["person"],
-            "url": accept_url(org, token),
-            "expires_at": expires,
-        }
-        return EmailMessage(
-            subject=header_safe(
-                f"{'Reminder: ' if reminder else ''}{org.name}: please read and accept the "
-                f"{version.policy.title}"
-            ),
-            body=render_to_string("emails/policy_acceptance.txt", context),
-            to=[invite.email],
-        )
+    def subject(self) -> str:
+        return f"{self.organization.name}: please read and accept the {self.version.policy.title}"
+
+    def context(self) -> dict:
+        return {"policy": self.version.policy, "version": self.version}
 
 
 def links_send(version: PolicyVersion) -> SendResult:
     """Ask everyone the version's policy covers who has not accepted it (batches)."""
     return personal_links.send_all(PolicyLinks(version))
-
-
-def links_batches(version: PolicyVersion) -> list[list[int]]:
-    """The ids of the people to ask, in batches of ``BATCH`` (one task each)."""
-    return personal_links.batches(PolicyLinks(version))
-
-
-def links_send_batch(version: PolicyVersion, person_ids: Sequence[int]) -> SendResult:
-    """Ask those of ``person_ids`` still to be asked (a rerun sends only what was not sent)."""
-    return personal_links.send_batch(PolicyLinks(version), person_ids)
 
 
 def links_remind(version: PolicyVersion) -> SendResult:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 
+from people import link_tasks
 from policies.acceptance import current_version
-from policies.links import links_batches, links_remind, links_send, links_send_batch
+from policies.links import PolicyLinks, links_remind, links_send
 from policies.models import Policy, PolicyAssignment, PolicyVersion, VersionState
 from tenants.context import org_scope
 from tenants.models import Organization
@@ -16,50 +16,24 @@ from tenants.models import Organization
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    acks_late=True,  # a worker killed mid-run leaves the message queued; the rerun queues
-    reject_on_worker_lost=True,  # the batches again, which send only what was not sent
-    autoretry_for=(OperationalError,),
-    retry_backoff=30,
-    max_retries=5,
-    soft_time_limit=5 * 60,
-    time_limit=6 * 60,
-    ignore_result=True,
-)
+@shared_task(**link_tasks.TASK_OPTIONS)
 def policy_links_send(organization_id: int, policy_id: int) -> int:
     """Queue the personal links of the policy's current version to those who have none: one
     ``policy_links_batch`` task per ``BATCH`` people. Returns the number of batches."""
-    org = Organization.objects.filter(pk=organization_id).first()
-    if org is None:
-        return 0
-    with org_scope(org):
+
+    def load(org: Organization) -> PolicyLinks | None:
         policy = Policy.objects.for_org(org).filter(pk=policy_id).first()
         version = current_version(policy) if policy else None
-        if version is None:
-            return 0
-        batches = links_batches(version)
-    for person_ids in batches:
-        policy_links_batch.delay(organization_id, version.pk, person_ids)
-    logger.info("policy %s v%s: %s batches queued", policy_id, version.number, len(batches))
-    return len(batches)
+        return PolicyLinks(version) if version else None
+
+    return link_tasks.plan(organization_id, load, policy_links_batch)
 
 
-@shared_task(
-    acks_late=True,  # a worker killed mid-batch leaves the message queued; the rerun sends
-    reject_on_worker_lost=True,  # only the links it had not sent
-    autoretry_for=(OperationalError,),
-    retry_backoff=30,
-    max_retries=5,
-    soft_time_limit=5 * 60,
-    time_limit=6 * 60,
-    ignore_result=True,
-)
+@shared_task(**link_tasks.TASK_OPTIONS)
 def policy_links_batch(organization_id: int, version_id: int, person_ids: list[int]) -> int:
     """E-mail the links of one batch: those of ``person_ids`` still to be asked."""
-    org = Organization.objects.filter(pk=organization_id).first()
-    if org is None:
-        return 0
-    with org_scope(org):
+
+    def load(org: Organization) -> PolicyLinks | None:
         version = (
             PolicyVersion.objects.for_org(org)
             .select_related("policy", "organization")
@@ -67,16 +41,10 @@ def policy_links_batch(organization_id: int, version_id: int, person_ids: list[i
             .first()
         )
         if version is None or current_version(version.policy) != version:
-            return 0  # replaced since: the new version asks again
-        result = links_send_batch(version, person_ids)
-    logger.info(
-        "policy %s v%s: %s links sent, %s failed",
-        version.policy_id,
-        version.number,
-        result.sent,
-        result.failed,
-    )
-    return result.sent
+            return None  # replaced since: the new version asks again
+        return PolicyLinks(version)
+
+    return link_tasks.send(organization_id, load, person_ids)
 
 
 @shared_task(

@@ -8,7 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from people.link_pages import link_open, refused
+from people.link_pages import link_page, refused
 from policies import acceptance
 from policies.markdown import render as render_markdown
 from policies.markdown import substitute, text_sha256
@@ -18,19 +18,8 @@ REFUSED = "policies/accept_refused.html"
 
 
 @require_http_methods(["GET", "POST"])
-def accept(request: HttpRequest, organization: str, token: str) -> HttpResponse:
-    # The kwarg is not ``org_slug``: TenantMiddleware would ask for a sign-in.
-    opened = link_open(
-        request,
-        bucket="policy-link",
-        refused_template=REFUSED,
-        resolve=acceptance.link_resolve,
-        organization=organization,
-        token=token,
-    )
-    if isinstance(opened, HttpResponse):
-        return opened
-    view, ip = opened
+@link_page(bucket="policy-link", refused_template=REFUSED, resolve=acceptance.link_resolve)
+def accept(request: HttpRequest, view, ip: str) -> HttpResponse:
     org, version = view.organization, view.version
     text = substitute(version.body, org.name)
     if request.method == "POST":

@@ -14,10 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
 from people import personal_links
@@ -27,7 +24,6 @@ from policies.markdown import text_sha256
 from soc2app.errors import ValidationFailed
 from tenants.activity import Actor
 from tenants.models import Organization
-from tenants.validation import header_safe
 from training import selectors, services
 from training.models import (
     CompletionSource,
@@ -42,13 +38,10 @@ __all__ = ["BATCH", "MAX_REMINDERS", "LinkGone", "SendResult", "links_send"]
 USED = "This link was used already: your training is recorded."
 
 
-def link_url(organization: Organization, token: str) -> str:
-    path = reverse("training_link", kwargs={"organization": organization.slug, "token": token})
-    return settings.SITE_URL + path
-
-
 class TrainingLinks(personal_links.LinkKind):
     model = TrainingLink
+    template = "emails/training_link.txt"
+    url_name = "training_link"
 
     def __init__(self, req: TrainingRequirement) -> None:
         super().__init__(req.organization, req)
@@ -106,24 +99,14 @@ class TrainingLinks(personal_links.LinkKind):
     def reminders(self) -> list[tuple[TrainingLink, Invite]]:
         return [(link, invite) for invite, link, reminder in self._work(None) if reminder]
 
-    def message(self, invite: Invite, token: str, expires, reminder: bool) -> EmailMessage:
-        org, req = self.organization, self.requirement
-        context = {
-            "reminder": reminder,
-            "organization_name": org.name,
-            "requirement": req,
-            "url": link_url(org, token),
-            "expires_at": expires,
-            **invite.context,
-        }
-        return EmailMessage(
-            subject=header_safe(
-                f"{'Reminder: ' if reminder else ''}{org.name}: please complete your training "
-                f"\u201c{req.title}\u201d"
-            ),
-            body=render_to_string("emails/training_link.txt", context),
-            to=[invite.email],
+    def subject(self) -> str:
+        return (
+            f"{self.organization.name}: please complete your training "
+            f"\u201c{self.requirement.title}\u201d"
         )
+
+    def context(self) -> dict:
+        return {"requirement": self.requirement}
 
 
 def links_send(req: TrainingRequirement) -> SendResult:
@@ -133,16 +116,6 @@ def links_send(req: TrainingRequirement) -> SendResult:
     if result.failed:
         return result  # the mail server refuses: the next run tries the rest
     return result.add(personal_links.remind(kind))
-
-
-def links_batches(req: TrainingRequirement) -> list[list[int]]:
-    """The ids of the people due a new link, in batches of ``BATCH`` (one task each)."""
-    return personal_links.batches(TrainingLinks(req))
-
-
-def links_send_batch(req: TrainingRequirement, person_ids: Sequence[int]) -> SendResult:
-    """New links for those of ``person_ids`` still due one (a rerun sends only the unsent)."""
-    return personal_links.send_batch(TrainingLinks(req), person_ids)
 
 
 @dataclass(frozen=True)

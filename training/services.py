@@ -39,6 +39,7 @@ from training.models import (
 
 MANAGE = Action.POLICY_MANAGE
 MAX_REQUIREMENTS = 100
+ASSIGNING = assignments.Assigning(TrainingAssignment, "requirement", "training", MANAGE)
 
 
 def _create(membership, *, note: str, control_codes=(), **fields) -> TrainingRequirement:
@@ -131,26 +132,14 @@ def assignment_add(
     department: str = "",
     person: Person | None = None,
 ) -> TrainingAssignment:
-    permissions.require(membership, MANAGE)
-    return assignments.assignment_add(
-        membership=membership,
-        model=TrainingAssignment,
-        owner_field="requirement",
-        owner=requirement,
-        noun="training",
-        target=target,
-        department=department,
-        person=person,
-        after=lambda: links_queue(requirement),
+    return ASSIGNING.add(
+        membership, requirement, target, department, person, lambda: links_queue(requirement)
     )
 
 
 def assignment_remove(*, membership: Membership, assignment: TrainingAssignment) -> None:
     """Stops asking; completions recorded stay."""
-    permissions.require(membership, MANAGE)
-    assignments.assignment_remove(
-        membership=membership, assignment=assignment, owner=assignment.requirement
-    )
+    ASSIGNING.remove(membership, assignment)
 
 
 def module_text(req: TrainingRequirement, org: Organization) -> str:

@@ -5,70 +5,40 @@ from __future__ import annotations
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 
+from people import link_tasks
 from tenants.context import org_scope
 from tenants.models import Organization
-from training.links import links_batches, links_send, links_send_batch
+from training.links import TrainingLinks, links_send
 from training.models import TrainingAssignment, TrainingRequirement
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    acks_late=True,  # a rerun queues the batches again; they send only what was not sent
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=30,
-    max_retries=5,
-    soft_time_limit=5 * 60,
-    time_limit=6 * 60,
-    ignore_result=True,
-)
-def training_links_send(organization_id: int, requirement_id: int) -> int:
-    """Queue the requirement's new links due now (after an assignment): one
-    ``training_links_batch`` task per ``BATCH`` people. Returns the number of batches."""
-    org = Organization.objects.filter(pk=organization_id).first()
-    if org is None:
-        return 0
-    with org_scope(org):
-        req = TrainingRequirement.objects.for_org(org).filter(pk=requirement_id).first()
-        if req is None:
-            return 0
-        batches = links_batches(req)
-    for person_ids in batches:
-        training_links_batch.delay(organization_id, req.pk, person_ids)
-    logger.info("training %s: %s batches queued", req.pk, len(batches))
-    return len(batches)
-
-
-@shared_task(
-    acks_late=True,  # a worker killed mid-batch leaves the message queued; the rerun sends
-    reject_on_worker_lost=True,  # only the links it had not sent
-    autoretry_for=(OperationalError,),
-    retry_backoff=30,
-    max_retries=5,
-    soft_time_limit=5 * 60,
-    time_limit=6 * 60,
-    ignore_result=True,
-)
-def training_links_batch(organization_id: int, requirement_id: int, person_ids: list[int]) -> int:
-    """E-mail the links of one batch: those of ``person_ids`` still due one."""
-    org = Organization.objects.filter(pk=organization_id).first()
-    if org is None:
-        return 0
-    with org_scope(org):
+def _load(requirement_id: int):
+    def load(org: Organization) -> TrainingLinks | None:
         req = (
             TrainingRequirement.objects.for_org(org)
             .select_related("organization")
             .filter(pk=requirement_id)
             .first()
         )
-        if req is None:
-            return 0
-        result = links_send_batch(req, person_ids)
-    logger.info("training %s: %s links sent, %s failed", req.pk, result.sent, result.failed)
-    return result.sent
+        return TrainingLinks(req) if req else None
+
+    return load
+
+
+@shared_task(**link_tasks.TASK_OPTIONS)
+def training_links_send(organization_id: int, requirement_id: int) -> int:
+    """Queue the requirement's new links due now (after an assignment): one
+    ``training_links_batch`` task per ``BATCH`` people. Returns the number of batches."""
+    return link_tasks.plan(organization_id, _load(requirement_id), training_links_batch)
+
+
+@shared_task(**link_tasks.TASK_OPTIONS)
+def training_links_batch(organization_id: int, requirement_id: int, person_ids: list[int]) -> int:
+    """E-mail the links of one batch: those of ``person_ids`` still due one."""
+    return link_tasks.send(organization_id, _load(requirement_id), person_ids)
 
 
 @shared_task(

@@ -9,7 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from people.link_pages import link_open, refused
+from people.link_pages import link_page, refused
 from soc2app.errors import DomainError
 from soc2app.uploads import accepts_uploads, upload_problem
 from training import links
@@ -22,19 +22,8 @@ REFUSED = "training/link_refused.html"
 
 @accepts_uploads
 @require_http_methods(["GET", "POST"])
-def complete(request: HttpRequest, organization: str, token: str) -> HttpResponse:
-    # The kwarg is not ``org_slug``: TenantMiddleware would ask for a sign-in.
-    opened = link_open(
-        request,
-        bucket="training-link",
-        refused_template=REFUSED,
-        resolve=links.link_resolve,
-        organization=organization,
-        token=token,
-    )
-    if isinstance(opened, HttpResponse):
-        return opened
-    view, ip = opened
+@link_page(bucket="training-link", refused_template=REFUSED, resolve=links.link_resolve)
+def complete(request: HttpRequest, view, ip: str) -> HttpResponse:
     req = view.requirement
     form = CompletionForm(request.POST or None, request.FILES or None)
     error = ""
