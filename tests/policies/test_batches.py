@@ -1,0 +1,146 @@
+"""Sending a version to many people: the request queues one planning task, which queues one
+task per batch; a batch writes its links at once and costs the same queries for 10 or 100
+people; a batch run again (``acks_late`` after a lost worker) sends only what was not sent;
+the acceptance overview renders in constant queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.locmem import EmailBackend
+from django.db import connection as db_connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from people import personal_links
+from people.models import Person
+from policies import acceptance, services, tasks
+from policies.links import PolicyLinks
+from policies.models import Acceptance, AcceptanceChannel, AcceptanceLink, PolicyVersion
+from tests.policies.conftest import approve
+
+pytestmark = pytest.mark.django_db
+
+REFUSED: set[str] = set()
+
+
+class RefusingBackend(EmailBackend):
+    """The test outbox, whose server refuses the addresses in ``REFUSED``."""
+
+    def send_messages(self, messages):
+        if any(to in REFUSED for m in messages for to in m.to):
+            raise OSError("550 mailbox unavailable")
+        return super().send_messages(messages)
+
+
+def roster(org, n: int, offset: int = 0) -> list[int]:
+    people = Person.objects.bulk_create(
+        Person(
+            organization=org,
+            full_name=f"Person {i:04d}",
+            email=f"p{i}@example.com",
+            department="Engineering",
+            start_date=dt.date(2024, 1, 1),
+        )
+        for i in range(offset, offset + n)
+    )
+    return [p.pk for p in people]
+
+
+def fresh(version: PolicyVersion) -> PolicyVersion:
+    """The version as a task loads it (nothing cached from an earlier batch)."""
+    rows = PolicyVersion.objects.for_org(version.organization_id)
+    return rows.select_related("policy", "organization").get(pk=version.pk)
+
+
+@pytest.fixture
+def version(manager, approver, adopted):
+    approve(manager, approver, adopted)
+    acceptance.assignment_add(membership=manager, policy=adopted, target="everyone", send=False)
+    return acceptance.current_version(adopted)
+
+
+def test_a_batch_costs_the_same_queries_for_10_and_100_people(org, version):
+    counts = []
+    for size, offset in ((10, 0), (100, 10)):
+        ids = roster(org, size, offset)
+        kind = PolicyLinks(fresh(version))
+        with CaptureQueriesContext(db_connection) as queries:
+            result = personal_links.send_batch(kind, ids)
+        assert (result.sent, result.failed) == (size, 0)
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert len(mail.outbox) == 110
+    links = AcceptanceLink.objects.for_org(org).filter(version=version)
+    assert links.count() == 110 and not links.filter(sent_at__isnull=True).exists()
+
+
+def test_the_request_queues_batches_and_a_rerun_sends_only_the_unsent(org, version, monkeypatch):
+    monkeypatch.setattr(personal_links, "BATCH", 3)
+    roster(org, 7)
+    queued = []
+    monkeypatch.setattr(tasks.policy_links_batch, "delay", lambda *args: queued.append(args))
+    assert tasks.policy_links_send(org.pk, version.policy_id) == 3
+    assert [len(ids) for _org, _version, ids in queued] == [3, 3, 1]
+    assert mail.outbox == []  # planning sends nothing
+    assert sum(tasks.policy_links_batch(*args) for args in queued) == 7
+    assert len({m.to[0] for m in mail.outbox}) == 7
+    # The same messages delivered again (a worker lost after its work): nothing more is sent.
+    assert sum(tasks.policy_links_batch(*args) for args in queued) == 0
+    assert len(mail.outbox) == 7
+    assert tasks.policy_links_send(org.pk, version.policy_id) == 0
+
+
+def test_a_refused_address_is_left_unsent_for_the_rerun(org, version, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
+    ids = roster(org, 3)
+    REFUSED.add("p1@example.com")
+    try:
+        result = personal_links.send_batch(PolicyLinks(fresh(version)), ids)
+    finally:
+        REFUSED.clear()
+    assert (result.sent, result.failed) == (2, 1)
+    unsent = AcceptanceLink.objects.for_org(org).filter(version=version, sent_at__isnull=True)
+    assert list(unsent.values_list("person__email", flat=True)) == ["p1@example.com"]
+    old_hash = unsent.get().token_sha256
+    again = personal_links.send_batch(PolicyLinks(fresh(version)), ids)
+    assert (again.sent, again.failed) == (1, 0)
+    assert [m.to[0] for m in mail.outbox] == ["p0@example.com", "p2@example.com", "p1@example.com"]
+    links = AcceptanceLink.objects.for_org(org).filter(version=version)
+    assert links.count() == 3 and not links.filter(token_sha256=old_hash).exists()
+
+
+def test_a_batch_for_a_replaced_version_sends_nothing(org, manager, approver, version):
+    ids = roster(org, 2)
+    services.version_start(membership=manager, policy=version.policy)
+    approve(manager, approver, version.policy)
+    assert tasks.policy_links_batch(org.pk, version.pk, ids) == 0
+    assert mail.outbox == []
+
+
+def test_the_acceptance_overview_renders_in_constant_queries(org, manager, version, client_for):
+    client = client_for(manager)
+    page_url = reverse("policy_acceptance", kwargs={"org_slug": org.slug, "pk": version.policy_id})
+    client.get(page_url)  # the session's first request loads what later ones cache
+    counts = []
+    for size, offset in ((3, 0), (60, 3)):
+        ids = roster(org, size, offset)
+        Acceptance.objects.bulk_create(
+            Acceptance(
+                organization=org,
+                person_id=pk,
+                version=version,
+                text_sha256="0" * 64,
+                consent="I accept.",
+                channel=AcceptanceChannel.APP,
+            )
+            for pk in ids[::2]
+        )
+        with CaptureQueriesContext(db_connection) as queries:
+            page = client.get(page_url)
+        assert page.status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1], counts
+    assert b"32 of 63" in page.content
