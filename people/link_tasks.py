@@ -1,8 +1,8 @@
 """What the Celery tasks sending personal links share (policies.tasks, training.tasks).
 
-A request queues one planning task (``plan``): it reads who is due a link and queues one
-batch task (``send``) per ``BATCH`` people, so that a new version for 5,000 people becomes 25
-tasks that workers run in parallel. Both are ``acks_late``: a worker killed mid-run leaves its
+A request queues one planning task (``batches_queue``): it reads who is due a link and
+queues one batch task (``batch_run``) per ``BATCH`` people, so that a new version for 5,000
+people becomes 25 tasks that workers run in parallel. Both are ``acks_late``: a worker killed mid-run leaves its
 message queued and the rerun sends only what was not sent (the batch reads again who still has
 no live, sent link).
 """
@@ -15,7 +15,7 @@ from contextlib import contextmanager
 
 from django.db import OperationalError
 
-from people.personal_links import LinkKind, batches, send_batch
+from people.personal_links import LinkKind, batch_send, batches_plan
 from tenants.context import org_scope
 from tenants.models import Organization
 
@@ -46,25 +46,25 @@ def _loaded(organization_id: int, load: Loader) -> Iterator[LinkKind | None]:
         yield load(org)
 
 
-def plan(organization_id: int, load: Loader, batch_task) -> int:
+def batches_queue(organization_id: int, load: Loader, batch_task) -> int:
     """Queue ``batch_task(organization_id, owner id, person ids)`` per batch of the people
     ``load(org)`` is due to ask; returns the number of batches."""
     with _loaded(organization_id, load) as kind:
         if kind is None:
             return 0
-        ids = batches(kind)
+        ids = batches_plan(kind)
     for person_ids in ids:
         batch_task.delay(organization_id, kind.owner.pk, person_ids)
     logger.info("%s %s: %s batches queued", type(kind).__name__, kind.owner.pk, len(ids))
     return len(ids)
 
 
-def send(organization_id: int, load: Loader, person_ids: list[int]) -> int:
+def batch_run(organization_id: int, load: Loader, person_ids: list[int]) -> int:
     """Send the links of one batch; returns how many the mail server took."""
     with _loaded(organization_id, load) as kind:
         if kind is None:
             return 0
-        result = send_batch(kind, person_ids)
+        result = batch_send(kind, person_ids)
     logger.info(
         "%s %s: %s links sent, %s failed",
         type(kind).__name__,

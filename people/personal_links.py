@@ -135,7 +135,7 @@ class LinkKind:
         return self.model.objects.for_org(self.organization)
 
 
-def deliver(messages: Sequence[EmailMessage], what: str) -> list[bool]:
+def messages_deliver(messages: Sequence[EmailMessage], what: str) -> list[bool]:
     """Send ``messages`` on one connection; whether the server took each one. A message the
     server refuses is logged and skipped; a server that cannot be reached takes none."""
     taken = [False] * len(messages)
@@ -158,7 +158,7 @@ def deliver(messages: Sequence[EmailMessage], what: str) -> list[bool]:
     return taken
 
 
-def send_batch(kind: LinkKind, person_ids: Sequence[int] | None = None) -> SendResult:
+def batch_send(kind: LinkKind, person_ids: Sequence[int] | None = None) -> SendResult:
     """New links for at most ``BATCH`` of the people due one (among ``person_ids``), written
     at once, e-mailed on one connection, marked sent at once."""
     invites = kind.invites(person_ids)[:BATCH]
@@ -188,30 +188,30 @@ def send_batch(kind: LinkKind, person_ids: Sequence[int] | None = None) -> SendR
         kind.message(invite, token, expires, False)
         for invite, token in zip(invites, tokens, strict=True)
     ]
-    taken = deliver(messages, kind.__class__.__name__)
+    taken = messages_deliver(messages, kind.__class__.__name__)
     sent = [digest for digest, ok in zip(hashes, taken, strict=True) if ok]
     if sent:
         kind.links().filter(token_sha256__in=sent).update(sent_at=timezone.now())
     return SendResult(sent=len(sent), failed=len(invites) - len(sent))
 
 
-def batches(kind: LinkKind) -> list[list[int]]:
+def batches_plan(kind: LinkKind) -> list[list[int]]:
     """The people due a link now, in batches of ``BATCH`` ids (one task each)."""
     ids = [invite.person_id for invite in kind.invites()]
     return [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
 
 
-def send_all(kind: LinkKind) -> SendResult:
+def batches_send(kind: LinkKind) -> SendResult:
     """Every batch due now, one after the other (the daily run and tests); stops when the
     mail server refuses (the next run tries the rest)."""
     result = SendResult()
-    for ids in batches(kind):
-        if result.add(send_batch(kind, ids)).failed:
+    for ids in batches_plan(kind):
+        if result.add(batch_send(kind, ids)).failed:
             break
     return result
 
 
-def remind(kind: LinkKind) -> SendResult:
+def reminders_send(kind: LinkKind) -> SendResult:
     """A new token and e-mail for each link ``kind.reminders()`` names, one at a time; stops
     at the first failure."""
     result = SendResult()

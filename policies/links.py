@@ -94,10 +94,10 @@ class PolicyLinks(personal_links.LinkKind):
 
 def links_send(version: PolicyVersion) -> SendResult:
     """Ask everyone the version's policy covers who has not accepted it (batches)."""
-    return personal_links.send_all(PolicyLinks(version))
+    return personal_links.batches_send(PolicyLinks(version))
 
 
 def links_remind(version: PolicyVersion) -> SendResult:
     """Remind whoever was sent a link ``POLICY_REMINDER_DAYS`` ago and has not accepted (at
     most ``MAX_REMINDERS`` times): a new token, the same expiry, a new e-mail."""
-    return personal_links.remind(PolicyLinks(version))
+    return personal_links.reminders_send(PolicyLinks(version))

@@ -26,7 +26,7 @@ def policy_links_send(organization_id: int, policy_id: int) -> int:
         version = current_version(policy) if policy else None
         return PolicyLinks(version) if version else None
 
-    return link_tasks.plan(organization_id, load, policy_links_batch)
+    return link_tasks.batches_queue(organization_id, load, policy_links_batch)
 
 
 @shared_task(**link_tasks.TASK_OPTIONS)
@@ -44,7 +44,7 @@ def policy_links_batch(organization_id: int, version_id: int, person_ids: list[i
             return None  # replaced since: the new version asks again
         return PolicyLinks(version)
 
-    return link_tasks.send(organization_id, load, person_ids)
+    return link_tasks.batch_run(organization_id, load, person_ids)
 
 
 @shared_task(

@@ -112,10 +112,10 @@ class TrainingLinks(personal_links.LinkKind):
 def links_send(req: TrainingRequirement) -> SendResult:
     """E-mail the links due now for one requirement (new, expired, then reminders)."""
     kind = TrainingLinks(req)
-    result = personal_links.send_all(kind)
+    result = personal_links.batches_send(kind)
     if result.failed:
         return result  # the mail server refuses: the next run tries the rest
-    return result.add(personal_links.remind(kind))
+    return result.add(personal_links.reminders_send(kind))
 
 
 @dataclass(frozen=True)

@@ -32,13 +32,13 @@ def _load(requirement_id: int):
 def training_links_send(organization_id: int, requirement_id: int) -> int:
     """Queue the requirement's new links due now (after an assignment): one
     ``training_links_batch`` task per ``BATCH`` people. Returns the number of batches."""
-    return link_tasks.plan(organization_id, _load(requirement_id), training_links_batch)
+    return link_tasks.batches_queue(organization_id, _load(requirement_id), training_links_batch)
 
 
 @shared_task(**link_tasks.TASK_OPTIONS)
 def training_links_batch(organization_id: int, requirement_id: int, person_ids: list[int]) -> int:
     """E-mail the links of one batch: those of ``person_ids`` still due one."""
-    return link_tasks.send(organization_id, _load(requirement_id), person_ids)
+    return link_tasks.batch_run(organization_id, _load(requirement_id), person_ids)
 
 
 @shared_task(

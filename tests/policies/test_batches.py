@@ -68,7 +68,7 @@ def test_a_batch_costs_the_same_queries_for_10_and_100_people(org, version):
         ids = roster(org, size, offset)
         kind = PolicyLinks(fresh(version))
         with CaptureQueriesContext(db_connection) as queries:
-            result = personal_links.send_batch(kind, ids)
+            result = personal_links.batch_send(kind, ids)
         assert (result.sent, result.failed) == (size, 0)
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
@@ -98,14 +98,14 @@ def test_a_refused_address_is_left_unsent_for_the_rerun(org, version, settings):
     ids = roster(org, 3)
     REFUSED.add("p1@example.com")
     try:
-        result = personal_links.send_batch(PolicyLinks(fresh(version)), ids)
+        result = personal_links.batch_send(PolicyLinks(fresh(version)), ids)
     finally:
         REFUSED.clear()
     assert (result.sent, result.failed) == (2, 1)
     unsent = AcceptanceLink.objects.for_org(org).filter(version=version, sent_at__isnull=True)
     assert list(unsent.values_list("person__email", flat=True)) == ["p1@example.com"]
     old_hash = unsent.get().token_sha256
-    again = personal_links.send_batch(PolicyLinks(fresh(version)), ids)
+    again = personal_links.batch_send(PolicyLinks(fresh(version)), ids)
     assert (again.sent, again.failed) == (1, 0)
     assert [m.to[0] for m in mail.outbox] == ["p0@example.com", "p2@example.com", "p1@example.com"]
     links = AcceptanceLink.objects.for_org(org).filter(version=version)

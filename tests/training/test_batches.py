@@ -51,7 +51,7 @@ def test_a_batch_costs_the_same_queries_for_10_and_100_people(org, assigned):
     for size, offset in ((10, 0), (100, 10)):
         ids = roster(org, size, offset)
         with CaptureQueriesContext(db_connection) as queries:
-            result = personal_links.send_batch(TrainingLinks(fresh(assigned)), ids)
+            result = personal_links.batch_send(TrainingLinks(fresh(assigned)), ids)
         assert (result.sent, result.failed) == (size, 0)
         counts.append(len(queries))
     assert counts[0] == counts[1], counts
