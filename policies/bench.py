@@ -52,6 +52,24 @@ def _version(org, policy, number: int) -> PolicyVersion:
     )
 
 
+def acceptances_bulk(org, version: PolicyVersion, person_ids: list[int]) -> None:
+    """``version`` accepted by each of ``person_ids`` (bulk inserts; the bench and tests)."""
+    Acceptance.objects.bulk_create(
+        (
+            Acceptance(
+                organization=org,
+                person_id=pk,
+                version=version,
+                text_sha256="b" * 64,
+                consent="I have read the policy.",
+                channel=AcceptanceChannel.LINK,
+            )
+            for pk in person_ids
+        ),
+        batch_size=5000,
+    )
+
+
 def seed(*, people: int, policies: int, slug: str = "bench-policies"):
     org = Organization.objects.create(name="Bench Policies Inc.", slug=slug)
     user = get_user_model().objects.create_user(
@@ -78,20 +96,7 @@ def seed(*, people: int, policies: int, slug: str = "bench-policies"):
             for p in rows
         )
         for version in versions:
-            Acceptance.objects.bulk_create(
-                (
-                    Acceptance(
-                        organization=org,
-                        person=person,
-                        version=version,
-                        text_sha256="b" * 64,
-                        consent="I have read the policy.",
-                        channel=AcceptanceChannel.LINK,
-                    )
-                    for person in persons
-                ),
-                batch_size=5000,
-            )
+            acceptances_bulk(org, version, [p.pk for p in persons])
     _analyze("people_person", "policies_acceptance")
     return org, user, rows[0]
 

@@ -5,8 +5,6 @@ the acceptance overview renders in constant queries."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
@@ -15,10 +13,11 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from people import personal_links
-from people.models import Person
 from policies import acceptance, services, tasks
+from policies.bench import acceptances_bulk
 from policies.links import PolicyLinks
-from policies.models import Acceptance, AcceptanceChannel, AcceptanceLink, PolicyVersion
+from policies.models import AcceptanceLink, PolicyVersion
+from tests.people.personal_links import batch_queries, plan_and_run, roster
 from tests.policies.conftest import approve
 
 pytestmark = pytest.mark.django_db
@@ -35,20 +34,6 @@ class RefusingBackend(EmailBackend):
         return super().send_messages(messages)
 
 
-def roster(org, n: int, offset: int = 0) -> list[int]:
-    people = Person.objects.bulk_create(
-        Person(
-            organization=org,
-            full_name=f"Person {i:04d}",
-            email=f"p{i}@example.com",
-            department="Engineering",
-            start_date=dt.date(2024, 1, 1),
-        )
-        for i in range(offset, offset + n)
-    )
-    return [p.pk for p in people]
-
-
 def fresh(version: PolicyVersion) -> PolicyVersion:
     """The version as a task loads it (nothing cached from an earlier batch)."""
     rows = PolicyVersion.objects.for_org(version.organization_id)
@@ -63,34 +48,17 @@ def version(manager, approver, adopted):
 
 
 def test_a_batch_costs_the_same_queries_for_10_and_100_people(org, version):
-    counts = []
-    for size, offset in ((10, 0), (100, 10)):
-        ids = roster(org, size, offset)
-        kind = PolicyLinks(fresh(version))
-        with CaptureQueriesContext(db_connection) as queries:
-            result = personal_links.batch_send(kind, ids)
-        assert (result.sent, result.failed) == (size, 0)
-        counts.append(len(queries))
+    counts = batch_queries(org, lambda: PolicyLinks(fresh(version)))
     assert counts[0] == counts[1], counts
     assert len(mail.outbox) == 110
-    links = AcceptanceLink.objects.for_org(org).filter(version=version)
-    assert links.count() == 110 and not links.filter(sent_at__isnull=True).exists()
 
 
 def test_the_request_queues_batches_and_a_rerun_sends_only_the_unsent(org, version, monkeypatch):
-    monkeypatch.setattr(personal_links, "BATCH", 3)
-    roster(org, 7)
-    queued = []
-    monkeypatch.setattr(tasks.policy_links_batch, "delay", lambda *args: queued.append(args))
-    assert tasks.policy_links_send(org.pk, version.policy_id) == 3
-    assert [len(ids) for _org, _version, ids in queued] == [3, 3, 1]
-    assert mail.outbox == []  # planning sends nothing
-    assert sum(tasks.policy_links_batch(*args) for args in queued) == 7
-    assert len({m.to[0] for m in mail.outbox}) == 7
-    # The same messages delivered again (a worker lost after its work): nothing more is sent.
-    assert sum(tasks.policy_links_batch(*args) for args in queued) == 0
-    assert len(mail.outbox) == 7
-    assert tasks.policy_links_send(org.pk, version.policy_id) == 0
+    run = plan_and_run(
+        monkeypatch, tasks.policy_links_send, tasks.policy_links_batch, org, version.policy_id, 7
+    )
+    assert run == ([3, 3, 1], 7, 0, 0)
+    assert len(mail.outbox) == 7 and len({m.to[0] for m in mail.outbox}) == 7
 
 
 def test_a_refused_address_is_left_unsent_for_the_rerun(org, version, settings):
@@ -127,17 +95,7 @@ def test_the_acceptance_overview_renders_in_constant_queries(org, manager, versi
     counts = []
     for size, offset in ((3, 0), (60, 3)):
         ids = roster(org, size, offset)
-        Acceptance.objects.bulk_create(
-            Acceptance(
-                organization=org,
-                person_id=pk,
-                version=version,
-                text_sha256="0" * 64,
-                consent="I accept.",
-                channel=AcceptanceChannel.APP,
-            )
-            for pk in ids[::2]
-        )
+        acceptances_bulk(org, version, ids[::2])
         with CaptureQueriesContext(db_connection) as queries:
             page = client.get(page_url)
         assert page.status_code == 200

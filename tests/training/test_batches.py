@@ -4,34 +4,16 @@ queues one task per batch; a batch costs the same queries for 10 or 100 people, 
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.core import mail
 from django.db import connection as db_connection
-from django.test.utils import CaptureQueriesContext
 
-from people import personal_links
-from people.models import Person
+from tests.people.personal_links import batch_queries, plan_and_run
 from training import services, tasks
 from training.links import TrainingLinks
-from training.models import TrainingLink, TrainingRequirement
+from training.models import TrainingRequirement
 
 pytestmark = pytest.mark.django_db
-
-
-def roster(org, n: int, offset: int = 0) -> list[int]:
-    people = Person.objects.bulk_create(
-        Person(
-            organization=org,
-            full_name=f"Person {i:04d}",
-            email=f"p{i}@example.com",
-            department="Engineering",
-            start_date=dt.date(2024, 1, 1),
-        )
-        for i in range(offset, offset + n)
-    )
-    return [p.pk for p in people]
 
 
 @pytest.fixture
@@ -47,26 +29,15 @@ def fresh(req) -> TrainingRequirement:
 
 
 def test_a_batch_costs_the_same_queries_for_10_and_100_people(org, assigned):
-    counts = []
-    for size, offset in ((10, 0), (100, 10)):
-        ids = roster(org, size, offset)
-        with CaptureQueriesContext(db_connection) as queries:
-            result = personal_links.batch_send(TrainingLinks(fresh(assigned)), ids)
-        assert (result.sent, result.failed) == (size, 0)
-        counts.append(len(queries))
-    assert counts[0] == counts[1], counts
-    links = TrainingLink.objects.for_org(org).filter(requirement=assigned)
-    assert links.count() == 110 and not links.filter(sent_at__isnull=True).exists()
+    counts = batch_queries(org, lambda: TrainingLinks(fresh(assigned)))
+    # SQLite splits a bulk insert at 999 parameters (100 training links: two statements).
+    slack = 0 if db_connection.vendor == "postgresql" else 1
+    assert 0 <= counts[1] - counts[0] <= slack, counts
 
 
 def test_an_assignment_queues_batches_and_a_rerun_sends_only_the_unsent(org, assigned, monkeypatch):
-    monkeypatch.setattr(personal_links, "BATCH", 4)
-    roster(org, 9)
-    queued = []
-    monkeypatch.setattr(tasks.training_links_batch, "delay", lambda *args: queued.append(args))
-    assert tasks.training_links_send(org.pk, assigned.pk) == 3
-    assert [len(ids) for _org, _req, ids in queued] == [4, 4, 1]
-    assert sum(tasks.training_links_batch(*args) for args in queued) == 9
-    assert sum(tasks.training_links_batch(*args) for args in queued) == 0
-    assert len(mail.outbox) == 9 and len({m.to[0] for m in mail.outbox}) == 9
-    assert tasks.training_links_send(org.pk, assigned.pk) == 0
+    run = plan_and_run(
+        monkeypatch, tasks.training_links_send, tasks.training_links_batch, org, assigned.pk, 8
+    )
+    assert run == ([3, 3, 2], 8, 0, 0)
+    assert len(mail.outbox) == 8 and len({m.to[0] for m in mail.outbox}) == 8
