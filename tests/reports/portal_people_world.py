@@ -57,7 +57,7 @@ def accept(version, who: Person, day: dt.date, ip: str = "203.0.113.7") -> Accep
         organization_id=version.organization_id,
         person=who,
         version=version,
-        text_sha256=hashlib.sha256(f"{version.pk}".encode()).hexdigest(),
+        text_sha256=hashlib.sha256(f"{version.pk}:{who.pk}".encode()).hexdigest(),
         consent=f"I have read and accept v{version.number}.",
         accepted_at=_at(day),
         ip_address=ip,
@@ -124,19 +124,24 @@ def people_urls(w, audit) -> list[str]:
     ]
 
 
-def leaver_sample(audit, control, leavers: list[Person], *, number: int = 1) -> Sample:
+def leaver_sample(audit, control, leavers: list[Person]) -> Sample:
     """A population built from the roster's leavers (as ``population_from_source`` stores it)
     with every one of ``leavers`` sampled, written directly."""
+    return roster_sample(audit, control, leavers, LEAVERS.label)
+
+
+def roster_sample(audit, control, sampled: list[Person], label: str) -> Sample:
     org = audit.organization_id
+    number = Population.objects.for_org(org).filter(audit=audit, control=control).count() + 1
     population = Population.objects.create(
         organization_id=org,
         audit=audit,
         control=control,
         version=number,
         source="built",
-        source_name=LEAVERS.label,
+        source_name=label,
         sha256="1" * 64,
-        row_count=len(leavers),
+        row_count=len(sampled),
         supplied_by_label="test",
     )
     sample = Sample.objects.create(
@@ -145,18 +150,18 @@ def leaver_sample(audit, control, leavers: list[Person], *, number: int = 1) -> 
         audit=audit,
         control=control,
         number=1,
-        size=len(leavers),
-        suggested_size=len(leavers),
+        size=len(sampled),
+        suggested_size=len(sampled),
         method="manual",
         drawn_by_label="test",
     )
-    for rank, leaver in enumerate(leavers, start=1):
+    for rank, who in enumerate(sampled, start=1):
         row = PopulationItem.objects.create(
             organization_id=org,
             population=population,
-            item_id=f"PER-{leaver.pk}",
-            date=leaver.end_date,
-            description=f"{leaver.full_name} <{leaver.email}>",
+            item_id=f"PER-{who.pk}",
+            date=who.end_date or who.start_date,
+            description=f"{who.full_name} <{who.email}>",
         )
         SampleItem.objects.create(
             organization_id=org, sample=sample, population_item=row, rank=rank
@@ -167,24 +172,25 @@ def leaver_sample(audit, control, leavers: list[Person], *, number: int = 1) -> 
 def offboarding(leaver: Person, steps: list[tuple[str, int, int | None]]) -> Checklist:
     """An offboarding checklist: each step (title, due days after the end date, done days
     after it or None for open)."""
-    checklist = Checklist.objects.create(
-        organization_id=leaver.organization_id,
-        person=leaver,
-        kind="offboarding",
-        anchor_date=leaver.end_date,
+    return checklist(leaver, "offboarding", leaver.end_date, steps)
+
+
+def checklist(who: Person, kind: str, anchor: dt.date, steps) -> Checklist:
+    opened = Checklist.objects.create(
+        organization_id=who.organization_id, person=who, kind=kind, anchor_date=anchor
     )
     for position, (title, due, done) in enumerate(steps):
-        done_on = None if done is None else leaver.end_date + dt.timedelta(days=done)
+        done_on = None if done is None else anchor + dt.timedelta(days=done)
         ChecklistItem.objects.create(
-            organization_id=leaver.organization_id,
-            checklist=checklist,
+            organization_id=who.organization_id,
+            checklist=opened,
             position=position,
             title=title,
             due_days=due,
-            due_date=leaver.end_date + dt.timedelta(days=due),
+            due_date=anchor + dt.timedelta(days=due),
             done_on=done_on,
             done_at=None if done_on is None else _at(done_on),
             done_by_label="" if done_on is None else "it@example.com",
             note="" if done_on is None else f"{title} noted",
         )
-    return checklist
+    return opened
