@@ -92,8 +92,12 @@ def training_requirements(audit: Audit) -> QuerySet[TrainingRequirement]:
     """The organization's requirements, each with its number of completions on or before the
     audit's period end."""
     end = audit_period_end(audit)
-    return TrainingRequirement.objects.for_org(audit.organization_id).annotate(
-        completion_count=Count("completions", filter=Q(completions__completed_on__lte=end))
+    return (
+        TrainingRequirement.objects.for_org(audit.organization_id)
+        .annotate(
+            completion_count=Count("completions", filter=Q(completions__completed_on__lte=end))
+        )
+        .order_by("title", "pk")  # Meta.ordering does not apply to an aggregation
     )
 
 
