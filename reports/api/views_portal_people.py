@@ -30,6 +30,7 @@ from rest_framework.response import Response
 
 from controls.models import Audit
 from controls.selectors import audit_get_for
+from evidence.filenames import EXTENSION_FOR_TYPE
 from people.models import Checklist
 from policies.models import Acceptance, PolicyVersion
 from reports import selectors
@@ -43,6 +44,7 @@ from reports.api.serializers_portal_people import (
     PortalRequirementOut,
     PortalSampledChecklistOut,
 )
+from soc2app.api.negotiation import AnyAccept
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.client_ip import client_ip
 from soc2app.errors import NotFound
@@ -175,9 +177,15 @@ class PortalCompletionViewSet(_PeopleBase):
     @extend_schema(
         summary="A completion's certificate",
         description="The file as an attachment (logged in the organization's activity log).",
-        responses={(200, "application/octet-stream"): OpenApiResponse(OpenApiTypes.BINARY)},
+        responses={
+            (200, media_type): OpenApiResponse(
+                OpenApiTypes.BINARY, description="The certificate, in its detected type."
+            )
+            for media_type in ("application/pdf", *EXTENSION_FOR_TYPE)
+            if media_type != "application/json"
+        },
     )
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], content_negotiation_class=AnyAccept)
     def certificate(self, request: Request, *args: object, **kwargs: object) -> Any:
         completion = _found(people.training_certificate_get, self._audit(), self.kwargs["pk"])
         response = _found(certificate_response, completion)
