@@ -12,6 +12,7 @@ a certificate downloaded or an export taken is in the organization's activity lo
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -21,7 +22,7 @@ from controls.models import Audit
 from policies import pdf
 from policies.exports import acceptance_csv_response
 from policies.markdown import render as render_markdown
-from policies.models import Acceptance
+from policies.models import Acceptance, PolicyVersion
 from reports import selectors
 from reports import selectors_portal_people as people
 from reports.access import portal_personal_data_record
@@ -109,7 +110,12 @@ def portal_acceptances(request: HttpRequest, org_slug: str, audit_pk: str) -> Ht
     return render(request, "reports/portal/acceptances.html", context)
 
 
-def _acceptances_csv(request, audit, version, rows) -> HttpResponse:
+def _acceptances_csv(
+    request: HttpRequest,
+    audit: Audit,
+    version: PolicyVersion | None,
+    rows: QuerySet[Acceptance],
+) -> HttpResponse:
     portal_personal_data_record(
         membership=request.membership,
         action="export",

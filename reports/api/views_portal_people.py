@@ -189,6 +189,8 @@ class PortalCompletionViewSet(_PeopleBase):
     def certificate(self, request: Request, *args: object, **kwargs: object) -> Any:
         completion = _found(people.training_certificate_get, self._audit(), self.kwargs["pk"])
         response = _found(certificate_response, completion)
+        if request.method != "GET":
+            return response  # a HEAD sends no content: nothing was read
         try:
             portal_personal_data_record(
                 membership=self.principal,

@@ -74,6 +74,10 @@ def test_auditors_read_the_same_records_as_the_portal(world, api_for):  # noqa: 
     file = client.get(_api(w, f"training-completions/{w.completion.pk}/certificate/"))
     assert file.status_code == 200 and b"".join(file.streaming_content) == CERTIFICATE
     assert ActivityEntry.objects.for_org(w.org).filter(action="download").count() == 1
+    cert = _api(w, f"training-completions/{w.completion.pk}/certificate/")
+    assert client.head(cert).status_code == 200  # a HEAD reads nothing: not logged
+    assert client.get(cert, HTTP_ACCEPT="application/pdf").status_code == 200
+    assert ActivityEntry.objects.for_org(w.org).filter(action="download").count() == 2
     later = _api(w, f"training-completions/{w.later_completion.pk}/certificate/")
     assert client.get(later).status_code == 404
 
