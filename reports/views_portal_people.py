@@ -4,8 +4,9 @@ records per requirement (certificates downloadable), and the onboarding/offboard
 of the people sampled from the roster's joiners and leavers (``selectors_portal_people``).
 
 These pages show personal data, which only managers and auditors with a grant may see: they
-are served to auditor memberships on their granted audits only (another audit, a revoked or
-expired grant, and every other role get "not found"; managers have their own pages). GET only;
+are served to auditor memberships on their granted audits (another audit, a revoked or expired
+grant get "not found") and, to preview what auditors see, to the members who manage the roster
+(contributors get "not found", like the API). GET only;
 a certificate downloaded or an export taken is in the organization's activity log.
 """
 
@@ -27,7 +28,9 @@ from reports import selectors
 from reports import selectors_portal_people as people
 from reports.access import portal_personal_data_record
 from soc2app.client_ip import client_ip
+from tenants import permissions
 from tenants.models import Membership, Role
+from tenants.permissions import Action
 from training.downloads import certificate_response
 
 PAGE_SIZE = 50
@@ -35,9 +38,14 @@ ANONYMISED = "Anonymised person"
 CSV_EXTRA_HEADER = ["Consent", "User agent"]
 
 
+def sees_people(membership: Membership) -> bool:
+    return membership.role == Role.AUDITOR or permissions.can(membership, Action.PEOPLE_MANAGE)
+
+
 def portal_people_audit(membership: Membership, audit_pk: object) -> Audit:
-    """A granted audit of an auditor membership; "not found" for anyone else."""
-    if membership.role != Role.AUDITOR:
+    """A granted audit of an auditor membership, or any audit for a roster manager's preview;
+    "not found" for anyone else."""
+    if not sees_people(membership):
         raise Http404("No such audit.")
     return selectors.portal_audit_get(membership, audit_pk)
 

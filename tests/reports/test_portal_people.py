@@ -54,11 +54,16 @@ def _leavers(w, count: int, prefix: str = "Leaver"):
     ]
 
 
-def test_the_audit_page_links_the_section_for_auditors_only(world, client_for):  # noqa: F811
+def test_the_audit_page_links_the_section_for_auditors_and_roster_managers(  # noqa: F811
+    world, client_for, make_member
+):
     w = world
     people = _url(w, "portal_people")
     assert people in client_for(w.auditor).get(_url(w, "portal_audit")).content.decode()
-    assert people not in client_for(w.manager).get(_url(w, "portal_audit")).content.decode()
+    # A manager previews what the auditor sees; a contributor sees no personal data.
+    assert people in client_for(w.manager).get(_url(w, "portal_audit")).content.decode()
+    contributor = make_member(w.org, Role.CONTRIBUTOR)
+    assert people not in client_for(contributor).get(_url(w, "portal_audit")).content.decode()
 
 
 def test_policies_approved_by_the_period_end_are_readable(world, client_for):  # noqa: F811
@@ -195,12 +200,17 @@ def test_joiners_show_onboarding_and_other_audits_samples_are_not_mixed_in(world
     assert "Other Leaver" not in page and "Other step" not in page
 
 
-def test_members_of_other_roles_are_not_served(world, client_for, make_member):  # noqa: F811
+def test_contributors_are_not_served_and_roster_managers_preview(  # noqa: F811
+    world, client_for, make_member
+):
     w = world
-    for member in (w.manager, make_member(w.org, Role.CONTRIBUTOR), make_member(w.org, Role.ADMIN)):
+    client = client_for(make_member(w.org, Role.CONTRIBUTOR))
+    for url in people_urls(w, w.audit):
+        assert client.get(url).status_code == 404, url
+    for member in (w.manager, make_member(w.org, Role.ADMIN)):
         client = client_for(member)
         for url in people_urls(w, w.audit):
-            assert client.get(url).status_code == 404, (member.role, url)
+            assert client.get(url).status_code == 200, (member.role, url)
 
 
 def test_another_organizations_rows_are_not_found(world, client_for, other_org):  # noqa: F811
