@@ -1,0 +1,59 @@
+"""On PostgreSQL, a training completion stays immutable but for one update: once its person
+is anonymised (``people.anonymise``), their IP address and user agent (personal data) may be
+cleared, to NULL and to empty, and nothing else may change with them. Dates, source, provider,
+the certificate and its hash, the module's hash stay as they were; deletes are still refused.
+
+The trigger compares the whole new row with the old one with those two columns cleared, so a
+column added later is covered without changing it. It reads the person's row under the same
+row-level security as the update (its organization), so a person it cannot see refuses."""
+
+from django.db import migrations
+
+CREATE = """
+CREATE OR REPLACE FUNCTION training_completion_immutable() RETURNS trigger AS $$
+DECLARE
+    cleared training_trainingcompletion;
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        cleared := OLD;
+        cleared.ip_address := NULL;
+        cleared.user_agent := '';
+        IF NEW IS NOT DISTINCT FROM cleared AND EXISTS (
+            SELECT 1 FROM people_person p
+            WHERE p.id = OLD.person_id AND p.anonymised_at IS NOT NULL
+        ) THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'a training completion is immutable' USING ERRCODE = 'check_violation';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+# As 0002 left it: every update and delete refused.
+PREVIOUS = """
+CREATE OR REPLACE FUNCTION training_completion_immutable() RETURNS trigger AS $$
+BEGIN
+    RAISE EXCEPTION 'a training completion is immutable' USING ERRCODE = 'check_violation';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def forwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(CREATE)
+
+
+def backwards(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        schema_editor.execute(PREVIOUS)
+
+
+class Migration(migrations.Migration):
+    dependencies = [
+        ("people", "0001_initial"),
+        ("training", "0002_completions_immutable"),
+    ]
+
+    operations = [migrations.RunPython(forwards, backwards)]
