@@ -12,11 +12,11 @@ import pytest
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from people import anonymise
+from people import anonymise, services
 from people.models import Person
 from policies.acceptance import member_person
 from policies.models import Acceptance, AcceptanceLink
-from soc2app.errors import Conflict, NotFound, NotPermitted
+from soc2app.errors import Conflict, NotFound, NotPermitted, ValidationFailed
 from tenants.models import ActivityEntry
 from tests.people.anonymise_world import CERT_SHA, MODULE_SHA, RETENTION, records_for, world
 from tests.policies.conftest import adopted, approver, library
@@ -107,6 +107,15 @@ def test_anonymising_again_changes_nothing_and_logs_nothing(org, manager, world)
     again = anonymise.person_anonymise(membership=manager, person=world.ada)
     assert again.anonymised_at == first.anonymised_at
     assert _entries(org).count() == 1
+    # The entry is closed: no change, no new last day, no delete.
+    closed = "was anonymised: their entry cannot change"
+    with pytest.raises(ValidationFailed, match=closed):
+        services.person_update(membership=manager, person=again, title="Back")
+    with pytest.raises(ValidationFailed, match=closed):
+        services.person_end(membership=manager, person=again, end_date=dt.date(2024, 1, 1))
+    with pytest.raises(ValidationFailed, match=closed):
+        services.person_delete(membership=manager, person=again)
+    assert Person.objects.for_org(org).get(pk=again.pk).end_date == world.ada.end_date
     # And the model still refuses to save a record, anonymised or not.
     with pytest.raises(ValueError, match="immutable"):
         world.acceptance(world.ada).save()
