@@ -10,7 +10,12 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
@@ -30,6 +35,7 @@ from people.api.serializers import (
 from people.models import Person
 from people.selectors import RosterFilter
 from soc2app.api.parsers import SafeJSONParser
+from soc2app.api.serializers import ErrorOut
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import ValidationFailed
 from soc2app.uploads import accepts_uploads, upload_problem
@@ -145,7 +151,10 @@ class PersonViewSet(
         "`PERSON_RETENTION_DAYS` days ago: otherwise 409 (`code` `not_a_leaver` or "
         "`retention_not_over`, the message says from when). Anonymising again changes nothing.",
         request=None,
-        responses=PersonOut,
+        responses={
+            200: PersonOut,
+            409: OpenApiResponse(ErrorOut, description="Not a leaver, or retention not over."),
+        },
     )
     @action(detail=True, methods=["post"])
     def anonymise(self, request: Request, *args: object, **kwargs: object) -> Response:
