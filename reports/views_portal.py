@@ -29,7 +29,7 @@ from reports import views as report_views
 from reports.models import AuditorAccess
 from soc2app.client_ip import client_ip
 from soc2app.errors import ValidationFailed
-from tenants.models import Membership
+from tenants.models import Membership, Role
 
 
 @require_GET
@@ -52,6 +52,8 @@ def portal_audit(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResp
         "reports": list(selectors.portal_reports(audit)),
         "open_requests": selectors.open_request_count(audit),
         "in_scope": set(selectors.audit_scope_controls(audit).values_list("pk", flat=True)),
+        # Policies, acceptance, training and checklists name people: auditors' pages only.
+        "sees_people": request.membership.role == Role.AUDITOR,
     }
     return render(request, "reports/portal/audit.html", context)
 
