@@ -34,6 +34,7 @@ BODILESS = (
     "policies/{id}/submit/",
     "policies/{id}/approve/",
     "policies/{id}/versions/new/",
+    "people/{id}/anonymise/",
 )
 # Actions that answer with a file, not JSON.
 FILES = (
@@ -103,6 +104,7 @@ def test_every_organization_endpoint_is_documented(schema):
         "people/",
         "people/{id}/",
         "people/{id}/end/",
+        "people/{id}/anonymise/",
         "people/import/",
         "policies/",
         "policies/{id}/",
