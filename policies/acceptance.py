@@ -3,8 +3,11 @@
 * ``assignment_add``/``assignment_remove``: a policy is assigned to everyone, a department or
   a person (managers). Assigning a policy that has an approved version asks the people it
   covers at once; approving a new version of an assigned policy asks again
-  (``policy_links_send``, a Celery task, is queued on commit either way).
-* sending the personal links and reminders: ``policies.links``;
+  (``policy_links_send``, a Celery task that queues one task per batch of people, is queued
+  on commit either way).
+* sending the personal links and reminders: ``policies.links``; what policies and training
+  share (assignments, tokens, batches, resolving and claiming a link): ``people.assignments``
+  and ``people.personal_links``;
 * ``link_resolve``: the link behind a token, or a clear refusal;
 * ``acceptance_record``: the immutable acceptance (text hash, consent, time, IP, user agent).
 """
