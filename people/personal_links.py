@@ -4,9 +4,12 @@ token e-mailed to one person, of which only the SHA-256 is stored; it expires an
 Sending is set-based, a batch (``BATCH`` people) at a time, in a constant number of queries
 whatever its size: the people due a link are read in one go, their new links written with one
 bulk insert (hashes computed here), their e-mails sent on one SMTP connection, and the links
-whose message the server took marked sent with one UPDATE. A batch run again (a worker killed
-under ``acks_late``) finds only the people still without a live, sent link: it sends only what
-was not sent (with a new token: the old one was never delivered). Reminders go one at a time:
+whose message the server took marked sent with one UPDATE; those it refused are deleted (their
+tokens never left). A batch run again (a worker killed under ``acks_late``) finds only the
+people still without a live, sent link: it sends only what was not sent (with a new token: the
+old one was never delivered). A link written and not yet sent is in flight for ``IN_FLIGHT``:
+a concurrent batch (two assignments in a row) leaves it to the batch sending it, and one that
+wrote the same people at the same moment reads them again (the unique link per person wins). Reminders go one at a time:
 the new token is stored with its e-mail sent, or neither (the old one keeps working).
 
 What differs between policies and training is a ``LinkKind``: whom it asks, the link's own
@@ -24,7 +27,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Model
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -40,6 +43,13 @@ logger = logging.getLogger(__name__)
 
 BATCH = 200  # people per batch (one task, one SMTP connection)
 MAX_REMINDERS = 3
+# A link written but not sent yet is being e-mailed by a batch for this long at most (a batch
+# task's time limit is 6 minutes): another batch leaves it alone meanwhile.
+IN_FLIGHT = dt.timedelta(minutes=10)
+
+
+def in_flight_since(now: dt.datetime) -> dt.datetime:
+    return now - IN_FLIGHT
 
 
 def token_new() -> str:
@@ -158,7 +168,9 @@ def messages_deliver(messages: Sequence[EmailMessage], what: str) -> list[bool]:
     return taken
 
 
-def batch_send(kind: LinkKind, person_ids: Sequence[int] | None = None) -> SendResult:
+def batch_send(
+    kind: LinkKind, person_ids: Sequence[int] | None = None, *, retried: bool = False
+) -> SendResult:
     """New links for at most ``BATCH`` of the people due one (among ``person_ids``), written
     at once, e-mailed on one connection, marked sent at once."""
     invites = kind.invites(person_ids)[:BATCH]
@@ -168,6 +180,28 @@ def batch_send(kind: LinkKind, person_ids: Sequence[int] | None = None) -> SendR
     expires = now + dt.timedelta(days=kind.link_days)
     tokens = [token_new() for _ in invites]
     hashes = [token_hash(t) for t in tokens]
+    try:
+        _links_write(kind, invites, hashes, now, expires)
+    except IntegrityError:
+        # A concurrent batch wrote some of these people first: theirs are in flight now.
+        if retried:
+            raise
+        return batch_send(kind, [i.person_id for i in invites], retried=True)
+    messages = [
+        kind.message(invite, token, expires, False)
+        for invite, token in zip(invites, tokens, strict=True)
+    ]
+    taken = messages_deliver(messages, kind.__class__.__name__)
+    sent = [digest for digest, ok in zip(hashes, taken, strict=True) if ok]
+    refused = [digest for digest, ok in zip(hashes, taken, strict=True) if not ok]
+    if sent:
+        kind.links().filter(token_sha256__in=sent).update(sent_at=timezone.now())
+    if refused:  # never delivered: the next run asks these people again at once
+        kind.links().filter(token_sha256__in=refused, sent_at__isnull=True).delete()
+    return SendResult(sent=len(sent), failed=len(refused))
+
+
+def _links_write(kind: LinkKind, invites: list[Invite], hashes: list[str], now, expires) -> None:
     with transaction.atomic():
         replaced = [i.replaces for i in invites if i.replaces is not None]
         if replaced:
@@ -184,15 +218,6 @@ def batch_send(kind: LinkKind, person_ids: Sequence[int] | None = None) -> SendR
             )
             for invite, digest in zip(invites, hashes, strict=True)
         )
-    messages = [
-        kind.message(invite, token, expires, False)
-        for invite, token in zip(invites, tokens, strict=True)
-    ]
-    taken = messages_deliver(messages, kind.__class__.__name__)
-    sent = [digest for digest, ok in zip(hashes, taken, strict=True) if ok]
-    if sent:
-        kind.links().filter(token_sha256__in=sent).update(sent_at=timezone.now())
-    return SendResult(sent=len(sent), failed=len(invites) - len(sent))
 
 
 def batches_plan(kind: LinkKind) -> list[list[int]]:

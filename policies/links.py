@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from django.conf import settings
-from django.db.models import Exists, OuterRef, Subquery
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from people import personal_links
@@ -50,7 +50,11 @@ class PolicyLinks(personal_links.LinkKind):
             version=self.version, person=OuterRef("pk")
         )
         mine = self.links().filter(version=self.version, person=OuterRef("pk"))
-        live = mine.filter(sent_at__isnull=False, expires_at__gt=now)
+        # Sent and not expired, or being sent by another batch.
+        live = mine.filter(
+            Q(sent_at__isnull=False, expires_at__gt=now)
+            | Q(sent_at__isnull=True, created_at__gt=personal_links.in_flight_since(now))
+        )
         people = covered_people(self.version.policy).filter(~Exists(accepted), ~Exists(live))
         if person_ids is not None:
             people = people.filter(pk__in=list(person_ids))

@@ -73,6 +73,7 @@ class TrainingLinks(personal_links.LinkKind):
             )
         }
         remind_before = now - dt.timedelta(days=settings.POLICY_REMINDER_DAYS)
+        in_flight = personal_links.in_flight_since(now)
         work = []
         for s in rows:
             link = links.get((s.person_id, s.due_on))
@@ -83,6 +84,8 @@ class TrainingLinks(personal_links.LinkKind):
                 {"due_on": s.due_on},
                 replaces=link.pk if link is not None else None,
             )
+            if link is not None and link.sent_at is None and link.created_at > in_flight:
+                continue  # another batch is sending it
             if link is None or link.sent_at is None or link.expires_at <= now:
                 work.append((invite, link, False))
             elif (

@@ -5,12 +5,15 @@ the acceptance overview renders in constant queries."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.core.mail.backends.locmem import EmailBackend
 from django.db import connection as db_connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from people import personal_links
 from policies import acceptance, services, tasks
@@ -61,7 +64,7 @@ def test_the_request_queues_batches_and_a_rerun_sends_only_the_unsent(org, versi
     assert len(mail.outbox) == 7 and len({m.to[0] for m in mail.outbox}) == 7
 
 
-def test_a_refused_address_is_left_unsent_for_the_rerun(org, version, settings):
+def test_a_refused_address_is_asked_again_by_the_rerun(org, version, settings):
     settings.EMAIL_BACKEND = f"{__name__}.RefusingBackend"
     ids = roster(org, 3)
     REFUSED.add("p1@example.com")
@@ -70,14 +73,36 @@ def test_a_refused_address_is_left_unsent_for_the_rerun(org, version, settings):
     finally:
         REFUSED.clear()
     assert (result.sent, result.failed) == (2, 1)
-    unsent = AcceptanceLink.objects.for_org(org).filter(version=version, sent_at__isnull=True)
-    assert list(unsent.values_list("person__email", flat=True)) == ["p1@example.com"]
-    old_hash = unsent.get().token_sha256
+    links = AcceptanceLink.objects.for_org(org).filter(version=version)
+    # The refused token never left: its link is gone, the others are sent.
+    assert sorted(links.values_list("person__email", flat=True)) == [
+        "p0@example.com",
+        "p2@example.com",
+    ]
+    assert not links.filter(sent_at__isnull=True).exists()
     again = personal_links.batch_send(PolicyLinks(fresh(version)), ids)
     assert (again.sent, again.failed) == (1, 0)
     assert [m.to[0] for m in mail.outbox] == ["p0@example.com", "p2@example.com", "p1@example.com"]
+    assert links.count() == 3 and not links.filter(sent_at__isnull=True).exists()
+
+
+def test_a_link_another_batch_is_sending_is_left_to_it(org, version):
+    """Two assignments in a row plan overlapping batches: a link written and not sent yet is
+    in flight (``IN_FLIGHT``); once that has run out, its batch died and it is replaced."""
+    (pk,) = roster(org, 1)
+    AcceptanceLink.objects.create(
+        organization=org,
+        person_id=pk,
+        version=version,
+        token_sha256="c" * 64,
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
+    assert personal_links.batch_send(PolicyLinks(fresh(version)), [pk]).sent == 0
+    assert mail.outbox == []
     links = AcceptanceLink.objects.for_org(org).filter(version=version)
-    assert links.count() == 3 and not links.filter(token_sha256=old_hash).exists()
+    links.update(created_at=timezone.now() - personal_links.IN_FLIGHT - dt.timedelta(seconds=1))
+    assert personal_links.batch_send(PolicyLinks(fresh(version)), [pk]).sent == 1
+    assert links.count() == 1 and links.get().token_sha256 != "c" * 64
 
 
 def test_a_batch_for_a_replaced_version_sends_nothing(org, manager, approver, version):

@@ -4,14 +4,18 @@ queues one task per batch; a batch costs the same queries for 10 or 100 people, 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.core import mail
 from django.db import connection as db_connection
+from django.utils import timezone
 
-from tests.people.personal_links import batch_queries, plan_and_run
+from people import personal_links
+from tests.people.personal_links import batch_queries, plan_and_run, roster
 from training import services, tasks
 from training.links import TrainingLinks
-from training.models import TrainingRequirement
+from training.models import TrainingLink, TrainingRequirement
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +45,22 @@ def test_an_assignment_queues_batches_and_a_rerun_sends_only_the_unsent(org, ass
     )
     assert run == ([3, 3, 2], 8, 0, 0)
     assert len(mail.outbox) == 8 and len({m.to[0] for m in mail.outbox}) == 8
+
+
+def test_a_link_another_batch_is_sending_is_left_to_it(org, assigned):
+    (pk,) = roster(org, 1)
+    links = TrainingLink.objects.for_org(org).filter(requirement=assigned)
+    status = TrainingLinks(fresh(assigned)).invites([pk])[0]
+    TrainingLink.objects.create(
+        organization=org,
+        person_id=pk,
+        requirement=assigned,
+        due_on=status.fields["due_on"],
+        token_sha256="c" * 64,
+        expires_at=timezone.now() + dt.timedelta(days=30),
+    )
+    assert personal_links.batch_send(TrainingLinks(fresh(assigned)), [pk]).sent == 0
+    links.update(created_at=timezone.now() - personal_links.IN_FLIGHT - dt.timedelta(seconds=1))
+    assert personal_links.batch_send(TrainingLinks(fresh(assigned)), [pk]).sent == 1
+    assert links.count() == 1 and links.get().token_sha256 != "c" * 64
+    assert len(mail.outbox) == 1
