@@ -149,6 +149,7 @@ def shown_last_days(organization: Organization, keys: Iterable[str], day: dt.dat
             effective_start__lte=day,
             effective_end__gte=day,
         )
+        .order_by()
         .values_list("item__system_key", flat=True)
         .distinct()
     )

@@ -165,7 +165,8 @@ def acceptance_snapshot_record(
 
 def _policies_with_controls(org: Organization) -> list[Policy]:
     mapped = PolicyControl.objects.for_org(org).filter(policy=OuterRef("pk"))
-    return list(Policy.objects.for_org(org).filter(Exists(mapped)).order_by("pk"))
+    subjects = Policy.objects.for_org(org).filter(Exists(mapped))
+    return list(subjects.select_related("organization").order_by("pk"))
 
 
 def acceptance_snapshots_monthly(today: dt.date | None = None) -> int:

@@ -105,7 +105,8 @@ def completion_snapshot_record(
 
 def _requirements_with_controls(org: Organization) -> list[TrainingRequirement]:
     mapped = TrainingControl.objects.for_org(org).filter(requirement=OuterRef("pk"))
-    return list(TrainingRequirement.objects.for_org(org).filter(Exists(mapped)).order_by("pk"))
+    subjects = TrainingRequirement.objects.for_org(org).filter(Exists(mapped))
+    return list(subjects.select_related("organization").order_by("pk"))
 
 
 def completion_snapshots_monthly(today: dt.date | None = None) -> int:

@@ -33,7 +33,7 @@ from policies.models import AcceptanceChannel, PolicyVersion
 from soc2app.errors import ValidationFailed
 from tenants.activity import Actor
 from tenants.models import ActivityEntry, Role
-from tests.api.conftest import make_audit, org_url  # noqa: F401 (fixture)
+from tests.api.conftest import org_url
 from tests.factories import control_map
 from tests.policies.conftest import approve
 
@@ -102,9 +102,13 @@ def test_an_approval_is_recorded_on_each_control_the_policy_supports(
         "approved_at": version.approved_at.isoformat(),
         "next_review_date": adopted.next_review_date.isoformat(),
     }
-    assert ActivityEntry.objects.for_org(org).filter(
-        object_repr="Access Control Policy v1: approval", object_type="evidence.evidenceversion"
-    ).exists()
+    assert (
+        ActivityEntry.objects.for_org(org)
+        .filter(
+            object_repr="Access Control Policy v1: approval", object_type="evidence.evidenceversion"
+        )
+        .exists()
+    )
     # The evidence page says what it is, readably.
     page = client_for(manager).get(reverse("evidence_item", args=[org.slug, evidence.item_id]))
     html = page.content.decode()
@@ -210,9 +214,7 @@ def test_monthly_snapshots_cover_their_months_once_and_a_rejection_takes_one_bac
     assert acceptance_snapshots_monthly(today=today.replace(day=1) + dt.timedelta(days=1)) == 0
 
 
-def test_a_month_s_snapshot_starts_on_the_day_its_version_was_approved(
-    org, manager, approved
-):
+def test_a_month_s_snapshot_starts_on_the_day_its_version_was_approved(org, manager, approved):
     policy, version = approved
     today = timezone.localdate()
     assign_everyone(manager, policy)

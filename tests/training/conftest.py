@@ -8,7 +8,7 @@ from django.core import mail
 
 from people.models import Person
 from tenants.models import Role
-from tests.api.conftest import api_for, key_client  # noqa: F401 (fixtures)
+from tests.api.conftest import api_for, key_client, make_audit  # noqa: F401 (fixtures)
 from tests.factories import ControlFactory
 from training import links, services
 
