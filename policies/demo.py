@@ -14,11 +14,17 @@ from evidence.snapshots import NothingToRecord
 from policies import services
 from policies.acceptance import acceptance_store, assignment_add, covered_people
 from policies.evidence import acceptance_snapshot_record
+from policies.library import library_get
 from policies.models import AcceptanceChannel, Policy, PolicyVersion
 from tenants.activity import Actor
 from tenants.models import Membership, Organization, Role
 
 KEYS = ("information-security", "acceptable-use")
+
+
+def supported_codes() -> set[str]:
+    """The codes of the controls the demo's policies support (their approval is evidence)."""
+    return {code for key in KEYS if (entry := library_get(key)) for code in entry.controls}
 
 
 def _member(organization: Organization, role: str) -> Membership | None:
