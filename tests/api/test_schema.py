@@ -34,6 +34,8 @@ BODILESS = (
     "policies/{id}/submit/",
     "policies/{id}/approve/",
     "policies/{id}/versions/new/",
+    "policies/{id}/acceptance-evidence/",
+    "training/{id}/evidence/",
 )
 # Actions that answer with a file, not JSON.
 FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
@@ -102,10 +104,12 @@ def test_every_organization_endpoint_is_documented(schema):
         "policies/{id}/submit/",
         "policies/{id}/approve/",
         "policies/{id}/return/",
+        "policies/{id}/acceptance-evidence/",
         "training/",
         "training/{id}/",
         "training/{id}/status/",
         "training/{id}/completions/",
+        "training/{id}/evidence/",
     }
 
 
