@@ -3,13 +3,16 @@ acceptance rate of a policy, the completion of a training requirement), effectiv
 month it covers. The subjects' apps say what a snapshot holds (``SnapshotBuilder``); this
 module knows nothing of them and owns the mechanics they share:
 
-* **monthly** (``snapshots_monthly``, run every day by a Celery beat job): for every subject,
+A kind of snapshot is declared once by its app (``SnapshotKind``: the subjects, their
+source key, the builder), then:
+
+* **monthly** (``SnapshotKind.monthly``, run every day by a Celery beat job): for every subject,
   the previous month's snapshot (``start`` = its first day, ``day`` = its last day, the
   figures as of that day), written once: a run that finds the subject's evidence already
   showing that last day (a version of its source, on any of its items, in any review state,
   so a rejected or removed snapshot is not written again) writes nothing. Two runs at once
   (a redelivered task) are serialized by a lock on the subject's row;
-* **on demand** (``snapshot_now``, a manager's button or API call): month to date (``start``
+* **on demand** (``SnapshotKind.record_now``, a manager's button or API call): month to date (``start``
   = the first day of this month, ``day`` = today); each call is a new version.
 
 A snapshot never speaks for days before its subject existed (``Snapshot.since``: a policy's
@@ -21,22 +24,23 @@ aggregate selectors; ``system_evidence_record`` is constant in the number of con
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import models, transaction
+from django.db.models import Exists, OuterRef
+from django.utils import timezone
 
 from controls.models import Control
 from evidence.models import EvidenceVersion
 from evidence.system import SystemRecord, SystemSource, system_evidence_record
 from soc2app.errors import ValidationFailed
+from tenants import permissions
 from tenants.activity import Actor
 from tenants.context import org_scope
-from tenants.models import Organization
-
-logger = logging.getLogger(__name__)
+from tenants.models import Membership, Organization
+from tenants.permissions import Action
 
 
 class NothingToRecord(ValidationFailed):
@@ -111,25 +115,6 @@ def snapshot_write(
     return versions
 
 
-def snapshot_now(
-    *,
-    organization: Organization,
-    subject: Any,
-    build: SnapshotBuilder,
-    today: dt.date,
-    actor: Actor,
-) -> list[EvidenceVersion]:
-    """The month-to-date snapshot of ``subject``, written now (raises NothingToRecord)."""
-    first, _last = month_of(today)
-    return snapshot_write(
-        organization=organization,
-        snapshot=build(subject, today),
-        start=first,
-        day=today,
-        actor=actor,
-    )
-
-
 def recorded_message(versions: Sequence[EvidenceVersion]) -> str:
     """What a manager reads after recording a snapshot: where it went, what it says."""
     codes = ", ".join(v.item.control.code for v in versions)
@@ -155,64 +140,97 @@ def shown_last_days(organization: Organization, keys: Iterable[str], day: dt.dat
     )
 
 
+@dataclass(frozen=True)
+class SnapshotKind:
+    """One kind of snapshot, as its app declares it: the subject model and the model mapping
+    it to controls (``mapping_field``: the mapping's foreign key to the subject), the source
+    key of a subject, the builder, the label the monthly run writes under and the permission
+    recording one now needs."""
+
+    model: type[models.Model]
+    mapping: type[models.Model]
+    mapping_field: str
+    key: Callable[[Any], str]
+    build: SnapshotBuilder
+    system_label: str
+    permission: Action
+
+    def controls_of(self, subject: Any) -> list[Control]:
+        """The controls ``subject`` supports (one query)."""
+        org = subject.organization
+        rows = self.mapping.objects.for_org(org).filter(**{self.mapping_field: subject})
+        return mapped_controls(org, rows)
+
+    def subjects_of(self, organization: Organization) -> list[Any]:
+        """The organization's subjects that support a control (one query)."""
+        rows = self.mapping.objects.for_org(organization).filter(
+            **{self.mapping_field: OuterRef("pk")}
+        )
+        subjects = self.model.objects.for_org(organization).filter(Exists(rows))
+        return list(subjects.select_related("organization").order_by("pk"))
+
+    def record_now(
+        self, *, membership: Membership, subject: Any, today: dt.date | None = None
+    ) -> list[EvidenceVersion]:
+        """A manager records the month-to-date snapshot of ``subject`` now (raises
+        NothingToRecord, or NotPermitted)."""
+        permissions.require(membership, self.permission)
+        today = today or timezone.localdate()
+        return snapshot_write(
+            organization=subject.organization,
+            snapshot=self.build(subject, today),
+            start=month_of(today)[0],
+            day=today,
+            actor=Actor.for_principal(membership),
+        )
+
+    def monthly(self, today: dt.date | None = None) -> int:
+        """``snapshots_monthly`` in every organization, each in its own tenant scope."""
+        written = 0
+        for org in Organization.objects.order_by("pk"):
+            with org_scope(org):
+                written += snapshots_monthly(
+                    organization=org,
+                    kind=self,
+                    subjects=self.subjects_of(org),
+                    today=today or timezone.localdate(),
+                )
+        return written
+
+
 def snapshots_monthly(
     *,
     organization: Organization,
+    kind: SnapshotKind,
     subjects: Sequence[models.Model],
-    key: Callable[[Any], str],
-    build: SnapshotBuilder,
     today: dt.date,
-    actor: Actor,
 ) -> int:
     """The previous month's snapshot of each subject that has none; how many were written.
     One query to find those done, then per subject written: the lock, the check again, the
     builder's and the writer's queries."""
     first, last = previous_month(today)
-    done = shown_last_days(organization, [key(s) for s in subjects], last)
+    done = shown_last_days(organization, [kind.key(s) for s in subjects], last)
+    actor = Actor.system(kind.system_label)
     written = 0
     for subject in subjects:
-        if key(subject) in done:
+        if kind.key(subject) in done:
             continue
         with transaction.atomic():
             # A concurrent run of the same job waits here, then finds the snapshot written.
             list(
-                type(subject)
-                .objects.for_org(organization)
+                kind.model.objects.for_org(organization)
                 .select_for_update()
                 .filter(pk=subject.pk)
                 .values_list("pk", flat=True)
             )
-            if shown_last_days(organization, [key(subject)], last):
+            if shown_last_days(organization, [kind.key(subject)], last):
                 continue
             try:
-                snapshot = build(subject, last)
+                snapshot = kind.build(subject, last)
                 snapshot_write(
                     organization=organization, snapshot=snapshot, start=first, day=last, actor=actor
                 )
             except NothingToRecord:
                 continue
             written += 1
-    return written
-
-
-def snapshots_monthly_everywhere(
-    *,
-    subjects_of: Callable[[Organization], Sequence[models.Model]],
-    key: Callable[[Any], str],
-    build: SnapshotBuilder,
-    today: dt.date,
-    actor: Actor,
-) -> int:
-    """``snapshots_monthly`` in every organization, each in its own tenant scope."""
-    written = 0
-    for org in Organization.objects.order_by("pk"):
-        with org_scope(org):
-            written += snapshots_monthly(
-                organization=org,
-                subjects=subjects_of(org),
-                key=key,
-                build=build,
-                today=today,
-                actor=actor,
-            )
     return written

@@ -20,40 +20,24 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from controls.models import Control
 from evidence.models import EvidenceVersion
-from evidence.snapshots import (
-    NothingToRecord,
-    Snapshot,
-    mapped_controls,
-    rate_percent,
-    snapshot_now,
-    snapshots_monthly_everywhere,
-)
+from evidence.snapshots import NothingToRecord, Snapshot, SnapshotKind, rate_percent
 from evidence.system import SystemRecord, SystemSource, system_evidence_record
 from policies.models import Policy, PolicyControl, PolicyVersion, VersionState
 from policies.selectors_acceptance import acceptance_counts, day_end
-from tenants import permissions
 from tenants.activity import Actor
-from tenants.models import Membership, Organization
+from tenants.models import Membership
 from tenants.permissions import Action
 
 APPROVAL_REVIEWER = "Policies: approval recorded by the app"
 ACCEPTANCE_REVIEWER = "Policies: acceptance rate recorded by the app"
 
 
-def policy_controls(policy: Policy) -> list[Control]:
-    """The controls the policy supports (one query)."""
-    org = policy.organization
-    return mapped_controls(org, PolicyControl.objects.for_org(org).filter(policy=policy))
-
-
 def approval_evidence_record(*, policy: Policy, version: PolicyVersion) -> list[EvidenceVersion]:
     """One version on each control the policy supports, recording ``version``'s approval."""
-    controls = policy_controls(policy)
+    controls = ACCEPTANCE.controls_of(policy)
     if not controls:
         return []
     day = timezone.localdate(version.approved_at)
@@ -106,7 +90,7 @@ def _version_as_of(policy: Policy, day: dt.date) -> PolicyVersion | None:
 def acceptance_snapshot(policy: Policy, day: dt.date) -> Snapshot:
     """The policy's acceptance figures as of the end of ``day`` (five queries, whatever the
     number of people: controls, version, assignments, two counts)."""
-    controls = policy_controls(policy)
+    controls = ACCEPTANCE.controls_of(policy)
     if not controls:
         raise NothingToRecord(
             "This policy supports no control: its acceptance is evidence of none."
@@ -149,32 +133,24 @@ def acceptance_snapshot(policy: Policy, day: dt.date) -> Snapshot:
     )
 
 
+ACCEPTANCE = SnapshotKind(
+    model=Policy,
+    mapping=PolicyControl,
+    mapping_field="policy",
+    key=acceptance_key,
+    build=acceptance_snapshot,
+    system_label=ACCEPTANCE_REVIEWER,
+    permission=Action.POLICY_MANAGE,
+)
+
+
 def acceptance_snapshot_record(
     *, membership: Membership, policy: Policy, today: dt.date | None = None
 ) -> list[EvidenceVersion]:
     """A manager records the month-to-date acceptance figures as evidence now."""
-    permissions.require(membership, Action.POLICY_MANAGE)
-    return snapshot_now(
-        organization=policy.organization,
-        subject=policy,
-        build=acceptance_snapshot,
-        today=today or timezone.localdate(),
-        actor=Actor.for_principal(membership),
-    )
-
-
-def _policies_with_controls(org: Organization) -> list[Policy]:
-    mapped = PolicyControl.objects.for_org(org).filter(policy=OuterRef("pk"))
-    subjects = Policy.objects.for_org(org).filter(Exists(mapped))
-    return list(subjects.select_related("organization").order_by("pk"))
+    return ACCEPTANCE.record_now(membership=membership, subject=policy, today=today)
 
 
 def acceptance_snapshots_monthly(today: dt.date | None = None) -> int:
     """Every organization's policies: the previous month's snapshot where it is missing."""
-    return snapshots_monthly_everywhere(
-        subjects_of=_policies_with_controls,
-        key=acceptance_key,
-        build=acceptance_snapshot,
-        today=today or timezone.localdate(),
-        actor=Actor.system(ACCEPTANCE_REVIEWER),
-    )
+    return ACCEPTANCE.monthly(today)

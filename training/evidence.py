@@ -15,22 +15,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from evidence.models import EvidenceVersion
-from evidence.snapshots import (
-    NothingToRecord,
-    Snapshot,
-    mapped_controls,
-    rate_percent,
-    snapshot_now,
-    snapshots_monthly_everywhere,
-)
+from evidence.snapshots import NothingToRecord, Snapshot, SnapshotKind, rate_percent
 from evidence.system import SystemSource
-from tenants import permissions
-from tenants.activity import Actor
-from tenants.models import Membership, Organization
+from tenants.models import Membership
 from training import selectors
 from training.models import TrainingControl, TrainingRequirement
 from training.services import MANAGE
@@ -46,7 +36,7 @@ def completion_snapshot(req: TrainingRequirement, day: dt.date) -> Snapshot:
     """The requirement's completion figures as of the end of ``day`` (four queries, whatever
     the number of people: controls, assignments, people, last completions)."""
     org = req.organization
-    controls = mapped_controls(org, TrainingControl.objects.for_org(org).filter(requirement=req))
+    controls = COMPLETION.controls_of(req)
     if not controls:
         raise NothingToRecord(
             "This training supports no control: its completion is evidence of none."
@@ -89,32 +79,24 @@ def completion_snapshot(req: TrainingRequirement, day: dt.date) -> Snapshot:
     )
 
 
+COMPLETION = SnapshotKind(
+    model=TrainingRequirement,
+    mapping=TrainingControl,
+    mapping_field="requirement",
+    key=training_key,
+    build=completion_snapshot,
+    system_label=REVIEWER,
+    permission=MANAGE,
+)
+
+
 def completion_snapshot_record(
     *, membership: Membership, requirement: TrainingRequirement, today: dt.date | None = None
 ) -> list[EvidenceVersion]:
     """A manager records the month-to-date completion figures as evidence now."""
-    permissions.require(membership, MANAGE)
-    return snapshot_now(
-        organization=requirement.organization,
-        subject=requirement,
-        build=completion_snapshot,
-        today=today or timezone.localdate(),
-        actor=Actor.for_principal(membership),
-    )
-
-
-def _requirements_with_controls(org: Organization) -> list[TrainingRequirement]:
-    mapped = TrainingControl.objects.for_org(org).filter(requirement=OuterRef("pk"))
-    subjects = TrainingRequirement.objects.for_org(org).filter(Exists(mapped))
-    return list(subjects.select_related("organization").order_by("pk"))
+    return COMPLETION.record_now(membership=membership, subject=requirement, today=today)
 
 
 def completion_snapshots_monthly(today: dt.date | None = None) -> int:
     """Every organization's requirements: the previous month's snapshot where it is missing."""
-    return snapshots_monthly_everywhere(
-        subjects_of=_requirements_with_controls,
-        key=training_key,
-        build=completion_snapshot,
-        today=today or timezone.localdate(),
-        actor=Actor.system(REVIEWER),
-    )
+    return COMPLETION.monthly(today)
