@@ -30,6 +30,7 @@ from policies.evidence import (
     acceptance_snapshots_monthly,
 )
 from policies.models import AcceptanceChannel, PolicyVersion
+from reports.services import auditor_access_grant
 from soc2app.errors import ValidationFailed
 from tenants.activity import Actor
 from tenants.models import ActivityEntry, Role
@@ -309,3 +310,24 @@ def test_snapshots_take_the_same_queries_for_10_or_200_people(
         next_month = (next_month.replace(day=28) + dt.timedelta(days=5)).replace(day=1)
     assert counts[0] == counts[1], counts
     assert snapshots(org, policy).order_by("-number").first().data["people_covered"] == 200
+
+
+def test_the_auditor_portal_shows_the_figures(
+    org, manager, approved, make_audit, make_member, client_for
+):
+    policy, _version = approved
+    control = control_map(Control.objects.for_org(org).get(code="AC-01"), "CC6.1")
+    assign_everyone(manager, policy)
+    people(org, 4)
+    [snapshot] = acceptance_snapshot_record(membership=manager, policy=policy)
+    audit = make_audit(org, as_of=timezone.localdate())
+    auditor = make_member(org, Role.AUDITOR)
+    auditor_access_grant(membership=manager, auditor=auditor, audit=audit)
+    client = client_for(auditor)
+    args = {"org_slug": org.slug, "audit_pk": audit.pk}
+    listed = client.get(reverse("portal_control", kwargs={**args, "pk": control.pk}))
+    assert "Policy acceptance: Access Control Policy" in listed.content.decode()
+    page = client.get(reverse("portal_evidence_item", kwargs={**args, "pk": snapshot.item_id}))
+    html = page.content.decode()
+    assert "<strong>0 of 4</strong> people accepted (0.0%), 4 not yet" in html
+    assert reverse("policy_acceptance", args=[org.slug, policy.pk]) not in html  # no manager link
