@@ -19,29 +19,17 @@ from controls.readiness import audit_readiness
 from evidence.models import EvidenceVersion, ReviewState
 from evidence.snapshots import previous_month
 from people.models import Person
-from tenants.activity import Actor
 from tenants.models import Role
 from tests.api.conftest import org_url
 from tests.factories import control_map
-from tests.training.conftest import person
+from tests.training.conftest import done, person
 from training import services
 from training.evidence import REVIEWER, completion_snapshots_monthly
-from training.models import CompletionSource, TrainingRequirement
+from training.models import TrainingRequirement
 
 pytestmark = pytest.mark.django_db
 
 ADOPTED = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
-
-
-def done(org, who, req, day: dt.date) -> None:
-    services.completion_record(
-        organization=org,
-        person=who,
-        requirement=req,
-        completed_on=day,
-        source=CompletionSource.IMPORT,
-        actor=Actor.system("test"),
-    )
 
 
 def snapshots(org, req):
