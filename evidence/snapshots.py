@@ -1,10 +1,8 @@
 """Snapshots: system-generated evidence of a figure the app keeps about one subject (the
 acceptance rate of a policy, the completion of a training requirement), effective over the
-month it covers. The subjects' apps say what a snapshot holds (``SnapshotBuilder``); this
-module knows nothing of them and owns the mechanics they share:
-
-A kind of snapshot is declared once by its app (``SnapshotKind``: the subjects, their
-source key, the builder), then:
+month it covers. This module knows nothing of the subjects. Each app declares its kind once
+(``SnapshotKind``: the subject and mapping models, the source key, the builder of what a
+snapshot holds), and this module owns the mechanics they share:
 
 * **monthly** (``SnapshotKind.monthly``, run every day by a Celery beat job): for every subject,
   the previous month's snapshot (``start`` = its first day, ``day`` = its last day, the
@@ -12,8 +10,8 @@ source key, the builder), then:
   showing that last day (a version of its source, on any of its items, in any review state,
   so a rejected or removed snapshot is not written again) writes nothing. Two runs at once
   (a redelivered task) are serialized by a lock on the subject's row;
-* **on demand** (``SnapshotKind.record_now``, a manager's button or API call): month to date (``start``
-  = the first day of this month, ``day`` = today); each call is a new version.
+* **on demand** (``SnapshotKind.record_now``, a manager's button or API call): month to date
+  (``start`` = the first day of this month, ``day`` = today); each call is a new version.
 
 A snapshot never speaks for days before its subject existed (``Snapshot.since``: a policy's
 version approved on the 10th makes a snapshot effective from the 10th). Writing one costs a
