@@ -34,6 +34,8 @@ BODILESS = (
     "policies/{id}/submit/",
     "policies/{id}/approve/",
     "policies/{id}/versions/new/",
+    "policies/{id}/acceptance-evidence/",
+    "training/{id}/evidence/",
     "people/{id}/anonymise/",
 )
 # Actions that answer with a file, not JSON.
@@ -115,10 +117,12 @@ def test_every_organization_endpoint_is_documented(schema):
         "policies/{id}/submit/",
         "policies/{id}/approve/",
         "policies/{id}/return/",
+        "policies/{id}/acceptance-evidence/",
         "training/",
         "training/{id}/",
         "training/{id}/status/",
         "training/{id}/completions/",
+        "training/{id}/evidence/",
     }
 
 
