@@ -114,9 +114,7 @@ def test_people_who_joined_or_left_long_ago_open_nothing(org, add):
     assert one(org, recent, "onboarding")
 
 
-def test_a_leaver_opens_offboarding_and_moved_dates_move_open_items(
-    org, manager, add, controls
-):
+def test_a_leaver_opens_offboarding_and_moved_dates_move_open_items(org, manager, add, controls):
     ada = add("Ada Lovelace")
     end = dt.date(2026, 11, 6)  # a Friday
     services.person_end(membership=manager, person=ada, end_date=end)
@@ -196,9 +194,7 @@ def test_completing_checks_roles_dates_and_evidence(
         with pytest.raises(NotPermitted):
             checklist_item_done(membership=who, item=policies, done_on=TODAY)
     with pytest.raises(ValidationFailed, match="future"):
-        checklist_item_done(
-            membership=manager, item=policies, done_on=TODAY + dt.timedelta(days=1)
-        )
+        checklist_item_done(membership=manager, item=policies, done_on=TODAY + dt.timedelta(days=1))
     with pytest.raises(ValidationFailed, match="90 days before"):
         checklist_item_done(membership=manager, item=policies, done_on=TODAY - dt.timedelta(100))
     # Evidence required: refused without, nothing stored.
@@ -249,7 +245,10 @@ def test_a_contributor_completes_the_items_they_own(org, manager, contributor, a
     assert revoke.owner == contributor  # IAM-05's owner
     upload = SimpleUploadedFile("revoked.txt", b"okta: user disabled\n")
     checklist_item_done(
-        membership=contributor, item=revoke, done_on=TODAY - dt.timedelta(days=1), evidence_file=upload
+        membership=contributor,
+        item=revoke,
+        done_on=TODAY - dt.timedelta(days=1),
+        evidence_file=upload,
     )
     revoke.refresh_from_db()
     assert revoke.done_by == contributor.user
