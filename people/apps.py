@@ -9,5 +9,9 @@ class PeopleConfig(AppConfig):
     def ready(self) -> None:
         # Joiners and leavers in an audit's window, offered as ready-made populations.
         from people.populations import register
+        from people.todo import checklist_todos
+        from soc2app.todo import register as register_todo
 
         register()
+        # Joiners' and leavers' checklist items each owner has to do (the home).
+        register_todo("checklists", checklist_todos)

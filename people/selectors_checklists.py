@@ -114,8 +114,11 @@ def item_get(org: Organization | int, pk: object) -> ChecklistItem:
     return found
 
 
-def open_items_of(membership: Membership, *, limit: int | None = None) -> list[ChecklistItem]:
-    """The open items ``membership`` owns, earliest due first (one query)."""
+def open_items_of(
+    membership: Membership, *, due_by: dt.date | None = None, limit: int | None = None
+) -> list[ChecklistItem]:
+    """The open items ``membership`` owns (due by ``due_by``), earliest due first (one
+    query)."""
     if getattr(membership, "is_api_key", False):
         return []
     rows = (
@@ -124,6 +127,8 @@ def open_items_of(membership: Membership, *, limit: int | None = None) -> list[C
         .select_related("checklist__person", "control")
         .order_by("due_date", "pk")
     )
+    if due_by is not None:
+        rows = rows.filter(due_date__lte=due_by)
     return list(rows[:limit] if limit else rows)
 
 
