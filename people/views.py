@@ -14,8 +14,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.selectors import owner_choices
 from people import imports, pending, selectors, services
-from people.forms import EndForm, ImportForm, PersonForm, RosterFilterForm
 from people.checklist_rules import OPEN_LOOKBACK_DAYS
+from people.forms import EndForm, ImportForm, PersonForm, RosterFilterForm
 from people.models import Person
 from people.selectors_checklists import checklists_of
 from soc2app.errors import DomainError, NotFound, ValidationFailed
