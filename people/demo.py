@@ -1,16 +1,20 @@
 """The demo roster for ``seed_demo``: twelve people in four departments with their managers,
 two joiners in the last three months, one leaver last month, and the demo members (owner,
-compliance manager, contributor) linked to their entries. Written through the services (so
+compliance manager, contributor) linked to their entries. Their checklists: the leaver's
+offboarding done, its first item with a control done two days late (an exception in the demo
+Type 2 audit); the earlier joiner's onboarding done on time; the recent joiner's partly done. Written through the services (so
 the activity log has it); idempotent: nothing happens when the roster has anyone."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from people import services
-from people.models import Person
+from people.checklist_items import checklist_item_done
+from people.models import ChecklistItem, Person
 from tenants.models import Membership, Organization, Role
 
 # name, title, department, manager (by name), type, start (a date, or days ago), member role
@@ -129,3 +133,39 @@ def demo_seed_people(organization: Organization) -> None:
         person=people[LEAVER],
         end_date=last_month.replace(day=min(14, last_month.day)),
     )
+    doer = members.get(Role.COMPLIANCE_MANAGER) or actor
+    _complete(doer, people[LEAVER], "offboarding", late=1)
+    _complete(doer, people["Sam Rivera"], "onboarding")
+    _complete(doer, people["Chloé Martin"], "onboarding", keep_open=1)
+
+
+def _complete(
+    membership: Membership, person: Person, kind: str, *, late: int = 0, keep_open: int = 0
+) -> None:
+    """Mark ``person``'s checklist done on the items' due dates, the first ``late`` items
+    with a control two days late, the last ``keep_open`` items left open."""
+    today = timezone.localdate()
+    items = list(
+        ChecklistItem.objects.for_org(membership.organization)
+        .filter(checklist__person=person, checklist__kind=kind)
+        .select_related("checklist__person", "checklist__organization", "control")
+        .order_by("position")
+    )
+    to_do = items[: len(items) - keep_open]
+    late_ones = {i.pk for i in [i for i in to_do if i.control_id][:late]}
+    for item in to_do:
+        day = item.due_date + dt.timedelta(days=2 if item.pk in late_ones else 0)
+        if day > today or (item.evidence_required and item.control_id is None):
+            continue
+        proof = None
+        if item.evidence_required:
+            text = f"{item.title}: {person.full_name}, {day.isoformat()}\n"
+            proof = ContentFile(text.encode(), name=f"checklist-{item.pk}.txt")
+        checklist_item_done(
+            membership=membership,
+            item=item,
+            done_on=day,
+            note="Recorded for the demo",
+            evidence_file=proof,
+            today=today,
+        )
