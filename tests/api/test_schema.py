@@ -34,6 +34,7 @@ BODILESS = (
     "policies/{id}/submit/",
     "policies/{id}/approve/",
     "policies/{id}/versions/new/",
+    "checklist-items/{id}/reopen/",
 )
 # Actions that answer with a file, not JSON.
 FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
@@ -93,6 +94,13 @@ def test_every_organization_endpoint_is_documented(schema):
         "people/{id}/",
         "people/{id}/end/",
         "people/import/",
+        "checklist-templates/",
+        "checklist-templates/{kind}/",
+        "checklists/",
+        "checklists/{id}/",
+        "checklist-items/{id}/",
+        "checklist-items/{id}/done/",
+        "checklist-items/{id}/reopen/",
         "policies/",
         "policies/{id}/",
         "policies/library/",
