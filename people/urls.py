@@ -1,4 +1,4 @@
-"""Roster pages under /o/<org_slug>/people/."""
+"""Roster pages under /o/<org_slug>/people/, checklist pages under /o/<org_slug>/checklists/."""
 
 from __future__ import annotations
 
@@ -12,22 +12,16 @@ org_urlpatterns = [
     path("import/", views.import_upload, name="people_import"),
     path("import/confirm/", views.import_confirm, name="people_import_confirm"),
     path("import/example.csv", views.import_example, name="people_import_example"),
-    # Joiners' and leavers' checklists (before "<pk>/": "checklists" is not a person).
-    path("checklists/", views_checklists.checklist_list, name="checklists"),
-    path("checklists/mine/", views_checklists.my_items, name="checklist_mine"),
-    path(
-        "checklists/templates/<str:kind>/",
-        views_checklists.checklist_template,
-        name="checklist_template",
-    ),
-    path("checklists/items/<str:pk>/done/", views_checklists.item_done, name="checklist_item_done"),
-    path(
-        "checklists/items/<str:pk>/reopen/",
-        views_checklists.item_reopen,
-        name="checklist_item_reopen",
-    ),
     path("<str:pk>/", views.person_detail, name="person_detail"),
     path("<str:pk>/edit/", views.person_edit, name="person_edit"),
     path("<str:pk>/end/", views.person_end, name="person_end"),
     path("<str:pk>/delete/", views.person_delete, name="person_delete"),
+]
+
+checklist_urlpatterns = [
+    path("", views_checklists.checklist_list, name="checklists"),
+    path("mine/", views_checklists.my_items, name="checklist_mine"),
+    path("templates/<str:kind>/", views_checklists.checklist_template, name="checklist_template"),
+    path("items/<str:pk>/done/", views_checklists.item_done, name="checklist_item_done"),
+    path("items/<str:pk>/reopen/", views_checklists.item_reopen, name="checklist_item_reopen"),
 ]

@@ -1,4 +1,4 @@
-"""Checklist pages under /o/<org_slug>/people/checklists/: the organization's "Joiners &
+"""Checklist pages under /o/<org_slug>/checklists/: the organization's "Joiners &
 leavers" list and the templates (managers: personal data), a member's own open items (any
 member who can complete items: contributors see only theirs), and marking an item done or
 reopening it (htmx: the item's row comes back; without htmx, a redirect)."""
