@@ -282,7 +282,9 @@ def checklists_drop_untouched(org: Organization, person: Person) -> None:
     _untouched(org, list(ids)).delete()
 
 
-def _item_values(org: Organization, index: int, raw: Mapping[str, Any], owners, controls) -> dict:  # noqa: ANN001
+def _item_values(
+    index: int, raw: Mapping[str, Any], owners: set[int], controls: set[int]
+) -> dict[str, Any]:
     where = f"items[{index}]"
     title = str(raw.get("title") or "").strip()
     if not title:
@@ -346,7 +348,7 @@ def checklist_template_update(
     controls = set(
         Control.objects.for_org(org).filter(pk__in=list(wanted)).values_list("pk", flat=True)
     )
-    values = [_item_values(org, n, raw, owners, controls) for n, raw in enumerate(items)]
+    values = [_item_values(n, raw, owners, controls) for n, raw in enumerate(items)]
     actor = Actor.for_principal(membership)
     template, before = template_for(org, kind, actor=actor)
     with transaction.atomic():

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 
+from controls.models import Control
 from people.models import Person
 from people.models_checklists import Checklist, ChecklistItem, ChecklistKind, ChecklistTemplate
 from soc2app.errors import NotFound
@@ -135,3 +136,9 @@ def open_items_of(
 def templates_of(org: Organization | int) -> dict[str, ChecklistTemplate | None]:
     found = {t.kind: t for t in ChecklistTemplate.objects.for_org(org)}
     return {kind: found.get(kind) for kind in ChecklistKind.values}
+
+
+def control_choices(org: Organization | int) -> list[tuple[int, str]]:
+    """The organization's controls as form choices ("IAM-05 — Access removed ...")."""
+    rows = Control.objects.for_org(org).order_by("code").values_list("pk", "code", "title")
+    return [(pk, f"{code} — {title}"[:120]) for pk, code, title in rows]

@@ -56,13 +56,6 @@ def checklist_list(request: HttpRequest, org_slug: str) -> HttpResponse:
     return render(request, "people/checklists.html", context)
 
 
-def _controls(org) -> list[tuple[int, str]]:  # noqa: ANN001
-    from controls.models import Control
-
-    rows = Control.objects.for_org(org).order_by("code").values_list("pk", "code", "title")
-    return [(pk, f"{code} — {title}"[:120]) for pk, code, title in rows]
-
-
 @require_http_methods(["GET", "POST"])
 def checklist_template(request: HttpRequest, org_slug: str, kind: str) -> HttpResponse:
     _require_manager(request)
@@ -70,7 +63,7 @@ def checklist_template(request: HttpRequest, org_slug: str, kind: str) -> HttpRe
         raise Http404("No such checklist.")
     org = request.organization
     template, items = template_for(org, kind, actor=Actor.for_principal(request.membership))
-    choices = {"owners": owner_choices(org), "controls": _controls(org)}
+    choices = {"owners": owner_choices(org), "controls": selectors.control_choices(org)}
     initial = [
         {
             "title": i.title,
@@ -110,7 +103,7 @@ def my_items(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The open items the member owns (their to-do), each with its done form."""
     permissions.require(request.membership, Action.CHECKLIST_ITEM_DONE)
     items = selectors.open_items_of(request.membership)
-    context = {"items": items, "today": timezone.localdate(), "form": ItemDoneForm()}
+    context = {"items": items, "today": timezone.localdate(), "can_reopen": False}
     return render(request, "people/checklist_mine.html", context)
 
 
@@ -129,13 +122,10 @@ def _back(request: HttpRequest, item: ChecklistItem) -> HttpResponse:
     return redirect(target)
 
 
-def _item_row(
-    request: HttpRequest, item: ChecklistItem, form: ItemDoneForm | None, error: str | None = None
-) -> HttpResponse:
+def _item_row(request: HttpRequest, item: ChecklistItem, error: str | None = None) -> HttpResponse:
     context = {
         "error": error,
         "item": item,
-        "form": form or ItemDoneForm(initial={"done_on": timezone.localdate()}),
         "today": timezone.localdate(),
         "can_reopen": permissions.can(request.membership, Action.PEOPLE_MANAGE),
         "show_person": request.POST.get("show_person") == "1",
@@ -182,7 +172,7 @@ def item_done(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
     if htmx:  # the row again, with the refusal in it (htmx swaps 200 answers only)
         if error:
             item = selectors.item_get(request.organization, item.pk)
-        return _item_row(request, item, form if error else None, error=error)
+        return _item_row(request, item, error)
     if error:
         messages.error(request, error)
     else:
@@ -200,7 +190,7 @@ def item_reopen(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
     except DomainError as exc:
         error = exc.message
     if request.headers.get("HX-Request") == "true":
-        return _item_row(request, selectors.item_get(request.organization, item.pk), None, error)
+        return _item_row(request, selectors.item_get(request.organization, item.pk), error)
     if error:
         messages.error(request, error)
     else:
