@@ -9,9 +9,13 @@ class PeopleConfig(AppConfig):
     def ready(self) -> None:
         # Joiners and leavers in an audit's window, offered as ready-made populations.
         from people.populations import register
-        from people.todo import checklist_todos
-        from soc2app.todo import register as register_todo
 
         register()
+        # Leavers past the retention period, on managers' to-do lists (the home).
+        from people.todo import retention_todos
+        from people.todo_checklists import checklist_todos
+        from soc2app.todo import register as todo_register
+
+        todo_register("people.retention", retention_todos)
         # Joiners' and leavers' checklist items each owner has to do (the home).
-        register_todo("checklists", checklist_todos)
+        todo_register("checklists", checklist_todos)

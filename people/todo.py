@@ -1,6 +1,6 @@
-"""Checklists' to-do items (``soc2app.todo``): the open joiners' and leavers' checklist items
-a member owns, due within ``SOON_DAYS`` or overdue, earliest first. One query whatever the
-number of checklists (at most ``LIMIT`` items are listed; the page lists them all)."""
+"""The roster's to-do item (``soc2app.todo``): for managers, how many leavers are past the
+retention period and can be anonymised (``people.anonymise``). One COUNT on the
+(organization, end date) index, whatever the roster's size; nothing for anyone else."""
 
 from __future__ import annotations
 
@@ -8,31 +8,29 @@ import datetime as dt
 
 from django.urls import reverse
 
-from people.selectors_checklists import open_items_of
+from people.anonymise import retention_days, retention_due
 from soc2app.todo import TodoItem, Urgency
+from tenants import permissions
 from tenants.models import Membership
-
-SOON_DAYS = 14
-LIMIT = 20
+from tenants.permissions import Action
 
 
-def checklist_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
+def retention_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
     if getattr(membership, "is_api_key", False):
         return []
-    soon = today + dt.timedelta(days=SOON_DAYS)
-    url = reverse("checklist_mine", kwargs={"org_slug": membership.organization.slug})
-    items = []
-    for item in open_items_of(membership, due_by=soon, limit=LIMIT):
-        checklist = item.checklist
-        items.append(
-            TodoItem(
-                kind="checklist.item",
-                title=f"{item.title}: {checklist.person.full_name}",
-                url=url,
-                urgency=Urgency.OVERDUE if item.due_date < today else Urgency.DUE_SOON,
-                due=item.due_date,
-                owner=membership.user.email,
-                detail=f"{checklist.get_kind_display()} checklist",
-            )
+    if not permissions.can(membership, Action.PEOPLE_MANAGE):
+        return []
+    due = retention_due(membership.organization, today).count()
+    if not due:
+        return []
+    slug = membership.organization.slug
+    return [
+        TodoItem(
+            kind="people.anonymise",
+            title=f"{due} {'person' if due == 1 else 'people'} past retention can be anonymised",
+            url=reverse("people_anonymise_due", kwargs={"org_slug": slug}),
+            urgency=Urgency.TODO,
+            owner=membership.user.email,
+            detail=f"Leavers whose last day is more than {retention_days()} days ago",
         )
-    return items
+    ]

@@ -5,15 +5,12 @@ course, assigning, importing completions; and a member's own completion in the a
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from evidence.downloads import DOWNLOAD_CSP, content_disposition
-from evidence.filenames import download_name
 from people.models import Person
 from policies import selectors_acceptance as people_sel
 from policies.acceptance import assignment_label, member_person
@@ -26,6 +23,7 @@ from soc2app.errors import DomainError
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from training import importing, selectors, services
+from training.downloads import certificate_response
 from training.forms import CompletionForm, ExternalCourseForm, ImportForm
 from training.library import library_entries
 from training.models import RequirementKind, TrainingAssignment, TrainingCompletion
@@ -107,19 +105,7 @@ def certificate(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     completion = get_object_or_404(
         TrainingCompletion.objects.for_org(request.organization).exclude(certificate=""), pk=pk
     )
-    try:
-        handle = default_storage.open(completion.certificate.name, "rb")
-    except OSError:
-        raise Http404("The certificate is missing from storage.") from None
-    response = FileResponse(
-        handle, content_type=completion.certificate_type or "application/octet-stream"
-    )
-    name = download_name(completion.certificate_name or "certificate", completion.certificate_type)
-    response["Content-Disposition"] = content_disposition(name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return certificate_response(completion)
 
 
 def _csv(req, rows) -> HttpResponse:
