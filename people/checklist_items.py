@@ -31,7 +31,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
-from evidence.models import EvidenceVersion
+from evidence.models import EvidenceItem, EvidenceVersion
 from evidence.services import evidence_submit_file
 from evidence.system import SystemRecord, SystemSource, system_evidence_record
 from people import checklist_rules as rules
@@ -154,12 +154,19 @@ def checklist_item_done(
     try:
         with transaction.atomic():
             if evidence_file is not None:
+                title = f"{ChecklistKind(checklist.kind).label}: {item.title}"[:200]
                 version = evidence_submit_file(
                     membership=membership,
                     control=item.control,
                     upload=evidence_file,
                     effective_start=done_on,
-                    title=f"{ChecklistKind(checklist.kind).label}: {item.title}",
+                    # One evidence item per control and checklist step, a version per person.
+                    item=EvidenceItem.objects.for_org(org)
+                    .filter(
+                        control=item.control, title=title, system_key="", removed_at__isnull=True
+                    )
+                    .first(),
+                    title=title,
                 )
                 stored = version.file.name if version.file else None
             now = timezone.now()

@@ -3,9 +3,12 @@ for this project), due dates (calendar or business days), and which dates open a
 
 **The default templates.** Each item names the control it evidences by the starter library's
 code (``controls/data/library.yaml``); an organization whose control has another code is
-matched by the library template the control was adopted from, then by a criterion (the first
-control, by code, mapped to it). An item whose control cannot be found has none (a manager
-picks one on the template page). The item's owner is that control's owner.
+matched by the library template the control was adopted from, then by criterion: the first
+control (by code) mapped to one of the item's criteria whose title has one of the item's
+words ("background", "terminat" ...), so that a neighbouring control of the same criterion
+(job descriptions, CC1.4) is never taken for the right one (background checks, CC1.4). An
+item whose control cannot be found has none (a manager picks one on the template page). The
+item's owner is that control's owner.
 
 **Opening.** A checklist opens for a person whose start date (onboarding) or end date
 (offboarding) is on or after ``today - OPEN_LOOKBACK_DAYS``: new joiners and leavers, and
@@ -39,7 +42,10 @@ class DefaultItem:
     description: str = ""
     business_days: bool = False
     control_code: str = ""  # the starter library's code
-    criteria: tuple[str, ...] = ()  # fallback when no control has that code or template
+    # Fallback when no control has that code or template: a control mapped to one of these
+    # criteria whose title contains one of ``words`` (lower-case).
+    criteria: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
     evidence_required: bool = False
 
 
@@ -57,6 +63,7 @@ DEFAULTS: dict[str, tuple[DefaultItem, ...]] = {
             "role requires.",
             control_code="HR-01",
             criteria=("CC1.4",),
+            words=("background",),
             evidence_required=True,
         ),
         DefaultItem(
@@ -64,6 +71,8 @@ DEFAULTS: dict[str, tuple[DefaultItem, ...]] = {
             -1,
             "Signed before the first day; the signed copy attached.",
             control_code="HR-05",
+            criteria=("C1.1", "CC1.1"),
+            words=("confidentiality agreement", "non-disclosure"),
             evidence_required=True,
         ),
         DefaultItem(
@@ -72,18 +81,23 @@ DEFAULTS: dict[str, tuple[DefaultItem, ...]] = {
             "Only the accounts and groups the role needs, each requested and approved.",
             control_code="IAM-04",
             criteria=("CC6.2",),
+            words=("access request", "provision"),
         ),
         DefaultItem(
             "Policies accepted",
             14,
             "The information security policies assigned to them, accepted.",
             control_code="HR-04",
+            criteria=("CC1.1", "CC2.2"),
+            words=("polic",),
         ),
         DefaultItem(
             "Security awareness training done",
             30,
             "The security awareness training completed.",
             control_code="HR-03",
+            criteria=("CC1.4", "CC2.2"),
+            words=("security awareness",),
         ),
     ),
     ChecklistKind.OFFBOARDING: (
@@ -95,6 +109,7 @@ DEFAULTS: dict[str, tuple[DefaultItem, ...]] = {
             business_days=True,
             control_code="IAM-05",
             criteria=("CC6.2", "CC6.3"),
+            words=("terminat", "revok", "leaver", "offboard"),
             evidence_required=True,
         ),
         DefaultItem(
@@ -102,13 +117,16 @@ DEFAULTS: dict[str, tuple[DefaultItem, ...]] = {
             3,
             "Shared passwords, keys and tokens they could read rotated or confirmed unused.",
             control_code="IAM-11",
+            criteria=("CC6.1", "CC6.2"),
+            words=("secrets and", "credentials"),
         ),
         DefaultItem(
             "Company equipment returned",
             5,
             "Laptop, tokens and badges returned, or the device locked and wiped remotely.",
             control_code="AM-04",
-            criteria=("CC6.5",),
+            criteria=("CC6.5", "CC6.4"),
+            words=("returned", "departure"),
         ),
         DefaultItem(
             "Work and data handed over",

@@ -48,7 +48,7 @@ ANCHOR = {ChecklistKind.ONBOARDING: "start_date", ChecklistKind.OFFBOARDING: "en
 
 def _resolve_controls(org: Organization, specs: Iterable[rules.DefaultItem]) -> dict[str, Control]:
     """Each default item's control by library code, then by the template it was adopted
-    from, then by criterion (three queries)."""
+    from, then by criterion and title (three queries; see ``checklist_rules``)."""
     specs = list(specs)
     codes = {s.control_code for s in specs if s.control_code}
     refs = {r for s in specs for r in s.criteria}
@@ -58,7 +58,7 @@ def _resolve_controls(org: Organization, specs: Iterable[rules.DefaultItem]) -> 
         c.template.code: c
         for c in controls.filter(template__code__in=codes).select_related("template")
     }
-    by_ref: dict[str, Control] = {}
+    by_ref: dict[str, list[Control]] = {}
     mappings = (
         ControlCriterion.objects.for_org(org)
         .filter(criterion__ref__in=refs)
@@ -66,12 +66,14 @@ def _resolve_controls(org: Organization, specs: Iterable[rules.DefaultItem]) -> 
         .order_by("control__code")
     )
     for mapping in mappings:
-        by_ref.setdefault(mapping.criterion.ref, mapping.control)
+        by_ref.setdefault(mapping.criterion.ref, []).append(mapping.control)
     found = {}
     for spec in specs:
         control = by_code.get(spec.control_code) or by_template.get(spec.control_code)
-        for ref in spec.criteria:
-            control = control or by_ref.get(ref)
+        candidates = [c for ref in spec.criteria for c in by_ref.get(ref, [])]
+        for candidate in candidates:
+            if control is None and any(w in candidate.title.lower() for w in spec.words):
+                control = candidate
         if control is not None:
             found[spec.title] = control
     return found

@@ -10,8 +10,10 @@ from __future__ import annotations
 import datetime as dt
 
 from django.core.files.base import ContentFile
+from django.db.models import Q
 from django.utils import timezone
 
+from evidence.models import EvidenceVersion
 from people import services
 from people.checklist_items import checklist_item_done
 from people.models import ChecklistItem, Person
@@ -111,6 +113,8 @@ def demo_seed_people(organization: Organization) -> None:
     if actor is None:
         return
     domain = actor.user.email.rpartition("@")[2] or "example.com"
+    doer = members.get(Role.COMPLIANCE_MANAGER) or actor
+    _leaver_control(doer, owner=members.get(Role.CONTRIBUTOR))
     today = timezone.localdate()
     people: dict[str, Person] = {}
     for name, title, department, manager, kind, start, role in ROSTER:
@@ -133,7 +137,6 @@ def demo_seed_people(organization: Organization) -> None:
         person=people[LEAVER],
         end_date=last_month.replace(day=min(14, last_month.day)),
     )
-    doer = members.get(Role.COMPLIANCE_MANAGER) or actor
     _complete(doer, people[LEAVER], "offboarding", late=1)
     _complete(doer, people["Sam Rivera"], "onboarding")
     _complete(doer, people["Chloé Martin"], "onboarding", keep_open=1)
@@ -151,21 +154,48 @@ def _complete(
         .select_related("checklist__person", "checklist__organization", "control")
         .order_by("position")
     )
-    to_do = items[: len(items) - keep_open]
-    late_ones = {i.pk for i in [i for i in to_do if i.control_id][:late]}
-    for item in to_do:
-        day = item.due_date + dt.timedelta(days=2 if item.pk in late_ones else 0)
-        if day > today or (item.evidence_required and item.control_id is None):
-            continue
-        proof = None
+    late_left = late
+    for item in items[: len(items) - keep_open]:
+        # The control's own demo evidence stands for the step, else a small file.
+        proof = upload = None
         if item.evidence_required:
-            text = f"{item.title}: {person.full_name}, {day.isoformat()}\n"
-            proof = ContentFile(text.encode(), name=f"checklist-{item.pk}.txt")
+            if item.control_id is None:
+                continue
+            proof = (
+                EvidenceVersion.objects.for_org(membership.organization)
+                .filter(item__control_id=item.control_id, item__system_key="")
+                .order_by("-pk")
+                .values_list("pk", flat=True)
+                .first()
+            )
+            if proof is None:
+                text = f"{item.title}: {person.full_name}\n"
+                upload = ContentFile(text.encode(), name=f"{kind}-{item.position + 1}.txt")
+        is_late = bool(late_left and item.control_id)
+        late_left -= is_late
+        day = item.due_date + dt.timedelta(days=2 if is_late else 0)
+        if day > today:
+            continue
         checklist_item_done(
             membership=membership,
             item=item,
             done_on=day,
             note="Recorded for the demo",
-            evidence_file=proof,
+            evidence_version_id=proof,
+            evidence_file=upload,
             today=today,
         )
+
+
+def _leaver_control(manager: Membership, *, owner: Membership | None) -> None:
+    """The demo's controls leave "Access removed promptly at termination" (IAM-05) in the
+    library; the leaver's offboarding evidences it, so the demo adopts it first."""
+    from controls.models import Control, ControlTemplate
+    from controls.services import controls_adopt
+
+    org = manager.organization
+    if Control.objects.for_org(org).filter(Q(code="IAM-05") | Q(template__code="IAM-05")).exists():
+        return
+    template = ControlTemplate.objects.filter(code="IAM-05").order_by("pk").first()
+    if template is not None:
+        controls_adopt(membership=manager, templates=[template], owner=owner)

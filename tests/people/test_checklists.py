@@ -281,3 +281,15 @@ def test_template_update_replaces_items_all_or_nothing(org, manager, contributor
     assert [i.title for i in titles] == ["Revoke VPN", "Badge back"]
     assert items[0].control == controls["IAM-05"] and items[0].business_days
     assert ActivityEntry.objects.for_org(org).filter(action="checklist_template.update").count()
+
+
+def test_controls_with_other_codes_are_found_by_criterion_and_title(org, manager, catalog):
+    leavers = control_map(
+        ControlFactory(organization=org, code="ACC-9", title="Leaver accounts revoked"), "CC6.3"
+    )
+    # Same criterion, another subject: never taken for the background check.
+    control_map(ControlFactory(organization=org, code="JD-1", title="Job descriptions"), "CC1.4")
+    _, items = template_for(org, "offboarding", actor=Actor.system())
+    assert {i.title: i.control for i in items}["Accounts revoked"] == leavers
+    _, items = template_for(org, "onboarding", actor=Actor.system())
+    assert {i.title: i.control for i in items}["Background check completed"] is None

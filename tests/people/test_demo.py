@@ -47,8 +47,12 @@ def test_the_demo_checklists(org, owner, manager, make_member, catalog):
     from tests.factories import ControlFactory
 
     make_member(org, Role.CONTRIBUTOR)
+    from tests.factories import evidence_row
+
     for code in ("IAM-05", "HR-01", "HR-05"):
-        ControlFactory(organization=org, owner=manager, code=code)
+        evidence_row(
+            ControlFactory(organization=org, owner=manager, code=code), dt.date(2026, 1, 5)
+        )
     demo_seed_people(org)
     leaver = Checklist.objects.for_org(org).get(kind="offboarding")
     assert leaver.person.full_name == "Elena Petrova"
