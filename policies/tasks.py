@@ -8,6 +8,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from policies.acceptance import current_version
+from policies.evidence import acceptance_snapshots_monthly
 from policies.links import links_remind, links_send
 from policies.models import Policy, PolicyAssignment
 from tenants.context import org_scope
@@ -69,3 +70,19 @@ def policy_links_daily() -> int:
                     continue
                 sent += links_send(version).sent + links_remind(version).sent
     return sent
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=60,
+    max_retries=5,
+    ignore_result=True,
+    soft_time_limit=30 * 60,
+    time_limit=35 * 60,
+)
+def policy_acceptance_evidence_monthly() -> int:
+    """Every day: the previous month's acceptance snapshot of each policy that has none yet
+    (policies.evidence); a second run the same month writes nothing."""
+    return acceptance_snapshots_monthly()

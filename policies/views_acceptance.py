@@ -9,9 +9,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from evidence.snapshots import recorded_message
 from people.models import Person
 from policies import acceptance, selectors
 from policies import selectors_acceptance as sel
+from policies.evidence import acceptance_snapshot_record
 from policies.exports import acceptance_csv_response
 from policies.forms import AssignForm
 from policies.markdown import render as render_markdown
@@ -114,6 +116,20 @@ def unassign(request: HttpRequest, org_slug: str, pk: int, assignment_pk: int) -
     )
     acceptance.assignment_remove(membership=request.membership, assignment=assignment)
     messages.success(request, "No longer assigned; acceptances recorded stay.")
+    return redirect("policy_acceptance", org_slug=org_slug, pk=pk)
+
+
+@require_POST
+def record_evidence(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """The month-to-date acceptance figures, recorded as evidence of the policy's controls."""
+    permissions.require(request.membership, Action.POLICY_MANAGE)
+    policy = selectors.get_policy(request.organization, pk)
+    try:
+        versions = acceptance_snapshot_record(membership=request.membership, policy=policy)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, recorded_message(versions))
     return redirect("policy_acceptance", org_slug=org_slug, pk=pk)
 
 

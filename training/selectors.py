@@ -101,6 +101,7 @@ def statuses(
         (row["requirement_id"], row["person_id"]): row["last"]
         for row in TrainingCompletion.objects.for_org(org)
         .filter(requirement_id__in=list(assignments), person_id__in=people_qs.values("pk"))
+        .filter(completed_on__lte=today)  # as of ``today`` (a past day for a snapshot)
         .values("requirement_id", "person_id")
         .annotate(last=Max("completed_on"))
         .order_by()

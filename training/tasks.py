@@ -9,6 +9,7 @@ from django.db import OperationalError
 
 from tenants.context import org_scope
 from tenants.models import Organization
+from training.evidence import completion_snapshots_monthly
 from training.links import links_send
 from training.models import TrainingAssignment, TrainingRequirement
 
@@ -58,3 +59,19 @@ def training_links_daily() -> int:
             for req in TrainingRequirement.objects.for_org(org).filter(pk__in=ids):
                 sent += links_send(req).sent
     return sent
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=60,
+    max_retries=5,
+    ignore_result=True,
+    soft_time_limit=30 * 60,
+    time_limit=35 * 60,
+)
+def training_evidence_monthly() -> int:
+    """Every day: the previous month's completion snapshot of each requirement that has none
+    yet (training.evidence); a second run the same month writes nothing."""
+    return completion_snapshots_monthly()

@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from evidence.snapshots import recorded_message
 from people.models import Person
 from policies import selectors_acceptance as people_sel
 from policies.acceptance import assignment_label, member_person
@@ -24,6 +25,7 @@ from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from training import importing, selectors, services
 from training.downloads import certificate_response
+from training.evidence import completion_snapshot_record
 from training.forms import CompletionForm, ExternalCourseForm, ImportForm
 from training.library import library_entries
 from training.models import RequirementKind, TrainingAssignment, TrainingCompletion
@@ -158,6 +160,20 @@ def assign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Assigned. Whoever is due gets a personal link by e-mail.")
+    return redirect("training_detail", org_slug=org_slug, pk=pk)
+
+
+@require_POST
+def record_evidence(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """The month-to-date completion figures, recorded as evidence of the training's controls."""
+    _manager(request)
+    req = selectors.get_requirement(request.organization, pk)
+    try:
+        versions = completion_snapshot_record(membership=request.membership, requirement=req)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, recorded_message(versions))
     return redirect("training_detail", org_slug=org_slug, pk=pk)
 
 

@@ -34,6 +34,8 @@ BODILESS = (
     "policies/{id}/submit/",
     "policies/{id}/approve/",
     "policies/{id}/versions/new/",
+    "policies/{id}/acceptance-evidence/",
+    "training/{id}/evidence/",
     "people/{id}/anonymise/",
     "checklist-items/{id}/reopen/",
 )
@@ -123,10 +125,12 @@ def test_every_organization_endpoint_is_documented(schema):
         "policies/{id}/submit/",
         "policies/{id}/approve/",
         "policies/{id}/return/",
+        "policies/{id}/acceptance-evidence/",
         "training/",
         "training/{id}/",
         "training/{id}/status/",
         "training/{id}/completions/",
+        "training/{id}/evidence/",
     }
 
 

@@ -1,7 +1,8 @@
 """Policies end to end: a manager adopts a library policy and sends it to the owner, who
 approves it; the manager assigns it to a department; a real Celery worker e-mails the personal
 links (the worker's mail goes to files); an employee without an account opens the link from
-the e-mail and accepts; the manager sees 1 of 2 accepted. Screenshots go to $SCREENSHOT_DIR
+the e-mail and accepts; the manager sees 1 of 2 accepted, records it as evidence and finds it
+with the approval on the control's evidence. Screenshots go to $SCREENSHOT_DIR
 when set."""
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def test_a_policy_is_approved_assigned_and_accepted_through_the_e_mailed_link(
         organization=org, role=Role.OWNER, user__email="ceo@policies.example.com"
     )
     with org_scope(org):
-        ControlFactory(organization=org, code="IAM-02", title="Access reviews")
+        control = ControlFactory(organization=org, code="IAM-02", title="Access reviews")
         for name, department in (
             ("Ana Lima", "Engineering"),
             ("Bo Chen", "Engineering"),
@@ -156,5 +157,16 @@ def test_a_policy_is_approved_assigned_and_accepted_through_the_e_mailed_link(
     row = page.locator(".acceptance-row", has_text="Ana Lima")
     assert "Accepted" in row.inner_text()
     shot(page, "one-of-two")
+
+    # The control's evidence: the approval, and the acceptance rate recorded now.
+    page.get_by_role("button", name="Record as evidence now").click()
+    assert "Recorded as evidence of IAM-02" in page.locator(".messages").inner_text()
+    page.goto(f"/o/{org.slug}/controls/{control.pk}/")
+    evidence = page.locator("#evidence")
+    assert "Policy: Access Control Policy" in evidence.inner_text()
+    evidence.get_by_role("link", name="Policy acceptance: Access Control Policy").click()
+    summary = page.locator(".records-summary").inner_text()
+    assert "1 of 2 people accepted (50.0%), 1 not yet" in summary
+    shot(page, "control-evidence")
     context.close()
     assert problems == []

@@ -54,8 +54,10 @@ def _leavers(w, count: int, prefix: str = "Leaver"):
     ]
 
 
-def test_the_audit_page_links_the_section_for_auditors_and_roster_managers(  # noqa: F811
-    world, client_for, make_member
+def test_the_audit_page_links_the_section_for_auditors_and_roster_managers(
+    world,  # noqa: F811
+    client_for,
+    make_member,
 ):
     w = world
     people = _url(w, "portal_people")
@@ -200,8 +202,10 @@ def test_joiners_show_onboarding_and_other_audits_samples_are_not_mixed_in(world
     assert "Other Leaver" not in page and "Other step" not in page
 
 
-def test_contributors_are_not_served_and_roster_managers_preview(  # noqa: F811
-    world, client_for, make_member
+def test_contributors_are_not_served_and_roster_managers_preview(
+    world,  # noqa: F811
+    client_for,
+    make_member,
 ):
     w = world
     client = client_for(make_member(w.org, Role.CONTRIBUTOR))
