@@ -9,6 +9,7 @@ from people import urls as people_urls
 from policies import urls as policy_urls
 from policies import views_public as policy_public
 from reports import urls as report_urls
+from risks import urls as risk_urls
 from soc2app import api_docs, health, metrics
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
@@ -27,6 +28,7 @@ org_patterns = [
     path("people/", include(people_urls.org_urlpatterns)),
     path("checklists/", include(people_urls.checklist_urlpatterns)),
     path("training/", include(training_urls.org_urlpatterns)),
+    path("risks/", include(risk_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
 ]
 

@@ -49,6 +49,8 @@ class Action(StrEnum):
     # Marking a joiner's or leaver's checklist item done: managers any, contributors theirs
     # (the service checks the item's owner for them).
     CHECKLIST_ITEM_DONE = "checklist.item_done"
+    # The risk register: managers only for now (reading too); the auditor portal comes later.
+    RISK_MANAGE = "risk.manage"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -70,6 +72,7 @@ _MANAGER_ACTIONS = frozenset(
         Action.POLICY_MANAGE,
         Action.PEOPLE_MANAGE,
         Action.CHECKLIST_ITEM_DONE,
+        Action.RISK_MANAGE,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {

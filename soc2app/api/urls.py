@@ -35,6 +35,7 @@ from reports.api.views_portal_people import (
     PortalSampledChecklistViewSet,
 )
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
+from risks.api.views import RiskViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
 from tenants.api.views_webhooks import WebhookEndpointViewSet
@@ -88,6 +89,7 @@ org_router.register("checklist-templates", ChecklistTemplateViewSet, basename="c
 org_router.register("checklists", ChecklistViewSet, basename="checklist")
 org_router.register("checklist-items", ChecklistItemViewSet, basename="checklist-item")
 org_router.register("training", TrainingViewSet, basename="training")
+org_router.register("risks", RiskViewSet, basename="risk")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes

@@ -1,0 +1,114 @@
+"""Input and output serializers of the risks API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from risks.models import Category, Level, Risk, RiskMatrix, Treatment
+from soc2app.api.serializers import OwnerField, StrictInput
+
+_ID = {"min_value": 1, "max_value": 2**63 - 1}
+
+
+class RiskOut(serializers.ModelSerializer):
+    owner = serializers.IntegerField(source="owner_id", allow_null=True)
+    accepted_by = serializers.IntegerField(source="accepted_by_id", allow_null=True)
+    controls = serializers.SerializerMethodField()
+    systems = serializers.SerializerMethodField()
+    inherent_level = serializers.ChoiceField(choices=Level.choices)
+    residual_level = serializers.ChoiceField(choices=Level.choices)
+    acceptance_expired = serializers.BooleanField()
+
+    class Meta:
+        model = Risk
+        fields = [
+            "id",
+            "title",
+            "description",
+            "category",
+            "owner",
+            "systems",
+            "inherent_likelihood",
+            "inherent_impact",
+            "inherent_score",
+            "inherent_level",
+            "residual_likelihood",
+            "residual_impact",
+            "residual_score",
+            "residual_level",
+            "treatment",
+            "controls",
+            "accepted_by",
+            "accepted_reason",
+            "accepted_until",
+            "accepted_at",
+            "acceptance_expired",
+            "next_review_date",
+            "library_key",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_controls(self, risk: Risk) -> list[int]:
+        return sorted(c.pk for c in risk.controls.all())
+
+    def get_systems(self, risk: Risk) -> list[int]:
+        return sorted(s.pk for s in risk.systems.all())
+
+
+class RiskPatchIn(StrictInput):
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(allow_blank=True)
+    category = serializers.ChoiceField(choices=Category.choices)
+    owner = OwnerField(help_text="Id of a member who manages the register, or null.")
+    systems = serializers.ListField(child=serializers.IntegerField(**_ID), max_length=200)
+    inherent_likelihood = serializers.IntegerField()
+    inherent_impact = serializers.IntegerField()
+    residual_likelihood = serializers.IntegerField()
+    residual_impact = serializers.IntegerField()
+    treatment = serializers.ChoiceField(choices=Treatment.choices)
+    controls = serializers.ListField(child=serializers.IntegerField(**_ID), max_length=500)
+    accepted_reason = serializers.CharField(allow_blank=True)
+    accepted_until = serializers.DateField(allow_null=True)
+    next_review_date = serializers.DateField()
+
+
+class RiskIn(RiskPatchIn):
+    """A new risk; the residual scores default to the inherent ones."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            field.required = name in ("title", "category", "inherent_likelihood", "inherent_impact")
+
+
+class AdoptIn(StrictInput):
+    library_key = serializers.CharField(max_length=60)
+
+
+class LibraryOut(serializers.Serializer):
+    key = serializers.CharField()
+    title = serializers.CharField()
+    description = serializers.CharField()
+    category = serializers.CharField()
+    likelihood = serializers.IntegerField()
+    impact = serializers.IntegerField()
+    controls = serializers.ListField(child=serializers.CharField())
+    criteria = serializers.ListField(child=serializers.CharField())
+    adopted_risk = serializers.IntegerField(allow_null=True)
+
+
+class MatrixOut(serializers.ModelSerializer):
+    likelihood_labels = serializers.ListField(child=serializers.CharField())
+    impact_labels = serializers.ListField(child=serializers.CharField())
+    thresholds = serializers.DictField(child=serializers.IntegerField())
+
+    class Meta:
+        model = RiskMatrix
+        fields = ["size", "likelihood_labels", "impact_labels", "thresholds", "updated_at"]
+
+
+class FilterIn(serializers.Serializer):
+    owner = serializers.IntegerField(required=False, **_ID)
+    treatment = serializers.ChoiceField(choices=Treatment.choices, required=False)
+    level = serializers.ChoiceField(choices=Level.choices, required=False)

@@ -1,0 +1,142 @@
+"""The risk register API under /api/v1/orgs/<slug>/risks/: list (filters owner, treatment,
+level), read, create, adopt from the library, change, delete; the library and the matrix.
+Managers only (owners, admins, compliance managers and their keys), reading too: the
+register is not open to contributors, auditors or read-only keys in this increment."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from risks import matrix as matrices
+from risks import selectors, services
+from risks.api.serializers import (
+    AdoptIn,
+    FilterIn,
+    LibraryOut,
+    MatrixOut,
+    RiskIn,
+    RiskOut,
+    RiskPatchIn,
+)
+from risks.models import Risk, Treatment
+from risks.selectors import RegisterFilter
+from soc2app.api.tenancy import TenantViewSetMixin, object_id
+from tenants.permissions import Action
+
+FILTERS = [
+    OpenApiParameter("owner", int, description="Id of the owner (a member)."),
+    OpenApiParameter("treatment", str, enum=Treatment.values),
+    OpenApiParameter(
+        "level", str, enum=["low", "medium", "high", "critical"], description="Residual level."
+    ),
+]
+
+
+@extend_schema(tags=["risks"])
+@extend_schema_view(
+    list=extend_schema(summary="List the risk register", parameters=FILTERS),
+    retrieve=extend_schema(summary="A risk"),
+    destroy=extend_schema(summary="Delete a risk"),
+)
+class RiskViewSet(
+    TenantViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    model = Risk
+    serializer_class = RiskOut
+    filter_backends: list = []
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.require(Action.RISK_MANAGE)  # reading the register too, for now
+
+    def _levels(self, risks: Iterable[Risk]) -> None:
+        matrix = matrices.matrix_for(self.organization)
+        today = timezone.localdate()
+        for risk in risks:
+            risk.inherent_level = matrices.level_of(matrix, risk.inherent_score)
+            risk.residual_level = matrices.level_of(matrix, risk.residual_score)
+            risk.acceptance_expired = selectors.acceptance_expired(risk, today)
+
+    def get_scoped_queryset(self) -> QuerySet[Risk]:
+        matrix = matrices.matrix_for(self.organization)
+        data = FilterIn(data=self.request.query_params)
+        data.is_valid(raise_exception=True)
+        return selectors.risks_list(
+            self.organization, matrix, RegisterFilter(**data.validated_data)
+        ).prefetch_related("systems")
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        self._levels(page)
+        return self.get_paginated_response(RiskOut(page, many=True).data)
+
+    def get_object(self) -> Risk:
+        return selectors.risk_get(self.organization, object_id(self.kwargs["pk"], "risk"))
+
+    def _one(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        risk = selectors.risk_get(self.organization, pk)
+        self._levels([risk])
+        return Response(RiskOut(risk).data, status=code)
+
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return self._one(self.get_object().pk)
+
+    @extend_schema(summary="Add a risk", request=RiskIn, responses={201: RiskOut})
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = RiskIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        risk = services.risk_create(membership=self.principal, **data.validated_data)
+        return self._one(risk.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Change a risk (scores, treatment, acceptance, links)",
+        request=RiskPatchIn,
+        responses=RiskOut,
+    )
+    def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        risk = self.get_object()
+        data = RiskPatchIn(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        services.risk_update(membership=self.principal, risk=risk, **data.validated_data)
+        return self._one(risk.pk)
+
+    def destroy(self, request: Request, *args: object, **kwargs: object) -> Response:
+        services.risk_delete(membership=self.principal, risk=self.get_object())
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        summary="Adopt a risk from the library", request=AdoptIn, responses={201: RiskOut}
+    )
+    @action(detail=False, methods=["post"])
+    def adopt(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = AdoptIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        risk = services.risk_adopt(
+            membership=self.principal, key=data.validated_data["library_key"]
+        )
+        return self._one(risk.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="The library of common risks", responses=LibraryOut(many=True))
+    @action(detail=False, methods=["get"])
+    def library(self, request: Request, *args: object, **kwargs: object) -> Response:
+        rows = [
+            {**entry.__dict__, "adopted_risk": adopted}
+            for entry, adopted in selectors.library_rows(self.organization)
+        ]
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(LibraryOut(page, many=True).data)
+
+    @extend_schema(summary="The organization's risk matrix", responses=MatrixOut)
+    @action(detail=False, methods=["get"])
+    def matrix(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return Response(MatrixOut(matrices.matrix_for(self.organization)).data)

@@ -1,0 +1,159 @@
+"""Risk register pages under /o/<org_slug>/risks/: the register (filters, 50 a page), a risk
+(its details and edit form on one page), adding one, adopting from the library, deleting, and
+the heat map. Managers only for now (``Action.RISK_MANAGE``)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from controls.models import Control, System
+from risks import heatmap, selectors, services
+from risks import matrix as matrices
+from risks.forms import RegisterFilterForm, RiskForm
+from risks.library import library
+from risks.models import Risk, RiskMatrix
+from soc2app.errors import DomainError
+from soc2app.forms import add_domain_error
+from tenants import permissions
+from tenants.permissions import Action
+
+PAGE_SIZE = 50
+
+
+def _require(request: HttpRequest) -> None:
+    permissions.require(request.membership, Action.RISK_MANAGE)
+
+
+def register(request: HttpRequest, org_slug: str) -> HttpResponse:
+    _require(request)
+    org = request.organization
+    matrix = matrices.matrix_for(org)
+    form = RegisterFilterForm(request.GET or None, owners=selectors.owner_choices(org))
+    page = Paginator(selectors.risks_list(org, matrix, form.filters()), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
+    today = timezone.localdate()
+    for risk in page.object_list:
+        risk.inherent_level = matrices.level_of(matrix, risk.inherent_score)
+        risk.residual_level = matrices.level_of(matrix, risk.residual_score)
+        risk.acceptance_expired = selectors.acceptance_expired(risk, today)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "query": query.urlencode(), "today": today}
+    return render(request, "risks/register.html", context)
+
+
+def _form(request: HttpRequest, matrix: RiskMatrix, risk: Risk | None) -> RiskForm:
+    org = request.organization
+    initial = None
+    if risk is not None:
+        initial = {
+            name: getattr(risk, name)
+            for name in (
+                "title",
+                "description",
+                "category",
+                "inherent_likelihood",
+                "inherent_impact",
+                "residual_likelihood",
+                "residual_impact",
+                "treatment",
+                "accepted_reason",
+                "accepted_until",
+                "next_review_date",
+            )
+        }
+        initial["owner"] = risk.owner_id
+        initial["controls"] = [c.pk for c in risk.controls.all()]
+        initial["systems"] = [s.pk for s in risk.systems.all()]
+    controls = Control.objects.for_org(org).order_by("code").values_list("pk", "code", "title")
+    return RiskForm(
+        request.POST or None,
+        initial=initial,
+        matrix=matrix,
+        owners=selectors.owner_choices(org),
+        controls=[(pk, f"{code} {title}") for pk, code, title in controls],
+        systems=System.objects.for_org(org).order_by("name").values_list("pk", "name"),
+    )
+
+
+def _edit(request: HttpRequest, risk: Risk | None) -> HttpResponse:
+    org = request.organization
+    matrix = matrices.matrix_for(org)
+    form = _form(request, matrix, risk)
+    if request.method == "POST" and form.is_valid():
+        values = dict(form.cleaned_data)
+        try:
+            if risk is None:
+                risk = services.risk_create(membership=request.membership, **values)
+                messages.success(request, "Risk added to the register.")
+            else:
+                services.risk_update(membership=request.membership, risk=risk, **values)
+                messages.success(request, "Risk saved.")
+            return redirect("risk_detail", org_slug=org.slug, pk=risk.pk)
+        except DomainError as error:
+            add_domain_error(form, error)
+    context = {"form": form, "risk": risk, "matrix": matrix, "today": timezone.localdate()}
+    if risk is not None:
+        risk.inherent_level = matrices.level_of(matrix, risk.inherent_score)
+        risk.residual_level = matrices.level_of(matrix, risk.residual_score)
+        risk.acceptance_expired = selectors.acceptance_expired(risk, timezone.localdate())
+    return render(request, "risks/risk.html", context, status=400 if form.errors else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def risk_new(request: HttpRequest, org_slug: str) -> HttpResponse:
+    _require(request)
+    return _edit(request, None)
+
+
+@require_http_methods(["GET", "POST"])
+def risk_detail(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
+    _require(request)
+    return _edit(request, selectors.risk_get(request.organization, pk))
+
+
+@require_POST
+def risk_delete(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
+    _require(request)
+    risk = selectors.risk_get(request.organization, pk)
+    services.risk_delete(membership=request.membership, risk=risk)
+    messages.success(request, f"“{risk.title}” was deleted from the register.")
+    return redirect("risks", org_slug=org_slug)
+
+
+@require_http_methods(["GET", "POST"])
+def risk_library(request: HttpRequest, org_slug: str) -> HttpResponse:
+    _require(request)
+    org = request.organization
+    if request.method == "POST":
+        try:
+            risk = services.risk_adopt(
+                membership=request.membership, key=request.POST.get("key", "")
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"“{risk.title}” was added: check its scores and owner.")
+            return redirect("risk_detail", org_slug=org_slug, pk=risk.pk)
+    context = {"rows": selectors.library_rows(org), "count": len(library())}
+    return render(request, "risks/library.html", context)
+
+
+def risk_heatmap(request: HttpRequest, org_slug: str) -> HttpResponse:
+    _require(request)
+    org = request.organization
+    matrix = matrices.matrix_for(org)
+    inherent, residual = selectors.heat_counts(org)
+    grids = [
+        heatmap.grid("inherent", "Inherent risk", matrix, inherent),
+        heatmap.grid("residual", "Residual risk", matrix, residual),
+    ]
+    levels = [(lv.label, matrices.LEVEL_COLOURS[lv]) for lv in matrices.LEVEL_ORDER]
+    context = {"grids": grids, "matrix": matrix, "levels": levels}
+    return render(request, "risks/heatmap.html", context)
