@@ -88,6 +88,8 @@ def _edit(request: HttpRequest, risk: Risk | None) -> HttpResponse:
     form = _form(request, matrix, risk)
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
+        if values["next_review_date"] is None:
+            values.pop("next_review_date")  # a new risk: a year from today; else unchanged
         try:
             if risk is None:
                 risk = services.risk_create(membership=request.membership, **values)

@@ -55,9 +55,15 @@ def test_scores_levels_and_default_review_date(org, add):
         ({"category": "gossip"}, "category"),
         ({"treatment": "ignore"}, "treatment"),
         ({"treatment": "mitigate"}, "controls"),
-        ({"treatment": "accept", "accepted_until": TODAY + dt.timedelta(days=30)}, "accepted_reason"),
+        (
+            {"treatment": "accept", "accepted_until": TODAY + dt.timedelta(days=30)},
+            "accepted_reason",
+        ),
         ({"treatment": "accept", "accepted_reason": "Cheap to absorb"}, "accepted_until"),
-        ({"treatment": "accept", "accepted_reason": "x", "accepted_until": TODAY}, "accepted_until"),
+        (
+            {"treatment": "accept", "accepted_reason": "x", "accepted_until": TODAY},
+            "accepted_until",
+        ),
     ],
 )
 def test_bad_input_is_refused_with_its_field_and_nothing_stored(org, add, values, field):
