@@ -7,6 +7,7 @@ from rest_framework import serializers
 from risks.models import Category, Level, Risk, RiskMatrix, Treatment
 from soc2app.api.serializers import OwnerField, StrictInput
 
+_LEVELS = "The score's level on the matrix: low, medium, high or critical."
 _ID = {"min_value": 1, "max_value": 2**63 - 1}
 
 
@@ -15,8 +16,8 @@ class RiskOut(serializers.ModelSerializer):
     accepted_by = serializers.IntegerField(source="accepted_by_id", allow_null=True)
     controls = serializers.SerializerMethodField()
     systems = serializers.SerializerMethodField()
-    inherent_level = serializers.ChoiceField(choices=Level.choices)
-    residual_level = serializers.ChoiceField(choices=Level.choices)
+    inherent_level = serializers.CharField(help_text=_LEVELS)
+    residual_level = serializers.CharField(help_text=_LEVELS)
     acceptance_expired = serializers.BooleanField()
 
     class Meta:
@@ -82,11 +83,11 @@ class RiskIn(RiskPatchIn):
             field.required = name in ("title", "category", "inherent_likelihood", "inherent_impact")
 
 
-class AdoptIn(StrictInput):
+class RiskAdoptIn(StrictInput):
     library_key = serializers.CharField(max_length=60)
 
 
-class LibraryOut(serializers.Serializer):
+class RiskLibraryOut(serializers.Serializer):
     key = serializers.CharField()
     title = serializers.CharField()
     description = serializers.CharField()
@@ -98,7 +99,7 @@ class LibraryOut(serializers.Serializer):
     adopted_risk = serializers.IntegerField(allow_null=True)
 
 
-class MatrixOut(serializers.ModelSerializer):
+class RiskMatrixOut(serializers.ModelSerializer):
     likelihood_labels = serializers.ListField(child=serializers.CharField())
     impact_labels = serializers.ListField(child=serializers.CharField())
     thresholds = serializers.DictField(child=serializers.IntegerField())
@@ -108,7 +109,7 @@ class MatrixOut(serializers.ModelSerializer):
         fields = ["size", "likelihood_labels", "impact_labels", "thresholds", "updated_at"]
 
 
-class FilterIn(serializers.Serializer):
+class RiskFilterIn(serializers.Serializer):
     owner = serializers.IntegerField(required=False, **_ID)
     treatment = serializers.ChoiceField(choices=Treatment.choices, required=False)
     level = serializers.ChoiceField(choices=Level.choices, required=False)

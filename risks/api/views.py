@@ -19,10 +19,10 @@ from rest_framework.response import Response
 from risks import matrix as matrices
 from risks import selectors, services
 from risks.api.serializers import (
-    AdoptIn,
-    FilterIn,
-    LibraryOut,
-    MatrixOut,
+    RiskAdoptIn,
+    RiskFilterIn,
+    RiskLibraryOut,
+    RiskMatrixOut,
     RiskIn,
     RiskOut,
     RiskPatchIn,
@@ -69,7 +69,7 @@ class RiskViewSet(
 
     def get_scoped_queryset(self) -> QuerySet[Risk]:
         matrix = matrices.matrix_for(self.organization)
-        data = FilterIn(data=self.request.query_params)
+        data = RiskFilterIn(data=self.request.query_params)
         data.is_valid(raise_exception=True)
         return selectors.risks_list(
             self.organization, matrix, RegisterFilter(**data.validated_data)
@@ -115,18 +115,18 @@ class RiskViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
-        summary="Adopt a risk from the library", request=AdoptIn, responses={201: RiskOut}
+        summary="Adopt a risk from the library", request=RiskAdoptIn, responses={201: RiskOut}
     )
     @action(detail=False, methods=["post"])
     def adopt(self, request: Request, *args: object, **kwargs: object) -> Response:
-        data = AdoptIn(data=request.data)
+        data = RiskAdoptIn(data=request.data)
         data.is_valid(raise_exception=True)
         risk = services.risk_adopt(
             membership=self.principal, key=data.validated_data["library_key"]
         )
         return self._one(risk.pk, status.HTTP_201_CREATED)
 
-    @extend_schema(summary="The library of common risks", responses=LibraryOut(many=True))
+    @extend_schema(summary="The library of common risks", responses=RiskLibraryOut(many=True))
     @action(detail=False, methods=["get"])
     def library(self, request: Request, *args: object, **kwargs: object) -> Response:
         rows = [
@@ -134,9 +134,9 @@ class RiskViewSet(
             for entry, adopted in selectors.library_rows(self.organization)
         ]
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(LibraryOut(page, many=True).data)
+        return self.get_paginated_response(RiskLibraryOut(page, many=True).data)
 
-    @extend_schema(summary="The organization's risk matrix", responses=MatrixOut)
+    @extend_schema(summary="The organization's risk matrix", responses=RiskMatrixOut)
     @action(detail=False, methods=["get"])
     def matrix(self, request: Request, *args: object, **kwargs: object) -> Response:
-        return Response(MatrixOut(matrices.matrix_for(self.organization)).data)
+        return Response(RiskMatrixOut(matrices.matrix_for(self.organization)).data)
