@@ -181,3 +181,21 @@ def test_adopt_from_the_library_page_and_delete(org, client_for, manager):
     assert "In the register" in page
     client.post(url(org, "risk_delete", pk=risk.pk))
     assert Risk.objects.for_org(org).count() == 0
+
+
+def test_an_expired_acceptance_is_on_the_owners_home(org, add, client_for, manager, reviewer):
+    today = dt.date.today()
+    risk = add(
+        "Legacy TLS on the status page",
+        owner=manager.pk,
+        treatment="accept",
+        accepted_reason="Retired next quarter",
+        accepted_until=today - dt.timedelta(days=1),
+        today=today - dt.timedelta(days=30),
+    )
+    home = client_for(manager).get(reverse("org_home", args=[org.slug])).content.decode()
+    assert "Acceptance expired" in home and url(org, "risk_detail", pk=risk.pk) in home
+    theirs = client_for(reviewer).get(reverse("org_home", args=[org.slug])).content.decode()
+    assert "Acceptance expired" not in theirs
+    register = client_for(manager).get(url(org, "risks")).content.decode()
+    assert "Acceptance expired" in register
