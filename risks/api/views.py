@@ -21,9 +21,9 @@ from risks import selectors, services
 from risks.api.serializers import (
     RiskAdoptIn,
     RiskFilterIn,
+    RiskIn,
     RiskLibraryOut,
     RiskMatrixOut,
-    RiskIn,
     RiskOut,
     RiskPatchIn,
 )

@@ -6,6 +6,7 @@ import pytest
 
 from risks import services
 from tenants.models import Role
+from tests.api.conftest import api_for, key_client  # noqa: F401 (fixtures)
 from tests.factories import ControlFactory
 
 TODAY = dt.date(2026, 3, 2)

@@ -9,11 +9,11 @@ import datetime as dt
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from risks import services
 from risks.models import Risk
 from tenants.models import Role
-from tests.api.conftest import api_for, key_client  # noqa: F401 (fixtures)
 from tests.factories import ControlFactory
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +98,7 @@ def test_create_patch_accept_and_delete(org, api_for, manager, control):
     made = client.post(base(org), {**NEW, "treatment": "mitigate", "controls": [control.pk]})
     assert made.status_code == 201 and made.json()["controls"] == [control.pk]
     path = f"{base(org)}{made.json()['id']}/"
-    until = (dt.date.today() + dt.timedelta(days=60)).isoformat()
+    until = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
     patched = client.patch(
         path, {"treatment": "accept", "accepted_reason": "Insured", "accepted_until": until}
     )

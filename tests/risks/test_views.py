@@ -10,6 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from risks import services
 from risks.models import Risk
@@ -95,7 +96,7 @@ def test_register_and_heat_map_run_in_constant_queries(org, client_for, manager,
 def test_register_filters_by_owner_treatment_and_level(org, add, client_for, manager, reviewer):
     add("Critical one", inherent_likelihood=5, inherent_impact=4, owner=manager.pk)
     add("Medium one", inherent_likelihood=2, inherent_impact=3, owner=reviewer.pk)
-    until = dt.date.today() + dt.timedelta(days=30)
+    until = timezone.localdate() + dt.timedelta(days=30)
     add(
         "Accepted",
         inherent_likelihood=1,
@@ -103,7 +104,7 @@ def test_register_filters_by_owner_treatment_and_level(org, add, client_for, man
         treatment="accept",
         accepted_reason="Small",
         accepted_until=until,
-        today=dt.date.today(),
+        today=timezone.localdate(),
     )
     client = client_for(manager)
 
@@ -184,7 +185,7 @@ def test_adopt_from_the_library_page_and_delete(org, client_for, manager):
 
 
 def test_an_expired_acceptance_is_on_the_owners_home(org, add, client_for, manager, reviewer):
-    today = dt.date.today()
+    today = timezone.localdate()
     risk = add(
         "Legacy TLS on the status page",
         owner=manager.pk,
