@@ -98,6 +98,9 @@ def demo_seed(organization: Organization) -> None:
     from policies.demo import demo_seed_policies  # two approved policies, partly accepted
 
     demo_seed_policies(organization)
+    from risks.demo import demo_seed_risks  # a scored register, one acceptance expired
+
+    demo_seed_risks(organization)
     # Today's readiness snapshot, as the daily job would take it: the audits list and the
     # home show each audit's score from the first visit.
     from controls.history import readiness_snapshot_take

@@ -201,7 +201,10 @@ def _save(
                 target=risk,
                 changes=changes,
             )
-    except IntegrityError as exc:  # the same library risk adopted concurrently
+    except IntegrityError as exc:
+        if not risk.library_key:
+            raise
+        # The same library risk adopted concurrently (the unique key held).
         raise Conflict("This library risk is in the register already.", code="duplicate") from exc
     return risk
 
