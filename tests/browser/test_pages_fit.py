@@ -35,6 +35,7 @@ from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
 from reports.selectors import audit_scope_controls
+from risks.models import Risk
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
@@ -235,6 +236,11 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "checklists-late": url("checklists") + "?late=on&state=all",
         "checklist-template": url("checklist_template", kind="offboarding"),
         "checklist-mine": url("checklist_mine"),
+        "risks": url("risks"),
+        "risk": url("risk_detail", pk=Risk.objects.for_org(org).order_by("pk")[0].pk),
+        "risk-new": url("risk_new"),
+        "risk-library": url("risk_library"),
+        "risk-heatmap": url("risk_heatmap"),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
         "monitoring-connection": url("monitoring_connection", pk=connection_pk),
