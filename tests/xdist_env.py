@@ -9,7 +9,11 @@ the row-level security test roles (roles belong to the server, not to a database
 tests start already listen on free ports, and their files go to ``tmp_path``.
 
 Worker ``gwK`` moves every Redis database number by ``K`` times the span the two URLs use
-(broker 0 and cache 1: worker 1 gets 2 and 3); worker 0 keeps the configured names.
+(broker 0 and cache 1: worker 1 gets 2 and 3); worker 0 keeps the configured names; a server
+with more than Redis' default 16 databases says so in ``REDIS_DATABASES``.
+
+The order of the tests (the same in every worker, as xdist requires): tests marked ``slow``
+first within pytest-django's groups, so the last tests handed out are short ones.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from pathlib import Path
 
 import pytest
 
-REDIS_DATABASES = 16  # Redis' default ``databases``
+# Redis' default ``databases``; a server configured with more (``databases 64``) says so here.
+REDIS_DATABASES = int(os.environ.get("REDIS_DATABASES", "16"))
 _REDIS_DB = re.compile(r"^(rediss?://[^/]*)/(\d+)(.*)$")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -72,3 +77,28 @@ def pytest_configure_node(node) -> None:  # noqa: ANN001
     env = worker_env(node.workerinput["workerid"], os.environ)
     channel = node.gateway.remote_exec(f"import os\nos.environ.update({env!r})")
     channel.waitclose()
+
+
+def _database_group(item: pytest.Item) -> int:
+    """pytest-django's order: database tests (0), transactional ones (1), the rest (2)."""
+    marker = item.get_closest_marker("django_db")
+    fixtures = set(getattr(item, "fixturenames", ()))
+    if (marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences"))) or (
+        fixtures & {"transactional_db", "live_server"}
+    ):
+        return 1
+    return 0 if marker or "db" in fixtures else 2
+
+
+@pytest.hookimpl(trylast=True)  # after pytest-django has put transactional tests after the rest
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``slow`` (a real worker, a browser sweep, ``make run``: many seconds each)
+    start first in their database group, and those with no database first of all: under xdist
+    a long test started near the end keeps one worker busy while the others have finished."""
+
+    def key(item: pytest.Item) -> tuple[int, int]:
+        slow = item.get_closest_marker("slow") is not None
+        group = _database_group(item)
+        return (-1 if slow and group == 2 else group, 0 if slow else 1)
+
+    items.sort(key=key)  # stable: pytest-django's and the modules' order otherwise
