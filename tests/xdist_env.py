@@ -13,7 +13,9 @@ Worker ``gwK`` moves every Redis database number by ``K`` times the span the two
 with more than Redis' default 16 databases says so in ``REDIS_DATABASES``.
 
 The order of the tests (the same in every worker, as xdist requires): tests marked ``slow``
-first within pytest-django's groups, so the last tests handed out are short ones.
+first within pytest-django's groups, so the last tests handed out are short ones. Under
+``--dist loadgroup`` (CI), the tests of each module in ``GROUPED_MODULES`` go to one worker
+together (their module-scoped fixture is costly), the others one by one as workers free up.
 """
 
 from __future__ import annotations
@@ -27,6 +29,17 @@ import pytest
 
 # Redis' default ``databases``; a server configured with more (``databases 64``) says so here.
 REDIS_DATABASES = int(os.environ.get("REDIS_DATABASES", "16"))
+# Modules whose module-scoped fixture costs seconds to minutes (the one Prowler run, the PDF
+# layout renders, the OpenAPI schema): set up once, on one worker, not once per worker that
+# happens to get one of their tests. (xdist's own ``xdist_group`` marker renames node ids in a
+# way pytest 9 ignores, hence this list, read by the scheduler on the controller.)
+GROUPED_MODULES = frozenset(
+    {
+        "tests/monitoring/test_prowler_aws.py",
+        "tests/reports/test_pdf_layout.py",
+        "tests/api/test_schema.py",
+    }
+)
 _REDIS_DB = re.compile(r"^(rediss?://[^/]*)/(\d+)(.*)$")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,3 +115,18 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         return (-1 if slow and group == 2 else group, 0 if slow else 1)
 
     items.sort(key=key)  # stable: pytest-django's and the modules' order otherwise
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # noqa: ANN001, ANN201
+    """``--dist loadgroup``: xdist's scheduler, grouping the tests of ``GROUPED_MODULES``."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModuleGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in GROUPED_MODULES else super()._split_scope(nodeid)
+
+    return ModuleGroups(config, log)

@@ -9,9 +9,6 @@ from drf_spectacular.validation import validate_schema
 
 ORG = "/api/v1/orgs/{organization_slug}/"
 
-# The schema is generated once for the module (``schema``): one xdist worker runs it all.
-pytestmark = pytest.mark.xdist_group("api_schema")
-
 
 @pytest.fixture(scope="module")
 def schema() -> dict:

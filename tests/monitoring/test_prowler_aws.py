@@ -21,8 +21,8 @@ from tests.monitoring.ingest import ingest
 
 # Every test here on the database: pytest-django runs database tests first, and the module's
 # fixtures (moto's server, the one Prowler run) must not be set up twice; for the same reason
-# the whole module goes to one xdist worker (``xdist_group``, CI runs ``--dist loadgroup``).
-pytestmark = [pytest.mark.prowler, pytest.mark.django_db, pytest.mark.xdist_group("prowler")]
+# the whole module goes to one xdist worker (tests/xdist_env.py, ``GROUPED_MODULES``).
+pytestmark = [pytest.mark.prowler, pytest.mark.django_db]
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's
