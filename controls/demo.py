@@ -164,14 +164,16 @@ def _controls(organization, manager, contributor, lead, *, operating_since: dt.d
     rules = {r.frequency: r for r in FrequencyRule.objects.all()}
     today = timezone.localdate()
     # Controls the demo's automated tests check (monitoring sits above): their daily runs keep
-    # their evidence current, so none of them is one of the stale ones.
+    # their evidence current, so none of them is one of the stale ones. Nor is any control
+    # the demo's approved policies support (policies sit above): their approval is evidence.
     from monitoring.demo import CHECKS
+    from policies.demo import supported_codes
 
     tested = set(
         ControlCriterion.objects.for_org(organization)
         .filter(criterion__ref__in={ref for spec in CHECKS for ref in spec.criteria})
         .values_list("control_id", flat=True)
-    )
+    ) | {c.pk for c in adopted if c.code in supported_codes()}
     untested = 0
     for index, control in enumerate(adopted):
         owner = contributor if contributor is not None and index % 3 == 0 else manager

@@ -11,3 +11,8 @@ class PeopleConfig(AppConfig):
         from people.populations import register
 
         register()
+        # Leavers past the retention period, on managers' to-do lists (the home).
+        from people.todo import retention_todos
+        from soc2app.todo import register as todo_register
+
+        todo_register("people.retention", retention_todos)

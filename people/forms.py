@@ -82,3 +82,16 @@ class ImportForm(forms.Form):
             f"at most {imports.MAX_ROWS:,} rows."
         ),
     )
+
+
+NOT_CONFIRMED = "Tick the box to confirm: anonymising cannot be undone."
+
+
+class AnonymiseForm(forms.Form):
+    """The confirmation of an anonymisation (no script: the box must be ticked)."""
+
+    confirm = forms.BooleanField(
+        label="I understand that the name, address and title are replaced for good, and the "
+        "IP addresses and browsers of their acceptances and training records are erased.",
+        error_messages={"required": NOT_CONFIRMED},
+    )

@@ -9,7 +9,9 @@ Rules (``people.rules`` holds the pure ones):
 * a leaver is *ended* (an end date, never before the start date), not deleted: their joiner
   and leaver records are what a Type 2 audit samples. Deleting is for an entry added by
   mistake, and refused while anything refers to the person (a report, and later acceptances,
-  training and checklists), whatever app that reference comes from.
+  training and checklists), whatever app that reference comes from;
+* an anonymised entry (``people.anonymise``) is closed: it cannot be changed, ended again or
+  deleted.
 
 Every change writes one activity entry in its transaction: the person's id and name, and the
 changed fields before and after (their e-mail address included). The log already holds
@@ -190,14 +192,18 @@ def person_create(
     return _save(membership, person, "create", before)
 
 
+def _refuse_anonymised(person: Person) -> None:
+    if person.anonymised_at is not None:
+        raise ValidationFailed("This person was anonymised: their entry cannot change.")
+
+
 def person_update(*, membership: Membership, person: Person, **changes: Any) -> Person:
     """Change any of ``EDITABLE`` (``manager`` a Person, ``member`` a Membership, or None)."""
     permissions.require(membership, Action.PEOPLE_MANAGE)
     unknown = set(changes) - EDITABLE
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
-    if person.anonymised_at is not None:
-        raise ValidationFailed("This person was anonymised: their entry cannot change.")
+    _refuse_anonymised(person)
     before = snapshot(person, FIELDS)
     values = _clean({k: v for k, v in changes.items() if k not in ("manager", "member")})
     for key, value in values.items():
@@ -215,6 +221,7 @@ def person_end(*, membership: Membership, person: Person, end_date: dt.date) -> 
     permissions.require(membership, Action.PEOPLE_MANAGE)
     if not isinstance(end_date, dt.date):
         raise ValidationFailed("Give the last day as YYYY-MM-DD.", field="end_date")
+    _refuse_anonymised(person)
     _fail(rules.dates_problem(person.start_date, end_date), "end_date")
     before = snapshot(person, FIELDS)
     person.end_date = end_date
@@ -247,6 +254,8 @@ def person_delete(*, membership: Membership, person: Person) -> None:
         locked = Person.objects.for_org(org).select_for_update().filter(pk=person.pk).first()
         if locked is None:
             return
+        # An anonymised leaver stays on the roster: their dates are still a population's.
+        _refuse_anonymised(locked)
         used = _references(locked)
         if used:
             raise Conflict(

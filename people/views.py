@@ -13,8 +13,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.selectors import owner_choices
-from people import imports, pending, selectors, services
-from people.forms import EndForm, ImportForm, PersonForm, RosterFilterForm
+from people import anonymise, imports, pending, selectors, services
+from people.forms import AnonymiseForm, EndForm, ImportForm, PersonForm, RosterFilterForm
 from people.models import Person
 from soc2app.errors import DomainError, NotFound, ValidationFailed
 from soc2app.forms import add_domain_error
@@ -43,6 +43,7 @@ def roster(request: HttpRequest, org_slug: str) -> HttpResponse:
         "page": Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page")),
         "query": query.urlencode(),
         "today": timezone.localdate(),
+        "past_retention": anonymise.retention_due(org, timezone.localdate()).count(),
     }
     return render(request, "people/roster.html", context)
 
@@ -55,6 +56,9 @@ def person_detail(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
         "reports": selectors.direct_reports(person),
         "end_form": EndForm(initial={"end_date": person.end_date or timezone.localdate()}),
         "today": timezone.localdate(),
+        "retention_ends": anonymise.retention_ends_on(person),
+        "can_anonymise": anonymise.can_anonymise(person, timezone.localdate()),
+        "anonymise_form": AnonymiseForm(),
     }
     return render(request, "people/person.html", context)
 

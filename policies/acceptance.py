@@ -3,8 +3,11 @@
 * ``assignment_add``/``assignment_remove``: a policy is assigned to everyone, a department or
   a person (managers). Assigning a policy that has an approved version asks the people it
   covers at once; approving a new version of an assigned policy asks again
-  (``policy_links_send``, a Celery task, is queued on commit either way).
-* sending the personal links and reminders: ``policies.links``;
+  (``policy_links_send``, a Celery task that queues one task per batch of people, is queued
+  on commit either way).
+* sending the personal links and reminders: ``policies.links``; what policies and training
+  share (assignments, tokens, batches, resolving and claiming a link): ``people.assignments``
+  and ``people.personal_links``;
 * ``link_resolve``: the link behind a token, or a clear refusal;
 * ``acceptance_record``: the immutable acceptance (text hash, consent, time, IP, user agent).
 """
@@ -12,30 +15,35 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 
+from people import assignments, personal_links
+from people.assignments import assignment_label
 from people.models import Person
+from people.personal_links import LinkGone, token_hash
 from policies.markdown import substitute, text_sha256
 from policies.models import (
     Acceptance,
     AcceptanceChannel,
     AcceptanceLink,
-    AssignmentTarget,
     Policy,
     PolicyAssignment,
     PolicyVersion,
     VersionState,
 )
-from soc2app.errors import Conflict, NotFound, ValidationFailed
-from tenants import permissions
+from soc2app.errors import Conflict, ValidationFailed
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization
 from tenants.permissions import Action
+
+__all__ = ["LinkGone", "assignment_label", "token_hash"]  # shared, imported from here too
+
+ASSIGNING = assignments.Assigning(PolicyAssignment, "policy", "policy", Action.POLICY_MANAGE)
+USED = "This link was used already: the policy is accepted."
 
 
 def consent_sentence(version: PolicyVersion, organization_name: str) -> str:
@@ -43,10 +51,6 @@ def consent_sentence(version: PolicyVersion, organization_name: str) -> str:
         f"I have read the {version.policy.title} (version {version.number}) of "
         f"{organization_name}, I understand it and I will follow it."
     )
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def current_version(policy: Policy) -> PolicyVersion | None:
@@ -61,23 +65,8 @@ def current_version(policy: Policy) -> PolicyVersion | None:
 def covered_people(policy: Policy, day: dt.date | None = None) -> QuerySet[Person]:
     """People the policy's assignments cover who are in the organization on ``day``."""
     org = policy.organization
-    day = day or timezone.localdate()
-    rows = list(
-        PolicyAssignment.objects.for_org(org)
-        .filter(policy=policy)
-        .values_list("target", "department", "person_id")
-    )
-    if not rows:
-        return Person.objects.for_org(org).none()
-    if any(target == AssignmentTarget.EVERYONE for target, _d, _p in rows):
-        match = Q()
-    else:
-        match = Q(department__in=[d for t, d, _p in rows if t == AssignmentTarget.DEPARTMENT])
-        match |= Q(pk__in=[p for t, _d, p in rows if t == AssignmentTarget.PERSON])
-    return (
-        Person.objects.for_org(org)
-        .filter(match, start_date__lte=day, anonymised_at__isnull=True)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
+    return assignments.covered_people(
+        org, PolicyAssignment.objects.for_org(org).filter(policy=policy), day
     )
 
 
@@ -98,72 +87,13 @@ def assignment_add(
     send: bool = True,
 ) -> PolicyAssignment:
     """``send``: ask the people covered now (False: the daily run asks them)."""
-    permissions.require(membership, Action.POLICY_MANAGE)
-    org = membership.organization
-    department = (department or "").strip()
-    if target not in AssignmentTarget.values:
-        raise ValidationFailed("Assign the policy to everyone, a department or a person.")
-    if target == AssignmentTarget.DEPARTMENT:
-        if not department or len(department) > 120:
-            raise ValidationFailed("Choose a department.", field="department")
-        if not Person.objects.for_org(org).filter(department=department).exists():
-            raise ValidationFailed(
-                "Nobody in the roster works in that department.", field="department"
-            )
-    else:
-        department = ""
-    if target == AssignmentTarget.PERSON:
-        if person is None or person.organization_id != org.pk:
-            raise ValidationFailed("Choose a person from the roster.", field="person")
-    else:
-        person = None
-    try:
-        with transaction.atomic():
-            assignment = PolicyAssignment.objects.create(
-                organization=org,
-                policy=policy,
-                target=target,
-                department=department,
-                person=person,
-                created_by_label=Actor.for_principal(membership).label[:200],
-            )
-            activity_record(
-                organization=org,
-                actor=Actor.for_principal(membership),
-                action="assign",
-                target=policy,
-                changes={"assigned_to": [None, assignment_label(assignment)]},
-            )
-            if send:
-                links_queue(policy)
-    except IntegrityError as exc:
-        raise Conflict("The policy is assigned so already.") from exc
-    return assignment
-
-
-def assignment_label(assignment: PolicyAssignment) -> str:
-    if assignment.target == AssignmentTarget.EVERYONE:
-        return "everyone"
-    if assignment.target == AssignmentTarget.DEPARTMENT:
-        return f"department {assignment.department}"
-    return f"person {assignment.person_id}"
+    after = (lambda: links_queue(policy)) if send else None
+    return ASSIGNING.add(membership, policy, target, department, person, after)
 
 
 def assignment_remove(*, membership: Membership, assignment: PolicyAssignment) -> None:
     """Stops asking; links already sent keep working and acceptances stay."""
-    permissions.require(membership, Action.POLICY_MANAGE)
-    org = membership.organization
-    with transaction.atomic():
-        activity_record(
-            organization=org,
-            actor=Actor.for_principal(membership),
-            action="unassign",
-            object_type="policies.policy",
-            object_id=assignment.policy_id,
-            object_repr=str(assignment.policy),
-            changes={"assigned_to": [assignment_label(assignment), None]},
-        )
-        assignment.delete()
+    ASSIGNING.remove(membership, assignment)
 
 
 @dataclass(frozen=True)
@@ -174,32 +104,11 @@ class LinkView:
     person: Person
 
 
-class LinkGone(ValidationFailed):
-    status = 410
-    code = "gone"
-
-
 def link_resolve(org_slug: str, token: str) -> LinkView:
     """The link behind ``token`` in ``org_slug``, or NotFound (unknown, tampered, another
     organization's) or LinkGone (expired, used, a person who left)."""
-    org = Organization.objects.filter(slug=org_slug).first()
-    if org is None or not token or len(token) > 100:
-        raise NotFound("This link is not valid.")
-    link = (
-        AcceptanceLink.objects.for_org(org)
-        .select_related("person", "version__policy")
-        .filter(token_sha256=token_hash(token))
-        .first()
-    )
-    if link is None:
-        raise NotFound("This link is not valid.")
-    person, today = link.person, timezone.localdate()
-    if link.used_at is not None:
-        raise LinkGone("This link was used already: the policy is accepted.")
-    if link.expires_at <= timezone.now():
-        raise LinkGone("This link has expired: ask your compliance team for a new one.")
-    if person.anonymised_at or (person.end_date is not None and person.end_date < today):
-        raise LinkGone("This link is no longer valid.")
+    org, link = personal_links.link_find(AcceptanceLink, org_slug, token, ["version__policy"])
+    person = personal_links.link_check(link, USED, timezone.localdate())
     latest = current_version(link.version.policy)
     if latest is None or latest.pk != link.version_id:
         raise LinkGone("A newer version of this policy replaced this one: use its link.")
@@ -215,13 +124,7 @@ def acceptance_record(
     _check_shown(org, version, shown_sha256)
     now = timezone.now()
     with transaction.atomic():
-        claimed = (
-            AcceptanceLink.objects.for_org(org)
-            .filter(pk=view.link.pk, used_at__isnull=True, expires_at__gt=now)
-            .update(used_at=now)
-        )
-        if not claimed:
-            raise LinkGone("This link was used already: the policy is accepted.")
+        personal_links.link_claim(AcceptanceLink, org, view.link.pk, USED, now)
         return acceptance_store(
             org,
             person,

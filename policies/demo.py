@@ -1,7 +1,8 @@
 """Demo policies for ``seed_demo``: two library policies written by the compliance manager and
-approved by the owner, assigned to everyone, accepted by about two thirds of the roster over
-the last weeks (the rest still asked; the leaver left before). Through the services; no e-mail
-is sent. Idempotent."""
+approved by the owner (which records the approval as evidence of their controls), assigned to
+everyone, accepted by about two thirds of the roster over the last weeks (the rest still
+asked; the leaver left before), and the month-to-date acceptance rate recorded as evidence by
+the manager. Through the services; no e-mail is sent. Idempotent."""
 
 from __future__ import annotations
 
@@ -9,13 +10,21 @@ import datetime as dt
 
 from django.utils import timezone
 
+from evidence.snapshots import NothingToRecord
 from policies import services
 from policies.acceptance import acceptance_store, assignment_add, covered_people
+from policies.evidence import acceptance_snapshot_record
+from policies.library import library_get
 from policies.models import AcceptanceChannel, Policy, PolicyVersion
 from tenants.activity import Actor
 from tenants.models import Membership, Organization, Role
 
 KEYS = ("information-security", "acceptable-use")
+
+
+def supported_codes() -> set[str]:
+    """The codes of the controls the demo's policies support (their approval is evidence)."""
+    return {code for key in KEYS if (entry := library_get(key)) for code in entry.controls}
 
 
 def _member(organization: Organization, role: str) -> Membership | None:
@@ -64,3 +73,7 @@ def demo_seed_policies(organization: Organization) -> None:
                 AcceptanceChannel.LINK,
                 Actor.system(f"person {person.pk} (acceptance link)"),
             )
+        try:
+            acceptance_snapshot_record(membership=manager, policy=policy)
+        except NothingToRecord:
+            pass  # a policy supporting none of the demo's controls

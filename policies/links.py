@@ -1,11 +1,12 @@
-"""Sending the personal links that ask people to accept a policy version.
+"""Sending the personal links that ask people to accept a policy version (the machinery,
+shared with training, is ``people.personal_links``).
 
 * ``links_send``: for one approved version, each person covered (active today, not
   anonymised) who has neither accepted it nor been sent a live link gets a personal link by
-  e-mail: a random token of which only the SHA-256 is stored, expiring after
-  ``POLICY_LINK_DAYS``, working once. Batches of ``BATCH`` people on one SMTP connection; a
-  link is marked sent once the server took its message, so a run that dies mid-way resends
-  only what was not sent (with a new token: the old one was never delivered).
+  e-mail, expiring after ``POLICY_LINK_DAYS``, working once; batch after batch.
+* the request that assigns a policy or approves a version only queues ``policy_links_send``,
+  which queues one ``policy_links_batch`` task per ``BATCH`` people (``people.link_tasks``):
+  5,000 people are asked by 25 tasks, in parallel, and no request waits for them.
 * ``links_remind``: a new token and e-mail for whoever has not accepted
   ``POLICY_REMINDER_DAYS`` after the last one, at most ``MAX_REMINDERS`` times.
 
@@ -15,164 +16,92 @@ Assignments, resolving a link and recording the acceptance: ``policies.acceptanc
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import secrets
-from dataclasses import dataclass
+from collections.abc import Sequence
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
-from django.db.models import Exists, OuterRef, QuerySet
-from django.template.loader import render_to_string
-from django.urls import reverse
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils import timezone
 
-from people.models import Person
-from policies.acceptance import covered_people, token_hash
+from people import personal_links
+from people.personal_links import BATCH, MAX_REMINDERS, Invite, SendResult
+from policies.acceptance import covered_people
 from policies.models import Acceptance, AcceptanceLink, PolicyVersion
-from tenants.models import Organization
-from tenants.validation import header_safe
 
-logger = logging.getLogger(__name__)
-
-BATCH = 200
+__all__ = ["BATCH", "MAX_REMINDERS", "SendResult", "links_remind", "links_send"]
 
 
-@dataclass
-class SendResult:
-    sent: int = 0
-    failed: int = 0
+class PolicyLinks(personal_links.LinkKind):
+    model = AcceptanceLink
+    template = "emails/policy_acceptance.txt"
+    url_name = "policy_accept"
 
+    def __init__(self, version: PolicyVersion) -> None:
+        super().__init__(version.organization, version)
+        self.version = version
+        self.link_days = settings.POLICY_LINK_DAYS
 
-def _pending(version: PolicyVersion, now: dt.datetime) -> QuerySet[Person]:
-    org = version.organization
-    accepted = Acceptance.objects.for_org(org).filter(version=version, person=OuterRef("pk"))
-    live = AcceptanceLink.objects.for_org(org).filter(
-        version=version, person=OuterRef("pk"), sent_at__isnull=False, expires_at__gt=now
-    )
-    return covered_people(version.policy).filter(~Exists(accepted), ~Exists(live)).order_by("pk")
+    @property
+    def scope(self) -> dict:
+        return {"version": self.version}
 
+    def invites(self, person_ids: Sequence[int] | None = None) -> list[Invite]:
+        now = timezone.now()
+        accepted = Acceptance.objects.for_org(self.organization).filter(
+            version=self.version, person=OuterRef("pk")
+        )
+        mine = self.links().filter(version=self.version, person=OuterRef("pk"))
+        # Sent and not expired, or being sent by another batch.
+        live = mine.filter(
+            Q(sent_at__isnull=False, expires_at__gt=now)
+            | Q(sent_at__isnull=True, created_at__gt=personal_links.in_flight_since(now))
+        )
+        people = covered_people(self.version.policy).filter(~Exists(accepted), ~Exists(live))
+        if person_ids is not None:
+            people = people.filter(pk__in=list(person_ids))
+        people = people.annotate(old_link=Subquery(mine.values("pk")[:1])).order_by("pk")
+        return [
+            Invite(person.pk, person.email, {"person": person}, replaces=person.old_link)
+            for person in people.only("pk", "full_name", "email")
+        ]
 
-def accept_url(organization: Organization, token: str) -> str:
-    path = reverse("policy_accept", kwargs={"organization": organization.slug, "token": token})
-    return settings.SITE_URL + path
+    def reminders(self) -> list[tuple[AcceptanceLink, Invite]]:
+        now = timezone.now()
+        due = now - dt.timedelta(days=settings.POLICY_REMINDER_DAYS)
+        accepted = Acceptance.objects.for_org(self.organization).filter(
+            version=self.version, person=OuterRef("person")
+        )
+        links = (
+            self.links()
+            .filter(
+                version=self.version,
+                used_at__isnull=True,
+                sent_at__lte=due,
+                expires_at__gt=now,
+                reminders__lt=MAX_REMINDERS,
+                person__in=covered_people(self.version.policy),
+            )
+            .filter(~Exists(accepted))
+            .select_related("person")
+            .order_by("pk")[:BATCH]
+        )
+        return [
+            (link, Invite(link.person_id, link.person.email, {"person": link.person}))
+            for link in links
+        ]
 
+    def subject(self) -> str:
+        return f"{self.organization.name}: please read and accept the {self.version.policy.title}"
 
-def _message(org, version, person, token, expires, *, reminder: bool = False) -> EmailMessage:
-    context = {
-        "reminder": reminder,
-        "organization_name": org.name,
-        "policy": version.policy,
-        "version": version,
-        "person": person,
-        "url": accept_url(org, token),
-        "expires_at": expires,
-    }
-    return EmailMessage(
-        subject=header_safe(
-            f"{'Reminder: ' if reminder else ''}{org.name}: please read and accept the "
-            f"{version.policy.title}"
-        ),
-        body=render_to_string("emails/policy_acceptance.txt", context),
-        to=[person.email],
-    )
+    def context(self) -> dict:
+        return {"policy": self.version.policy, "version": self.version}
 
 
 def links_send(version: PolicyVersion) -> SendResult:
     """Ask everyone the version's policy covers who has not accepted it (batches)."""
-    org = version.organization
-    result = SendResult()
-    while True:
-        now = timezone.now()
-        people = list(_pending(version, now)[:BATCH])
-        if not people:
-            return result
-        expires = now + dt.timedelta(days=settings.POLICY_LINK_DAYS)
-        tokens = {p.pk: secrets.token_urlsafe(32) for p in people}
-        with transaction.atomic():
-            AcceptanceLink.objects.for_org(org).filter(
-                version=version, person_id__in=tokens
-            ).delete()
-            AcceptanceLink.objects.bulk_create(
-                AcceptanceLink(
-                    organization=org,
-                    person_id=pk,
-                    version=version,
-                    token_sha256=token_hash(token),
-                    expires_at=expires,
-                )
-                for pk, token in tokens.items()
-            )
-        sent_ids = []
-        connection = get_connection()
-        try:
-            connection.open()
-            for person in people:
-                message = _message(org, version, person, tokens[person.pk], expires)
-                message.connection = connection
-                try:
-                    message.send()
-                except Exception:
-                    logger.exception("policy link for person %s could not be sent", person.pk)
-                    result.failed += 1
-                    continue
-                sent_ids.append(person.pk)
-        finally:
-            connection.close()
-        AcceptanceLink.objects.for_org(org).filter(version=version, person_id__in=sent_ids).update(
-            sent_at=timezone.now()
-        )
-        result.sent += len(sent_ids)
-        if len(sent_ids) < len(people):
-            return result  # the mail server refuses: the next run tries the rest
-
-
-MAX_REMINDERS = 3
+    return personal_links.batches_send(PolicyLinks(version))
 
 
 def links_remind(version: PolicyVersion) -> SendResult:
     """Remind whoever was sent a link ``POLICY_REMINDER_DAYS`` ago and has not accepted (at
     most ``MAX_REMINDERS`` times): a new token, the same expiry, a new e-mail."""
-    org = version.organization
-    now = timezone.now()
-    due = now - dt.timedelta(days=settings.POLICY_REMINDER_DAYS)
-    accepted = Acceptance.objects.for_org(org).filter(version=version, person=OuterRef("person"))
-    links = list(
-        AcceptanceLink.objects.for_org(org)
-        .filter(
-            version=version,
-            used_at__isnull=True,
-            sent_at__lte=due,
-            expires_at__gt=now,
-            reminders__lt=MAX_REMINDERS,
-            person__in=covered_people(version.policy),
-        )
-        .filter(~Exists(accepted))
-        .select_related("person")[:BATCH]
-    )
-    result = SendResult()
-    connection = get_connection()
-    try:
-        connection.open()
-        for link in links:
-            token = secrets.token_urlsafe(32)
-            message = _message(org, version, link.person, token, link.expires_at, reminder=True)
-            message.connection = connection
-            try:
-                # The new token is stored with its e-mail sent, or neither (the old one, which
-                # the person may still hold, keeps working).
-                with transaction.atomic():
-                    AcceptanceLink.objects.for_org(org).filter(pk=link.pk).update(
-                        token_sha256=token_hash(token),
-                        sent_at=timezone.now(),
-                        reminders=link.reminders + 1,
-                    )
-                    message.send()
-            except Exception:
-                logger.exception("policy reminder for person %s failed", link.person_id)
-                result.failed += 1
-                break
-            result.sent += 1
-    finally:
-        connection.close()
-    return result
+    return personal_links.reminders_send(PolicyLinks(version))

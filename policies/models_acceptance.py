@@ -13,36 +13,26 @@
 from __future__ import annotations
 
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 
+from people.models_links import (
+    AssignmentBase,
+    AssignmentTarget,
+    PersonalLinkBase,
+    target_consistent,
+)
 from tenants.scoping import TenantModel
 
-
-class AssignmentTarget(models.TextChoices):
-    EVERYONE = "everyone", "Everyone"
-    DEPARTMENT = "department", "A department"
-    PERSON = "person", "One person"
+__all__ = ["AssignmentTarget"]  # defined with the shared bases; imported from here too
 
 
-class PolicyAssignment(TenantModel):
+class PolicyAssignment(AssignmentBase):
     policy = models.ForeignKey("policies.Policy", on_delete=models.CASCADE, related_name="+")
-    target = models.CharField(max_length=10, choices=AssignmentTarget.choices)
-    department = models.CharField(max_length=120, blank=True)
-    person = models.ForeignKey(
-        "people.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    created_by_label = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["target", "department", "id"]
+    class Meta(AssignmentBase.Meta):
         constraints = [
             models.CheckConstraint(
-                condition=(Q(target="everyone") & Q(department="") & Q(person__isnull=True))
-                | (Q(target="department") & ~Q(department="") & Q(person__isnull=True))
-                | (Q(target="person") & Q(department="") & Q(person__isnull=False)),
-                name="assignment_target_consistent",
+                condition=target_consistent(), name="assignment_target_consistent"
             ),
             models.UniqueConstraint(
                 fields=["organization", "policy", "target", "department", "person"],
@@ -52,18 +42,10 @@ class PolicyAssignment(TenantModel):
         ]
 
 
-class AcceptanceLink(TenantModel):
-    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+class AcceptanceLink(PersonalLinkBase):
     version = models.ForeignKey(
         "policies.PolicyVersion", on_delete=models.CASCADE, related_name="+"
     )
-    token_sha256 = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
-    # Reminders sent (each with a new token: the old one is not kept to be sent again).
-    reminders = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [

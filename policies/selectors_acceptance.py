@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from people.models import Person
 from policies.acceptance import covered_people
@@ -42,15 +45,25 @@ def acceptance_rows(policy: Policy, version: PolicyVersion | None) -> QuerySet[P
     )
 
 
-def acceptance_counts(policy: Policy, version: PolicyVersion | None) -> tuple[int, int]:
-    """(people covered, of whom accepted ``version``)."""
-    people = covered_people(policy)
+def acceptance_counts(
+    policy: Policy, version: PolicyVersion | None, day: dt.date | None = None
+) -> tuple[int, int]:
+    """(people covered, of whom accepted ``version``): today, or as of the end of ``day``
+    (acceptances recorded by then, people in the organization that day). Three queries."""
+    people = covered_people(policy, day)
     if version is None:
         return people.count(), 0
     accepted = Acceptance.objects.for_org(policy.organization).filter(
         version=version, person__in=people
     )
+    if day is not None:
+        accepted = accepted.filter(accepted_at__lt=day_end(day))
     return people.count(), accepted.count()
+
+
+def day_end(day: dt.date) -> dt.datetime:
+    """The first instant after ``day`` in the current time zone."""
+    return timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time()))
 
 
 def departments(org: object) -> list[str]:

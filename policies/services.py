@@ -6,7 +6,8 @@ Rules:
   is any active member but an auditor;
 * only the named approver approves, and never a version whose text they last changed
   (segregation of duties); approving records the SHA-256 of the Markdown, who and when, and
-  moves the review date by the policy's cadence;
+  moves the review date by the policy's cadence, and records the approval as evidence on the
+  controls the policy supports (``policies.evidence``);
 * one version at a time is being written or reviewed; an approved one never changes.
 """
 
@@ -20,6 +21,7 @@ from django.utils import timezone
 from controls.models import Control
 from controls.periods import add_months
 from policies.acceptance import links_queue
+from policies.evidence import approval_evidence_record
 from policies.library import LibraryPolicy, library_get
 from policies.markdown import MAX_BODY, text_sha256
 from policies.models import (
@@ -334,6 +336,8 @@ def version_approve(*, membership: Membership, version: PolicyVersion) -> Policy
                 "next_review_date": [None, policy.next_review_date],
             },
         )
+        # Evidence of the approval on the controls the policy supports, in this transaction.
+        approval_evidence_record(policy=policy, version=version)
         if PolicyAssignment.objects.for_org(policy.organization).filter(policy=policy).exists():
             links_queue(policy)  # the new version asks everyone again
     return version

@@ -7,44 +7,46 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from people import link_tasks
 from policies.acceptance import current_version
-from policies.links import links_remind, links_send
-from policies.models import Policy, PolicyAssignment
+from policies.evidence import acceptance_snapshots_monthly
+from policies.links import PolicyLinks, links_remind, links_send
+from policies.models import Policy, PolicyAssignment, PolicyVersion, VersionState
 from tenants.context import org_scope
 from tenants.models import Organization
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    acks_late=True,  # a worker killed mid-run leaves the message queued; the rerun resends
-    reject_on_worker_lost=True,  # only the links it had not sent
-    autoretry_for=(OperationalError,),
-    retry_backoff=30,
-    max_retries=5,
-    soft_time_limit=20 * 60,
-    time_limit=25 * 60,
-    ignore_result=True,
-)
+@shared_task(**link_tasks.TASK_OPTIONS)
 def policy_links_send(organization_id: int, policy_id: int) -> int:
-    """E-mail the personal links of the policy's current version to those who have none."""
-    org = Organization.objects.filter(pk=organization_id).first()
-    if org is None:
-        return 0
-    with org_scope(org):
+    """Queue the personal links of the policy's current version to those who have none: one
+    ``policy_links_batch`` task per ``BATCH`` people. Returns the number of batches."""
+
+    def load(org: Organization) -> PolicyLinks | None:
         policy = Policy.objects.for_org(org).filter(pk=policy_id).first()
         version = current_version(policy) if policy else None
-        if version is None:
-            return 0
-        result = links_send(version)
-    logger.info(
-        "policy %s v%s: %s links sent, %s failed",
-        policy_id,
-        version.number,
-        result.sent,
-        result.failed,
-    )
-    return result.sent
+        return PolicyLinks(version) if version else None
+
+    return link_tasks.batches_queue(organization_id, load, policy_links_batch)
+
+
+@shared_task(**link_tasks.TASK_OPTIONS)
+def policy_links_batch(organization_id: int, version_id: int, person_ids: list[int]) -> int:
+    """E-mail the links of one batch: those of ``person_ids`` still to be asked."""
+
+    def load(org: Organization) -> PolicyLinks | None:
+        version = (
+            PolicyVersion.objects.for_org(org)
+            .select_related("policy", "organization")
+            .filter(pk=version_id, state=VersionState.APPROVED)
+            .first()
+        )
+        if version is None or current_version(version.policy) != version:
+            return None  # replaced since: the new version asks again
+        return PolicyLinks(version)
+
+    return link_tasks.batch_run(organization_id, load, person_ids)
 
 
 @shared_task(
@@ -69,3 +71,19 @@ def policy_links_daily() -> int:
                     continue
                 sent += links_send(version).sent + links_remind(version).sent
     return sent
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=60,
+    max_retries=5,
+    ignore_result=True,
+    soft_time_limit=30 * 60,
+    time_limit=35 * 60,
+)
+def policy_acceptance_evidence_monthly() -> int:
+    """Every day: the previous month's acceptance snapshot of each policy that has none yet
+    (policies.evidence); a second run the same month writes nothing."""
+    return acceptance_snapshots_monthly()

@@ -21,6 +21,11 @@ org_urlpatterns = [
     path("<int:pk>/return/", views.version_return, name="policy_return"),
     path("<int:pk>/delete/", views.policy_delete, name="policy_delete"),
     path("<int:pk>/acceptance/", views_acceptance.acceptance_page, name="policy_acceptance"),
+    path(
+        "<int:pk>/acceptance/evidence/",
+        views_acceptance.record_evidence,
+        name="policy_acceptance_evidence",
+    ),
     path("<int:pk>/accept/", views_acceptance.accept_in_app, name="policy_accept_in_app"),
     path("<int:pk>/assign/", views_acceptance.assign, name="policy_assign"),
     path(

@@ -9,31 +9,22 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from evidence.snapshots import recorded_message
 from people.models import Person
 from policies import acceptance, selectors
 from policies import selectors_acceptance as sel
+from policies.evidence import acceptance_snapshot_record
+from policies.exports import acceptance_csv_response
 from policies.forms import AssignForm
 from policies.markdown import render as render_markdown
 from policies.markdown import substitute, text_sha256
 from policies.models import PolicyAssignment
-from reports.rendering.exports import csv_bytes
 from soc2app.client_ip import client_ip
 from soc2app.errors import DomainError, NotFound
 from tenants import permissions
 from tenants.permissions import Action
 
 PAGE_SIZE = 50
-CSV_HEADER = [
-    "Name",
-    "E-mail",
-    "Department",
-    "Policy",
-    "Version",
-    "Accepted at",
-    "Channel",
-    "IP address",
-    "Text SHA-256",
-]
 
 
 def acceptance_page(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
@@ -59,8 +50,7 @@ def acceptance_page(request: HttpRequest, org_slug: str, pk: int) -> HttpRespons
 
 def _csv(policy, version, rows) -> HttpResponse:
     number = version.number if version else ""
-    body = csv_bytes(
-        CSV_HEADER,
+    return acceptance_csv_response(
         (
             [
                 p.full_name,
@@ -75,10 +65,8 @@ def _csv(policy, version, rows) -> HttpResponse:
             ]
             for p in rows.iterator(chunk_size=2000)
         ),
+        f"acceptance-{policy.pk}.csv",
     )
-    response = HttpResponse(body, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="acceptance-{policy.pk}.csv"'
-    return response
 
 
 @require_POST
@@ -128,6 +116,20 @@ def unassign(request: HttpRequest, org_slug: str, pk: int, assignment_pk: int) -
     )
     acceptance.assignment_remove(membership=request.membership, assignment=assignment)
     messages.success(request, "No longer assigned; acceptances recorded stay.")
+    return redirect("policy_acceptance", org_slug=org_slug, pk=pk)
+
+
+@require_POST
+def record_evidence(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """The month-to-date acceptance figures, recorded as evidence of the policy's controls."""
+    permissions.require(request.membership, Action.POLICY_MANAGE)
+    policy = selectors.get_policy(request.organization, pk)
+    try:
+        versions = acceptance_snapshot_record(membership=request.membership, policy=policy)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, recorded_message(versions))
     return redirect("policy_acceptance", org_slug=org_slug, pk=pk)
 
 

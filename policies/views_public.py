@@ -4,35 +4,22 @@ organization's name and the person's own name; rate-limited per client address."
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
+from people.link_pages import link_page, refused
 from policies import acceptance
 from policies.markdown import render as render_markdown
 from policies.markdown import substitute, text_sha256
-from soc2app.client_ip import client_ip
 from soc2app.errors import DomainError
-from soc2app.ratelimit import window_consume
 
-WINDOW = 600
-
-
-def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(request, "policies/accept_refused.html", {"message": message}, status=status)
+REFUSED = "policies/accept_refused.html"
 
 
 @require_http_methods(["GET", "POST"])
-def accept(request: HttpRequest, organization: str, token: str) -> HttpResponse:
-    # The kwarg is not ``org_slug``: TenantMiddleware would ask for a sign-in.
-    ip = client_ip(request)
-    if window_consume("policy-link", ip, window=WINDOW) > settings.POLICY_LINK_RATE_PER_IP:
-        return _refused(request, "Too many attempts from your address: wait ten minutes.", 429)
-    try:
-        view = acceptance.link_resolve(organization, token)
-    except DomainError as exc:
-        return _refused(request, exc.message, exc.status)
+@link_page(bucket="policy-link", refused_template=REFUSED, resolve=acceptance.link_resolve)
+def accept(request: HttpRequest, view, ip: str) -> HttpResponse:
     org, version = view.organization, view.version
     text = substitute(version.body, org.name)
     if request.method == "POST":
@@ -47,7 +34,7 @@ def accept(request: HttpRequest, organization: str, token: str) -> HttpResponse:
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 )
             except DomainError as exc:
-                return _refused(request, exc.message, exc.status)
+                return refused(request, REFUSED, exc.message, exc.status)
             context = {"organization_name": org.name, "version": version, "acceptance": recorded}
             return render(request, "policies/accept_done.html", context)
     else:

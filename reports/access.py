@@ -64,3 +64,25 @@ def auditor_access_revoke(*, membership: Membership, access: AuditorAccess) -> N
             object_repr=f"{access.membership.user.email} → {access.audit.name}"[:200],
         )
         AuditorAccess.objects.for_org(access.organization_id).filter(pk=access.pk).delete()
+
+
+def portal_personal_data_record(
+    *,
+    membership: Membership,
+    action: str,
+    target: object,
+    object_repr: str,
+    changes: dict[str, list[object]] | None = None,
+) -> None:
+    """Log that a portal reader took personal data away (a certificate downloaded, the
+    acceptance records exported): who saw whose records is part of the audit trail."""
+    permissions.require(membership, Action.VIEW)
+    with transaction.atomic():
+        activity_record(
+            organization=membership.organization,
+            actor=Actor.for_principal(membership),
+            action=action,
+            target=target,
+            object_repr=object_repr[:200],
+            changes=changes,
+        )

@@ -9,6 +9,7 @@ from reports import (
     views_answer,
     views_portal,
     views_portal_monitoring,
+    views_portal_people,
     views_requests,
     views_sampling,
 )
@@ -121,6 +122,41 @@ portal_urlpatterns = [
         "audits/<int:audit_pk>/samples/<int:pk>/",
         views_sampling.portal_sample,
         name="portal_sample",
+    ),
+    path(
+        "audits/<int:audit_pk>/people/",
+        views_portal_people.portal_people,
+        name="portal_people",
+    ),
+    path(
+        "audits/<int:audit_pk>/people/policy-versions/<int:pk>/",
+        views_portal_people.portal_policy_version,
+        name="portal_policy_version",
+    ),
+    path(
+        "audits/<int:audit_pk>/people/policy-versions/<int:pk>/pdf/",
+        views_portal_people.portal_policy_version_pdf,
+        name="portal_policy_version_pdf",
+    ),
+    path(
+        "audits/<int:audit_pk>/people/acceptances/",
+        views_portal_people.portal_acceptances,
+        name="portal_acceptances",
+    ),
+    path(
+        "audits/<int:audit_pk>/people/training/<int:pk>/",
+        views_portal_people.portal_training,
+        name="portal_training",
+    ),
+    path(
+        "audits/<int:audit_pk>/people/certificates/<int:pk>/",
+        views_portal_people.portal_certificate,
+        name="portal_certificate",
+    ),
+    path(
+        "audits/<int:audit_pk>/people/checklists/",
+        views_portal_people.portal_checklists,
+        name="portal_checklists",
     ),
     path(
         "audits/<int:audit_pk>/reports/<int:pk>/download/",

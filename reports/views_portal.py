@@ -27,6 +27,7 @@ from monitoring.selectors import control_checks
 from reports import selectors, services
 from reports import views as report_views
 from reports.models import AuditorAccess
+from reports.views_portal_people import sees_people
 from soc2app.client_ip import client_ip
 from soc2app.errors import ValidationFailed
 from tenants.models import Membership
@@ -52,6 +53,9 @@ def portal_audit(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResp
         "reports": list(selectors.portal_reports(audit)),
         "open_requests": selectors.open_request_count(audit),
         "in_scope": set(selectors.audit_scope_controls(audit).values_list("pk", flat=True)),
+        # Policies, acceptance, training and checklists name people: auditors and roster
+        # managers only.
+        "sees_people": sees_people(request.membership),
     }
     return render(request, "reports/portal/audit.html", context)
 

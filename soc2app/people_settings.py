@@ -1,4 +1,5 @@
-"""Settings of the people-facing e-mails and pages: policy acceptance links and training.
+"""Settings of the people-facing e-mails and pages: policy acceptance links, training, and
+the retention of leavers' personal data.
 Every variable is documented in README.md."""
 
 from __future__ import annotations
@@ -16,3 +17,6 @@ POLICY_REMINDER_DAYS = env_int("POLICY_REMINDER_DAYS", 7, minimum=1)
 TRAINING_LINK_DAYS = env_int("TRAINING_LINK_DAYS", 30, minimum=1)
 TRAINING_LEAD_DAYS = env_int("TRAINING_LEAD_DAYS", 14, minimum=0)
 TRAINING_CERTIFICATE_MAX_BYTES = env_int("TRAINING_CERTIFICATE_MAX_MB", 10, minimum=1) * 1024 * 1024
+# Retention of a leaver's personal data (people/anonymise.py): a manager may anonymise a person
+# once this many days have passed since their last day (the to-do lists who is due).
+PERSON_RETENTION_DAYS = env_int("PERSON_RETENTION_DAYS", 730, minimum=1)

@@ -26,6 +26,17 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "training.tasks.training_links_daily",
             "schedule": crontab(hour=8, minute=25),
         },
+        # Policies and training as evidence: the previous month's snapshot of each policy's
+        # acceptance and each requirement's completion, written once a month (the days after
+        # the first write nothing; a missed day is caught up the next).
+        "policy-acceptance-evidence-monthly": {
+            "task": "policies.tasks.policy_acceptance_evidence_monthly",
+            "schedule": crontab(hour=1, minute=5),
+        },
+        "training-evidence-monthly": {
+            "task": "training.tasks.training_evidence_monthly",
+            "schedule": crontab(hour=1, minute=15),
+        },
         # API Idempotency-Keys (and their stored answers) older than IDEMPOTENCY_KEY_HOURS.
         "sweep-idempotency-keys": {
             "task": "tenants.tasks.sweep_idempotency_keys",

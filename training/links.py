@@ -1,31 +1,29 @@
 """Personal training links: e-mailed to each person a requirement covers when their due date
-is not met yet (joiners: at once) or the next cycle comes due within ``TRAINING_LEAD_DAYS``, one per person,
-requirement and cycle (the due date it answers); reminders after ``POLICY_REMINDER_DAYS``
-(three at most, each with a new token). Only the SHA-256 of a token is stored; a link expires
-after ``TRAINING_LINK_DAYS`` and works once. Batches of ``BATCH`` on one SMTP connection.
+is not met yet (joiners: at once) or the next cycle comes due within ``TRAINING_LEAD_DAYS``, one
+per person, requirement and cycle (the due date it answers); reminders after
+``POLICY_REMINDER_DAYS`` (three at most, each with a new token). Only the SHA-256 of a token is
+stored; a link expires after ``TRAINING_LINK_DAYS`` and works once. The machinery (batches,
+set-based writes, one SMTP connection a batch) is ``people.personal_links``, shared with
+policies.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
-from django.template.loader import render_to_string
-from django.urls import reverse
 from django.utils import timezone
 
+from people import personal_links
 from people.models import Person
-from policies.acceptance import LinkGone, token_hash
+from people.personal_links import BATCH, MAX_REMINDERS, Invite, LinkGone, SendResult
 from policies.markdown import text_sha256
-from soc2app.errors import NotFound, ValidationFailed
+from soc2app.errors import ValidationFailed
 from tenants.activity import Actor
 from tenants.models import Organization
-from tenants.validation import header_safe
 from training import selectors, services
 from training.models import (
     CompletionSource,
@@ -35,130 +33,92 @@ from training.models import (
     TrainingRequirement,
 )
 
-logger = logging.getLogger(__name__)
+__all__ = ["BATCH", "MAX_REMINDERS", "LinkGone", "SendResult", "links_send"]
 
-BATCH = 200
-MAX_REMINDERS = 3
-
-
-@dataclass
-class SendResult:
-    sent: int = 0
-    failed: int = 0
+USED = "This link was used already: your training is recorded."
 
 
-def link_url(organization: Organization, token: str) -> str:
-    path = reverse("training_link", kwargs={"organization": organization.slug, "token": token})
-    return settings.SITE_URL + path
+class TrainingLinks(personal_links.LinkKind):
+    model = TrainingLink
+    template = "emails/training_link.txt"
+    url_name = "training_link"
 
+    def __init__(self, req: TrainingRequirement) -> None:
+        super().__init__(req.organization, req)
+        self.requirement = req
+        self.link_days = settings.TRAINING_LINK_DAYS
 
-def _message(org, req, person_name, email, token, expires, due_on, reminder) -> EmailMessage:
-    context = {
-        "reminder": reminder,
-        "organization_name": org.name,
-        "requirement": req,
-        "person_name": person_name,
-        "url": link_url(org, token),
-        "expires_at": expires,
-        "due_on": due_on,
-    }
-    return EmailMessage(
-        subject=header_safe(
-            f"{'Reminder: ' if reminder else ''}{org.name}: please complete your training "
-            f"\u201c{req.title}\u201d"
-        ),
-        body=render_to_string("emails/training_link.txt", context),
-        to=[email],
-    )
+    @property
+    def scope(self) -> dict:
+        return {"requirement": self.requirement}
 
+    def _work(self, person_ids: Sequence[int] | None) -> list[tuple[Invite, TrainingLink, bool]]:
+        """(invite, existing link or None, reminder?) for whoever should get an e-mail now."""
+        req, org = self.requirement, self.organization
+        now, today = timezone.now(), timezone.localdate()
+        horizon = today + dt.timedelta(days=settings.TRAINING_LEAD_DAYS)
+        ids = list(person_ids) if person_ids is not None else None
+        rows = [
+            s
+            for s in selectors.statuses(org, today, [req], person_ids=ids)[req.pk]
+            # Joiners at once (first cycle); later cycles once due within the lead time.
+            if s.due_on is not None and (s.last_completed is None or s.due_on <= horizon)
+        ]
+        if not rows:
+            return []
+        links = {
+            (link.person_id, link.due_on): link
+            for link in self.links().filter(
+                requirement=req, person_id__in=[s.person_id for s in rows]
+            )
+        }
+        remind_before = now - dt.timedelta(days=settings.POLICY_REMINDER_DAYS)
+        in_flight = personal_links.in_flight_since(now)
+        work = []
+        for s in rows:
+            link = links.get((s.person_id, s.due_on))
+            invite = Invite(
+                s.person_id,
+                s.email,
+                {"person_name": s.full_name, "due_on": s.due_on},
+                {"due_on": s.due_on},
+                replaces=link.pk if link is not None else None,
+            )
+            if link is not None and link.sent_at is None and link.created_at > in_flight:
+                continue  # another batch is sending it
+            if link is None or link.sent_at is None or link.expires_at <= now:
+                work.append((invite, link, False))
+            elif (
+                link.used_at is None
+                and link.sent_at <= remind_before
+                and link.reminders < MAX_REMINDERS
+            ):
+                work.append((invite, link, True))
+        return work
 
-def _work(req: TrainingRequirement, today: dt.date, now: dt.datetime) -> list[tuple]:
-    """(status, existing link or None, reminder?) for whoever should get an e-mail now."""
-    org = req.organization
-    horizon = today + dt.timedelta(days=settings.TRAINING_LEAD_DAYS)
-    rows = [
-        s
-        for s in selectors.statuses(org, today, [req])[req.pk]
-        # Joiners at once (first cycle); later cycles once due within the lead time.
-        if s.due_on is not None and (s.last_completed is None or s.due_on <= horizon)
-    ]
-    if not rows:
-        return []
-    links = {
-        (link.person_id, link.due_on): link
-        for link in TrainingLink.objects.for_org(org).filter(
-            requirement=req, person_id__in=[s.person_id for s in rows]
+    def invites(self, person_ids: Sequence[int] | None = None) -> list[Invite]:
+        return [invite for invite, _link, reminder in self._work(person_ids) if not reminder]
+
+    def reminders(self) -> list[tuple[TrainingLink, Invite]]:
+        return [(link, invite) for invite, link, reminder in self._work(None) if reminder]
+
+    def subject(self) -> str:
+        return (
+            f"{self.organization.name}: please complete your training "
+            f"\u201c{self.requirement.title}\u201d"
         )
-    }
-    remind_before = now - dt.timedelta(days=settings.POLICY_REMINDER_DAYS)
-    work = []
-    for s in rows:
-        link = links.get((s.person_id, s.due_on))
-        if link is None or link.sent_at is None or link.expires_at <= now:
-            work.append((s, link, False))
-        elif (
-            link.used_at is None
-            and link.sent_at <= remind_before
-            and link.reminders < MAX_REMINDERS
-        ):
-            work.append((s, link, True))
-    return work
+
+    def context(self) -> dict:
+        return {"requirement": self.requirement}
 
 
 def links_send(req: TrainingRequirement) -> SendResult:
-    """E-mail the links due now for one requirement (new, expired and reminders)."""
-    org = req.organization
-    now, today = timezone.now(), timezone.localdate()
-    result = SendResult()
-    work = _work(req, today, now)
-    for start in range(0, len(work), BATCH):
-        batch = work[start : start + BATCH]
-        connection = get_connection()
-        try:
-            connection.open()
-            for status, link, reminder in batch:
-                if not _send_one(org, req, status, link, reminder, now, connection):
-                    result.failed += 1
-                    return result  # the mail server refuses: the next run tries the rest
-                result.sent += 1
-        finally:
-            connection.close()
-    return result
-
-
-def _send_one(org, req, status, link, reminder, now, connection) -> bool:
-    token = secrets.token_urlsafe(32)
-    expires = link.expires_at if reminder else now + dt.timedelta(days=settings.TRAINING_LINK_DAYS)
-    message = _message(
-        org, req, status.full_name, status.email, token, expires, status.due_on, reminder
-    )
-    message.connection = connection
-    try:
-        # The token is stored with its e-mail sent, or neither.
-        with transaction.atomic():
-            if link is None:
-                TrainingLink.objects.create(
-                    organization=org,
-                    person_id=status.person_id,
-                    requirement=req,
-                    due_on=status.due_on,
-                    token_sha256=token_hash(token),
-                    expires_at=expires,
-                    sent_at=timezone.now(),
-                )
-            else:
-                TrainingLink.objects.for_org(org).filter(pk=link.pk).update(
-                    token_sha256=token_hash(token),
-                    expires_at=expires,
-                    sent_at=timezone.now(),
-                    used_at=None,
-                    reminders=link.reminders + 1 if reminder else 0,
-                )
-            message.send()
-    except Exception:
-        logger.exception("training link for person %s could not be sent", status.person_id)
-        return False
-    return True
+    """E-mail the links due now for one requirement (new, expired, then reminders)."""
+    kind = TrainingLinks(req)
+    result = personal_links.batches_send(kind)
+    if result.failed:
+        return result  # the mail server refuses: the next run tries the rest
+    return result.add(personal_links.reminders_send(kind))
 
 
 @dataclass(frozen=True)
@@ -172,23 +132,10 @@ class LinkView:
 def link_resolve(org_slug: str, token: str) -> LinkView:
     """The link behind ``token`` in ``org_slug``, or NotFound (unknown, tampered, another
     organization's) or LinkGone (expired, used, a person who left, completed since)."""
-    org = Organization.objects.filter(slug=org_slug).first()
-    if org is None or not token or len(token) > 100:
-        raise NotFound("This link is not valid.")
-    link = (
-        TrainingLink.objects.for_org(org)
-        .select_related("person", "requirement")
-        .filter(token_sha256=token_hash(token))
-        .first()
-    )
-    if link is None:
-        raise NotFound("This link is not valid.")
-    person, today = link.person, timezone.localdate()
-    if link.used_at is not None:
-        raise LinkGone("This link was used already: your training is recorded.")
-    if link.expires_at <= timezone.now():
-        raise LinkGone("This link has expired: ask your compliance team for a new one.")
-    if person.anonymised_at or not person.is_active_on(today):
+    today = timezone.localdate()
+    org, link = personal_links.link_find(TrainingLink, org_slug, token, ["requirement"])
+    person = personal_links.link_check(link, USED, today)
+    if not person.is_active_on(today):
         raise LinkGone("This link is no longer valid.")
     rows = selectors.statuses(org, today, [link.requirement], person_id=person.pk)
     mine = rows[link.requirement_id]
@@ -220,13 +167,7 @@ def completion_by_link(
         shown_sha256 = ""
     now = timezone.now()
     with transaction.atomic():
-        claimed = (
-            TrainingLink.objects.for_org(org)
-            .filter(pk=view.link.pk, used_at__isnull=True, expires_at__gt=now)
-            .update(used_at=now)
-        )
-        if not claimed:
-            raise LinkGone("This link was used already: your training is recorded.")
+        personal_links.link_claim(TrainingLink, org, view.link.pk, USED, now)
         return services.completion_record(
             organization=org,
             person=person,

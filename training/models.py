@@ -22,7 +22,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from policies.models import AssignmentTarget
+from people.models_links import AssignmentBase, PersonalLinkBase, target_consistent
 from tenants.scoping import TenantModel
 
 
@@ -79,24 +79,13 @@ class TrainingControl(TenantModel):
         ]
 
 
-class TrainingAssignment(TenantModel):
+class TrainingAssignment(AssignmentBase):
     requirement = models.ForeignKey(TrainingRequirement, on_delete=models.CASCADE, related_name="+")
-    target = models.CharField(max_length=10, choices=AssignmentTarget.choices)
-    department = models.CharField(max_length=120, blank=True)
-    person = models.ForeignKey(
-        "people.Person", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
-    )
-    created_by_label = models.CharField(max_length=200, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
 
-    class Meta:
-        ordering = ["target", "department", "id"]
+    class Meta(AssignmentBase.Meta):
         constraints = [
             models.CheckConstraint(
-                condition=(Q(target="everyone") & Q(department="") & Q(person__isnull=True))
-                | (Q(target="department") & ~Q(department="") & Q(person__isnull=True))
-                | (Q(target="person") & Q(department="") & Q(person__isnull=False)),
-                name="training_assignment_consistent",
+                condition=target_consistent(), name="training_assignment_consistent"
             ),
             models.UniqueConstraint(
                 fields=["organization", "requirement", "target", "department", "person"],
@@ -106,17 +95,10 @@ class TrainingAssignment(TenantModel):
         ]
 
 
-class TrainingLink(TenantModel):
-    person = models.ForeignKey("people.Person", on_delete=models.CASCADE, related_name="+")
+class TrainingLink(PersonalLinkBase):
     requirement = models.ForeignKey(TrainingRequirement, on_delete=models.CASCADE, related_name="+")
     # The cycle: the due date this link asks the person to meet.
     due_on = models.DateField()
-    token_sha256 = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    expires_at = models.DateTimeField()
-    sent_at = models.DateTimeField(null=True, blank=True)
-    used_at = models.DateTimeField(null=True, blank=True)
-    reminders = models.PositiveSmallIntegerField(default=0)
 
     class Meta:
         constraints = [

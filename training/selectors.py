@@ -13,11 +13,10 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Max, QuerySet
 
 from controls.periods import add_months
-from people.models import Person
-from policies.models import AssignmentTarget
+from people.assignments import covers, people_active
 from training.models import TrainingAssignment, TrainingCompletion, TrainingRequirement
 
 
@@ -55,34 +54,17 @@ class RequirementSummary:
 _PERSON_FIELDS = ("pk", "full_name", "email", "department", "start_date")
 
 
-def _active(org: object, day: dt.date) -> QuerySet[Person]:
-    return (
-        Person.objects.for_org(org)
-        .filter(start_date__lte=day, anonymised_at__isnull=True)
-        .filter(Q(end_date__isnull=True) | Q(end_date__gte=day))
-    )
-
-
-def _covers(rows: list[tuple[str, str, int | None]], person: dict) -> bool:
-    for target, department, person_id in rows:
-        if target == AssignmentTarget.EVERYONE:
-            return True
-        if target == AssignmentTarget.DEPARTMENT and department == person["department"]:
-            return True
-        if target == AssignmentTarget.PERSON and person_id == person["pk"]:
-            return True
-    return False
-
-
 def statuses(
     org: object,
     today: dt.date,
     requirements: list[TrainingRequirement],
     *,
     person_id: int | None = None,
+    person_ids: list[int] | None = None,
 ) -> dict[int, list[PersonStatus]]:
     """Requirement id -> the status of every person it covers today (ordered by name), in
-    three queries (assignments, people, last completions)."""
+    three queries (assignments, people, last completions); only ``person_id`` or those of
+    ``person_ids`` when given."""
     ids = [r.pk for r in requirements]
     assignments: dict[int, list] = defaultdict(list)
     for req_id, *row in (
@@ -93,14 +75,17 @@ def statuses(
         assignments[req_id].append(tuple(row))
     if not assignments:
         return {pk: [] for pk in ids}
-    people_qs = _active(org, today)
+    people_qs = people_active(org, today)
     if person_id is not None:
         people_qs = people_qs.filter(pk=person_id)
+    if person_ids is not None:
+        people_qs = people_qs.filter(pk__in=person_ids)
     people = list(people_qs.order_by("full_name", "pk").values(*_PERSON_FIELDS))
     last = {
         (row["requirement_id"], row["person_id"]): row["last"]
         for row in TrainingCompletion.objects.for_org(org)
         .filter(requirement_id__in=list(assignments), person_id__in=people_qs.values("pk"))
+        .filter(completed_on__lte=today)  # as of ``today`` (a past day for a snapshot)
         .values("requirement_id", "person_id")
         .annotate(last=Max("completed_on"))
         .order_by()
@@ -111,7 +96,7 @@ def statuses(
         if not rows:
             continue
         for p in people:
-            if not _covers(rows, p):
+            if not covers(rows, p):
                 continue
             done = last.get((req.pk, p["pk"]))
             due = due_date(req, p["start_date"], done)

@@ -18,10 +18,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from controls.models import Control
+from people import assignments
 from people.models import Person
-from policies.acceptance import assignment_label
 from policies.markdown import substitute, text_sha256
-from policies.models import AssignmentTarget
 from soc2app.errors import Conflict, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
@@ -40,6 +39,7 @@ from training.models import (
 
 MANAGE = Action.POLICY_MANAGE
 MAX_REQUIREMENTS = 100
+ASSIGNING = assignments.Assigning(TrainingAssignment, "requirement", "training", MANAGE)
 
 
 def _create(membership, *, note: str, control_codes=(), **fields) -> TrainingRequirement:
@@ -132,56 +132,14 @@ def assignment_add(
     department: str = "",
     person: Person | None = None,
 ) -> TrainingAssignment:
-    permissions.require(membership, MANAGE)
-    org = membership.organization
-    department = (department or "").strip()
-    if target not in AssignmentTarget.values:
-        raise ValidationFailed("Assign the training to everyone, a department or a person.")
-    if target == AssignmentTarget.DEPARTMENT:
-        if not department or not Person.objects.for_org(org).filter(department=department).exists():
-            raise ValidationFailed("Choose a department of the roster.", field="department")
-    else:
-        department = ""
-    if target == AssignmentTarget.PERSON:
-        if person is None or person.organization_id != org.pk:
-            raise ValidationFailed("Choose a person from the roster.", field="person")
-    else:
-        person = None
-    try:
-        with transaction.atomic():
-            assignment = TrainingAssignment.objects.create(
-                organization=org,
-                requirement=requirement,
-                target=target,
-                department=department,
-                person=person,
-                created_by_label=Actor.for_principal(membership).label[:200],
-            )
-            activity_record(
-                organization=org,
-                actor=Actor.for_principal(membership),
-                action="assign",
-                target=requirement,
-                changes={"assigned_to": [None, assignment_label(assignment)]},
-            )
-            links_queue(requirement)
-    except IntegrityError as exc:
-        raise Conflict("The training is assigned so already.") from exc
-    return assignment
+    return ASSIGNING.add(
+        membership, requirement, target, department, person, lambda: links_queue(requirement)
+    )
 
 
 def assignment_remove(*, membership: Membership, assignment: TrainingAssignment) -> None:
     """Stops asking; completions recorded stay."""
-    permissions.require(membership, MANAGE)
-    with transaction.atomic():
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_principal(membership),
-            action="unassign",
-            target=assignment.requirement,
-            changes={"assigned_to": [assignment_label(assignment), None]},
-        )
-        assignment.delete()
+    ASSIGNING.remove(membership, assignment)
 
 
 def module_text(req: TrainingRequirement, org: Organization) -> str:

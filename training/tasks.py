@@ -7,36 +7,40 @@ import logging
 from celery import shared_task
 from django.db import OperationalError
 
+from people import link_tasks
 from tenants.context import org_scope
 from tenants.models import Organization
-from training.links import links_send
+from training.evidence import completion_snapshots_monthly
+from training.links import TrainingLinks, links_send
 from training.models import TrainingAssignment, TrainingRequirement
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=30,
-    max_retries=5,
-    soft_time_limit=20 * 60,
-    time_limit=25 * 60,
-    ignore_result=True,
-)
+def _load(requirement_id: int):
+    def load(org: Organization) -> TrainingLinks | None:
+        req = (
+            TrainingRequirement.objects.for_org(org)
+            .select_related("organization")
+            .filter(pk=requirement_id)
+            .first()
+        )
+        return TrainingLinks(req) if req else None
+
+    return load
+
+
+@shared_task(**link_tasks.TASK_OPTIONS)
 def training_links_send(organization_id: int, requirement_id: int) -> int:
-    """E-mail the requirement's links due now (after an assignment)."""
-    org = Organization.objects.filter(pk=organization_id).first()
-    if org is None:
-        return 0
-    with org_scope(org):
-        req = TrainingRequirement.objects.for_org(org).filter(pk=requirement_id).first()
-        if req is None:
-            return 0
-        result = links_send(req)
-    logger.info("training %s: %s links sent, %s failed", req.pk, result.sent, result.failed)
-    return result.sent
+    """Queue the requirement's new links due now (after an assignment): one
+    ``training_links_batch`` task per ``BATCH`` people. Returns the number of batches."""
+    return link_tasks.batches_queue(organization_id, _load(requirement_id), training_links_batch)
+
+
+@shared_task(**link_tasks.TASK_OPTIONS)
+def training_links_batch(organization_id: int, requirement_id: int, person_ids: list[int]) -> int:
+    """E-mail the links of one batch: those of ``person_ids`` still due one."""
+    return link_tasks.batch_run(organization_id, _load(requirement_id), person_ids)
 
 
 @shared_task(
@@ -58,3 +62,19 @@ def training_links_daily() -> int:
             for req in TrainingRequirement.objects.for_org(org).filter(pk__in=ids):
                 sent += links_send(req).sent
     return sent
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=60,
+    max_retries=5,
+    ignore_result=True,
+    soft_time_limit=30 * 60,
+    time_limit=35 * 60,
+)
+def training_evidence_monthly() -> int:
+    """Every day: the previous month's completion snapshot of each requirement that has none
+    yet (training.evidence); a second run the same month writes nothing."""
+    return completion_snapshots_monthly()

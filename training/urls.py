@@ -13,6 +13,7 @@ org_urlpatterns = [
     path("library/<slug:key>/adopt/", views.adopt, name="training_adopt"),
     path("<int:pk>/", views.detail, name="training_detail"),
     path("<int:pk>/assign/", views.assign, name="training_assign"),
+    path("<int:pk>/evidence/", views.record_evidence, name="training_evidence"),
     path(
         "<int:pk>/assignments/<int:assignment_pk>/delete/",
         views.unassign,

@@ -5,15 +5,13 @@ course, assigning, importing completions; and a member's own completion in the a
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from evidence.downloads import DOWNLOAD_CSP, content_disposition
-from evidence.filenames import download_name
+from evidence.snapshots import recorded_message
 from people.models import Person
 from policies import selectors_acceptance as people_sel
 from policies.acceptance import assignment_label, member_person
@@ -26,6 +24,8 @@ from soc2app.errors import DomainError
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from training import importing, selectors, services
+from training.downloads import certificate_response
+from training.evidence import completion_snapshot_record
 from training.forms import CompletionForm, ExternalCourseForm, ImportForm
 from training.library import library_entries
 from training.models import RequirementKind, TrainingAssignment, TrainingCompletion
@@ -107,19 +107,7 @@ def certificate(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     completion = get_object_or_404(
         TrainingCompletion.objects.for_org(request.organization).exclude(certificate=""), pk=pk
     )
-    try:
-        handle = default_storage.open(completion.certificate.name, "rb")
-    except OSError:
-        raise Http404("The certificate is missing from storage.") from None
-    response = FileResponse(
-        handle, content_type=completion.certificate_type or "application/octet-stream"
-    )
-    name = download_name(completion.certificate_name or "certificate", completion.certificate_type)
-    response["Content-Disposition"] = content_disposition(name)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = DOWNLOAD_CSP
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return certificate_response(completion)
 
 
 def _csv(req, rows) -> HttpResponse:
@@ -172,6 +160,20 @@ def assign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
         messages.error(request, exc.message)
     else:
         messages.success(request, "Assigned. Whoever is due gets a personal link by e-mail.")
+    return redirect("training_detail", org_slug=org_slug, pk=pk)
+
+
+@require_POST
+def record_evidence(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
+    """The month-to-date completion figures, recorded as evidence of the training's controls."""
+    _manager(request)
+    req = selectors.get_requirement(request.organization, pk)
+    try:
+        versions = completion_snapshot_record(membership=request.membership, requirement=req)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, recorded_message(versions))
     return redirect("training_detail", org_slug=org_slug, pk=pk)
 
 

@@ -5,38 +5,25 @@ rate-limited per client address."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
-from soc2app.client_ip import client_ip
+from people.link_pages import link_page, refused
 from soc2app.errors import DomainError
-from soc2app.ratelimit import window_consume
 from soc2app.uploads import accepts_uploads, upload_problem
 from training import links
 from training.forms import CompletionForm
 from training.models import RequirementKind
 from training.views import _complete_context
 
-WINDOW = 600
-
-
-def _refused(request: HttpRequest, message: str, status: int) -> HttpResponse:
-    return render(request, "training/link_refused.html", {"message": message}, status=status)
+REFUSED = "training/link_refused.html"
 
 
 @accepts_uploads
 @require_http_methods(["GET", "POST"])
-def complete(request: HttpRequest, organization: str, token: str) -> HttpResponse:
-    # The kwarg is not ``org_slug``: TenantMiddleware would ask for a sign-in.
-    ip = client_ip(request)
-    if window_consume("training-link", ip, window=WINDOW) > settings.POLICY_LINK_RATE_PER_IP:
-        return _refused(request, "Too many attempts from your address: wait ten minutes.", 429)
-    try:
-        view = links.link_resolve(organization, token)
-    except DomainError as exc:
-        return _refused(request, exc.message, exc.status)
+@link_page(bucket="training-link", refused_template=REFUSED, resolve=links.link_resolve)
+def complete(request: HttpRequest, view, ip: str) -> HttpResponse:
     req = view.requirement
     form = CompletionForm(request.POST or None, request.FILES or None)
     error = ""
@@ -61,7 +48,7 @@ def complete(request: HttpRequest, organization: str, token: str) -> HttpRespons
                     user_agent=request.META.get("HTTP_USER_AGENT", ""),
                 )
             except links.LinkGone as exc:
-                return _refused(request, exc.message, exc.status)
+                return refused(request, REFUSED, exc.message, exc.status)
             except DomainError as exc:
                 error = exc.message
             else:

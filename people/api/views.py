@@ -1,7 +1,8 @@
 """The roster API under /api/v1/orgs/<slug>/people/: list (with filters), read, add, change,
-end (a leaver), and a CSV import with ``dry_run``. Managers only (owners, admins, compliance
-managers and their ``admin``/``compliance_manager`` keys): the roster is personal data, so
-contributors and read-only keys are refused even the list."""
+end (a leaver), anonymise (a leaver past retention), and a CSV import with ``dry_run``.
+Managers only (owners, admins, compliance managers and their ``admin``/``compliance_manager``
+keys): the roster is personal data, so contributors and read-only keys are refused even the
+list."""
 
 from __future__ import annotations
 
@@ -9,14 +10,19 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from people import imports, selectors, services
+from people import anonymise, imports, selectors, services
 from people.api.serializers import (
     PersonEndIn,
     PersonFilterIn,
@@ -29,6 +35,7 @@ from people.api.serializers import (
 from people.models import Person
 from people.selectors import RosterFilter
 from soc2app.api.parsers import SafeJSONParser
+from soc2app.api.serializers import ErrorOut
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import ValidationFailed
 from soc2app.uploads import accepts_uploads, upload_problem
@@ -133,6 +140,25 @@ class PersonViewSet(
         data = PersonEndIn(data=request.data)
         data.is_valid(raise_exception=True)
         services.person_end(membership=self.principal, person=person, **data.validated_data)
+        return self._one(person)
+
+    @extend_schema(
+        summary="Anonymise a leaver past the retention period",
+        description="Replaces the person's name, e-mail address and title, removes their "
+        "manager and linked member, deletes their open personal links, and erases the IP "
+        "address and user agent of their acceptance and training records (which keep their "
+        "hashes, dates and consent). Only for a leaver whose last day is more than "
+        "`PERSON_RETENTION_DAYS` days ago: otherwise 409 (`code` `not_a_leaver` or "
+        "`retention_not_over`, the message says from when). Anonymising again changes nothing.",
+        request=None,
+        responses={
+            200: PersonOut,
+            409: OpenApiResponse(ErrorOut, description="Not a leaver, or retention not over."),
+        },
+    )
+    @action(detail=True, methods=["post"])
+    def anonymise(self, request: Request, *args: object, **kwargs: object) -> Response:
+        person = anonymise.person_anonymise(membership=self.principal, person=self.get_object())
         return self._one(person)
 
     @extend_schema(

@@ -12,6 +12,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from evidence.api.serializers import VersionDetailOut
 from policies import selectors, services
 from policies.api.serializers import (
     DraftIn,
@@ -22,6 +23,7 @@ from policies.api.serializers import (
     ReturnIn,
     SettingsIn,
 )
+from policies.evidence import acceptance_snapshot_record
 from policies.models import Policy, PolicyVersion
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import Conflict, NotFound, ValidationFailed
@@ -172,3 +174,18 @@ class PolicyViewSet(
         data = ReturnIn(data=request.data)
         data.is_valid(raise_exception=True)
         return self._step(services.version_return, policy, note=data.validated_data["note"])
+
+    @extend_schema(
+        summary="Record the month-to-date acceptance figures as evidence (managers)",
+        description="One system-generated version, accepted automatically, on each control the "
+        "policy supports: the current version, people covered, accepted, rate, not yet "
+        "accepted, as of today, effective from the first of the month.",
+        request=None,
+        responses={201: VersionDetailOut(many=True)},
+    )
+    @action(detail=True, methods=["post"], url_path="acceptance-evidence")
+    def acceptance_evidence(self, request: Request, *args: object, **kwargs: object) -> Response:
+        versions = acceptance_snapshot_record(membership=self.principal, policy=self.get_object())
+        context = {**self.get_serializer_context(), "organization": self.organization}
+        body = VersionDetailOut(versions, many=True, context=context).data
+        return Response(body, status=status.HTTP_201_CREATED)

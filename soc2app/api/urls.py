@@ -22,6 +22,13 @@ from monitoring.api.views_audit import AuditCheckViewSet
 from people.api.views import PersonViewSet
 from policies.api.views import PolicyViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
+from reports.api.views_portal_people import (
+    PortalAcceptanceViewSet,
+    PortalCompletionViewSet,
+    PortalPolicyVersionViewSet,
+    PortalRequirementViewSet,
+    PortalSampledChecklistViewSet,
+)
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
@@ -56,6 +63,15 @@ org_router.register(
 org_router.register(
     r"audits/(?P<audit_pk>[^/.]+)/monitoring/checks", AuditCheckViewSet, basename="audit-check"
 )
+# An audit's people and policies (the auditor portal's reads).
+for _prefix, _viewset, _basename in (
+    ("policy-versions", PortalPolicyVersionViewSet, "audit-policy-version"),
+    ("policy-acceptances", PortalAcceptanceViewSet, "audit-policy-acceptance"),
+    ("training-requirements", PortalRequirementViewSet, "audit-training-requirement"),
+    ("training-completions", PortalCompletionViewSet, "audit-training-completion"),
+    ("sampled-checklists", PortalSampledChecklistViewSet, "audit-sampled-checklist"),
+):
+    org_router.register(rf"audits/(?P<audit_pk>[^/.]+)/{_prefix}", _viewset, basename=_basename)
 org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
 org_router.register("monitoring/connections", ConnectionViewSet, basename="monitoring-connection")
 org_router.register("monitoring/checks", CheckViewSet, basename="monitoring-check")

@@ -34,9 +34,16 @@ BODILESS = (
     "policies/{id}/submit/",
     "policies/{id}/approve/",
     "policies/{id}/versions/new/",
+    "policies/{id}/acceptance-evidence/",
+    "training/{id}/evidence/",
+    "people/{id}/anonymise/",
 )
 # Actions that answer with a file, not JSON.
-FILES = ("reports/{id}/download/", "evidence/versions/{id}/download/")
+FILES = (
+    "reports/{id}/download/",
+    "evidence/versions/{id}/download/",
+    "training-completions/{id}/certificate/",
+)
 CSV_FILES = ("populations/{id}/export/",)
 
 
@@ -66,6 +73,13 @@ def test_every_organization_endpoint_is_documented(schema):
         "audits/{audit_pk}/populations/{id}/export/",
         "audits/{audit_pk}/monitoring/checks/",
         "audits/{audit_pk}/monitoring/checks/{id}/",
+        "audits/{audit_pk}/policy-versions/",
+        "audits/{audit_pk}/policy-versions/{id}/",
+        "audits/{audit_pk}/policy-acceptances/",
+        "audits/{audit_pk}/training-requirements/",
+        "audits/{audit_pk}/training-completions/",
+        "audits/{audit_pk}/training-completions/{id}/certificate/",
+        "audits/{audit_pk}/sampled-checklists/",
         "audits/{audit_pk}/samples/",
         "audits/{audit_pk}/samples/{id}/",
         "audits/{audit_pk}/samples/{id}/items/",
@@ -92,6 +106,7 @@ def test_every_organization_endpoint_is_documented(schema):
         "people/",
         "people/{id}/",
         "people/{id}/end/",
+        "people/{id}/anonymise/",
         "people/import/",
         "policies/",
         "policies/{id}/",
@@ -102,10 +117,12 @@ def test_every_organization_endpoint_is_documented(schema):
         "policies/{id}/submit/",
         "policies/{id}/approve/",
         "policies/{id}/return/",
+        "policies/{id}/acceptance-evidence/",
         "training/",
         "training/{id}/",
         "training/{id}/status/",
         "training/{id}/completions/",
+        "training/{id}/evidence/",
     }
 
 

@@ -219,6 +219,12 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "policy": url("policy_detail", pk=policy.pk),
         "policy-edit": url("policy_edit", pk=policy.pk),
         "policy-version": url("policy_version", pk=policy.pk, number=1),
+        "policy-acceptance": url("policy_acceptance", pk=policy.pk),
+        # The demo's policies as evidence by themselves (approval, acceptance snapshot).
+        "evidence-item-policy-approval": url("evidence_item", pk=_system_item(org, "policy:")),
+        "evidence-item-policy-acceptance": url(
+            "evidence_item", pk=_system_item(org, "policy-acceptance:")
+        ),
         "people": url("people"),
         "people-leavers": url("people") + "?state=leavers",
         "person": url("person_detail", pk=person.pk),
@@ -247,6 +253,12 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     return pages
 
 
+def _system_item(org: Organization, prefix: str) -> int:
+    """An evidence item the app writes itself (policies.evidence), by its source's prefix."""
+    items = EvidenceItem.objects.for_org(org).filter(system_key__startswith=prefix)
+    return items.order_by("pk").values_list("pk", flat=True)[0]
+
+
 def _portal_pages(org: Organization) -> dict[str, str]:
     slug = org.slug
 
@@ -262,6 +274,9 @@ def _portal_pages(org: Organization) -> dict[str, str]:
         pages[f"portal-{kind}-control"] = url("portal_control", audit_pk=audit.pk, pk=control.pk)
         pages[f"portal-{kind}-evidence"] = url(
             "portal_evidence_item", audit_pk=audit.pk, pk=item.pk
+        )
+        pages[f"portal-{kind}-policy-evidence"] = url(
+            "portal_evidence_item", audit_pk=audit.pk, pk=_system_item(org, "policy-acceptance:")
         )
         pages[f"portal-{kind}-requests"] = url("portal_requests", audit_pk=audit.pk)
         pages[f"portal-{kind}-tests"] = url("portal_tests", audit_pk=audit.pk)

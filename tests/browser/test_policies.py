@@ -1,26 +1,30 @@
 """Policies end to end: a manager adopts a library policy and sends it to the owner, who
 approves it; the manager assigns it to a department; a real Celery worker e-mails the personal
 links (the worker's mail goes to files); an employee without an account opens the link from
-the e-mail and accepts; the manager sees 1 of 2 accepted. Screenshots go to $SCREENSHOT_DIR
+the e-mail and accepts; the manager sees 1 of 2 accepted, records it as evidence and finds it
+with the approval on the control's evidence. Screenshots go to $SCREENSHOT_DIR
 when set."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from email import message_from_bytes
-from pathlib import Path
 
 import pytest
 
 from people.models import Person
-from soc2app.celery import app as celery_app
 from tenants.context import org_scope
 from tenants.models import Role
-from tests.browser.sessions import VIEWPORTS, signed_in_page
+from tests.browser.personal_links import (  # noqa: F401 (mail_worker: a fixture)
+    confirm_once,
+    links_in,
+    mail_worker,
+    open_on_phone,
+    screenshots,
+)
+from tests.browser.sessions import signed_in_page
 from tests.factories import PASSWORD, ControlFactory, MembershipFactory
-from tests.workers import celery_worker, wait_for
+from tests.workers import wait_for
 
 pytestmark = [
     pytest.mark.browser,
@@ -30,41 +34,11 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def mail_worker(tmp_path):
-    """A worker whose e-mail lands in files (its outbox), on the queue the app sends to."""
-    outbox = tmp_path / "outbox"
-    outbox.mkdir()
-    env = {
-        "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
-        "EMAIL_FILE_PATH": str(outbox),
-    }
-    with celery_worker(tmp_path, "test-policies", **env) as queue:
-        default_queue = celery_app.conf.task_default_queue
-        celery_app.conf.task_default_queue = queue
-        try:
-            yield outbox
-        finally:
-            celery_app.conf.task_default_queue = default_queue
-
-
-def _links(outbox: Path) -> dict[str, str]:
-    """Recipient -> the acceptance link's path, from the messages the worker wrote."""
-    found = {}
-    for path in outbox.glob("*.log"):
-        for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
-            if not raw.strip():
-                continue
-            message = message_from_bytes(raw.strip())
-            body = message.get_payload(decode=True).decode()
-            match = re.search(r"https?://[^/\s]+(/accept/\S+/)", body)
-            if match:
-                found[message["To"]] = match.group(1)
-    return found
-
-
 def test_a_policy_is_approved_assigned_and_accepted_through_the_e_mailed_link(
-    browser, live_server, catalog, mail_worker
+    browser,
+    live_server,
+    catalog,
+    mail_worker,  # noqa: F811
 ):
     manager = MembershipFactory(
         role=Role.COMPLIANCE_MANAGER, user__email="manager@policies.example.com"
@@ -74,7 +48,7 @@ def test_a_policy_is_approved_assigned_and_accepted_through_the_e_mailed_link(
         organization=org, role=Role.OWNER, user__email="ceo@policies.example.com"
     )
     with org_scope(org):
-        ControlFactory(organization=org, code="IAM-02", title="Access reviews")
+        control = ControlFactory(organization=org, code="IAM-02", title="Access reviews")
         for name, department in (
             ("Ana Lima", "Engineering"),
             ("Bo Chen", "Engineering"),
@@ -87,15 +61,7 @@ def test_a_policy_is_approved_assigned_and_accepted_through_the_e_mailed_link(
                 department=department,
                 start_date=dt.date(2025, 1, 6),
             )
-    directory = os.environ.get("SCREENSHOT_DIR")
-    out = Path(directory) if directory else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-
-    def shot(page, name: str) -> None:
-        if out is not None:
-            page.screenshot(path=str(out / f"policies-{name}.png"), full_page=True)
-
+    shot = screenshots("policies")
     problems: list[str] = []
     context, page = signed_in_page(
         browser, live_server.url, manager.user.email, password=PASSWORD, problems=problems
@@ -128,33 +94,34 @@ def test_a_policy_is_approved_assigned_and_accepted_through_the_e_mailed_link(
     page.get_by_label("Department", exact=True).select_option("Engineering")
     page.get_by_role("button", name="Assign").click()
     links = wait_for(
-        lambda: len(_links(mail_worker)) == 2 and _links(mail_worker), 60, "two acceptance e-mails"
+        lambda: len(found := links_in(mail_worker, "/accept/")) == 2 and found,
+        60,
+        "two acceptance e-mails",
     )
     assert sorted(links) == ["ana@example.com", "bo@example.com"]
     shot(page, "assigned")
 
     # Ana has no account: the link from her e-mail is all she needs, on her phone.
-    width, height = VIEWPORTS["phone"]
-    anonymous = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}
+    anonymous, employee = open_on_phone(
+        browser, live_server, links["ana@example.com"], "Access Control Policy", shot
     )
-    employee = anonymous.new_page()
-    employee.goto(links["ana@example.com"])
-    assert "Access Control Policy" in employee.locator("h1").inner_text()
-    assert employee.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    shot(employee, "employee-link")
-    employee.get_by_role("checkbox").check()
-    employee.get_by_role("button", name="Accept").click()
-    assert "Thank you" in employee.locator("h1").inner_text()
-    shot(employee, "employee-accepted")
-    employee.goto(links["ana@example.com"])
-    assert "used already" in employee.content()
-    anonymous.close()
+    confirm_once(anonymous, employee, links["ana@example.com"], "Accept", shot)
 
     page.reload()
     assert "1 of 2" in page.locator(".acceptance-figure").inner_text()
     row = page.locator(".acceptance-row", has_text="Ana Lima")
     assert "Accepted" in row.inner_text()
     shot(page, "one-of-two")
+
+    # The control's evidence: the approval, and the acceptance rate recorded now.
+    page.get_by_role("button", name="Record as evidence now").click()
+    assert "Recorded as evidence of IAM-02" in page.locator(".messages").inner_text()
+    page.goto(f"/o/{org.slug}/controls/{control.pk}/")
+    evidence = page.locator("#evidence")
+    assert "Policy: Access Control Policy" in evidence.inner_text()
+    evidence.get_by_role("link", name="Policy acceptance: Access Control Policy").click()
+    summary = page.locator(".records-summary").inner_text()
+    assert "1 of 2 people accepted (50.0%), 1 not yet" in summary
+    shot(page, "control-evidence")
     context.close()
     assert problems == []

@@ -7,10 +7,7 @@ set."""
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from email import message_from_bytes
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -18,8 +15,14 @@ from django.utils import timezone
 from people.models import Person
 from tenants.context import org_scope
 from tenants.models import Role
-from tests.browser.sessions import VIEWPORTS, signed_in_page
-from tests.browser.test_policies import mail_worker  # noqa: F401 (fixture)
+from tests.browser.personal_links import (  # noqa: F401 (mail_worker: a fixture)
+    confirm_once,
+    links_in,
+    mail_worker,
+    open_on_phone,
+    screenshots,
+)
+from tests.browser.sessions import signed_in_page
 from tests.factories import PASSWORD, MembershipFactory
 from tests.workers import wait_for
 
@@ -29,20 +32,6 @@ pytestmark = [
     pytest.mark.redis,
     pytest.mark.django_db(transaction=True),
 ]
-
-
-def _links(outbox: Path) -> dict[str, str]:
-    found = {}
-    for path in outbox.glob("*.log"):
-        for raw in path.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
-            if not raw.strip():
-                continue
-            message = message_from_bytes(raw.strip())
-            body = message.get_payload(decode=True).decode()
-            match = re.search(r"https?://[^/\s]+(/training-link/\S+/)", body)
-            if match:
-                found[message["To"]] = match.group(1)
-    return found
 
 
 def test_a_joiner_completes_the_module_from_the_e_mailed_link_on_a_phone(
@@ -65,15 +54,7 @@ def test_a_joiner_completes_the_module_from_the_e_mailed_link_on_a_phone(
                 department="Engineering",
                 start_date=start,
             )
-    directory = os.environ.get("SCREENSHOT_DIR")
-    out = Path(directory) if directory else None
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-
-    def shot(page, name: str) -> None:
-        if out is not None:
-            page.screenshot(path=str(out / f"training-{name}.png"), full_page=True)
-
+    shot = screenshots("training")
     problems: list[str] = []
     context, page = signed_in_page(
         browser, live_server.url, manager.user.email, password=PASSWORD, problems=problems
@@ -85,28 +66,18 @@ def test_a_joiner_completes_the_module_from_the_e_mailed_link_on_a_phone(
     page.get_by_label("Everyone").check()
     page.get_by_role("button", name="Assign").click()
     links = wait_for(
-        lambda: len(_links(mail_worker)) == 2 and _links(mail_worker), 60, "two training e-mails"
+        lambda: len(found := links_in(mail_worker, "/training-link/")) == 2 and found,
+        60,
+        "two training e-mails",
     )
     assert sorted(links) == ["ana@example.com", "bo@example.com"]
     shot(page, "assigned")
 
-    width, height = VIEWPORTS["phone"]
-    anonymous = browser.new_context(
-        base_url=live_server.url, viewport={"width": width, "height": height}
+    anonymous, employee = open_on_phone(
+        browser, live_server, links["ana@example.com"], "Security awareness", shot
     )
-    employee = anonymous.new_page()
-    employee.goto(links["ana@example.com"])
-    assert "Security awareness" in employee.locator("h1").inner_text()
     assert "Phishing" in employee.locator(".training-module").inner_text()
-    assert employee.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    shot(employee, "employee-link")
-    employee.get_by_role("checkbox").check()
-    employee.get_by_role("button", name="I completed this training").click()
-    assert "Thank you" in employee.locator("h1").inner_text()
-    shot(employee, "employee-done")
-    employee.goto(links["ana@example.com"])
-    assert "used already" in employee.content()
-    anonymous.close()
+    confirm_once(anonymous, employee, links["ana@example.com"], "I completed this training", shot)
 
     page.reload()
     assert "1 of 2" in page.locator(".training-figure").inner_text()

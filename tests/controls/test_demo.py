@@ -129,4 +129,15 @@ def test_seed_demo_has_two_approved_policies_partly_accepted(catalog):
         covered = covered_people(version.policy).count()
         accepted = Acceptance.objects.for_org(org).filter(version=version).count()
         assert 0 < accepted < covered
+        # Both are evidence of the policy's controls: the approval and the acceptance rate.
+        policy = version.policy
+        for key in (f"policy:{policy.pk}", f"policy-acceptance:{policy.pk}"):
+            recorded = EvidenceVersion.objects.for_org(org).filter(item__system_key=key)
+            assert recorded.exists() and recorded.filter(review_state="accepted").count() == (
+                recorded.count()
+            )
+        snapshot = EvidenceVersion.objects.for_org(org).filter(
+            item__system_key=f"policy-acceptance:{policy.pk}"
+        )[0]
+        assert (snapshot.data["accepted"], snapshot.data["people_covered"]) == (accepted, covered)
     assert Person.objects.for_org(org).filter(end_date__isnull=False).count() == 1

@@ -6,7 +6,7 @@ from policies import services
 from policies.library import _load
 from policies.models import PolicyVersion
 from tenants.models import Role
-from tests.api.conftest import api_for, key_client  # noqa: F401 (fixtures)
+from tests.api.conftest import api_for, key_client, make_audit  # noqa: F401 (fixtures)
 from tests.factories import ControlFactory
 
 LIBRARY_ENTRY = """---

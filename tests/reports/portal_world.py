@@ -29,6 +29,7 @@ from tenants.activity import Actor
 from tenants.models import Role
 from tests.factories import ControlFactory, control_map, evidence_row
 from tests.reports.conftest import file_version
+from tests.reports.portal_people_world import add_people, people_urls
 
 
 def _url(name, org, **kwargs):
@@ -83,6 +84,7 @@ def build_world(org, manager, make_member, make_audit) -> World:
     w.other_report = _done_report(w.other_audit)
     w.samples = {audit.pk: _sampled(audit, w.control) for audit in (w.audit, w.other_audit)}
     w.check = _failing_check(org, manager)
+    add_people(w)
     auditor_access_grant(membership=manager, auditor=w.auditor, audit=w.audit)
     return w
 
@@ -166,4 +168,5 @@ def _portal_urls(w, audit, control, version, report, info):
         _url("portal_report_download", w.org, audit_pk=audit.pk, pk=report.pk),
         _url("portal_tests", w.org, audit_pk=audit.pk),
         _url("portal_test", w.org, audit_pk=audit.pk, pk=w.check.pk),
+        *people_urls(w, audit),
     ]

@@ -7,10 +7,12 @@ import pytest
 from django.core import mail
 
 from people.models import Person
+from tenants.activity import Actor
 from tenants.models import Role
-from tests.api.conftest import api_for, key_client  # noqa: F401 (fixtures)
+from tests.api.conftest import api_for, key_client, make_audit  # noqa: F401 (fixtures)
 from tests.factories import ControlFactory
 from training import links, services
+from training.models import CompletionSource
 
 
 def person(org, name: str, department: str = "Engineering", **values) -> Person:
@@ -22,6 +24,18 @@ def person(org, name: str, department: str = "Engineering", **values) -> Person:
         department=department,
         start_date=start,
         **values,
+    )
+
+
+def done(org, who, req, day: dt.date):
+    """A completion of ``req`` by ``who`` on ``day``, as an import records it."""
+    return services.completion_record(
+        organization=org,
+        person=who,
+        requirement=req,
+        completed_on=day,
+        source=CompletionSource.IMPORT,
+        actor=Actor.system("test"),
     )
 
 

@@ -14,25 +14,13 @@ from django.utils import timezone
 
 from people.models import Person
 from soc2app.todo import todo_for
-from tenants.activity import Actor
+from tests.training.conftest import done as _done
 from tests.training.conftest import person
 from training import selectors, services
-from training.models import CompletionSource
 
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 6, 15)
-
-
-def _done(org, who, req, day):
-    return services.completion_record(
-        organization=org,
-        person=who,
-        requirement=req,
-        completed_on=day,
-        source=CompletionSource.IMPORT,
-        actor=Actor.system("test"),
-    )
 
 
 def _status(org, req, who, today=TODAY):

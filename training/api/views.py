@@ -10,11 +10,13 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from evidence.api.serializers import VersionDetailOut
 from people.models import Person
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import NotFound, ValidationFailed
 from training import selectors, services
 from training.api.serializers import CompletionIn, CompletionOut, RequirementOut, StatusOut
+from training.evidence import completion_snapshot_record
 from training.models import CompletionSource, TrainingRequirement
 
 
@@ -98,3 +100,20 @@ class TrainingViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
             source=CompletionSource.API,
         )
         return Response(CompletionOut(completion).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Record the month-to-date completion figures as evidence",
+        description="One system-generated version, accepted automatically, on each control the "
+        "training supports: people assigned, completed in their cycle, overdue, rate, as of "
+        "today, effective from the first of the month.",
+        request=None,
+        responses={201: VersionDetailOut(many=True)},
+    )
+    @action(detail=True, methods=["post"])
+    def evidence(self, request: Request, *args: object, **kwargs: object) -> Response:
+        versions = completion_snapshot_record(
+            membership=self.principal, requirement=self._requirement()
+        )
+        context = {**self.get_serializer_context(), "organization": self.organization}
+        body = VersionDetailOut(versions, many=True, context=context).data
+        return Response(body, status=status.HTTP_201_CREATED)

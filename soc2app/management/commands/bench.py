@@ -23,6 +23,7 @@ SECTIONS = {
     "reports": "reports.bench",
     "samples": "reports.bench_sampling",
     "people": "people.bench",
+    "policies": "policies.bench",
     "api": "soc2app.bench.api",
     "monitoring": "monitoring.bench",
 }
