@@ -17,7 +17,8 @@ file or already on the roster.
 Rows are numbered as lines of the file (the header is row 1). Nothing is written while any
 row is refused. The plan reads the roster in one query; applying it writes in a constant
 number of statements per batch of rows (``people.bulk``) and one activity entry for the whole import (counts,
-the file's SHA-256 and the ids created and updated).
+the file's SHA-256 and the ids created and updated); the joiners' and leavers' checklists the
+new dates open are opened in the same transaction, set-based too (``people.checklists``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from django.utils import timezone
 
 from people import rules
 from people.bulk import plan_write
+from people.checklists import checklists_sync
 from people.models import Person
 from soc2app.errors import Conflict, ValidationFailed
 from tenants import permissions
@@ -295,9 +297,10 @@ def import_apply(*, membership: Any, data: bytes, name: str = "") -> Plan:
             if not plan.ok:
                 raise ImportRejected(plan)
             created, updated = plan_write(org, plan)
+            actor = Actor.for_principal(membership)
             activity_record(
                 organization=org,
-                actor=Actor.for_principal(membership),
+                actor=actor,
                 action="people.import",
                 object_type="people.person",
                 object_repr=f"Roster import {name}".strip()[:200],
@@ -309,6 +312,13 @@ def import_apply(*, membership: Any, data: bytes, name: str = "") -> Plan:
                     "updated_ids": [None, updated],
                 },
             )
+            # Joiners' and leavers' checklists open or follow moved dates (set-based).
+            dated = [
+                line.person_id
+                for line in plan.lines
+                if line.is_new or {"start_date", "end_date"} & set(line.changes)
+            ]
+            checklists_sync(org, dated, actor=actor)
     except IntegrityError as exc:  # someone added one of these addresses meanwhile
         raise Conflict("The roster changed during the import: preview the file again.") from exc
     return plan

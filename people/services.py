@@ -8,8 +8,10 @@ Rules (``people.rules`` holds the pure ones):
   auditor, and is linked to one person at most;
 * a leaver is *ended* (an end date, never before the start date), not deleted: their joiner
   and leaver records are what a Type 2 audit samples. Deleting is for an entry added by
-  mistake, and refused while anything refers to the person (a report, and later acceptances,
-  training and checklists), whatever app that reference comes from;
+  mistake, and refused while anything refers to the person (a report, acceptances, training,
+  a checklist with something done), whatever app that reference comes from;
+* adding a person, or changing their start or end date, opens or moves their joiner's and
+  leaver's checklists in the same transaction (``people.checklists.checklists_sync``);
 * an anonymised entry (``people.anonymise``) is closed: it cannot be changed, ended again or
   deleted.
 
@@ -28,6 +30,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from people import rules
+from people.checklists import checklists_drop_untouched, checklists_sync
 from people.models import EmploymentType, Person
 from soc2app.errors import Conflict, ValidationFailed
 from tenants import permissions
@@ -146,13 +149,13 @@ def _save(membership: Membership, person: Person, action: str, before: dict) -> 
     try:
         with transaction.atomic():
             person.save()
+            actor = Actor.for_principal(membership)
             activity_record(
-                organization=org,
-                actor=Actor.for_principal(membership),
-                action=action,
-                target=person,
-                changes=changes,
+                organization=org, actor=actor, action=action, target=person, changes=changes
             )
+            # A joiner's or leaver's checklist opens (or follows the moved date).
+            if action == "create" or {"start_date", "end_date"} & set(changes):
+                checklists_sync(org, [person.pk], actor=actor)
     except IntegrityError as exc:  # the same address added concurrently
         raise _duplicate(person.email) from exc
     return person
@@ -256,6 +259,8 @@ def person_delete(*, membership: Membership, person: Person) -> None:
             return
         # An anonymised leaver stays on the roster: their dates are still a population's.
         _refuse_anonymised(locked)
+        # Checklists opened for the entry, nothing done on them, go with it.
+        checklists_drop_untouched(org, locked)
         used = _references(locked)
         if used:
             raise Conflict(

@@ -1,10 +1,10 @@
-"""Roster pages under /o/<org_slug>/people/."""
+"""Roster pages under /o/<org_slug>/people/, checklist pages under /o/<org_slug>/checklists/."""
 
 from __future__ import annotations
 
 from django.urls import path
 
-from people import views, views_anonymise
+from people import views, views_anonymise, views_checklists
 
 org_urlpatterns = [
     path("", views.roster, name="people"),
@@ -18,4 +18,12 @@ org_urlpatterns = [
     path("<str:pk>/end/", views.person_end, name="person_end"),
     path("<str:pk>/delete/", views.person_delete, name="person_delete"),
     path("<str:pk>/anonymise/", views_anonymise.person_anonymise, name="person_anonymise"),
+]
+
+checklist_urlpatterns = [
+    path("", views_checklists.checklist_list, name="checklists"),
+    path("mine/", views_checklists.my_items, name="checklist_mine"),
+    path("templates/<str:kind>/", views_checklists.checklist_template, name="checklist_template"),
+    path("items/<str:pk>/done/", views_checklists.item_done, name="checklist_item_done"),
+    path("items/<str:pk>/reopen/", views_checklists.item_reopen, name="checklist_item_reopen"),
 ]

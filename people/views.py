@@ -14,8 +14,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.selectors import owner_choices
 from people import anonymise, imports, pending, selectors, services
+from people.checklist_rules import OPEN_LOOKBACK_DAYS
 from people.forms import AnonymiseForm, EndForm, ImportForm, PersonForm, RosterFilterForm
 from people.models import Person
+from people.selectors_checklists import checklists_of
 from soc2app.errors import DomainError, NotFound, ValidationFailed
 from soc2app.forms import add_domain_error
 from soc2app.uploads import accepts_uploads, upload_problem
@@ -54,6 +56,8 @@ def person_detail(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
     context = {
         "person": person,
         "reports": selectors.direct_reports(person),
+        "checklists": checklists_of(request.organization, person),
+        "lookback_days": OPEN_LOOKBACK_DAYS,
         "end_form": EndForm(initial={"end_date": person.end_date or timezone.localdate()}),
         "today": timezone.localdate(),
         "retention_ends": anonymise.retention_ends_on(person),

@@ -52,5 +52,6 @@ SPECTACULAR_SETTINGS = {
         "LinkKindEnum": ["link"],
         "DataKindEnum": ["data"],
         "ConnectionKindEnum": "monitoring.models.ConnectionKind",
+        "ChecklistKindEnum": "people.models_checklists.ChecklistKind",
     },
 }

@@ -83,6 +83,13 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "monitoring.sweep_overdue_findings",
             "schedule": crontab(hour=(evidence_check_hour - 1) % 24, minute=50),
         },
+        # Joiners' and leavers' checklist items still open after their due date: recorded
+        # once each as a failing version on their control (people.tasks); before the check,
+        # so the day's freshness sees them.
+        "checklist-overdue-items": {
+            "task": "people.sweep_overdue_checklist_items",
+            "schedule": crontab(hour=(evidence_check_hour - 1) % 24, minute=40),
+        },
         # Every hour after that hour: the check again if it did not finish today (a broker
         # outage at the hour, a failed run), else the digests a mail outage held back.
         "evidence-check-freshness-catch-up": {

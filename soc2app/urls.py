@@ -25,6 +25,7 @@ org_patterns = [
     path("monitoring/", include(monitoring_urls.org_urlpatterns)),
     path("policies/", include(policy_urls.org_urlpatterns)),
     path("people/", include(people_urls.org_urlpatterns)),
+    path("checklists/", include(people_urls.checklist_urlpatterns)),
     path("training/", include(training_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
 ]

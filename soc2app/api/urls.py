@@ -19,6 +19,11 @@ from evidence.api.views import ControlEvidenceViewSet, EvidenceVersionViewSet
 from monitoring.api.runs import RunViewSet
 from monitoring.api.views import CheckViewSet, ConnectionViewSet, FindingViewSet
 from monitoring.api.views_audit import AuditCheckViewSet
+from people.api.checklists import (
+    ChecklistItemViewSet,
+    ChecklistTemplateViewSet,
+    ChecklistViewSet,
+)
 from people.api.views import PersonViewSet
 from policies.api.views import PolicyViewSet
 from reports.api.views import AuditReportViewSet, ReportViewSet
@@ -79,6 +84,9 @@ org_router.register("monitoring/findings", FindingViewSet, basename="monitoring-
 org_router.register("monitoring/runs", RunViewSet, basename="monitoring-run")
 org_router.register("policies", PolicyViewSet, basename="policy")
 org_router.register("people", PersonViewSet, basename="person")
+org_router.register("checklist-templates", ChecklistTemplateViewSet, basename="checklist-template")
+org_router.register("checklists", ChecklistViewSet, basename="checklist")
+org_router.register("checklist-items", ChecklistItemViewSet, basename="checklist-item")
 org_router.register("training", TrainingViewSet, basename="training")
 
 

@@ -37,6 +37,7 @@ BODILESS = (
     "policies/{id}/acceptance-evidence/",
     "training/{id}/evidence/",
     "people/{id}/anonymise/",
+    "checklist-items/{id}/reopen/",
 )
 # Actions that answer with a file, not JSON.
 FILES = (
@@ -108,6 +109,13 @@ def test_every_organization_endpoint_is_documented(schema):
         "people/{id}/end/",
         "people/{id}/anonymise/",
         "people/import/",
+        "checklist-templates/",
+        "checklist-templates/{kind}/",
+        "checklists/",
+        "checklists/{id}/",
+        "checklist-items/{id}/",
+        "checklist-items/{id}/done/",
+        "checklist-items/{id}/reopen/",
         "policies/",
         "policies/{id}/",
         "policies/library/",

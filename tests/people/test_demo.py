@@ -36,3 +36,33 @@ def test_the_demo_roster(org, owner, manager, make_member):
         manager.pk: manager.user.email,
         contributor.pk: contributor.user.email,
     }
+
+
+def test_the_demo_checklists(org, owner, manager, make_member, catalog):
+    """The leaver's offboarding done with one item late (an exception on its control), the
+    earlier joiner's onboarding done, the recent joiner's partly done."""
+    from controls.models import Control
+    from evidence.models import EvidenceVersion
+    from people.models import Checklist, ChecklistItem
+    from tests.factories import ControlFactory
+
+    make_member(org, Role.CONTRIBUTOR)
+    from tests.factories import evidence_row
+
+    for code in ("IAM-05", "HR-01", "HR-05"):
+        evidence_row(
+            ControlFactory(organization=org, owner=manager, code=code), dt.date(2026, 1, 5)
+        )
+    demo_seed_people(org)
+    leaver = Checklist.objects.for_org(org).get(kind="offboarding")
+    assert leaver.person.full_name == "Elena Petrova"
+    items = ChecklistItem.objects.for_org(org)
+    late = [i for i in items.filter(checklist=leaver) if i.done_late]
+    assert [i.title for i in late] == ["Accounts revoked"]
+    failing = EvidenceVersion.objects.for_org(org).exclude(failure="")
+    assert [v.item.control for v in failing] == [Control.objects.for_org(org).get(code="IAM-05")]
+    chloe = items.filter(checklist__person__full_name="Chloé Martin")
+    assert chloe.filter(done_on__isnull=False).exists()
+    assert chloe.filter(done_on__isnull=True).count() == 1
+    today = timezone.localdate()
+    assert not items.filter(done_on__isnull=True, due_date__lt=today).exists()  # no overdue
