@@ -146,7 +146,9 @@ def vendor_update(*, membership: Membership, vendor: Vendor, **values: Any) -> V
 def vendor_delete(*, membership: Membership, vendor: Vendor) -> None:
     """Only a vendor with no document and no review: those are records an auditor may ask for."""
     permissions.require(membership, MANAGE)
-    if vendor.documents.exists() or vendor.reviews.exists():
+    org = membership.organization
+    held = VendorDocument.objects.for_org(org).filter(vendor=vendor).exists()
+    if held or VendorReview.objects.for_org(org).filter(vendor=vendor).exists():
         raise Conflict(
             f"{vendor.name} has documents or reviews on record: it cannot be deleted. "
             "Set its contract end date instead."

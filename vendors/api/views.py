@@ -23,12 +23,12 @@ from vendors import selectors, services
 from vendors.api.serializers import (
     VendorDocumentIn,
     VendorDocumentOut,
-    VendorReviewIn,
-    VendorReviewOut,
     VendorFilterIn,
     VendorIn,
     VendorOut,
     VendorPatchIn,
+    VendorReviewIn,
+    VendorReviewOut,
 )
 from vendors.models import Vendor
 
