@@ -1,5 +1,5 @@
-"""Vendors' to-do items (``soc2app.todo``): for a vendor's owner, its stale documents (or a
-critical vendor's missing SOC 2 report) and its overdue review. One query."""
+"""Vendors' to-do items (``soc2app.todo``): for a vendor's owner (a manager), its stale
+documents (or a critical vendor's missing SOC 2 report) and its overdue review. One query."""
 
 from __future__ import annotations
 
@@ -8,12 +8,16 @@ import datetime as dt
 from django.urls import reverse
 
 from soc2app.todo import TodoItem, Urgency
+from tenants import permissions
 from tenants.models import Membership
 from vendors.selectors import VendorFilter, vendor_rows
+from vendors.services import MANAGE
 
 
 def vendor_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
-    if getattr(membership, "is_api_key", False):
+    # Keys have no home; the vendor pages are managers' (a contributor owning a vendor is
+    # not sent to a page they cannot open).
+    if getattr(membership, "is_api_key", False) or not permissions.can(membership, MANAGE):
         return []
     org = membership.organization
     email = membership.user.email

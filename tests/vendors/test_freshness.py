@@ -228,3 +228,10 @@ def test_the_list_and_the_todo_in_constant_queries_5_vs_50_vendors(org, manager,
             assert client.get(f"/o/{org.slug}/").status_code == 200
         counts[size] = (len(page_queries), len(home_queries))
     assert counts[5] == counts[50], counts
+
+
+def test_a_contributor_owning_a_vendor_gets_no_vendor_items(org, manager, contributor):
+    vendor = make_vendor(manager, "Theirs", owner=contributor, criticality="critical")
+    assert vendor.owner == contributor
+    items = todo_for(contributor, today=timezone.localdate())
+    assert not [i for i in items if i.kind.startswith("vendor.")]
