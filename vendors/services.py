@@ -206,7 +206,7 @@ def document_add(
             )
             _log(
                 membership,
-                "document_add",
+                "upload",
                 vendor,
                 {
                     "kind": [None, kind],

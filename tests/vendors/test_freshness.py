@@ -121,7 +121,9 @@ def test_a_review_schedules_the_next_by_criticality_and_is_logged(org, manager):
     assert {"create", "review"} <= actions
 
 
-def test_refusals_store_nothing_and_other_roles_cannot_write(org, manager, contributor, auditor):
+def test_refusals_store_nothing_and_other_roles_cannot_write(
+    org, manager, contributor, auditor
+):
     vendor = make_vendor(manager, "Keep")
     with pytest.raises(ValidationFailed, match="period end"):
         add_doc(manager, vendor, "soc2_report")
@@ -141,11 +143,14 @@ def test_refusals_store_nothing_and_other_roles_cannot_write(org, manager, contr
     assert VendorDocument.objects.for_org(org).count() == 0
     assert Vendor.objects.for_org(org).count() == 1
     add_doc(manager, vendor, "dpa")
+    upload = ActivityEntry.objects.for_org(org).filter(action="upload").get()
+    assert upload.object_id == str(vendor.pk) and upload.changes["kind"] == [None, "dpa"]
     with pytest.raises(Conflict, match="cannot be deleted"):
         services.vendor_delete(membership=manager, vendor=vendor)
     empty = make_vendor(manager, "Empty")
     services.vendor_delete(membership=manager, vendor=empty)
     assert not Vendor.objects.for_org(org).filter(name="Empty").exists()
+    assert ActivityEntry.objects.for_org(org).filter(action="delete").exists()
 
 
 def test_stale_documents_and_overdue_reviews_on_the_owners_todo(org, manager, reviewer):
