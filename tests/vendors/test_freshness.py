@@ -121,9 +121,7 @@ def test_a_review_schedules_the_next_by_criticality_and_is_logged(org, manager):
     assert {"create", "review"} <= actions
 
 
-def test_refusals_store_nothing_and_other_roles_cannot_write(
-    org, manager, contributor, auditor
-):
+def test_refusals_store_nothing_and_other_roles_cannot_write(org, manager, contributor, auditor):
     vendor = make_vendor(manager, "Keep")
     with pytest.raises(ValidationFailed, match="period end"):
         add_doc(manager, vendor, "soc2_report")
