@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "people",
     "policies",
     "training",
+    "vendors",
 ]
 
 MIDDLEWARE = [

@@ -49,6 +49,8 @@ class Action(StrEnum):
     # Marking a joiner's or leaver's checklist item done: managers any, contributors theirs
     # (the service checks the item's owner for them).
     CHECKLIST_ITEM_DONE = "checklist.item_done"
+    # The vendor inventory, its documents and reviews: managers and their keys.
+    VENDOR_MANAGE = "vendor.manage"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -70,6 +72,7 @@ _MANAGER_ACTIONS = frozenset(
         Action.POLICY_MANAGE,
         Action.PEOPLE_MANAGE,
         Action.CHECKLIST_ITEM_DONE,
+        Action.VENDOR_MANAGE,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {
