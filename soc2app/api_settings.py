@@ -53,5 +53,9 @@ SPECTACULAR_SETTINGS = {
         "DataKindEnum": ["data"],
         "ConnectionKindEnum": "monitoring.models.ConnectionKind",
         "ChecklistKindEnum": "people.models_checklists.ChecklistKind",
+        # Monitoring's severity and a vendor's criticality are the same four levels.
+        "SeverityEnum": "monitoring.models.Severity",
+        "VendorDocumentKindEnum": "vendors.models.DocumentKind",
+        "VendorDecisionEnum": "vendors.models.Decision",
     },
 }

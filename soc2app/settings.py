@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "policies",
     "training",
     "risks",
+    "vendors",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ from tenants import urls as tenant_urls
 from tenants import views as tenant_views
 from training import urls as training_urls
 from training import views_public as training_public
+from vendors import urls as vendor_urls
 
 # Every app's organization pages go under /o/<org_slug>/ (see TenantMiddleware).
 org_patterns = [
@@ -29,6 +30,7 @@ org_patterns = [
     path("checklists/", include(people_urls.checklist_urlpatterns)),
     path("training/", include(training_urls.org_urlpatterns)),
     path("risks/", include(risk_urls.org_urlpatterns)),
+    path("vendors/", include(vendor_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
 ]
 

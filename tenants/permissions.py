@@ -51,6 +51,8 @@ class Action(StrEnum):
     CHECKLIST_ITEM_DONE = "checklist.item_done"
     # The risk register: managers only for now (reading too); the auditor portal comes later.
     RISK_MANAGE = "risk.manage"
+    # The vendor inventory, its documents and reviews: managers and their keys.
+    VENDOR_MANAGE = "vendor.manage"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -73,6 +75,7 @@ _MANAGER_ACTIONS = frozenset(
         Action.PEOPLE_MANAGE,
         Action.CHECKLIST_ITEM_DONE,
         Action.RISK_MANAGE,
+        Action.VENDOR_MANAGE,
     }
 )
 _ADMIN_ACTIONS = _MANAGER_ACTIONS | {

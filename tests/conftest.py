@@ -14,7 +14,11 @@ from tenants import rls
 from tenants.models import Membership, Organization, Role
 from tests import system_role
 from tests.factories import MembershipFactory, OrganizationFactory
-from tests.xdist_env import pytest_configure_node  # noqa: F401  (per-worker env under -n)
+from tests.xdist_env import (  # noqa: F401  (per-worker env, slow tests first, groups under -n)
+    pytest_collection_modifyitems,
+    pytest_configure_node,
+    pytest_xdist_make_scheduler,
+)
 
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES") == "1"
 

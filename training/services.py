@@ -18,6 +18,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from controls.models import Control
+from evidence.side_files import store_side_file
 from people import assignments
 from people.models import Person
 from policies.markdown import substitute, text_sha256
@@ -162,58 +163,22 @@ def check_completed_on(day: Any, person: Person, today: dt.date | None = None) -
 
 def _store_certificate(org: Organization, upload: Any) -> dict:
     """Check the file as evidence uploads are checked, then store it; the fields to record."""
-    from evidence.validation import UploadRejected, check_upload
-
-    try:
-        checked = check_upload(
-            upload,
-            name=getattr(upload, "name", "") or "certificate",
-            max_bytes=settings.TRAINING_CERTIFICATE_MAX_BYTES,
-        )
-    except UploadRejected as exc:
-        raise ValidationFailed(exc.message, field="certificate", code=exc.code) from exc
-    _scan(upload)
     holder = TrainingCompletion(organization=org)
-    key = default_storage.save(certificate_upload_to(holder, checked.safe_name), upload)
-    return {
-        "certificate": key,
-        "certificate_name": checked.safe_name[:200],
-        "certificate_type": checked.content_type[:120],
-        "certificate_size": checked.size,
-        "certificate_sha256": checked.sha256,
-    }
-
-
-def _scan(upload: Any) -> None:
-    """ClamAV, when configured, before anything is stored: an infected certificate is
-    refused; with the scanner unreachable the person is asked to try later (a certificate
-    has no pending state)."""
-    from evidence.scanning import (
-        INFECTED_MESSAGE,
-        ScannerUnavailable,
-        scan_upload,
-        scanner_configured,
+    stored = store_side_file(
+        upload,
+        key=lambda name: certificate_upload_to(holder, name),
+        field="certificate",
+        what="The certificate",
+        without="record the completion without it",
+        max_bytes=settings.TRAINING_CERTIFICATE_MAX_BYTES,
     )
-
-    if not scanner_configured():
-        return
-    try:
-        result = scan_upload(upload)
-    except ScannerUnavailable as exc:
-        raise ValidationFailed(
-            "The certificate cannot be checked for malware right now: try again in a few "
-            "minutes, or record the completion without it.",
-            field="certificate",
-            code="scanner_unavailable",
-        ) from exc
-    finally:
-        upload.seek(0)
-    if result.infected:
-        raise ValidationFailed(
-            INFECTED_MESSAGE.format(signature=result.signature),
-            field="certificate",
-            code="infected",
-        )
+    return {
+        "certificate": stored.key,
+        "certificate_name": stored.name,
+        "certificate_type": stored.content_type,
+        "certificate_size": stored.size,
+        "certificate_sha256": stored.sha256,
+    }
 
 
 def completion_record(

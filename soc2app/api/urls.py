@@ -40,6 +40,7 @@ from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
 from tenants.api.views_webhooks import WebhookEndpointViewSet
 from training.api.views import TrainingViewSet
+from vendors.api.views import VendorViewSet
 
 router = DefaultRouter(trailing_slash=True)
 router.register("catalog/frameworks", FrameworkViewSet, basename="framework")
@@ -90,6 +91,7 @@ org_router.register("checklists", ChecklistViewSet, basename="checklist")
 org_router.register("checklist-items", ChecklistItemViewSet, basename="checklist-item")
 org_router.register("training", TrainingViewSet, basename="training")
 org_router.register("risks", RiskViewSet, basename="risk")
+org_router.register("vendors", VendorViewSet, basename="vendor")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes

@@ -136,6 +136,10 @@ def test_every_organization_endpoint_is_documented(schema):
         "risks/adopt/",
         "risks/library/",
         "risks/matrix/",
+        "vendors/",
+        "vendors/{id}/",
+        "vendors/{id}/documents/",
+        "vendors/{id}/reviews/",
     }
 
 

@@ -14,6 +14,7 @@ from tenants.models import Organization
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.slow
 def test_key_pages_raise_no_csp_violation(page, browser, live_server, catalog):
     call_command("seed_demo")
     org = Organization.objects.get(slug="acme")

@@ -20,6 +20,7 @@ from tests.browser.sessions import VIEWPORTS, signed_in_page
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.mark.slow
 def test_type2_dashboard_triage_fits_and_loads_coverage(browser, live_server, catalog, tmp_path):
     call_command("seed_demo")
     readiness_snapshots_take_all()  # the daily snapshot the audits list reads

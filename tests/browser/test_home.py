@@ -76,6 +76,7 @@ def _listed(pattern: str, titles: list[str]) -> bool:
     return any(re.fullmatch(regex, title) for title in titles)
 
 
+@pytest.mark.slow
 def test_each_roles_home_fits_its_viewport(browser, live_server, catalog, tmp_path):
     call_command("seed_demo")
     today = timezone.localdate()

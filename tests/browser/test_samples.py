@@ -41,6 +41,7 @@ def _look(page, name: str) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
 
 
+@pytest.mark.slow
 def test_the_sampling_journey(page, catalog, make_audit, tmp_path):  # noqa: F811
     manager = MembershipFactory(role=Role.COMPLIANCE_MANAGER)
     org = manager.organization

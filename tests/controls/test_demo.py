@@ -15,7 +15,7 @@ from policies.acceptance import covered_people
 from policies.models import Acceptance, PolicyVersion
 from tenants.models import Organization
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]  # seed_demo in each test
 
 
 def _counts(org):

@@ -20,7 +20,8 @@ from tests.factories import control_map
 from tests.monitoring.ingest import ingest
 
 # Every test here on the database: pytest-django runs database tests first, and the module's
-# fixtures (moto's server, the one Prowler run) must not be set up twice.
+# fixtures (moto's server, the one Prowler run) must not be set up twice; for the same reason
+# the whole module goes to one xdist worker (tests/xdist_env.py, ``GROUPED_MODULES``).
 pytestmark = [pytest.mark.prowler, pytest.mark.django_db]
 
 REGION = "us-east-1"

@@ -14,7 +14,12 @@ from soc2app.celery import app as celery_app
 from tests.monitoring.collectors_fake import FAKE, GOOD
 from tests.workers import celery_worker, wait_for
 
-pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.redis,
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.slow,
+]
 
 
 @pytest.fixture(autouse=True)

@@ -10,6 +10,7 @@ from soc2app.bench.common import Results
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_reports_section_reports_its_figures(catalog):
     from reports import bench
 

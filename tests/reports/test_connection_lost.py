@@ -55,6 +55,7 @@ def _terminate_other_backends() -> int:
         admin.close()
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)

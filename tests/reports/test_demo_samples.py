@@ -13,6 +13,7 @@ from tenants.models import Organization
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_demo_has_a_population_a_sample_and_one_exception(catalog):
     call_command("seed_demo", "--org", "demo-co")
     org = Organization.objects.get(slug="demo-co")

@@ -105,6 +105,7 @@ def test_type2_pdf_has_periods_and_sample_sizes(populated, make_audit, tmp_path)
     assert f"Quarterly, manual; typical sample {sample}; 2 of 4 with evidence, 2 without" in flat
 
 
+@pytest.mark.backend_free  # the render processes' layout: CI runs it once
 def test_parallel_parts_number_pages_and_contents(populated, make_audit, tmp_path, settings):
     """Every section cut into parts (at most 3 rows each) and laid out by 2 workers: one page
     sequence, a correct contents, table headers on every page and nothing lost or repeated."""
@@ -169,6 +170,7 @@ def test_parallel_parts_number_pages_and_contents(populated, make_audit, tmp_pat
     )
 
 
+@pytest.mark.backend_free  # the render processes' layout: CI runs it once
 def test_parallel_and_single_pass_say_the_same(populated, make_audit, tmp_path, settings):
     settings.REPORT_PDF_CHUNK_ROWS = 2
     audit = make_audit(populated.org, type2=True, name="Same")
@@ -190,6 +192,7 @@ def test_parallel_and_single_pass_say_the_same(populated, make_audit, tmp_path, 
     assert single.pages >= 5 and parts.parts >= 8
 
 
+@pytest.mark.backend_free  # the render processes' layout: CI runs it once
 def test_a_failing_worker_fails_the_render_with_its_reason(tmp_path):
     from reports.rendering.errors import RenderFailed
     from reports.rendering.pool import Job, Pool

@@ -35,7 +35,10 @@ from tests.factories import ControlFactory, EvidenceItemFactory, control_map, ev
 from tests.reports.conftest import AS_OF, TODAY
 from tests.reports.pdf_pages import Page, Word, read_pages
 
-pytestmark = pytest.mark.django_db
+# One worker lays out the module's reports (``rendered``, module-scoped): under xdist the
+# module goes to one worker (tests/xdist_env.py, ``GROUPED_MODULES``), not rendered again on
+# each. The layout is WeasyPrint's whatever the database (``backend_free``: CI runs it once).
+pytestmark = [pytest.mark.django_db, pytest.mark.backend_free]
 
 # Realistic, and long enough to wrap if a column were too narrow; two with hyphens (a line
 # may break after a hyphen unless told not to).

@@ -29,6 +29,8 @@ def _report(pk: int) -> Report:
     return Report.objects.dangerously_unscoped(reason="test").get(pk=pk)
 
 
+@pytest.mark.slow
+@pytest.mark.backend_free  # render processes only, no database: CI runs it once
 def test_a_killed_render_worker_fails_the_render_with_its_reason(tmp_path, settings):
     settings.REPORT_TASK_TIME_LIMIT = 600  # the wait a lost worker must not cost
     rows = "".join(f"<tr><td>{i}</td><td>row {i}</td></tr>" for i in range(20_000))
@@ -85,6 +87,7 @@ def test_a_report_whose_process_died_is_taken_over_or_failed_at_once(
     assert left.status == ReportStatus.RUNNING and left.attempts == 1
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)

@@ -77,6 +77,7 @@ def test_development_derives_a_key_from_secret_key_and_production_requires_its_o
         crypto.keys_setting([], production=True, secret_key="x" * 60)
 
 
+@pytest.mark.backend_free  # manage.py check in a subprocess: CI runs it once
 def test_production_start_up_refuses_a_missing_or_malformed_key():
     env = {k: v for k, v in PROD.items() if k != "FIELD_ENCRYPTION_KEYS"}
     result = _manage("check", **env)

@@ -18,10 +18,13 @@ from django.conf import settings
 ROOT = Path(__file__).resolve().parents[2]
 BASH = shutil.which("bash") or "/bin/bash"
 
-pytestmark = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
-    reason="make run is the embedded default's command; run once, in the SQLite stage",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+        reason="make run is the embedded default's command; run once, in the SQLite stage",
+    ),
+    pytest.mark.slow,  # migrates, seeds and starts the server and a worker
+]
 
 
 def _free_port() -> int:

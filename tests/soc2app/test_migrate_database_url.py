@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# Its own SQLite files, whatever the test run's database (``backend_free``: CI runs it once).
+pytestmark = pytest.mark.backend_free
 
 
 def _manage(tmp_path: Path, *args: str, migrate_url: bool = True) -> subprocess.CompletedProcess:

@@ -23,7 +23,9 @@ from django.conf import settings
 
 from tests.workers import stop_process, wait_for
 
-pytestmark = pytest.mark.nginx
+# gunicorn on its own SQLite file, whatever the test run's database (``backend_free``: CI runs
+# it once, in the PostgreSQL stage).
+pytestmark = [pytest.mark.nginx, pytest.mark.backend_free, pytest.mark.slow]
 
 DEPLOY = Path(settings.BASE_DIR) / "deploy"
 

@@ -7,7 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
+# Settings read by a subprocess from the environment it is given: the test run's database and
+# broker change nothing here (``backend_free``: CI runs it once, in the PostgreSQL stage).
+pytestmark = pytest.mark.backend_free
 PROD = {
     "APP_ENV": "production",
     "SECRET_KEY": "k" * 20 + "-production-secret-for-the-deploy-check-0123456789",

@@ -58,6 +58,7 @@ def _wait_for(pk: int, status: str, seconds: float) -> Report:
     raise AssertionError(f"report {pk} never became {status}: it is {_report(pk).status}")
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
@@ -144,6 +145,7 @@ def _messages(mail_dir: Path) -> list[str]:
     return sorted(line[4:] for line in text.splitlines() if line.startswith("To: "))
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)

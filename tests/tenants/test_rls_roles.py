@@ -156,6 +156,7 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_the_freshness_command_needs_the_system_connection(org, other_org):
     """Real processes: the command as the application's role finds nothing to do without

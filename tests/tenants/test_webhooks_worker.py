@@ -28,6 +28,7 @@ def worker(tmp_path):
             celery_app.conf.task_default_queue = default_queue
 
 
+@pytest.mark.slow
 @pytest.mark.redis
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)

@@ -1,0 +1,149 @@
+"""Input and output serializers of the vendor API."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from soc2app.api.serializers import OwnerField, StrictInput
+from vendors.models import (
+    Criticality,
+    DataKind,
+    Decision,
+    DocumentKind,
+    ResidualRisk,
+    Vendor,
+    VendorDocument,
+    VendorReview,
+)
+from vendors.selectors import STATUS_ORDER
+
+
+class VendorOut(serializers.ModelSerializer):
+    owner = serializers.IntegerField(source="owner_id", allow_null=True, read_only=True)
+    owner_email = serializers.SerializerMethodField()
+    document_status = serializers.ChoiceField(
+        choices=STATUS_ORDER, read_only=True, help_text="The worst of its documents' statuses."
+    )
+    review_overdue = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Vendor
+        fields = [
+            "id",
+            "name",
+            "service",
+            "owner",
+            "owner_email",
+            "criticality",
+            "data_kinds",
+            "access",
+            "contract_start",
+            "contract_end",
+            "is_subprocessor",
+            "website",
+            "next_review_date",
+            "document_status",
+            "review_overdue",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_owner_email(self, vendor: Vendor) -> str | None:
+        return vendor.owner.user.email if vendor.owner_id else None
+
+
+class _VendorFields(StrictInput):
+    service = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    owner = OwnerField(required=False)
+    criticality = serializers.ChoiceField(choices=Criticality.choices, required=False)
+    data_kinds = serializers.ListField(
+        child=serializers.ChoiceField(choices=DataKind.choices), required=False, max_length=20
+    )
+    access = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    contract_start = serializers.DateField(required=False, allow_null=True)
+    contract_end = serializers.DateField(required=False, allow_null=True)
+    is_subprocessor = serializers.BooleanField(required=False)
+    website = serializers.URLField(max_length=300, required=False, allow_blank=True)
+    next_review_date = serializers.DateField(required=False, allow_null=True)
+
+
+class VendorIn(_VendorFields):
+    name = serializers.CharField(max_length=200)
+
+
+class VendorPatchIn(_VendorFields):
+    name = serializers.CharField(max_length=200, required=False)
+
+
+class VendorFilterIn(serializers.Serializer):
+    criticality = serializers.ChoiceField(choices=Criticality.choices, required=False)
+    subprocessor = serializers.BooleanField(required=False, allow_null=True, default=None)
+    attention = serializers.ChoiceField(
+        choices=["stale", "overdue"],
+        required=False,
+        help_text="stale: stale documents or a critical vendor's SOC 2 report missing; "
+        "overdue: review date passed.",
+    )
+
+
+class VendorDocumentOut(serializers.ModelSerializer):
+    valid_until = serializers.DateField(allow_null=True, read_only=True)
+    status = serializers.ChoiceField(
+        choices=["current", "expiring", "stale", "superseded"], read_only=True
+    )
+
+    class Meta:
+        model = VendorDocument
+        fields = [
+            "id",
+            "kind",
+            "file_name",
+            "content_type",
+            "size",
+            "sha256",
+            "period_end",
+            "expires_on",
+            "valid_until",
+            "status",
+            "uploaded_by_label",
+            "uploaded_at",
+        ]
+        read_only_fields = fields
+
+
+class VendorDocumentIn(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=DocumentKind.choices)
+    file = serializers.FileField()
+    period_end = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="SOC 2 report: end of the period examined; bridge letter: the date it covers "
+        "up to (both required).",
+    )
+    expires_on = serializers.DateField(
+        required=False, allow_null=True, help_text="Certificate: its stated expiry."
+    )
+
+
+class VendorReviewOut(serializers.ModelSerializer):
+    class Meta:
+        model = VendorReview
+        fields = [
+            "id",
+            "reviewed_on",
+            "reviewed_by_label",
+            "residual_risk",
+            "decision",
+            "notes",
+            "next_review_date",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class VendorReviewIn(StrictInput):
+    reviewed_on = serializers.DateField()
+    residual_risk = serializers.ChoiceField(choices=ResidualRisk.choices)
+    decision = serializers.ChoiceField(choices=Decision.choices)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")

@@ -1,0 +1,180 @@
+"""The vendor API under /api/v1/orgs/<slug>/vendors/ (managers and their keys): vendors with
+their document status, a vendor's documents (list, multipart upload) and reviews (list,
+record)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
+from rest_framework.parsers import MultiPartParser
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from soc2app.api.parsers import SafeJSONParser
+from soc2app.api.tenancy import TenantViewSetMixin, object_id
+from soc2app.errors import ValidationFailed
+from soc2app.uploads import accepts_uploads, upload_problem
+from tenants.models import Membership
+from vendors import selectors, services
+from vendors.api.serializers import (
+    VendorDocumentIn,
+    VendorDocumentOut,
+    VendorFilterIn,
+    VendorIn,
+    VendorOut,
+    VendorPatchIn,
+    VendorReviewIn,
+    VendorReviewOut,
+)
+from vendors.models import Vendor
+
+
+def _vendor_out(row: selectors.VendorRow) -> dict:
+    vendor = row.vendor
+    vendor.document_status = row.status
+    vendor.review_overdue = row.review_overdue
+    return VendorOut(vendor).data
+
+
+def _document_out(row: selectors.DocumentRow) -> dict:
+    doc = row.document
+    doc.valid_until, doc.status = row.valid_until, row.status
+    return VendorDocumentOut(doc).data
+
+
+@extend_schema(tags=["vendors"])
+@extend_schema_view(
+    list=extend_schema(summary="Vendors with their document status", parameters=[VendorFilterIn]),
+    retrieve=extend_schema(summary="A vendor"),
+)
+@accepts_uploads
+class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
+    model = Vendor
+    serializer_class = VendorOut
+    filter_backends: list = []
+    parser_classes = [SafeJSONParser, MultiPartParser]
+    http_method_names = ["get", "post", "patch", "head", "options"]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.require(services.MANAGE)  # managers-only for now, reads included
+
+    def get_scoped_queryset(self):
+        return Vendor.objects.for_org(self.organization)
+
+    def _vendor(self) -> Vendor:
+        pk = object_id(self.kwargs["pk"], "vendor")
+        return selectors.vendor_get(self.organization, pk)
+
+    def _one(self, vendor: Vendor, code: int = status.HTTP_200_OK) -> Response:
+        row = selectors.vendor_row(self.organization, vendor, timezone.localdate())
+        return Response(_vendor_out(row), status=code)
+
+    def _owner(self, values: dict[str, Any]) -> None:
+        if "owner" in values and values["owner"] is not None:
+            pk = values["owner"]
+            values["owner"] = Membership.objects.for_org(self.organization).filter(pk=pk).first()
+            if values["owner"] is None:
+                raise ValidationFailed("No such member in this organization.", field="owner")
+
+    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = VendorFilterIn(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        filters = selectors.VendorFilter(**data.validated_data)
+        rows = selectors.vendor_rows(self.organization, timezone.localdate(), filters)
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response([_vendor_out(r) for r in page])
+
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return self._one(self._vendor())
+
+    @extend_schema(summary="Add a vendor", request=VendorIn, responses={201: VendorOut})
+    def create(self, request: Request, *args: object, **kwargs: object) -> Response:
+        data = VendorIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        self._owner(values)
+        vendor = services.vendor_create(membership=self.principal, **values)
+        return self._one(vendor, status.HTTP_201_CREATED)
+
+    @extend_schema(summary="Change a vendor", request=VendorPatchIn, responses=VendorOut)
+    def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
+        vendor = self._vendor()
+        data = VendorPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = dict(data.validated_data)
+        self._owner(values)
+        services.vendor_update(membership=self.principal, vendor=vendor, **values)
+        return self._one(vendor)
+
+    @extend_schema(
+        methods=["GET"],
+        summary="A vendor's documents, with status",
+        responses=VendorDocumentOut(many=True),
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Add a document (multipart)",
+        description="Multipart `file` with `kind` (and `period_end` for a SOC 2 report or a "
+        "bridge letter, `expires_on` for a certificate). Checked like evidence uploads (type, "
+        "size, malware when a scanner is configured): a refused file is a 400 and nothing is "
+        "stored. A new document never replaces one.",
+        request={"multipart/form-data": VendorDocumentIn},
+        responses={201: VendorDocumentOut},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def documents(self, request: Request, *args: object, **kwargs: object) -> Response:
+        vendor = self._vendor()
+        today = timezone.localdate()
+        if request.method == "GET":
+            rows = selectors.documents_of(self.organization, vendor, today)
+            page = self.paginate_queryset(rows)
+            return self.get_paginated_response([_document_out(r) for r in page])
+        if not request.content_type.startswith("multipart/"):
+            raise ValidationFailed("Send the document as multipart/form-data in the field 'file'.")
+        if (problem := upload_problem(request)) is not None:
+            raise problem
+        data = VendorDocumentIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        doc = services.document_add(
+            membership=self.principal,
+            vendor=vendor,
+            kind=values["kind"],
+            upload=values["file"],
+            period_end=values.get("period_end"),
+            expires_on=values.get("expires_on"),
+        )
+        row = next(
+            r
+            for r in selectors.documents_of(self.organization, vendor, today)
+            if r.document.pk == doc.pk
+        )
+        return Response(_document_out(row), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"], summary="A vendor's reviews", responses=VendorReviewOut(many=True)
+    )
+    @extend_schema(
+        methods=["POST"],
+        summary="Record a review",
+        description="The vendor's next review date follows its criticality.",
+        request=VendorReviewIn,
+        responses={201: VendorReviewOut},
+    )
+    @action(detail=True, methods=["get", "post"])
+    def reviews(self, request: Request, *args: object, **kwargs: object) -> Response:
+        vendor = self._vendor()
+        if request.method == "GET":
+            page = self.paginate_queryset(selectors.reviews_of(self.organization, vendor))
+            return self.get_paginated_response(VendorReviewOut(page, many=True).data)
+        data = VendorReviewIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        review = services.review_record(
+            membership=self.principal, vendor=vendor, **data.validated_data
+        )
+        return Response(VendorReviewOut(review).data, status=status.HTTP_201_CREATED)
