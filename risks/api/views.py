@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from controls.models import System
 from risks import matrix as matrices
 from risks import selectors, services
 from risks.api.serializers import (
@@ -73,7 +74,7 @@ class RiskViewSet(
         data.is_valid(raise_exception=True)
         return selectors.risks_list(
             self.organization, matrix, RegisterFilter(**data.validated_data)
-        ).prefetch_related("systems")
+        ).prefetch_related(Prefetch("systems", queryset=System.objects.for_org(self.organization)))
 
     def list(self, request: Request, *args: object, **kwargs: object) -> Response:
         page = self.paginate_queryset(self.get_queryset())
