@@ -183,7 +183,7 @@ class PolicyViewSet(
         request=None,
         responses={201: VersionDetailOut(many=True)},
     )
-    @action(detail=True, methods=["post"], url_path="acceptance-evidence")
+    @action(detail=True, methods=["post"], url_path="acceptance-evidence", pagination_class=None)
     def acceptance_evidence(self, request: Request, *args: object, **kwargs: object) -> Response:
         versions = acceptance_snapshot_record(membership=self.principal, policy=self.get_object())
         context = {**self.get_serializer_context(), "organization": self.organization}

@@ -109,7 +109,8 @@ class TrainingViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
         request=None,
         responses={201: VersionDetailOut(many=True)},
     )
-    @action(detail=True, methods=["post"])
+    # A plain list of the versions written (not a page): no paginator, in the schema too.
+    @action(detail=True, methods=["post"], pagination_class=None)
     def evidence(self, request: Request, *args: object, **kwargs: object) -> Response:
         versions = completion_snapshot_record(
             membership=self.principal, requirement=self._requirement()
