@@ -251,6 +251,10 @@ def test_record_now_from_the_acceptance_page(
     assert snapshot.data["accepted"] == 1 and snapshot.data["people_covered"] == 2
     assert snapshot.uploaded_by_id == manager.user_id
     assert "Recorded as evidence of AC-01" in response.content.decode()
+    # Accepted when written: the manager who pressed the button is not told to wait for a review.
+    item = client_for(manager).get(reverse("evidence_item", args=[org.slug, snapshot.item_id]))
+    assert "another manager can still reject it" in item.content.decode()
+    assert "another manager reviews it" not in item.content.decode()
 
 
 def test_record_now_refuses_clearly_when_there_is_nothing_to_record(
