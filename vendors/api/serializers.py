@@ -25,6 +25,8 @@ class VendorOut(serializers.ModelSerializer):
         choices=STATUS_ORDER, read_only=True, help_text="The worst of its documents' statuses."
     )
     review_overdue = serializers.BooleanField(read_only=True)
+    # A plain string: empty when none was given, which a "uri" format would not admit.
+    website = serializers.CharField(read_only=True, help_text="An http(s) URL, or empty.")
 
     class Meta:
         model = Vendor
