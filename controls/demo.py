@@ -43,9 +43,9 @@ LEAVE_OUT_EVERY = 2  # every second template stays in the library: gaps for the 
 
 
 def demo_seed(organization: Organization) -> None:
-    manager = _member(organization, Role.COMPLIANCE_MANAGER)
-    contributor = _member(organization, Role.CONTRIBUTOR)
-    lead = _member(organization, Role.OWNER)
+    manager = demo_member(organization, Role.COMPLIANCE_MANAGER)
+    contributor = demo_member(organization, Role.CONTRIBUTOR)
+    lead = demo_member(organization, Role.OWNER)
     if manager is None:
         return
     system = System.objects.for_org(organization).filter(name=SYSTEM[0]).first()
@@ -101,6 +101,9 @@ def demo_seed(organization: Organization) -> None:
     from risks.demo import demo_seed_risks  # a scored register, one acceptance expired
 
     demo_seed_risks(organization)
+    from vendors.demo import demo_seed_vendors  # five vendors, one SOC 2 report stale
+
+    demo_seed_vendors(organization)
     # Today's readiness snapshot, as the daily job would take it: the audits list and the
     # home show each audit's score from the first visit.
     from controls.history import readiness_snapshot_take
@@ -145,7 +148,7 @@ def _deviation(manager: Membership, audit_name: str) -> None:
     )
 
 
-def _member(organization: Organization, role: str) -> Membership | None:
+def demo_member(organization: Organization, role: str) -> Membership | None:
     return (
         Membership.objects.for_org(organization)
         .filter(role=role)

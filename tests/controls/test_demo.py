@@ -45,6 +45,11 @@ def test_seed_demo_is_realistic_and_idempotent(catalog, capsys):
     responded = [e for e in audit_readiness(type2).exceptions if e.deviation is not None]
     assert len(responded) == 1 and responded[0].deviation.remediation
     assert Deviation.objects.for_org(org).count() == 1
+    # Five vendors, one of them (a critical vendor's SOC 2 report) stale; once, however often.
+    from vendors.selectors import vendor_rows
+
+    rows = vendor_rows(org, timezone.localdate())
+    assert len(rows) == 5 and [r.status for r in rows].count("stale") == 1
 
 
 @pytest.mark.django_db(transaction=True)

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from evidence.tiny_pdf import pdf_from_objects
 from tenants.models import Membership, Role
 from tests.factories import ControlFactory
 
@@ -18,21 +19,8 @@ from tests.factories import ControlFactory
 def pdf_bytes(text: str = "evidence") -> bytes:
     """A small well-formed PDF; ``text`` varies the bytes (and so the hash)."""
     body = f"<< /Type /Catalog /Pages 2 0 R /Note ({text}) >>".encode()
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
     objects = [body, b"<< /Type /Pages /Kids [] /Count 0 >>"]
-    offsets = []
-    for number, obj in enumerate(objects, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n%s\nendobj\n" % (number, obj)
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    for offset in offsets:
-        out += b"%010d 00000 n \n" % offset
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
-        len(objects) + 1,
-        xref,
-    )
-    return bytes(out)
+    return pdf_from_objects(objects)
 
 
 HTML = b"<!DOCTYPE html><html><body><script>alert(document.cookie)</script></body></html>"
