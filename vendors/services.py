@@ -17,6 +17,7 @@ from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership
 from tenants.permissions import Action
+from vendors.evidence import review_evidence_record
 from vendors.models import (
     Criticality,
     DataKind,
@@ -231,7 +232,9 @@ def review_record(
     decision: str,
     notes: str = "",
 ) -> VendorReview:
-    """A review; the vendor's next review date follows its criticality (``vendors.rules``)."""
+    """A review; the vendor's next review date follows its criticality (``vendors.rules``).
+    In the same transaction, the review is recorded as evidence on the organization's CC9.2
+    controls (``vendors.evidence``)."""
     permissions.require(membership, MANAGE)
     today = timezone.localdate()
     if not isinstance(reviewed_on, dt.date) or reviewed_on > today:
@@ -272,4 +275,5 @@ def review_record(
                 "next_review_date": [_plain(before), next_date.isoformat()],
             },
         )
+        review_evidence_record(vendor=vendor, review=review)
     return review

@@ -1,0 +1,96 @@
+"""Vendor reviews as evidence by themselves (CC9.2): what the app records on the organization's
+controls mapped to criterion CC9.2 when a vendor review is recorded, as system-generated
+versions accepted when written (the app's own immutable records; ``evidence.system``), so
+readiness counts them without an upload.
+
+``review_evidence_record`` (called by ``vendors.services.review_record`` in its transaction):
+one version on each CC9.2 control (item "Vendor review: <name>", source
+``vendor-review:<id>``), effective the review date and current until the next review date:
+the vendor and its criticality, the decision, the residual risk, and the documents in force
+(kind, status as of the review date, valid until, SHA-256). No CC9.2 control: nothing written.
+Constant queries whatever the number of documents or controls.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controls.models import Control
+from evidence.models import EvidenceVersion
+from evidence.system import SystemRecord, SystemSource, system_evidence_record
+from tenants.activity import Actor
+from vendors.models import Vendor, VendorReview
+from vendors.selectors import documents_of
+
+CRITERION = "CC9.2"
+REVIEW_REVIEWER = "Vendors: review recorded by the app"
+
+
+def review_key(vendor: Vendor) -> str:
+    return f"vendor-review:{vendor.pk}"
+
+
+def criterion_controls(organization, ref: str = CRITERION) -> list[Control]:
+    """The organization's controls mapped to the criterion ``ref`` (one query)."""
+    return list(
+        Control.objects.for_org(organization)
+        .filter(mappings__criterion__ref=ref)
+        .distinct()
+        .order_by("code")
+    )
+
+
+def review_data(vendor: Vendor, review: VendorReview) -> dict[str, Any]:
+    """What the evidence says: the review and the documents in force on its date (one query)."""
+    rows = documents_of(vendor.organization, vendor, review.reviewed_on)
+    return {
+        "source": "vendor-review",
+        "vendor": {"id": vendor.pk, "name": vendor.name},
+        "criticality": vendor.criticality,
+        "reviewed_on": review.reviewed_on.isoformat(),
+        "reviewed_by": review.reviewed_by_label,
+        "decision": review.decision,
+        "decision_label": review.get_decision_display(),
+        "residual_risk": review.residual_risk,
+        "next_review_date": review.next_review_date.isoformat(),
+        "documents": [
+            {
+                "kind": row.document.kind,
+                "kind_label": row.document.get_kind_display(),
+                "status": row.status,
+                "valid_until": row.valid_until.isoformat() if row.valid_until else None,
+                "sha256": row.document.sha256,
+            }
+            for row in rows
+            if row.status != "superseded"
+        ],
+    }
+
+
+def review_evidence_record(*, vendor: Vendor, review: VendorReview) -> list[EvidenceVersion]:
+    """One version on each of the organization's CC9.2 controls, recording ``review``."""
+    controls = criterion_controls(vendor.organization)
+    if not controls:
+        return []
+    day = review.reviewed_on
+    source = SystemSource(
+        key=review_key(vendor),
+        item_title=f"Vendor review: {vendor.name}",
+        reviewer_label=REVIEW_REVIEWER,
+        current_days=max((review.next_review_date - day).days, 0),
+        own_records=True,
+        description=(
+            "Written by the app when a review of the vendor is recorded: the decision, the "
+            "residual risk, the next review date and the status of the vendor's documents in "
+            "force (with their SHA-256). Current until the next review."
+        ),
+    )
+    data = review_data(vendor, review)
+    return system_evidence_record(
+        organization=vendor.organization,
+        source=source,
+        records=[SystemRecord(control=c, data=data) for c in controls],
+        day=day,
+        actor=Actor.system(REVIEW_REVIEWER),
+        object_repr=f"{vendor.name}: review of {day.isoformat()}",
+    )
