@@ -72,6 +72,11 @@ def demo_seed(organization: Organization) -> None:
     from people.demo import demo_seed_people
 
     demo_seed_people(organization)
+    # Five vendors, one SOC 2 report stale, also before the audits: their reviews are
+    # evidence on the CC9.2 controls (vendors.evidence) the self-assessment is drawn from.
+    from vendors.demo import demo_seed_vendors
+
+    demo_seed_vendors(organization)
     _audit(
         manager,
         name="SOC 2 Type 2 (demo)",
@@ -101,9 +106,6 @@ def demo_seed(organization: Organization) -> None:
     from risks.demo import demo_seed_risks  # a scored register, one acceptance expired
 
     demo_seed_risks(organization)
-    from vendors.demo import demo_seed_vendors  # five vendors, one SOC 2 report stale
-
-    demo_seed_vendors(organization)
     # Today's readiness snapshot, as the daily job would take it: the audits list and the
     # home show each audit's score from the first visit.
     from controls.history import readiness_snapshot_take

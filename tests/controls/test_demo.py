@@ -50,6 +50,11 @@ def test_seed_demo_is_realistic_and_idempotent(catalog, capsys):
 
     rows = vendor_rows(org, timezone.localdate())
     assert len(rows) == 5 and [r.status for r in rows].count("stale") == 1
+    # Its two reviews are evidence on the CC9.2 controls (seeded before the audits' answers).
+    reviews = EvidenceVersion.objects.for_org(org).filter(
+        item__system_key__startswith="vendor-review:"
+    )
+    assert reviews.values("item__system_key").distinct().count() == 2
 
 
 @pytest.mark.django_db(transaction=True)
