@@ -13,7 +13,7 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from controls.demo import _member  # the demo's first member of a role
+from controls.demo import demo_member  # the demo's first member of a role
 from controls.history import readiness_snapshots_take_all
 from controls.models import Control, ControlStatus
 from reports.models import InfoRequest
@@ -32,7 +32,7 @@ def _first_overdue(org: Organization, role: str, today: dt.date) -> str:
     control = (
         Control.objects.for_org(org)
         .filter(
-            owner=_member(org, role),
+            owner=demo_member(org, role),
             status__in=(ControlStatus.NOT_STARTED, ControlStatus.IN_PROGRESS),
             due_date__lt=today,
         )
@@ -47,7 +47,7 @@ def _expected(org: Organization, today: dt.date) -> dict[str, tuple[list[str], l
     Read from the demo rows, so a change to the demo data moves the expectations with it."""
     access = InfoRequest.objects.for_org(org).get(title="Population of user access changes")
     request = f"Answer PBC-{access.number}: {access.title}"  # about no control: answerers only
-    contributor = _member(org, Role.CONTRIBUTOR)
+    contributor = demo_member(org, Role.CONTRIBUTOR)
     # In progress, owned by the contributor and without any evidence yet.
     bare = (
         Control.objects.for_org(org)
@@ -57,7 +57,7 @@ def _expected(org: Organization, today: dt.date) -> dict[str, tuple[list[str], l
     )
     managers_control = _first_overdue(org, Role.COMPLIANCE_MANAGER, today)
     contributors_control = _first_overdue(org, Role.CONTRIBUTOR, today)
-    assert not Control.objects.for_org(org).filter(owner=_member(org, Role.OWNER)).exists()
+    assert not Control.objects.for_org(org).filter(owner=demo_member(org, Role.OWNER)).exists()
     return {
         "owner": ([request, "Review * pieces of evidence"], [managers_control, "Implement *"]),
         "manager": (

@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from controls import services as control_services
-from controls.demo import _member  # the demo's first member of a role
+from controls.demo import demo_member  # the demo's first member of a role
 from controls.models import Audit, Control, ControlTemplate, System
 from evidence import services as evidence_services
 from evidence.models import EvidenceItem
@@ -73,9 +73,9 @@ OVERFLOW_JS = """
 
 def _overflowing_data(org: Organization) -> Control:
     """What makes pages overflow in real use, added through the services."""
-    manager = _member(org, Role.COMPLIANCE_MANAGER)
-    contributor = _member(org, Role.CONTRIBUTOR)
-    owner = _member(org, Role.OWNER)
+    manager = demo_member(org, Role.COMPLIANCE_MANAGER)
+    contributor = demo_member(org, Role.CONTRIBUTOR)
+    owner = demo_member(org, Role.OWNER)
     control = control_services.control_create(
         membership=manager,
         code="LONG-01",
@@ -172,7 +172,7 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     sample = Sample.objects.for_org(org).first()
     system = System.objects.for_org(org).first()
     invitation = Invitation.objects.for_org(org).first()
-    contributor = _member(org, Role.CONTRIBUTOR)
+    contributor = demo_member(org, Role.CONTRIBUTOR)
     person = Person.objects.for_org(org).get(full_name=LONG_WORD)
     pages = {
         "home": url("org_home"),
