@@ -55,6 +55,8 @@ class RiskMatrix(TenantModel):
     impact_labels = models.JSONField(default=list)
     # The lowest score of each level above "low": {"medium": 5, "high": 10, "critical": 16}.
     thresholds = models.JSONField(default=dict)
+    # How often the risk assessment is run (days): an assessment older than this is overdue.
+    assessment_interval_days = models.PositiveSmallIntegerField(default=365)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -176,3 +178,6 @@ class RiskSystem(TenantModel):
                 fields=["organization", "risk", "system"], name="risk_system_unique"
             )
         ]
+
+
+from risks.models_assessment import AssessmentStatus, RiskAssessment  # noqa: E402,F401
