@@ -11,6 +11,7 @@ org_urlpatterns = [
     path("new/", views.risk_new, name="risk_new"),
     path("library/", views.risk_library, name="risk_library"),
     path("heatmap/", views.risk_heatmap, name="risk_heatmap"),
+    path("matrix/", views.risk_matrix, name="risk_matrix"),
     path("<str:pk>/", views.risk_detail, name="risk_detail"),
     path("<str:pk>/delete/", views.risk_delete, name="risk_delete"),
 ]
