@@ -9,6 +9,7 @@ from vendors import views
 org_urlpatterns = [
     path("", views.vendor_list, name="vendors"),
     path("new/", views.vendor_new, name="vendor_new"),
+    path("rules/", views.vendor_rules, name="vendor_rules"),
     path("<int:pk>/", views.vendor_detail, name="vendor_detail"),
     path("<int:pk>/edit/", views.vendor_edit, name="vendor_edit"),
     path("<int:pk>/delete/", views.vendor_delete, name="vendor_delete"),
