@@ -23,7 +23,7 @@ from typing import Any
 
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from scim import personnel
@@ -49,12 +49,18 @@ def _actor(token: ScimToken) -> Actor:
 
 
 def _exclusive(membership: Membership) -> bool:
-    """Whether this organization is the only one the account belongs to."""
-    return (
-        not Membership._base_manager.filter(user_id=membership.user_id)
-        .exclude(organization_id=membership.organization_id)
-        .exists()
-    )
+    """Whether this organization is the only one the account belongs to. The web role sees
+    only this organization's rows, so other memberships are counted through the narrow
+    definer function ``tenants.lookups`` already uses for a user's own memberships."""
+    if connection.vendor != "postgresql":
+        others = Membership._base_manager.filter(user_id=membership.user_id)
+        return not others.exclude(organization_id=membership.organization_id).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM app_user_memberships(%s) WHERE organization_id <> %s",
+            [membership.user_id, membership.organization_id],
+        )
+        return cursor.fetchone()[0] == 0
 
 
 def _apply_account(token: ScimToken, membership: Membership, changes: dict[str, Any]) -> None:

@@ -8,9 +8,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from scim.tokens import scim_token_create
+from tenants.management.commands.create_app_role import create_app_role
 from tenants.models import Membership, Organization
 
 SCIM_JSON = "application/scim+json"
@@ -103,3 +105,15 @@ def make_scim(owner) -> Callable[..., Scim]:
 @pytest.fixture
 def scim(make_scim) -> Scim:
     return make_scim()
+
+
+@pytest.fixture
+def as_app_role(db):
+    """The rest of the test runs as a plain DML role (no superuser, no BYPASSRLS), as the web
+    process does; the role and ``SET LOCAL ROLE`` end with the test's transaction."""
+    create_app_role("soc2_app_rls_test")
+    with connection.cursor() as cursor:
+        cursor.execute('SET LOCAL ROLE "soc2_app_rls_test"')
+    yield
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")

@@ -38,7 +38,9 @@ def test_okta_create_matches_by_filter_then_reads_back(org, scim):
     found = scim.get("Users", filter='userName eq "ADA@example.com"').json_body
     assert found["totalResults"] == 1 and found["Resources"][0]["id"] == body["id"]
     assert scim.get(f"Users/{body['id']}").json_body == body
-    entry = ActivityEntry.objects.for_org(org).get(action="create", object_type="tenants.membership")
+    entry = ActivityEntry.objects.for_org(org).get(
+        action="create", object_type="tenants.membership"
+    )
     assert entry.actor_label == "SCIM (okta)"
 
 
