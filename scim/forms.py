@@ -21,6 +21,4 @@ class ProvisioningSettingsForm(forms.Form):
     manage_personnel = forms.BooleanField(
         required=False,
         label="Also manage personnel",
-        help_text="New SCIM users join the people roster (start date today, joiner's "
-        "checklist); deactivated ones leave it (end date today, leaver's checklist).",
     )
