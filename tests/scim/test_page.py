@@ -93,3 +93,12 @@ def test_sidebar_link_for_owners_only(org, owner, manager, client_for):
     home = reverse("org_home", args=[org.slug])
     assert _url(org) in client_for(owner).get(home).content.decode()
     assert _url(org) not in client_for(manager).get(home).content.decode()
+
+
+def test_members_page_shows_a_deactivated_member(org, owner, manager, client_for):
+    from scim.services import scim_user_deactivate
+
+    token, _ = scim_token_create(membership=owner, name="okta")
+    scim_user_deactivate(token=token, membership=manager)
+    page = client_for(owner).get(reverse("members", args=[org.slug])).content.decode()
+    assert "No access since" in page
