@@ -9,21 +9,18 @@ lookup exists, and another organization's token is simply unknown there.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 import string
 
-from django.conf import settings
 from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.http import Http404
-from django.utils import timezone
 
 from scim.models import ScimToken
 from soc2app.errors import Conflict, NotPermitted, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
-from tenants.apikeys import hash_secret
+from tenants.apikeys import credential_revoke, hash_secret, last_used_touch
 from tenants.models import Membership, Organization
 from tenants.permissions import Action
 
@@ -79,24 +76,7 @@ def scim_token_create(*, membership: Membership, name: str) -> tuple[ScimToken, 
 def scim_token_revoke(*, membership: Membership, token: ScimToken) -> ScimToken:
     """Revoke now: the provider's next request is refused."""
     _require(membership)
-    now = timezone.now()
-    with transaction.atomic():
-        changed = (
-            ScimToken.objects.for_org(membership.organization_id)
-            .filter(pk=token.pk, revoked_at__isnull=True)
-            .update(revoked_at=now)
-        )
-        if not changed:
-            raise Conflict("This token is already revoked.")
-        token.revoked_at = now
-        activity_record(
-            organization=membership.organization,
-            actor=Actor.for_principal(membership),
-            action="revoke",
-            target=token,
-            changes={"revoked_at": [None, now.isoformat()]},
-        )
-    return token
+    return credential_revoke(membership=membership, row=token)
 
 
 def scim_tokens_list(org: Organization) -> QuerySet[ScimToken]:
@@ -130,17 +110,5 @@ def scim_token_authenticate(org: Organization, raw: str) -> ScimToken | None:
         .first()
     )
     if token is not None:
-        _touch(token)
+        last_used_touch(token)
     return token
-
-
-def _touch(token: ScimToken) -> None:
-    """Record use at most once per ``API_KEY_LAST_USED_INTERVAL`` seconds."""
-    now = timezone.now()
-    interval = dt.timedelta(seconds=settings.API_KEY_LAST_USED_INTERVAL)
-    if token.last_used_at is not None and now - token.last_used_at < interval:
-        return
-    ScimToken.objects.for_org(token.organization_id).filter(pk=token.pk).filter(
-        models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lt=now - interval)
-    ).update(last_used_at=now)
-    token.last_used_at = now

@@ -237,6 +237,17 @@ def _locked(target: Membership) -> Membership:
     )
 
 
+def _member_entry(actor: Actor, action: str, target: Membership, changes: dict) -> None:
+    activity_record(
+        organization=target.organization,
+        actor=actor,
+        action=action,
+        target=target,
+        object_repr=target.user.email,
+        changes=changes,
+    )
+
+
 def membership_deactivate(*, target: Membership, actor: Actor, why: str) -> Grants:
     """End ``target``'s access now (``expires_at``: every access check already reads it, the
     session's next request included) and withdraw what they handed out, as a removal does.
@@ -257,14 +268,8 @@ def membership_deactivate(*, target: Membership, actor: Actor, why: str) -> Gran
         _withdraw(org, actor, grants, now, why=f"{target.user.email} deactivated")
         target.expires_at = now
         target.save(update_fields=["expires_at"])
-        activity_record(
-            organization=org,
-            actor=actor,
-            action="deactivate",
-            target=target,
-            object_repr=target.user.email,
-            changes={"active": [True, False], "reason": [None, why]} | _withdrawn_changes(grants),
-        )
+        changes = {"active": [True, False], "reason": [None, why]} | _withdrawn_changes(grants)
+        _member_entry(actor, "deactivate", target, changes)
     return grants
 
 
@@ -280,14 +285,8 @@ def membership_reactivate(*, target: Membership, actor: Actor, why: str) -> Memb
         before = _iso(target.expires_at)
         target.expires_at = None
         target.save(update_fields=["expires_at"])
-        activity_record(
-            organization=target.organization,
-            actor=actor,
-            action="reactivate",
-            target=target,
-            object_repr=target.user.email,
-            changes={"active": [False, True], "expires_at": [before, None], "reason": [None, why]},
-        )
+        changes = {"active": [False, True], "expires_at": [before, None], "reason": [None, why]}
+        _member_entry(actor, "reactivate", target, changes)
     return target
 
 
@@ -313,12 +312,6 @@ def membership_provision_role(*, target: Membership, role: str, actor: Actor) ->
         before = target.role
         target.role = role
         target.save(update_fields=["role"])
-        activity_record(
-            organization=org,
-            actor=actor,
-            action="update",
-            target=target,
-            object_repr=target.user.email,
-            changes={"role": [before, role]} | _withdrawn_changes(withdrawn),
-        )
+        changes = {"role": [before, role]} | _withdrawn_changes(withdrawn)
+        _member_entry(actor, "update", target, changes)
     return withdrawn
