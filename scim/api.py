@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -25,6 +26,8 @@ from tenants.models import Organization
 
 Handler = Callable[..., HttpResponse]
 _DOMAIN_TYPES = {400: "invalidValue", 409: "uniqueness"}
+# Past any real organization's size; keeps OFFSET within the database's integer range.
+MAX_START = 10_000_000
 
 
 def _base_url(request: HttpRequest, organization: str) -> str:
@@ -58,6 +61,12 @@ def scim_endpoint(methods: tuple[str, ...]) -> Callable[[Handler], Handler]:
                     return handler(request, token, _base_url(request, organization), **kwargs)
                 except ScimError as exc:
                     return protocol.error_response(exc)
+                except IntegrityError:
+                    # The same userName or address written concurrently: the loser's
+                    # transaction was rolled back whole.
+                    return protocol.error_response(
+                        ScimError(409, "The user was just created or changed; retry.", "uniqueness")
+                    )
                 except DomainError as exc:
                     status = exc.status if exc.status in (400, 403, 404, 409) else 400
                     return protocol.error_response(
@@ -123,7 +132,7 @@ def users(request: HttpRequest, token: ScimToken, base: str) -> HttpResponse:
     if text is not None:
         rows = rows.filter(parse.filter_q(text))
     # 1-based; RFC 7644 §3.4.2.4: below 1 means 1, a negative count means 0.
-    start = max(_int_param(request, "startIndex", 1), 1)
+    start = min(max(_int_param(request, "startIndex", 1), 1), MAX_START)
     count = min(max(_int_param(request, "count", protocol.MAX_RESULTS), 0), protocol.MAX_RESULTS)
     total = rows.count()
     page = list(rows[start - 1 : start - 1 + count]) if count else []

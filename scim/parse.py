@@ -26,6 +26,7 @@ from django.core.validators import validate_email
 from django.db.models import Q
 
 from scim.protocol import ENTERPRISE, PATCH_OP, USER, ScimError
+from scim.selectors import is_id
 from tenants.models import Role
 
 UserChanges = dict[str, Any]
@@ -278,5 +279,5 @@ def _clause(attr: str, value: Any) -> Q:
     if attr == "externalid":
         return Q(scim_link__external_id=value)
     if attr == "id":
-        return Q(pk=int(value)) if value.isdigit() else Q(pk__in=[])
+        return Q(pk=int(value)) if is_id(value) else Q(pk__in=[])
     raise _bad(f"Filtering on {attr!r} is not supported.", "invalidFilter")

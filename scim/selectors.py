@@ -26,9 +26,14 @@ def scim_users(org: Organization) -> QuerySet[Membership]:
     )
 
 
+def is_id(text: str) -> bool:
+    """A membership id as SCIM sends it: ASCII digits within the column's range."""
+    return text.isascii() and text.isdigit() and len(text) <= 18
+
+
 def get_scim_user(org: Organization, scim_id: str) -> Membership:
     """The member with this SCIM id in ``org``; another organization's id is not found."""
-    found = scim_users(org).filter(pk=int(scim_id)).first() if scim_id.isdigit() else None
+    found = scim_users(org).filter(pk=int(scim_id)).first() if is_id(scim_id) else None
     if found is None:
         raise ScimError(404, f"User {scim_id} not found.")
     return found

@@ -118,6 +118,11 @@ def test_pagination(org, scim):
     assert scim.get("Users", startIndex="0", count="1").json_body["startIndex"] == 1
     assert scim.get("Users", startIndex="99").json_body["Resources"] == []
     _error(scim.get("Users", count="many"), 400, "invalidValue")
+    far = scim.get("Users", startIndex="1" + "0" * 30).json_body
+    assert far["Resources"] == [] and far["totalResults"] == 6
+    assert scim.get("Users", filter='id eq "' + "9" * 30 + '"').json_body["totalResults"] == 0
+    _error(scim.get("Users/" + "9" * 30), 404)
+    _error(scim.get("Users/²"), 404)
 
 
 def test_auditors_are_not_scim_users(org, scim):
