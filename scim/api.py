@@ -154,3 +154,8 @@ def user(request: HttpRequest, token: ScimToken, base: str, scim_id: str) -> Htt
         changes = parse.user_from_patch(parse.load_json(request.body))
         services.scim_user_update(token=token, membership=membership, changes=changes)
     return respond(protocol.user_resource(selectors.get_scim_user(org, scim_id), base))
+
+
+@scim_endpoint(("GET", "POST", "PUT", "PATCH", "DELETE"))
+def unsupported(request: HttpRequest, token: ScimToken, base: str) -> HttpResponse:
+    raise ScimError(404, f"{request.path} is not offered: only Users (no Groups, no Bulk).")

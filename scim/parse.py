@@ -108,11 +108,8 @@ def _role(value: Any) -> str | None:
         value[0],
     )
     role = chosen.get("value") if isinstance(chosen, dict) else chosen
-    if role not in (Role.CONTRIBUTOR, Role.COMPLIANCE_MANAGER):
-        raise _bad(
-            f"SCIM cannot give the role {role!r}: only contributor or compliance_manager. "
-            "Owners and admins are appointed in the app."
-        )
+    if role not in Role.values:
+        raise _bad(f"Unknown role {role!r}: use contributor or compliance_manager.")
     return role
 
 

@@ -37,11 +37,22 @@ from tenants.activity import Actor, activity_record, diff, snapshot
 from tenants.models import Membership
 from tenants.permissions import Action
 from tenants.services_members import (
+    PROVISIONED_ROLES,
     membership_add,
     membership_deactivate,
     membership_provision_role,
     membership_reactivate,
 )
+
+
+def _refuse_role(role: str) -> None:
+    if role not in PROVISIONED_ROLES:
+        raise ScimError(
+            400,
+            f"SCIM cannot give the role {role!r}: only contributor or compliance_manager. "
+            "Owners and admins are appointed in the app.",
+            "invalidValue",
+        )
 
 
 def _actor(token: ScimToken) -> Actor:
@@ -142,6 +153,7 @@ def _roster(token: ScimToken, membership: Membership, changes: dict[str, Any]) -
 def scim_user_create(*, token: ScimToken, changes: dict[str, Any]) -> Membership:
     org = token.organization
     role = changes.get("role") or provisioning_settings(org).default_role
+    _refuse_role(role)
     with transaction.atomic():
         user, _ = user_ensure(email=changes["user_name"])
         if Membership.objects.for_org(org).filter(user=user).exists():
@@ -165,7 +177,10 @@ def scim_user_update(
 ) -> Membership:
     """PUT and PATCH alike: apply what ``changes`` holds, leave the rest."""
     with transaction.atomic():
+        # A role sent back unchanged (an IdP echoing what it read) is no change, even an
+        # owner's; any other role must be one SCIM may give.
         if "role" in changes and changes["role"] != membership.role:
+            _refuse_role(changes["role"])
             try:
                 membership_provision_role(
                     target=membership, role=changes["role"], actor=_actor(token)

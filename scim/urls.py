@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from scim import api, views
 
@@ -11,8 +11,10 @@ scim_urlpatterns = [
     path("ResourceTypes/<str:name>", api.resource_type, name="scim_resource_type"),
     path("Schemas", api.schemas, name="scim_schemas"),
     path("Schemas/<str:urn>", api.schema, name="scim_schema"),
-    path("Users", api.users, name="scim_users"),
-    path("Users/<str:scim_id>", api.user, name="scim_user"),
+    re_path(r"^Users/?$", api.users, name="scim_users"),
+    re_path(r"^Users/(?P<scim_id>[^/]+)/?$", api.user, name="scim_user"),
+    # Groups, /Bulk, /Me...: not offered; answered in SCIM's error format, not an HTML page.
+    re_path(r"^.*$", api.unsupported),
 ]
 
 # Under /o/<org_slug>/ (owners' settings page).

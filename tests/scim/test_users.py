@@ -222,6 +222,14 @@ def test_role_escalation_is_refused(org, scim, owner):
     demote = {"op": "replace", "path": 'roles[primary eq "True"].value', "value": "contributor"}
     _error(scim.patch(f"Users/{owner.pk}", demote), 400, "mutability")
     assert Membership.objects.for_org(org).get(pk=owner.pk).role == Role.OWNER
+    # An IdP echoing an owner's role back (GET, then PUT of the same) changes nothing.
+    echoed = okta_user(owner.user.email, roles=[{"value": "owner", "primary": True}])
+    assert scim.put(f"Users/{owner.pk}", echoed).status_code == 200
+    _error(
+        scim.post("Users", okta_user("x@example.com", roles=[{"value": "sultan"}])),
+        400,
+        "invalidValue",
+    )
 
 
 def test_default_role_from_settings(org, owner, scim):
@@ -246,6 +254,9 @@ def test_discovery_documents(org, scim):
     _error(scim.get("Schemas/urn:nope"), 404)
     _error(scim.call("DELETE", "ServiceProviderConfig"), 405)
     _error(scim.get("Users/abc"), 404)
+    _error(scim.get("Groups", filter='displayName eq "x"'), 404)
+    _error(scim.post("Bulk", {}), 404)
+    assert scim.get("Users/").status_code == 200
 
 
 def test_link_kept_once(org, scim):
