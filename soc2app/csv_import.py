@@ -19,7 +19,9 @@ The preview between upload and confirm is held by ``soc2app.csv_pending``.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -29,6 +31,7 @@ MAX_ERRORS = 200  # listed back; the count says how many more
 # A cell a spreadsheet would run as a formula (OWASP "CSV injection").
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _BOMS_16 = (b"\xff\xfe", b"\xfe\xff")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -101,7 +104,7 @@ def _size(limit: int) -> str:
 
 def read_rows(text: str) -> list[list[str]]:
     try:
-        return list(csv.reader(io.StringIO(text, newline="")))
+        return list(csv.reader(io.StringIO(text, newline=""), strict=True))
     except csv.Error as exc:
         raise FileRefused(f"The file is not valid CSV ({exc}).") from exc
 
@@ -194,6 +197,17 @@ def read_table(data: bytes, spec: Spec, problems: Problems) -> Table | None:
             (number, dict(zip(names, [*cells, *[""] * (len(names) - len(cells))], strict=True)))
         )
     return Table(names=names, rows=rows)
+
+
+def parse_date(value: str) -> dt.date | None:
+    """An ISO date (``YYYY-MM-DD``), or None when ``value`` is not one."""
+    value = value.strip()
+    if not ISO_DATE.fullmatch(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def formula_like(value: str) -> bool:
