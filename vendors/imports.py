@@ -24,6 +24,7 @@ the whole import (counts, the file's SHA-256, the ids created and updated).
 from __future__ import annotations
 
 import hashlib
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ from soc2app.csv_import import ImportRejected, Problems, Spec, echo, parse_date,
 from soc2app.errors import Conflict, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
+from tenants.context import current_org_id, org_scope
 from tenants.models import Membership, Organization
 from vendors import services
 from vendors.models import DataKind, Vendor
@@ -307,7 +309,10 @@ def import_apply(*, membership: Any, data: bytes, name: str = "") -> Plan:
             plan = plan_import(membership, data)
             if not plan.ok:
                 raise ImportRejected(plan)
-            created, updated = _write(org, plan)
+            # Outside a request (a task, the shell) the scope row-level security checks is set here.
+            scope = nullcontext() if current_org_id() == org.pk else org_scope(org)
+            with scope:
+                created, updated = _write(org, plan)
             activity_record(
                 organization=org,
                 actor=Actor.for_principal(membership),
