@@ -36,10 +36,8 @@ from people.bulk import plan_write
 from people.checklists import checklists_sync
 from people.models import Person
 from soc2app.csv_import import (
-    MAX_ERRORS,
     ImportRejected,
     Problems,
-    RowError,
     Spec,
     echo,
     read_table,
@@ -50,7 +48,8 @@ from tenants.activity import Actor, activity_record
 from tenants.models import Organization
 from tenants.permissions import Action
 
-__all__ = ["MAX_ERRORS", "ImportRejected", "Plan", "RowError", "import_apply", "plan_import"]
+# ImportRejected is re-exported: callers catch it as imports.ImportRejected.
+__all__ = ["ImportRejected", "Plan", "import_apply", "plan_import"]
 
 REQUIRED = ("full_name", "email", "start_date")
 OPTIONAL = ("title", "department", "manager_email", "employment_type", "end_date")
