@@ -39,7 +39,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
-
 from django.utils import timezone
 
 from evidence.models import DigestMark, EvidenceDigest, EvidenceVersion, Freshness

@@ -22,8 +22,8 @@ from django.db.models import Max
 from risks import heatmap
 from risks import matrix as matrices
 from risks.models import Risk, RiskAssessment, RiskMatrix
-from vendors.models import VendorReview
 from tenants.models import Organization
+from vendors.models import VendorReview
 from vendors.selectors import VendorRow, vendor_rows
 
 TOP_RISKS = 20
@@ -131,9 +131,7 @@ def risk_appendix(org: Organization, today: dt.date) -> RiskAppendix | None:
     latest = RiskAssessment.objects.for_org(org).order_by("-performed_on", "-id").first()
     # Due by the organization's interval as it stands (a shorter one applies at once).
     due = (
-        latest.performed_on + dt.timedelta(days=matrix.assessment_interval_days)
-        if latest
-        else None
+        latest.performed_on + dt.timedelta(days=matrix.assessment_interval_days) if latest else None
     )
     return RiskAppendix(
         total=total,

@@ -22,7 +22,13 @@ from django.conf import settings
 from django.db.models import Min, Q
 from django.urls import reverse
 
-from evidence.notifications import DigestEntry, DigestSection, Window, organizations_with, section_window
+from evidence.notifications import (
+    DigestEntry,
+    DigestSection,
+    Window,
+    organizations_with,
+    section_window,
+)
 from risks.models import Risk, RiskAssessment, RiskMatrix, Treatment
 from tenants.models import Organization
 

@@ -24,7 +24,13 @@ import uuid
 from django.conf import settings
 from django.urls import reverse
 
-from evidence.notifications import DigestEntry, DigestSection, Window, organizations_with, section_window
+from evidence.notifications import (
+    DigestEntry,
+    DigestSection,
+    Window,
+    organizations_with,
+    section_window,
+)
 from tenants.models import Organization
 from vendors.models import DocumentKind, Vendor
 from vendors.rules import rules_for

@@ -208,8 +208,11 @@ def test_contents_list_the_appendices(report):
 
 
 def test_pdftotext_reads_the_appendices(report):
-    text = subprocess.run(
-        ["pdftotext", "-layout", report.path, "-"], capture_output=True, text=True, check=True
+    tool = shutil.which("pdftotext")
+    if tool is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed")
+    text = subprocess.run(  # noqa: S603 (our own file, a fixed tool)
+        [tool, "-layout", report.path, "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "Appendix: Risk register" in text and "Appendix: Vendors" in text
     assert "VEN-069" in text and "Risk number" in text
