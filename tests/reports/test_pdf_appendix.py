@@ -242,3 +242,21 @@ def test_only_the_vendor_appendix(org, manager, make_audit, tmp_path, other_org,
     text = "\n".join(p.text for p in read_pages(out.read_bytes()))
     assert "Appendix: Vendors" in text and "Appendix: Risk register" not in text
     assert "Risk number" not in text
+
+
+@pytest.mark.parametrize("size", [3, 30])
+def test_the_appendices_cost_a_constant_number_of_queries(org, make_member, size):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from reports.appendix import risk_appendix, vendor_appendix
+
+    owner = make_member(org, Role.COMPLIANCE_MANAGER)
+    add_risks(org, [owner], n=size)
+    add_vendors(org, owner, n=size)
+    with org_scope(org), CaptureQueriesContext(connection) as ctx:
+        risks, vendors = risk_appendix(org, TODAY), vendor_appendix(org, TODAY)
+    assert risks.total == size and len(vendors.lines) == size
+    # Risks: the count, the matrix, the heat counts, the top risks with owners, the latest
+    # assessment; vendors: the list's aggregate, the last reviews.
+    assert len(ctx.captured_queries) == 7, [q["sql"] for q in ctx.captured_queries]
