@@ -243,6 +243,7 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "risk-new": url("risk_new"),
         "risk-library": url("risk_library"),
         "risk-heatmap": url("risk_heatmap"),
+        "vendor-import": url("vendor_import"),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
         "monitoring-connection": url("monitoring_connection", pk=connection_pk),
