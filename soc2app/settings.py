@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "training",
     "risks",
     "vendors",
+    "trust",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,2 @@
+org_urlpatterns = []
+public_urlpatterns = []
