@@ -17,7 +17,6 @@ import datetime as dt
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -235,41 +234,44 @@ def _send(message: EmailMessage, request: TrustRequest) -> None:
         logger.exception("trust center link for request %s could not be sent", request.pk)
 
 
-@dataclass(frozen=True)
-class Claimed:
-    request: TrustRequest
-    document: TrustDocument
-    downloads: int
-
-
-def link_claim(*, org: Organization, token: str, ip_address: str | None) -> Claimed:
-    """Count one download through the personal link behind ``token``: NotFound for an unknown
-    token (or another organization's), LinkGone once expired or used up. Logged."""
+def link_resolve(*, org: Organization, token: str) -> TrustRequest:
+    """The approved request behind ``token`` in ``org``, its link still good: NotFound for an
+    unknown token (or another organization's), LinkGone once expired, used up or withdrawn."""
     if not token or len(token) > 100:
         raise NotFound("This link is not valid.")
-    rows = TrustRequest.objects.for_org(org)
-    request = rows.select_related("document").filter(token_sha256=token_hash(token)).first()
+    rows = TrustRequest.objects.for_org(org).select_related("document__policy_version__policy")
+    request = rows.filter(token_sha256=token_hash(token)).first()
     if request is None or request.status != RequestStatus.APPROVED:
         raise NotFound("This link is not valid.")
     if request.document.withdrawn_at is not None:
         raise LinkGone("This document is no longer offered.")
-    now = timezone.now()
-    if request.link_expires_at is None or request.link_expires_at <= now:
+    if request.link_expires_at is None or request.link_expires_at <= timezone.now():
         raise LinkGone("This link has expired: request the document again.")
+    if request.downloads >= settings.TRUST_LINK_MAX_DOWNLOADS:
+        raise LinkGone(USED_UP)
+    return request
+
+
+USED_UP = "This link was used as many times as it allows: request the document again."
+
+
+def link_count(*, org: Organization, request: TrustRequest, ip_address: str | None) -> int:
+    """Count one download (one conditional UPDATE: concurrent downloads cannot exceed the
+    limit) and log it; LinkGone when the link ran out meanwhile. The number of downloads."""
+    now = timezone.now()
     with transaction.atomic():
-        counted = rows.filter(
-            pk=request.pk, downloads__lt=settings.TRUST_LINK_MAX_DOWNLOADS, link_expires_at__gt=now
-        ).update(downloads=F("downloads") + 1)
-        if not counted:
-            raise LinkGone(
-                "This link was used as many times as it allows: request the document again."
+        counted = (
+            TrustRequest.objects.for_org(org)
+            .filter(
+                pk=request.pk,
+                downloads__lt=settings.TRUST_LINK_MAX_DOWNLOADS,
+                link_expires_at__gt=now,
             )
-        downloads = request.downloads + 1
-        _log(
-            org,
-            _visitor(request),
-            "download",
-            request,
-            {"downloads": [downloads - 1, downloads], "ip_address": [None, ip_address]},
+            .update(downloads=F("downloads") + 1)
         )
-    return Claimed(request, request.document, downloads)
+        if not counted:
+            raise LinkGone(USED_UP)
+        downloads = request.downloads + 1
+        changes = {"downloads": [downloads - 1, downloads], "ip_address": [None, ip_address]}
+        _log(org, _visitor(request), "download", request, changes)
+    return downloads

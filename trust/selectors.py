@@ -168,3 +168,10 @@ def control_choices(org: Organization) -> list[tuple[int, str]]:
 def audit_choices(org: Organization) -> list[tuple[int, str]]:
     audits = Audit.objects.for_org(org).order_by("-created_at")
     return [(a.pk, f"{a.name} ({audit_status(a)})") for a in audits]
+
+
+def audit_get(org: Organization, pk: int) -> Audit:
+    found = Audit.objects.for_org(org).filter(pk=pk).first()
+    if found is None:
+        raise NotFound("No such audit.")
+    return found
