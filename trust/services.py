@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.storage import default_storage
@@ -27,6 +26,7 @@ from soc2app.errors import Conflict, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization
+from trust.hosts import app_hosts
 from trust.models import (
     TrustCenter,
     TrustControl,
@@ -114,12 +114,12 @@ def _checked(org: Organization, values: dict[str, Any]) -> dict[str, Any]:
                 field="slug",
             )
     if "custom_domain" in out:
-        out["custom_domain"] = _domain(out["custom_domain"], "custom_domain")
-        if out["custom_domain"] and out["custom_domain"] == urlsplit(settings.SITE_URL).hostname:
+        if (out["custom_domain"] or "").strip().lower() in app_hosts():
             raise ValidationFailed(
                 "That is the application's own address: use a domain of yours.",
                 field="custom_domain",
             )
+        out["custom_domain"] = _domain(out["custom_domain"], "custom_domain")
     for name, limit in (("headline", 200), ("intro", 2000), ("nda_text", 20000)):
         if name in out:
             out[name] = (out[name] or "").strip()
