@@ -39,6 +39,7 @@ class TrustCenter(TenantModel):
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "trust center"
         constraints = [
             models.UniqueConstraint(fields=["organization"], name="trust_center_one_per_org"),
             models.UniqueConstraint(fields=["slug"], name="trust_center_slug_unique"),
@@ -98,6 +99,7 @@ class TrustDocument(TenantModel):
     withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
+        verbose_name = "trust center document"
         ordering = ["title", "id"]
         constraints = [
             models.CheckConstraint(
@@ -152,6 +154,7 @@ class TrustRequest(TenantModel):
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
+        verbose_name = "trust center request"
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
