@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "risks",
     "vendors",
     "scim",
+    "trust",
 ]
 
 MIDDLEWARE = [
@@ -91,6 +92,8 @@ MIDDLEWARE = [
     "soc2app.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A trust center on its own domain: that host's paths go to its pages (trust/hosts.py).
+    "trust.hosts.TrustHostMiddleware",
     # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.
     "soc2app.uploads.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
