@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('tenants', '0010_webhook_monitoring_events'),
-        ('vendors', '0001_initial'),
+        ('vendors', '0002_vendor_notes'),
     ]
 
     operations = [
