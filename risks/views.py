@@ -158,11 +158,5 @@ def risk_heatmap(request: HttpRequest, org_slug: str) -> HttpResponse:
     _require(request)
     org = request.organization
     matrix = matrices.matrix_for(org)
-    inherent, residual = selectors.heat_counts(org)
-    grids = [
-        heatmap.grid("inherent", "Inherent risk", matrix, inherent),
-        heatmap.grid("residual", "Residual risk", matrix, residual),
-    ]
-    levels = [(lv.label, matrices.LEVEL_COLOURS[lv]) for lv in matrices.LEVEL_ORDER]
-    context = {"grids": grids, "matrix": matrix, "levels": levels}
+    context = {"matrix": matrix, **heatmap.grids_context(org, matrix)}
     return render(request, "risks/heatmap.html", context)
