@@ -21,7 +21,7 @@ from vendors.models import Vendor, VendorDocument, VendorReview
 ASSESSMENT_CSV = b"title,residual\nAccount takeover,6\n"
 ASSESSMENT_PDF = b"%PDF-1.4 frozen register"
 SOC2 = b"%PDF-1.4 soc 2 report"
-FORMULA_TITLE = "=HYPERLINK(\"http://evil.test\",\"click\")"
+FORMULA_TITLE = '=HYPERLINK("http://evil.test","click")'
 
 
 def risk(org, title: str, *, owner=None, inherent=(4, 4), residual=(2, 3), **values) -> Risk:
