@@ -108,3 +108,49 @@ def test_an_auditor_reads_the_register_and_a_vendors_documents(
                     )
         context.close()
     assert problems == []
+
+
+def test_a_manager_exports_the_filtered_register_from_its_menu(
+    browser,
+    live_server,
+    org,
+    manager,
+    make_member,
+    make_audit,  # noqa: F811
+):
+    build_world(org, manager, make_member, make_audit)
+    out = _shots()
+    problems: list[str] = []
+    for name, viewport in VIEWPORTS.items():
+        context, page = signed_in_page(
+            browser,
+            live_server.url,
+            manager.user.email,
+            viewport=viewport,
+            problems=problems,
+            password=PASSWORD,
+        )
+        for list_name in ("risks", "vendors"):
+            page.goto(f"/o/{org.slug}/{list_name}/")
+            if list_name == "risks":
+                page.get_by_label("Treatment").select_option("accept")
+                page.get_by_role("button", name="Filter").click()
+                page.wait_for_load_state("load")
+            page.locator(".export-menu summary").click()
+            link = page.get_by_role("link", name="CSV (spreadsheet text)")
+            assert link.is_visible()
+            box = link.bounding_box()  # the whole menu on screen, not cut off at an edge
+            assert box["x"] >= 0 and box["x"] + box["width"] <= viewport[0], (name, box)
+            result = page.evaluate(OVERFLOW_JS)
+            assert result["fits"], (name, list_name, result)
+            if out is not None:
+                page.screenshot(path=str(out / f"{list_name}-export-menu-{name}.png"))
+            with page.expect_download() as download:
+                link.click()
+            text = Path(download.value.path()).read_text(encoding="utf-8-sig")
+            if list_name == "risks":  # the filter shown: only the accepted risk
+                assert "Key person departure" in text and "HYPERLINK" not in text
+            else:
+                assert "Payments Inc" in text and "Mail Co" in text
+        context.close()
+    assert problems == []
