@@ -1,5 +1,6 @@
 """Risks' to-do items (``soc2app.todo``): for a risk's owner, an acceptance past its end date
-(decide again: renew, mitigate, ...) and a review date that has passed. One query."""
+(decide again: renew, mitigate, ...) and a review date that has passed; for every manager, the
+periodic risk assessment when it was never run or its next due date has passed. Two queries."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import datetime as dt
 
 from django.urls import reverse
 
+from risks.assessment_selectors import assessment_due
 from risks.selectors import acceptance_expired, owned_review_items
 from soc2app.todo import TodoItem, Urgency
 from tenants import permissions
@@ -20,7 +22,7 @@ def risk_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
     ):
         return []
     slug = membership.organization.slug
-    items = []
+    items = _assessment_items(membership, today)
     for risk in owned_review_items(membership, today):
         url = reverse("risk_detail", kwargs={"org_slug": slug, "pk": risk.pk})
         if acceptance_expired(risk, today):
@@ -48,3 +50,25 @@ def risk_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
                 )
             )
     return items
+
+
+def _assessment_items(membership: Membership, today: dt.date) -> list[TodoItem]:
+    due = assessment_due(membership.organization_id, today)
+    if not due.overdue:
+        return []
+    url = reverse("risk_assessment_run", kwargs={"org_slug": membership.organization.slug})
+    if due.last is None:
+        detail = "It has never been run: it freezes the register as evidence for CC3.1-CC3.4"
+    else:
+        detail = f"The last one was on {due.last:%d %b %Y}: its evidence is running out"
+    return [
+        TodoItem(
+            kind="risk.assessment_overdue",
+            title="Run the periodic risk assessment",
+            url=url,
+            urgency=Urgency.OVERDUE,
+            due=due.next_due,
+            owner=membership.user.email,
+            detail=detail,
+        )
+    ]
