@@ -1,6 +1,7 @@
 """Risks' to-do items (``soc2app.todo``): for a risk's owner, an acceptance past its end date
 (decide again: renew, mitigate, ...) and a review date that has passed; for every manager, the
-periodic risk assessment when it was never run or its next due date has passed. Two queries."""
+periodic risk assessment when its next due date has passed, or it was never run and the
+register holds risks. Two queries, three for an organization that never ran one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import datetime as dt
 from django.urls import reverse
 
 from risks.assessment_selectors import assessment_due
+from risks.models import Risk
 from risks.selectors import acceptance_expired, owned_review_items
 from soc2app.todo import TodoItem, Urgency
 from tenants import permissions
@@ -53,8 +55,11 @@ def risk_todos(membership: Membership, today: dt.date) -> list[TodoItem]:
 
 
 def _assessment_items(membership: Membership, today: dt.date) -> list[TodoItem]:
-    due = assessment_due(membership.organization_id, today)
-    if not due.overdue:
+    """Overdue: its next due date passed, or never run once the register holds a risk (an
+    organization that has not started its register has nothing to assess yet)."""
+    org_id = membership.organization_id
+    due = assessment_due(org_id, today)
+    if not due.overdue or (due.last is None and not Risk.objects.for_org(org_id).exists()):
         return []
     url = reverse("risk_assessment_run", kwargs={"org_slug": membership.organization.slug})
     if due.last is None:

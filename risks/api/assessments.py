@@ -33,7 +33,6 @@ def _download_schema(media_type: str, what: str) -> Any:
         + (" A PDF still rendering (or failed) has no file: 409." if what == "PDF" else ""),
         responses={
             (200, media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file."),
-            404: OpenApiResponse(ErrorOut, description="No such assessment (or file)."),
             409: OpenApiResponse(ErrorOut, description="The PDF is not ready."),
         },
     )
