@@ -47,7 +47,7 @@ def test_the_pages_show_the_assessment(org, manager, done, client_for):
     assert done.performed_on.strftime("%-d %b %Y") in listed.content.decode()
     page = client.get(url("risk_assessment", org, pk=done.pk)).content.decode()
     assert "Ransomware on the file servers" in page and done.csv_sha256 in page
-    assert "Rendering" in page and "hx-trigger=\"every 3s\"" in page
+    assert "Rendering" in page and 'hx-trigger="every 3s"' in page
     assert "Board meeting." in page
     register = client.get(url("risks", org)).content.decode()
     assert "Last assessment" in register and "next due" in register
@@ -119,7 +119,9 @@ def test_another_organizations_assessment_is_not_found(org, manager, done, their
     ):
         assert client.get(url(name, org, **kwargs)).status_code == 404, name
     assert client.post(url("risk_assessment_retry", org, pk=theirs.pk)).status_code == 404
-    assert client.get(url("risk_assessment_download", org, pk=done.pk, kind="exe")).status_code == 404
+    assert (
+        client.get(url("risk_assessment_download", org, pk=done.pk, kind="exe")).status_code == 404
+    )
 
 
 def test_the_api_lists_reads_runs_and_downloads(org, manager, add, key_client, api_for, theirs):
