@@ -10,6 +10,7 @@ from policies import urls as policy_urls
 from policies import views_public as policy_public
 from reports import urls as report_urls
 from risks import urls as risk_urls
+from scim import urls as scim_urls
 from soc2app import api_docs, health, metrics
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
@@ -32,6 +33,7 @@ org_patterns = [
     path("risks/", include(risk_urls.org_urlpatterns)),
     path("vendors/", include(vendor_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
+    *scim_urls.org_urlpatterns,
 ]
 
 urlpatterns = [
@@ -48,6 +50,7 @@ urlpatterns = [
     ),
     path("", include(tenant_urls.urlpatterns)),
     path("o/<slug:org_slug>/", include(org_patterns)),
+    path("scim/v2/<slug:organization>/", include(scim_urls.scim_urlpatterns)),
     path("api/v1/", include("soc2app.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
     path("api/docs/", api_docs.api_docs, name="api_docs"),

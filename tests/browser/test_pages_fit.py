@@ -36,6 +36,7 @@ from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
 from reports.selectors import audit_scope_controls
 from risks.models import Risk, RiskAssessment
+from scim.tokens import scim_token_create
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
@@ -109,6 +110,7 @@ def _overflowing_data(org: Organization) -> Control:
     )
     tenant_services.invitation_create(membership=owner, email=LONG_EMAIL, role=Role.CONTRIBUTOR)
     api_key_create(membership=owner, name=f"{LONG_WORD}-key", role="read_only")
+    scim_token_create(membership=owner, name=LONG_WORD)
     connection = monitoring_services.connection_create(
         membership=owner, kind="custom", name=f"{LONG_WORD}-tests"
     )
@@ -246,12 +248,14 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "risk-assessment": url(
             "risk_assessment", pk=RiskAssessment.objects.for_org(org).order_by("pk")[0].pk
         ),
+        "vendor-import": url("vendor_import"),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
         "monitoring-connection": url("monitoring_connection", pk=connection_pk),
         "monitoring-connection-edit": url("monitoring_connection_edit", pk=connection_pk),
         "api-keys": url("api_keys"),
         "webhooks": url("webhook_endpoints"),
+        "provisioning": url("scim_provisioning"),
         "security": url("org_security"),
         "activity": url("activity"),
         "mfa": reverse("mfa_index"),
