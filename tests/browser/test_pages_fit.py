@@ -35,7 +35,7 @@ from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
 from reports.selectors import audit_scope_controls
-from risks.models import Risk
+from risks.models import Risk, RiskAssessment
 from scim.tokens import scim_token_create
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
@@ -293,6 +293,11 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "risk-new": url("risk_new"),
         "risk-library": url("risk_library"),
         "risk-heatmap": url("risk_heatmap"),
+        "risk-assessments": url("risk_assessments"),
+        "risk-assessment-run": url("risk_assessment_run"),
+        "risk-assessment": url(
+            "risk_assessment", pk=RiskAssessment.objects.for_org(org).order_by("pk")[0].pk
+        ),
         "vendor-import": url("vendor_import"),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
