@@ -17,7 +17,7 @@ from django.http import Http404
 from controls.models import Audit
 from reports import selectors
 from reports.selectors_portal_people import audit_period_end
-from risks.models import RiskAssessment
+from risks.models import AssessmentStatus, RiskAssessment
 from tenants import permissions
 from tenants.models import Membership, Role
 from tenants.permissions import Action
@@ -76,6 +76,8 @@ ASSESSMENT_FILES = {"csv": "text/csv", "pdf": "application/pdf"}
 def assessment_file(assessment: RiskAssessment, kind: str) -> AssessmentFile:
     """The assessment's CSV or PDF; "not found" while it has none (a PDF still rendering)."""
     key = getattr(assessment, f"{kind}_file", "") if kind in ASSESSMENT_FILES else ""
+    if kind == "pdf" and assessment.status != AssessmentStatus.READY:
+        key = ""  # rendering, or failed: nothing an auditor should take away
     if not key:
         raise Http404("This file is not available.")
     return AssessmentFile(
@@ -88,3 +90,27 @@ def assessment_file(assessment: RiskAssessment, kind: str) -> AssessmentFile:
 
 def after_period(audit: Audit, assessment: RiskAssessment) -> bool:
     return assessment.performed_on > audit_period_end(audit)
+
+
+SUMMARY_LABELS = {
+    "inherent": "Inherent",
+    "residual": "Residual",
+    "treatment": "Treatment",
+    "acceptances_expired": "Acceptances expired",
+    "reviews_overdue": "Reviews overdue",
+}
+
+
+def summary_lines(summary: dict) -> list[str]:
+    """An assessment's summary counts as short lines ("Residual: high 1, low 3"), the
+    non-zero counts of each group; the matrix it was read on is left out."""
+    lines = []
+    for key, label in SUMMARY_LABELS.items():
+        value = summary.get(key)
+        if isinstance(value, dict):
+            counts = ", ".join(f"{k.replace('_', ' ')} {n}" for k, n in value.items() if n)
+            if counts:
+                lines.append(f"{label}: {counts}")
+        elif value:
+            lines.append(f"{label}: {value}")
+    return lines

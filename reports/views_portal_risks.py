@@ -113,6 +113,7 @@ def portal_risk_assessments(request: HttpRequest, org_slug: str, audit_pk: str) 
     rows = list(registers.assessments(audit))
     for assessment in rows:
         assessment.after_period = registers.after_period(audit, assessment)
+        assessment.summary_lines = registers.summary_lines(assessment.summary)
     context = {"audit": audit, "assessments": rows, "end": audit_period_end(audit)}
     return render(request, "reports/portal/risk_assessments.html", context)
 

@@ -15,6 +15,7 @@ from controls.models import Control, System
 from reports.tabular import export_format, table_response
 from risks import exports, heatmap, selectors, services
 from risks import matrix as matrices
+from risks.assessment_selectors import assessment_due
 from risks.forms import RegisterFilterForm, RiskForm
 from risks.library import library
 from risks.models import Risk, RiskMatrix
@@ -51,7 +52,14 @@ def register(request: HttpRequest, org_slug: str) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     query.pop("format", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "today": today}
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "today": today,
+        "due": assessment_due(org, today),
+        "can_run": True,
+    }
     return render(request, "risks/register.html", context)
 
 

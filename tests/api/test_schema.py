@@ -31,6 +31,7 @@ BODILESS = (
     "monitoring/connections/{id}/runs/",
     "monitoring/connections/{id}/test/",
     "monitoring/runs/{id}/retry/",
+    "risks/assessments/{id}/retry/",
     "policies/{id}/submit/",
     "policies/{id}/approve/",
     "policies/{id}/versions/new/",
@@ -44,11 +45,17 @@ FILES = (
     "reports/{id}/download/",
     "evidence/versions/{id}/download/",
     "training-completions/{id}/certificate/",
+    "risks/assessments/{id}/pdf/",
     "risk-assessments/{id}/csv/",
     "risk-assessments/{id}/pdf/",
     "documents/{doc_pk}/download/",
 )
-CSV_FILES = ("populations/{id}/export/", "risks/export/", "vendors/export/")
+CSV_FILES = (
+    "populations/{id}/export/",
+    "risks/assessments/{id}/csv/",
+    "risks/export/",
+    "vendors/export/",
+)
 
 
 def test_every_organization_endpoint_is_documented(schema):
@@ -140,10 +147,16 @@ def test_every_organization_endpoint_is_documented(schema):
         "risks/adopt/",
         "risks/library/",
         "risks/matrix/",
+        "risks/assessments/",
+        "risks/assessments/{id}/",
+        "risks/assessments/{id}/retry/",
+        "risks/assessments/{id}/csv/",
+        "risks/assessments/{id}/pdf/",
         "vendors/",
         "vendors/{id}/",
         "vendors/{id}/documents/",
         "vendors/{id}/reviews/",
+        "vendors/import/",
         "vendors/export/",
         # An audit's risk register and vendors (the auditor portal's reads).
         "audits/{audit_pk}/risks/",

@@ -99,6 +99,7 @@ def test_assessments_list_and_files_are_logged_downloads(world, client_for):  # 
     client = client_for(w.auditor)
     page = client.get(_url(w, "portal_risk_assessments")).content.decode()
     assert page.count('class="assessment-row"') == 2 and "PDF being rendered" in page
+    assert "Residual: medium 1, critical 1" in page and "Acceptances expired: 1" in page
     assert w.assessment.csv_sha256[:12] in page
     for kind, data, content_type in (
         ("csv", ASSESSMENT_CSV, "text/csv"),

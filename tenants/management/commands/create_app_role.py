@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from tenants.lookups import FUNCTIONS
+from tenants.lookups import all_functions
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Only ever formatted with a name that matched ROLE_NAME.
@@ -52,7 +52,7 @@ def role_statements(role: str, password: str | None, database: str) -> list[tupl
             f"GRANT EXECUTE ON FUNCTION {signature} TO {ident}; END IF; END$$",
             [],
         )
-        for signature in FUNCTIONS
+        for signature in all_functions()
     ]
     if password:
         statements.append((f"ALTER ROLE {ident} PASSWORD %s", [password]))
