@@ -141,3 +141,17 @@ class MatrixForm(forms.Form):
             "thresholds": {name: data[name] for name in ("medium", "high", "critical")},
             "assessment_interval_days": data["assessment_interval_days"],
         }
+
+
+class AssessmentRunForm(forms.Form):
+    performed_on = forms.DateField(
+        label="Date of the assessment",
+        widget=DateInput,
+        help_text="Today, or the day it was done (not before the latest assessment).",
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=5000,
+        help_text="Who took part, what changed since the last assessment, decisions taken.",
+    )

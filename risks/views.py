@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.models import Control, System
-from risks import heatmap, selectors, services, services_matrix
+from reports.tabular import export_format, table_response
+from risks import exports, heatmap, selectors, services, services_matrix
 from risks import matrix as matrices
+from risks.assessment_selectors import assessment_due
 from risks.forms import MatrixForm, RegisterFilterForm, RiskForm
 from risks.library import library
 from risks.models import Risk, RiskMatrix
@@ -35,6 +37,11 @@ def register(request: HttpRequest, org_slug: str) -> HttpResponse:
     org = request.organization
     matrix = matrices.matrix_for(org)
     form = RegisterFilterForm(request.GET or None, owners=selectors.owner_choices(org))
+    fmt = export_format(request.GET.get("format"))
+    if fmt is not None:  # the Export menu: the register with the filters shown
+        today = timezone.localdate()
+        table = exports.register_table(org, form.filters(), today)
+        return table_response(table, fmt, exports.filename(org, today))
     page = Paginator(selectors.risks_list(org, matrix, form.filters()), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -46,12 +53,15 @@ def register(request: HttpRequest, org_slug: str) -> HttpResponse:
     query = request.GET.copy()
     query.pop("page", None)
     beyond = form.cleaned_data.get("beyond") if form.is_bound and form.is_valid() else None
+    query.pop("format", None)
     context = {
         "form": form,
         "page": page,
         "query": query.urlencode(),
         "today": today,
         "beyond": beyond,
+        "due": assessment_due(org, today),
+        "can_run": True,
     }
     return render(request, "risks/register.html", context)
 
@@ -159,13 +169,7 @@ def risk_heatmap(request: HttpRequest, org_slug: str) -> HttpResponse:
     _require(request)
     org = request.organization
     matrix = matrices.matrix_for(org)
-    inherent, residual = selectors.heat_counts(org)
-    grids = [
-        heatmap.grid("inherent", "Inherent risk", matrix, inherent),
-        heatmap.grid("residual", "Residual risk", matrix, residual),
-    ]
-    levels = [(lv.label, matrices.LEVEL_COLOURS[lv]) for lv in matrices.LEVEL_ORDER]
-    context = {"grids": grids, "matrix": matrix, "levels": levels}
+    context = {"matrix": matrix, **heatmap.grids_context(org, matrix)}
     return render(request, "risks/heatmap.html", context)
 
 

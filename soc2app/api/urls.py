@@ -34,7 +34,13 @@ from reports.api.views_portal_people import (
     PortalRequirementViewSet,
     PortalSampledChecklistViewSet,
 )
+from reports.api.views_portal_registers import (
+    PortalRiskAssessmentViewSet,
+    PortalRiskViewSet,
+    PortalVendorViewSet,
+)
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
+from risks.api.assessments import RiskAssessmentViewSet
 from risks.api.views import RiskViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
@@ -77,6 +83,10 @@ for _prefix, _viewset, _basename in (
     ("training-requirements", PortalRequirementViewSet, "audit-training-requirement"),
     ("training-completions", PortalCompletionViewSet, "audit-training-completion"),
     ("sampled-checklists", PortalSampledChecklistViewSet, "audit-sampled-checklist"),
+    # ...and its risk register and vendors.
+    ("risks", PortalRiskViewSet, "audit-risk"),
+    ("risk-assessments", PortalRiskAssessmentViewSet, "audit-risk-assessment"),
+    ("vendors", PortalVendorViewSet, "audit-vendor"),
 ):
     org_router.register(rf"audits/(?P<audit_pk>[^/.]+)/{_prefix}", _viewset, basename=_basename)
 org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")
@@ -90,6 +100,8 @@ org_router.register("checklist-templates", ChecklistTemplateViewSet, basename="c
 org_router.register("checklists", ChecklistViewSet, basename="checklist")
 org_router.register("checklist-items", ChecklistItemViewSet, basename="checklist-item")
 org_router.register("training", TrainingViewSet, basename="training")
+# Before "risks": its detail route would take "assessments" for a risk id.
+org_router.register("risks/assessments", RiskAssessmentViewSet, basename="risk-assessment")
 org_router.register("risks", RiskViewSet, basename="risk")
 org_router.register("vendors", VendorViewSet, basename="vendor")
 
