@@ -11,6 +11,7 @@ from policies import views_public as policy_public
 from reports import urls as report_urls
 from risks import urls as risk_urls
 from soc2app import api_docs, health, metrics
+from sso import urls as sso_urls
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
 from training import urls as training_urls
@@ -32,6 +33,7 @@ org_patterns = [
     path("risks/", include(risk_urls.org_urlpatterns)),
     path("vendors/", include(vendor_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
+    *sso_urls.org_urlpatterns,
 ]
 
 urlpatterns = [
@@ -40,6 +42,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
     path("accounts/", include("allauth.urls")),
+    *sso_urls.urlpatterns,
     path("accept/<slug:organization>/<str:token>/", policy_public.accept, name="policy_accept"),
     path(
         "training-link/<slug:organization>/<str:token>/",

@@ -81,9 +81,26 @@ FUNCTIONS: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {
 }
 
 
-def function_sql(signature: str) -> list[str]:
+# Other apps' cross-organization lookups, built the same way by their own migrations
+# (``function_sql(signature, spec)``) and registered in their ``AppConfig.ready``, so that
+# ``create_app_role`` grants them too without this app knowing those apps.
+REGISTERED: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {}
+
+
+def register_function(signature: str, spec: tuple[tuple[tuple[str, str], ...], str, str]) -> None:
+    REGISTERED[signature] = spec
+
+
+def granted_functions() -> list[str]:
+    """Every lookup function the application's role may execute."""
+    return [*FUNCTIONS, *REGISTERED]
+
+
+def function_sql(
+    signature: str, spec: tuple[tuple[tuple[str, str], ...], str, str] | None = None
+) -> list[str]:
     """CREATE OR REPLACE the function, executable by nobody until ``create_app_role``."""
-    columns, table, where = FUNCTIONS[signature]
+    columns, table, where = spec or FUNCTIONS[signature]
     returns = ", ".join(f"{column} {kind}" for column, kind in columns)
     select = ", ".join(f"t.{column}::{kind}" for column, kind in columns)
     body = f"SELECT {select} FROM {table} AS t WHERE {where}"  # noqa: S608 (fixed)
