@@ -41,8 +41,8 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
-    path("accounts/", include("allauth.urls")),
     *sso_urls.urlpatterns,
+    path("accounts/", include("allauth.urls")),
     path("accept/<slug:organization>/<str:token>/", policy_public.accept, name="policy_accept"),
     path(
         "training-link/<slug:organization>/<str:token>/",

@@ -97,6 +97,8 @@ def app_for(org: Organization, connection: SsoConnection) -> SocialApp:
                 "want_assertion_signed": True,
                 "reject_deprecated_algorithm": True,
                 "reject_idp_initiated_sso": True,
+                # python3-saml refuses URLs on single-label hosts (localhost) by default: ours.
+                "allow_single_label_domains": True,
                 "digest_algorithm": OneLogin_Saml2_Constants.SHA256,
                 "signature_algorithm": OneLogin_Saml2_Constants.RSA_SHA256,
             },

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from sso import views, views_signin
+from sso import views, views_saml, views_signin
 
 # Mounted under /o/<org_slug>/ (TenantMiddleware resolves the organization).
 org_urlpatterns = [
@@ -21,4 +21,6 @@ org_urlpatterns = [
 
 urlpatterns = [
     path("sso/", views_signin.sso_login, name="sso_login"),
+    # Before allauth's URLs: the same path as its ``saml_finish_acs`` (see sso.views_saml).
+    path("accounts/saml/<str:organization_slug>/acs/finish/", views_saml.finish_acs),
 ]

@@ -15,8 +15,15 @@ from sso.models import ConnectionKind, SsoConnection, SsoDomain
 from tenants.models import Role
 from tests.factories import MembershipFactory, UserFactory
 from tests.sso.oidc_provider import CLIENT_ID, CLIENT_SECRET, OidcProvider
+from tests.sso.saml_idp import SamlIdp, form_fields
 
 DOMAIN = "acme.test"
+
+
+@pytest.fixture
+def client() -> Client:
+    """A browser: it names the host it talks to (python3-saml reads the Host header)."""
+    return Client(HTTP_HOST="testserver")
 
 
 @pytest.fixture
@@ -73,3 +80,49 @@ def oidc_sign_in(client: Client, email: str):
 
 def signed_in_user_id(client: Client) -> str | None:
     return client.session.get("_auth_user_id")
+
+
+@pytest.fixture
+def saml_idp() -> Iterator[SamlIdp]:
+    with SamlIdp() as idp:
+        yield idp
+
+
+def saml_connection(org, idp: SamlIdp, **fields) -> SsoConnection:
+    values = {
+        "kind": ConnectionKind.SAML,
+        "saml_metadata_url": idp.metadata_url,
+        "saml_idp_entity_id": idp.entity_id,
+        "saml_sso_url": f"{idp.base}/sso",
+        "saml_x509cert": idp.cert_body(),
+        "tested_at": timezone.now(),
+        "enabled": True,
+        **fields,
+    }
+    return SsoConnection.objects.for_org(org).create(organization=org, **values)
+
+
+@pytest.fixture
+def acme_saml(org, saml_idp) -> SsoConnection:
+    verified_domain(org)
+    return saml_connection(org, saml_idp)
+
+
+def saml_answer(response) -> tuple[str, dict[str, str]]:
+    """The browser at the IdP: its auto-post form (ACS path and fields)."""
+    assert response.status_code == 302, response.content[:500]
+    page = requests.get(response["Location"], allow_redirects=False, timeout=10)
+    assert page.status_code == 200, page.text
+    action, fields = form_fields(page.text)
+    return urlparse(action).path, fields
+
+
+def saml_post(client: Client, acs_path: str, fields: dict[str, str]):
+    """The form posted to our ACS, and allauth's redirect to finish it followed."""
+    posted = client.post(acs_path, fields)
+    assert posted.status_code == 302, posted.content[:500]
+    return client.get(posted["Location"])
+
+
+def saml_sign_in(client: Client, email: str):
+    return saml_post(client, *saml_answer(client.post("/sso/", {"email": email})))
