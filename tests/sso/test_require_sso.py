@@ -129,3 +129,17 @@ def test_requiring_sso_is_refused_when_it_could_lock_people_out(org, acme_oidc, 
         )
     acme_oidc.refresh_from_db()
     assert not acme_oidc.require_sso
+
+
+def test_a_member_with_an_authenticator_app_still_gives_its_code_after_the_idp(
+    client, org, required
+):
+    glass, secret = required
+    response = oidc_sign_in(client, "glass@acme.test")
+    assert response["Location"] == reverse("mfa_authenticate")
+    assert signed_in_user_id(client) is None
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    response = client.post(reverse("mfa_authenticate"), {"code": code})
+    assert response.status_code == 302 and signed_in_user_id(client) == str(glass.user_id)
+    # Signed in through the IdP: the organization's pages open (the session says so).
+    assert client.get(f"/o/{org.slug}/").status_code == 200

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test import Client
 
 from sso.models import SsoConnection
+from tenants.context import org_scope
 from tenants.models import ActivityEntry, Role
 from tests.sso.conftest import (
     DOMAIN,
@@ -114,7 +115,7 @@ def test_configuring_oidc_stores_the_secret_encrypted_and_logs_no_secret(org, ow
     assert response.status_code == 302
     saved = _connection(org)
     assert saved.oidc_client_secret.reveal() == CLIENT_SECRET and not saved.enabled
-    with connection.cursor() as cursor:
+    with org_scope(org), connection.cursor() as cursor:  # row-level security: its organization
         cursor.execute("SELECT oidc_client_secret FROM sso_ssoconnection WHERE id = %s", [saved.pk])
         assert cursor.fetchone()[0].startswith("enc:v1:")
     entry = ActivityEntry.objects.for_org(org).get(action="sso.configured")
