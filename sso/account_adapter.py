@@ -9,6 +9,7 @@ from allauth.account.internal.stagekit import clear_login
 from django.http import HttpRequest, HttpResponse
 
 from soc2app.client_ip import AccountAdapter as ClientIpAccountAdapter
+from sso.apps_config import PENDING_PROVIDER_KEY
 
 
 class AccountAdapter(ClientIpAccountAdapter):
@@ -16,8 +17,12 @@ class AccountAdapter(ClientIpAccountAdapter):
         refused = super().pre_login(request, user, **kwargs)
         if refused is not None:
             return refused
-        if (kwargs.get("signal_kwargs") or {}).get("sociallogin") is not None:
-            return None  # a sign-in through an identity provider: sso.signin checked it
+        sociallogin = (kwargs.get("signal_kwargs") or {}).get("sociallogin")
+        if sociallogin is not None:
+            # A sign-in through an identity provider (sso.signin checked it); allauth may
+            # pause it for the TOTP step and must find its app again then (sso.adapter).
+            request.session[PENDING_PROVIDER_KEY] = sociallogin.account.provider
+            return None
         from sso.signin import refuse_password
 
         response = refuse_password(request, user)

@@ -11,7 +11,7 @@ from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.http import HttpRequest
 
 from sso import signin
-from sso.apps_config import ORG_SETTING, apps_for
+from sso.apps_config import ORG_SETTING, PENDING_PROVIDER_KEY, apps_for
 from tenants.models import Organization
 
 
@@ -29,6 +29,13 @@ class SsoSocialAccountAdapter(DefaultSocialAccountAdapter):
     def list_apps(
         self, request: HttpRequest | None, provider: str | None = None, client_id: str | None = None
     ) -> list[SocialApp]:
+        if provider == "openid_connect" and client_id and request is not None:
+            # allauth serializes a login paused for the TOTP step as ("openid_connect", the
+            # IdP's client id), which names no organization: the session says which
+            # sign-in is pending (``sso.account_adapter``).
+            pending = request.session.get(PENDING_PROVIDER_KEY)
+            found = apps_for(pending, None) if pending else []
+            return [app for app in found if app.client_id == client_id]
         return apps_for(provider, client_id)
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:

@@ -21,6 +21,8 @@ from tenants.models import Organization
 OIDC_PREFIX = "oidc-"
 SAML_PREFIX = "saml-"
 ORG_SETTING = "sso_org_id"
+# The provider id of the sign-in allauth is finishing in this session (see sso.adapter).
+PENDING_PROVIDER_KEY = "sso_pending_provider"
 # What allauth reads from a SAML assertion: the usual e-mail attribute names of Okta, Entra ID
 # and Google, then the NameID when its format is an e-mail address.
 SAML_ATTRIBUTES = {

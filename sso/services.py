@@ -14,13 +14,12 @@ from django.utils import timezone
 
 from soc2app.errors import NotFound, ValidationFailed
 from sso import domains, idp_checks, lookups
+from sso.activity import CONNECTION, log_event
 from sso.models import ConnectionKind, SsoConnection, SsoDomain, VerificationMethod
 from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization, Role
 from tenants.permissions import Action
-
-_CONNECTION = {"object_type": "sso.ssoconnection", "object_repr": "Single sign-on"}
 
 
 def _locked_connection(org: Organization) -> SsoConnection | None:
@@ -33,7 +32,7 @@ def _log(membership: Membership, action: str, changes: dict[str, Any], **target:
         actor=Actor.for_principal(membership),
         action=action,
         changes=changes,
-        **(target or _CONNECTION),
+        **(target or CONNECTION),
     )
 
 
@@ -119,15 +118,12 @@ def connection_record_test(*, request: HttpRequest, org: Organization, email: st
         connection.tested_at = timezone.now()
         connection.tested_by_label = email[:200]
         connection.save(update_fields=["tested_at", "tested_by_label"])
-        activity_record(
-            organization=org,
-            actor=Actor.for_user(request.user)
+        actor = (
+            Actor.for_user(request.user)
             if request.user.is_authenticated
-            else Actor.system("single sign-on"),
-            action="sso.tested",
-            changes={"email": email, "domain_verified": domain_ok},
-            **_CONNECTION,
+            else Actor.system("single sign-on")
         )
+        log_event(org, actor, "sso.tested", {"email": email, "domain_verified": domain_ok})
     note = (
         "" if domain_ok else f" {domain} is not a verified domain yet: verify it before enabling."
     )

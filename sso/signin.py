@@ -47,6 +47,7 @@ from django.utils import timezone
 from onelogin.saml2.constants import OneLogin_Saml2_Constants
 
 from sso import lookups
+from sso.activity import log_event
 from sso.apps_config import ORG_SETTING, connection_of
 from sso.models import SsoConnection, SsoDomain
 from tenants.activity import Actor, activity_record
@@ -75,13 +76,11 @@ def refuse(
     """Log the refusal (activity log of ``org`` and the ``sso`` logger) and answer 403."""
     logger.warning("sso sign-in refused: %s", reason, extra={"org": getattr(org, "pk", None)})
     if org is not None:
-        activity_record(
-            organization=org,
-            actor=Actor.system("single sign-on"),
-            action="sso.signin_refused",
-            object_type="sso.ssoconnection",
-            object_repr="Single sign-on",
-            changes={"reason": reason, "message": message, **details},
+        log_event(
+            org,
+            Actor.system("single sign-on"),
+            "sso.signin_refused",
+            {"reason": reason, "message": message, **details},
         )
     response = render(request, "sso/refused.html", {"message": message, "org": org}, status=403)
     return ImmediateHttpResponse(response)
@@ -295,14 +294,7 @@ def _on_signed_in(sender, request, user, **kwargs) -> None:  # noqa: ANN001
         return
     request.session[SIGNED_KEY] = [org_id]
     org = Organization.objects.get(pk=org_id)
-    activity_record(
-        organization=org,
-        actor=Actor.for_user(user),
-        action="sso.signed_in",
-        object_type="sso.ssoconnection",
-        object_repr="Single sign-on",
-        changes={"email": user.email},
-    )
+    log_event(org, Actor.for_user(user), "sso.signed_in", {"email": user.email})
 
 
 def refuse_password(request: HttpRequest, user: Any) -> Any:
@@ -314,13 +306,6 @@ def refuse_password(request: HttpRequest, user: Any) -> Any:
     message, orgs = refusal
     logger.info("password sign-in refused: single sign-on required", extra={"user": user.pk})
     for org in orgs:
-        activity_record(
-            organization=org,
-            actor=Actor.for_user(user),
-            action="sso.password_refused",
-            object_type="sso.ssoconnection",
-            object_repr="Single sign-on",
-            changes={"email": user.email},
-        )
+        log_event(org, Actor.for_user(user), "sso.password_refused", {"email": user.email})
     messages.error(request, message)
     return redirect("sso_login")

@@ -13,20 +13,21 @@ import base64
 import hashlib
 import json
 import secrets
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlparse
 
 from joserfc import jwt
 from joserfc.jwk import RSAKey
 
+from tests.sso.local_server import LocalHttpServer
+
 CLIENT_ID = "soc2app-test-client"
 CLIENT_SECRET = "test-client-secret"  # noqa: S105 (a local test server's)
 
 
-class OidcProvider:
+class OidcProvider(LocalHttpServer):
     def __init__(self) -> None:
         self.key = RSAKey.generate_key(2048, parameters={"kid": "k1", "alg": "RS256", "use": "sig"})
         self.other_key = RSAKey.generate_key(2048, parameters={"kid": "k1", "alg": "RS256"})
@@ -34,17 +35,8 @@ class OidcProvider:
         self.tamper: dict[str, Any] = {}
         self.codes: dict[str, dict[str, Any]] = {}
         self.authorize_requests: list[dict[str, str]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.issuer = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> OidcProvider:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(_handler(self))
+        self.issuer = self.base
 
     def discovery(self) -> dict[str, Any]:
         return {

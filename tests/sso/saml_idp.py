@@ -18,9 +18,8 @@ import datetime as dt
 import html
 import re
 import secrets
-import threading
 import zlib
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
@@ -30,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from lxml import etree
 from onelogin.saml2.utils import OneLogin_Saml2_Utils
+
+from tests.sso.local_server import LocalHttpServer
 
 SAMLP = "urn:oasis:names:tc:SAML:2.0:protocol"
 SAML = "urn:oasis:names:tc:SAML:2.0:assertion"
@@ -61,25 +62,15 @@ def _instant(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-class SamlIdp:
+class SamlIdp(LocalHttpServer):
     def __init__(self) -> None:
         self.key, self.cert = key_and_cert()
         self.other_key, self.other_cert = key_and_cert("Impostor")
         self.user: dict[str, Any] = {"email": "ana@acme.test"}
         self.tamper: dict[str, Any] = {}
         self.requests: list[dict[str, str]] = []
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        super().__init__(_handler(self))
         self.entity_id = f"{self.base}/metadata"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> SamlIdp:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
     @property
     def metadata_url(self) -> str:

@@ -132,9 +132,10 @@ def test_requiring_sso_is_refused_when_it_could_lock_people_out(org, acme_oidc, 
 
 
 def test_a_member_with_an_authenticator_app_still_gives_its_code_after_the_idp(
-    client, org, required
+    client, org, oidc, required
 ):
     glass, secret = required
+    oidc.user["email"] = "glass@acme.test"
     response = oidc_sign_in(client, "glass@acme.test")
     assert response["Location"] == reverse("mfa_authenticate")
     assert signed_in_user_id(client) is None

@@ -36,6 +36,12 @@ def owner_client(org):
     return boss, browser
 
 
+def configure_oidc(client, org, oidc, **fields):
+    data = {"kind": "oidc", "oidc_issuer": oidc.issuer, "oidc_client_id": CLIENT_ID}
+    data["oidc_client_secret"] = CLIENT_SECRET
+    return client.post(url(org, "connection/"), {**data, **fields})
+
+
 def _connection(org) -> SsoConnection | None:
     return SsoConnection.objects.for_org(org).first()
 
@@ -103,15 +109,7 @@ def test_the_page_reads_in_a_fixed_number_of_queries(
 
 def test_configuring_oidc_stores_the_secret_encrypted_and_logs_no_secret(org, owner_client, oidc):
     _, client = owner_client
-    response = client.post(
-        url(org, "connection/"),
-        {
-            "kind": "oidc",
-            "oidc_issuer": oidc.issuer,
-            "oidc_client_id": CLIENT_ID,
-            "oidc_client_secret": CLIENT_SECRET,
-        },
-    )
+    response = configure_oidc(client, org, oidc)
     assert response.status_code == 302
     saved = _connection(org)
     assert saved.oidc_client_secret.reveal() == CLIENT_SECRET and not saved.enabled
@@ -131,30 +129,14 @@ def test_configuring_oidc_stores_the_secret_encrypted_and_logs_no_secret(org, ow
 )
 def test_a_bad_issuer_is_refused_and_nothing_is_stored(org, owner_client, oidc, issuer, message):
     _, client = owner_client
-    response = client.post(
-        url(org, "connection/"),
-        {
-            "kind": "oidc",
-            "oidc_issuer": issuer.format(issuer=oidc.issuer),
-            "oidc_client_id": "x",
-            "oidc_client_secret": "y",
-        },
-    )
+    response = configure_oidc(client, org, oidc, oidc_issuer=issuer.format(issuer=oidc.issuer))
     assert response.status_code == 400 and message in response.content.decode()
     assert _connection(org) is None
 
 
 def test_a_discovery_document_naming_another_issuer_is_refused(org, owner_client, oidc):
     _, client = owner_client
-    response = client.post(
-        url(org, "connection/"),
-        {
-            "kind": "oidc",
-            "oidc_issuer": oidc.issuer + "/",
-            "oidc_client_id": "x",
-            "oidc_client_secret": "y",
-        },
-    )
+    response = configure_oidc(client, org, oidc, oidc_issuer=oidc.issuer + "/")
     assert response.status_code == 400 and "names another issuer" in response.content.decode()
 
 
@@ -196,15 +178,7 @@ def test_malformed_saml_metadata_is_refused_and_nothing_is_stored(
 def test_oidc_test_sign_in_then_enable(org, owner_client, oidc):
     boss, client = owner_client
     verified_domain(org)
-    client.post(
-        url(org, "connection/"),
-        {
-            "kind": "oidc",
-            "oidc_issuer": oidc.issuer,
-            "oidc_client_id": CLIENT_ID,
-            "oidc_client_secret": CLIENT_SECRET,
-        },
-    )
+    configure_oidc(client, org, oidc)
     # Not tested yet: enabling is refused.
     client.post(url(org, "enable/"), {"enabled": "1"})
     assert not _connection(org).enabled
@@ -234,15 +208,7 @@ def test_saml_test_sign_in(org, owner_client, saml_idp):
 
 def test_a_failed_test_leaves_it_untested(org, owner_client, oidc):
     _, client = owner_client
-    client.post(
-        url(org, "connection/"),
-        {
-            "kind": "oidc",
-            "oidc_issuer": oidc.issuer,
-            "oidc_client_id": CLIENT_ID,
-            "oidc_client_secret": CLIENT_SECRET,
-        },
-    )
+    configure_oidc(client, org, oidc)
     oidc.tamper = {"aud": "another-client"}
     assert follow_oidc(client, client.post(url(org, "test/"))).status_code == 403
     assert _connection(org).tested_at is None
@@ -252,15 +218,7 @@ def test_changing_the_configuration_disables_it_until_tested_again(
     org, owner_client, oidc, acme_oidc
 ):
     _, client = owner_client
-    client.post(
-        url(org, "connection/"),
-        {
-            "kind": "oidc",
-            "oidc_issuer": oidc.issuer,
-            "oidc_client_id": "new-client",
-            "oidc_client_secret": "",
-        },
-    )
+    configure_oidc(client, org, oidc, oidc_client_id="new-client", oidc_client_secret="")
     saved = _connection(org)
     assert (
         saved.oidc_client_id == "new-client" and saved.oidc_client_secret.reveal() == CLIENT_SECRET

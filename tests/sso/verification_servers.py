@@ -3,11 +3,12 @@ records, and a web server answering ``/.well-known/soc2app-verification.txt`` pe
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from dnslib import QTYPE, RCODE, RR, TXT
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
+
+from tests.sso.local_server import LocalHttpServer
 
 
 class _Records(BaseResolver):
@@ -41,7 +42,7 @@ class LocalDns:
         self.server.server.server_close()
 
 
-class LocalWeb:
+class LocalWeb(LocalHttpServer):
     def __init__(self) -> None:
         self.files: dict[str, tuple[int, str]] = {}
         files = self.files
@@ -62,14 +63,4 @@ class LocalWeb:
                 self.end_headers()
                 self.wfile.write(data)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> LocalWeb:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        super().__init__(Handler)
