@@ -38,6 +38,9 @@ def test_sign_in_with_sso_and_the_settings_page(browser, live_server):
         page = context.new_page()
         page.set_default_timeout(15_000)
         page.goto("/accounts/login/")
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(out / "sso-password-login-laptop.png"), full_page=True)
         page.get_by_role("link", name="Sign in with single sign-on").click()
         page.get_by_label("Work e-mail address").fill("ana@acme.test")
         page.get_by_role("button", name="Continue").click()
