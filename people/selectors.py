@@ -105,6 +105,38 @@ def departments(org: Organization | int) -> list[str]:
     )
 
 
+def person_by_email(org: Organization | int, email: str) -> Person | None:
+    """The person (not anonymised) with this e-mail, case-insensitive; None when nobody."""
+    return (
+        Person.objects.for_org(org)
+        .filter(email__iexact=email.strip(), anonymised_at__isnull=True)
+        .order_by("id")
+        .first()
+    )
+
+
+SUGGESTIONS = 10
+
+
+def people_suggestions(org: Organization | int, text: str) -> list[Person]:
+    """Up to ``SUGGESTIONS`` people (not anonymised) whose e-mail or name starts with
+    ``text`` (or one of whose name's words does): the assign forms' suggestions. One query."""
+    text = text.strip()[:100]
+    if len(text) < 2:
+        return []
+    match = (
+        Q(email__istartswith=text)
+        | Q(full_name__istartswith=text)
+        | Q(full_name__icontains=f" {text}")
+    )
+    return list(
+        Person.objects.for_org(org)
+        .filter(match, anonymised_at__isnull=True)
+        .order_by("full_name", "id")
+        .only("full_name", "email")[:SUGGESTIONS]
+    )
+
+
 def manager_choices(org: Organization | int, *, exclude: int | None = None) -> list[tuple]:
     rows = Person.objects.for_org(org).order_by("full_name", "id")
     if exclude is not None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from people import views, views_anonymise, views_checklists
+from people import views, views_anonymise, views_checklists, views_suggest
 
 org_urlpatterns = [
     path("", views.roster, name="people"),
@@ -12,6 +12,7 @@ org_urlpatterns = [
     path("import/", views.import_upload, name="people_import"),
     path("import/confirm/", views.import_confirm, name="people_import_confirm"),
     path("import/example.csv", views.import_example, name="people_import_example"),
+    path("suggest/", views_suggest.people_suggest, name="people_suggest"),
     path("past-retention/", views_anonymise.anonymise_due, name="people_anonymise_due"),
     path("<str:pk>/", views.person_detail, name="person_detail"),
     path("<str:pk>/edit/", views.person_edit, name="person_edit"),

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 
+from people.selectors import person_by_email
 from policies.markdown import MAX_BODY
 
 
@@ -55,6 +57,10 @@ class ReturnForm(forms.Form):
 
 
 class AssignForm(forms.Form):
+    """Whom a policy or a training is assigned to. One person is named by e-mail (with
+    suggestions as you type, ``people_suggest``), not picked from a list of everyone: a roster
+    of thousands would make the page heavy."""
+
     target = forms.ChoiceField(
         choices=[
             ("everyone", "Everyone"),
@@ -66,12 +72,51 @@ class AssignForm(forms.Form):
         label="Assign to",
     )
     department = forms.ChoiceField(required=False)
-    person = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
+    person_email = forms.EmailField(
+        required=False,
+        max_length=254,
+        label="Person's e-mail",
+        help_text="Type a name or an e-mail of your people list.",
+    )
 
-    def __init__(self, *args, departments=(), people=(), **kwargs):
+    def __init__(self, *args, departments=(), organization=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.organization = organization
+        if organization is not None:
+            self.fields["person_email"].widget.attrs.update(
+                {
+                    "list": "people-suggestions",
+                    "autocomplete": "off",
+                    "hx-get": reverse("people_suggest", kwargs={"org_slug": organization.slug}),
+                    "hx-trigger": "input changed delay:250ms",
+                    "hx-target": "#people-suggestions",
+                    "hx-swap": "innerHTML",
+                }
+            )
         self.fields["department"].choices = [
             ("", "Choose a department"),
             *((d, d) for d in departments),
         ]
-        self.fields["person"].choices = [("", "Choose a person"), *people]
+
+    def clean(self):
+        data = super().clean()
+        target = data.get("target")
+        data["person"] = None
+        if target == "department" and not data.get("department"):
+            self.add_error("department", "Choose a department.")
+        if target == "person" and "person_email" not in self.errors:
+            email = (data.get("person_email") or "").strip()
+            if not email:
+                self.add_error("person_email", "Enter the person's e-mail.")
+            else:
+                data["person"] = person_by_email(self.organization, email)
+                if data["person"] is None:
+                    self.add_error(
+                        "person_email", f"Nobody in your people list has the e-mail {email}."
+                    )
+        return data
+
+    def first_error(self) -> str:
+        for errors in self.errors.values():
+            return str(errors[0])
+        return "Choose whom to assign it to."

@@ -76,11 +76,6 @@ def departments(org: object) -> list[str]:
     )
 
 
-def people_choices(org: object) -> list[tuple[int, str]]:
-    rows = Person.objects.for_org(org).filter(anonymised_at__isnull=True).order_by("full_name")
-    return [(p.pk, f"{p.full_name} <{p.email}>") for p in rows.only("full_name", "email")]
-
-
 def pending_for(person: Person, day) -> list[Policy]:
     """Policies assigned to ``person`` whose current version they have not accepted (each
     with ``current_version_id``, ``current_number``), in three queries."""

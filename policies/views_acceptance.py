@@ -10,7 +10,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence.snapshots import recorded_message
-from people.models import Person
 from policies import acceptance, selectors
 from policies import selectors_acceptance as sel
 from policies.evidence import acceptance_snapshot_record
@@ -43,7 +42,7 @@ def acceptance_page(request: HttpRequest, org_slug: str, pk: int) -> HttpRespons
         "covered": covered,
         "accepted": accepted,
         "assignments": [(a, acceptance.assignment_label(a)) for a in sel.assignments_of(policy)],
-        "form": AssignForm(departments=sel.departments(org), people=sel.people_choices(org)),
+        "form": AssignForm(departments=sel.departments(org), organization=org),
     }
     return render(request, "policies/acceptance.html", context)
 
@@ -74,23 +73,18 @@ def assign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     permissions.require(request.membership, Action.POLICY_MANAGE)
     org = request.organization
     policy = selectors.get_policy(org, pk)
-    form = AssignForm(
-        request.POST, departments=sel.departments(org), people=sel.people_choices(org)
-    )
+    form = AssignForm(request.POST, departments=sel.departments(org), organization=org)
     if not form.is_valid():
-        messages.error(request, "Choose whom to assign the policy to.")
+        messages.error(request, form.first_error())
         return redirect("policy_acceptance", org_slug=org_slug, pk=pk)
     data = form.cleaned_data
-    person = (
-        Person.objects.for_org(org).filter(pk=data["person"]).first() if data["person"] else None
-    )
     try:
         acceptance.assignment_add(
             membership=request.membership,
             policy=policy,
             target=data["target"],
             department=data["department"] or "",
-            person=person,
+            person=data["person"],
         )
     except NotFound:
         raise

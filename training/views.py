@@ -12,7 +12,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence.snapshots import recorded_message
-from people.models import Person
 from policies import selectors_acceptance as people_sel
 from policies.acceptance import assignment_label, member_person
 from policies.forms import AssignForm
@@ -92,9 +91,7 @@ def detail(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
         "current": sum(1 for r in rows if r.current),
         "overdue": sum(1 for r in rows if r.overdue),
         "assignments": [(a, assignment_label(a)) for a in selectors.assignments_of(req)],
-        "form": AssignForm(
-            departments=people_sel.departments(org), people=people_sel.people_choices(org)
-        ),
+        "form": AssignForm(departments=people_sel.departments(org), organization=org),
         "controls": req.controls.all(),
         "recent": selectors.recent_completions(req),
     }
@@ -136,25 +133,18 @@ def assign(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
     _manager(request)
     org = request.organization
     req = selectors.get_requirement(org, pk)
-    form = AssignForm(
-        request.POST,
-        departments=people_sel.departments(org),
-        people=people_sel.people_choices(org),
-    )
+    form = AssignForm(request.POST, departments=people_sel.departments(org), organization=org)
     if not form.is_valid():
-        messages.error(request, "Choose whom to assign the training to.")
+        messages.error(request, form.first_error())
         return redirect("training_detail", org_slug=org_slug, pk=pk)
     data = form.cleaned_data
-    person = (
-        Person.objects.for_org(org).filter(pk=data["person"]).first() if data["person"] else None
-    )
     try:
         services.assignment_add(
             membership=request.membership,
             requirement=req,
             target=data["target"],
             department=data["department"] or "",
-            person=person,
+            person=data["person"],
         )
     except DomainError as exc:
         messages.error(request, exc.message)

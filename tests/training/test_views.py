@@ -174,3 +174,26 @@ def test_another_organization_s_requirement_is_not_found(
     # Their slug with our requirement: a sign-in is not enough either.
     assert client.get(url("training_detail", org, pk=module.pk)).status_code in (403, 404)
     assert completion.pk and TrainingAssignment.objects.for_org(org).count() == 1
+
+
+def test_one_person_is_assigned_by_e_mail_and_an_unknown_one_is_refused(
+    org, manager, module, client_for
+):
+    from tests.training.conftest import person
+    from training.models import TrainingAssignment
+
+    ana = person(org, "Ana")
+    client = client_for(manager)
+    refused = client.post(
+        url("training_assign", org, pk=module.pk),
+        {"target": "person", "person_email": "nobody@example.com"},
+        follow=True,
+    )
+    assert "Nobody in your people list" in refused.content.decode()
+    assert not TrainingAssignment.objects.for_org(org).filter(target="person").exists()
+    client.post(
+        url("training_assign", org, pk=module.pk),
+        {"target": "person", "person_email": "Ana@example.com"},
+    )
+    made = TrainingAssignment.objects.for_org(org).get(target="person")
+    assert made.person_id == ana.pk
