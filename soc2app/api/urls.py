@@ -38,6 +38,7 @@ from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, Sam
 from risks.api.views import RiskViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
+from sso.api.views import SsoStatusViewSet
 from tenants.api.views_webhooks import WebhookEndpointViewSet
 from training.api.views import TrainingViewSet
 from vendors.api.views import VendorViewSet
@@ -92,6 +93,7 @@ org_router.register("checklist-items", ChecklistItemViewSet, basename="checklist
 org_router.register("training", TrainingViewSet, basename="training")
 org_router.register("risks", RiskViewSet, basename="risk")
 org_router.register("vendors", VendorViewSet, basename="vendor")
+org_router.register("sso", SsoStatusViewSet, basename="sso")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes
