@@ -77,6 +77,11 @@ def demo_seed(organization: Organization) -> None:
     from vendors.demo import demo_seed_vendors
 
     demo_seed_vendors(organization)
+    # A scored register (one acceptance expired) and a risk assessment three weeks ago, also
+    # before the audits: it is evidence on the CC3.x controls the self-assessment is drawn from.
+    from risks.demo import demo_seed_risks
+
+    demo_seed_risks(organization)
     _audit(
         manager,
         name="SOC 2 Type 2 (demo)",
@@ -103,9 +108,6 @@ def demo_seed(organization: Organization) -> None:
     from policies.demo import demo_seed_policies  # two approved policies, partly accepted
 
     demo_seed_policies(organization)
-    from risks.demo import demo_seed_risks  # a scored register, one acceptance expired
-
-    demo_seed_risks(organization)
     # Today's readiness snapshot, as the daily job would take it: the audits list and the
     # home show each audit's score from the first visit.
     from controls.history import readiness_snapshot_take

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connections
@@ -244,4 +245,16 @@ def suggested_templates(audit: Audit, criterion_ids: list[int]) -> QuerySet[Cont
         .filter(criteria__in=criterion_ids, library__framework_id=audit.framework_id)
         .exclude(code__in=adopted)
         .distinct()
+    )
+
+
+def controls_mapped_to(organization: Organization | int, refs: Iterable[str]) -> list[Control]:
+    """The organization's controls mapped to any of the criteria ``refs`` ("CC9.2"), by code:
+    where system-generated evidence about a criterion goes (vendor reviews on CC9.2, the risk
+    assessment on CC3.1-CC3.4). One query."""
+    return list(
+        Control.objects.for_org(organization)
+        .filter(mappings__criterion__ref__in=list(refs))
+        .distinct()
+        .order_by("code")
     )

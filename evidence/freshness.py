@@ -41,6 +41,8 @@ class OrgChanges:
     expiring: int = 0
     fresh: int = 0
     digests: int = 0
+    # Other sections' news told in the digests, by heading ("Vendor documents gone stale": 2).
+    told: dict[str, int] = field(default_factory=dict)
 
     @property
     def changed(self) -> int:
@@ -51,6 +53,7 @@ class OrgChanges:
         parts = [f"{self.stale} stale", f"{self.expiring} expiring"]
         if self.fresh:
             parts.append(f"{self.fresh} current again")
+        parts += [f"{heading.lower()}: {n}" for heading, n in sorted(self.told.items())]
         return f"{self.slug}: {', '.join(parts)}, {digests}"
 
 
@@ -79,6 +82,7 @@ class FreshnessRun:
                     "expiring": o.expiring,
                     "fresh": o.fresh,
                     "digests": o.digests,
+                    **({"told": dict(o.told)} if o.told else {}),
                 }
                 for slug, o in self.organizations.items()
             },
@@ -223,8 +227,11 @@ def _check(run: FreshnessRun, organization: Organization | None, today: dt.date)
             FRESHNESS_CHANGES.labels(state).inc(count)
     orgs = [organization] if organization is not None else organizations_to_notify(changes)
     for org in sorted(orgs, key=lambda o: o.slug):
+        told: dict[str, int] = {}
         with org_scope(org):
-            digests = digests_send(organization=org)
+            # The same pass tells the dated sections' news (vendor documents gone stale, risk
+            # reviews overdue...): computed from the dates as of ``today``.
+            digests = digests_send(organization=org, today=today, told=told)
         states = changes.get(org.pk, {})
         result = OrgChanges(
             slug=org.slug,
@@ -232,8 +239,9 @@ def _check(run: FreshnessRun, organization: Organization | None, today: dt.date)
             expiring=states.get(Freshness.EXPIRING, 0),
             fresh=states.get(Freshness.FRESH, 0),
             digests=digests,
+            told=told,
         )
         _emit_webhooks(org, result, today)
-        if result.changed or result.digests or organization is not None:
+        if result.changed or result.digests or told or organization is not None:
             run.organizations[org.slug] = result
     logger.info("freshness check %s: %s", today, run.as_dict())

@@ -303,3 +303,25 @@ class EvidenceDigest(TenantModel):
 
     def __str__(self) -> str:
         return f"digest to {self.email} ({'sent' if self.sent_at else 'unsent'})"
+
+
+class DigestMark(TenantModel):
+    """How far a dated digest section (``register_digest_section`` with ``claim_dated``) has
+    told an organization: the news of every day up to ``told_through``, and of the rows
+    created before ``told_at``. One row per organization and section, claimed with the
+    digest's transaction (``evidence.notifications.section_window``), so two runs never tell
+    the same day and a rolled-back digest tells it again."""
+
+    section = models.CharField(max_length=40)
+    told_through = models.DateField()
+    told_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "section"], name="digest_mark_one_per_section"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.section} told through {self.told_through}"

@@ -17,11 +17,16 @@ retry (``digests_retry``) sends them: at least once, never none.
 
 Other apps add their own items to the same daily digest (monitoring: tests that started
 failing or recovered, overdue findings) with ``register_digest_section``: a section claims its
-items in the digest's transaction, with the same token, and names who is told.
+items in the digest's transaction, with the same token, and names who is told. A section whose
+news is dated (a review date passed, a document's validity ran out: risks, vendors) gives
+``claim_dated`` instead of marking rows: ``section_window`` hands it the days not told yet
+(one ``DigestMark`` row per organization and section, claimed in the same transaction), and
+it tells what happened on those days, computed from the dates.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import uuid
 from collections.abc import Callable, Iterable
@@ -30,12 +35,13 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.mail import EmailMultiAlternatives
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 
-from evidence.models import EvidenceDigest, EvidenceVersion, Freshness
+from evidence.models import DigestMark, EvidenceDigest, EvidenceVersion, Freshness
 from evidence.outbox import digests_deliver, organizations_with_unsent
 from evidence.selectors import live_versions
 from tenants.activity import Actor, activity_record
@@ -77,6 +83,66 @@ class DigestSection:
     name: str
     pending: Callable[[], set[int]]
     claim: Callable[[Organization, uuid.UUID], list[DigestEntry]]
+    # Dated news: ``claim_dated(organization, token, today)`` is called instead of ``claim``,
+    # with the digest's day (``section_window`` gives it the days not told yet).
+    claim_dated: Callable[[Organization, uuid.UUID, dt.date], list[DigestEntry]] | None = None
+
+    def claim_for(self, organization: Organization, token: uuid.UUID, today: dt.date):  # noqa: ANN201
+        if self.claim_dated is not None:
+            return self.claim_dated(organization, token, today)
+        return self.claim(organization, token)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The news a dated section has not told yet: what happened on a day after ``after`` up to
+    ``today``, and the rows created after ``since`` (entered already late, say). ``None``
+    for both: nothing told yet, everything is news."""
+
+    after: dt.date | None
+    since: dt.datetime | None
+    today: dt.date
+
+    def holds(self, day: dt.date) -> bool:
+        """Whether something that happened on ``day`` is news."""
+        return day <= self.today and (self.after is None or day > self.after)
+
+    def new(self, created: dt.datetime) -> bool:
+        return self.since is None or created > self.since
+
+
+def section_window(organization: Organization, name: str, today: dt.date) -> Window | None:
+    """Claim the days section ``name`` has not told ``organization`` yet, in the caller's
+    transaction (the digest's): None when a run told them already (today, or concurrently).
+    Two queries."""
+    marks = DigestMark.objects.for_org(organization).filter(section=name)
+    now = timezone.now()
+    # Locked until the digest commits: a concurrent run waits, then finds today told.
+    mark = marks.select_for_update().first()
+    if mark is None:
+        try:
+            with transaction.atomic():  # a savepoint: a concurrent first run wins
+                DigestMark.objects.create(
+                    organization=organization, section=name, told_through=today, told_at=now
+                )
+        except IntegrityError:
+            return None
+        return Window(after=None, since=None, today=today)
+    if mark.told_through >= today:
+        return None
+    marks.filter(pk=mark.pk).update(told_through=today, told_at=now)
+    return Window(after=mark.told_through, since=mark.told_at, today=today)
+
+
+def organizations_with(model, name: str) -> set[int]:  # noqa: ANN001
+    """Organizations with rows of ``model``: a dated section's ``pending`` (one system-wide
+    query). Its ``claim_dated`` finds nothing to tell when the window is told already."""
+    return set(
+        model.objects.dangerously_unscoped(reason=f"digest: organizations with {name}")
+        .order_by()
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
 
 
 _SECTIONS: dict[str, DigestSection] = {}
@@ -189,15 +255,26 @@ def digests_retry() -> int:
     return sent
 
 
-def digests_send(*, organization: Organization, deliver: bool = True) -> int:
+def digests_send(
+    *,
+    organization: Organization,
+    deliver: bool = True,
+    today: dt.date | None = None,
+    told: dict[str, int] | None = None,
+) -> int:
     """Claim what became expiring/stale in ``organization`` and write its digests to the
     outbox, in one transaction; once it commits, mail the outbox (unless ``deliver`` is off:
-    the caller does). Returns the digests written."""
+    the caller does). Returns the digests written; ``told`` (when given) receives the number
+    of other sections' entries by heading."""
     token = uuid.uuid4()
+    today = today or timezone.localdate()
     scope = EvidenceVersion.objects.for_org(organization)
     with transaction.atomic():
         claimed = _pending(scope).update(notified_freshness=F("freshness"), notify_claim=token)
-        extra = [e for s in _SECTIONS.values() for e in s.claim(organization, token)]
+        extra = [e for s in _SECTIONS.values() for e in s.claim_for(organization, token, today)]
+        if told is not None:
+            for entry in extra:
+                told[entry.heading] = told.get(entry.heading, 0) + 1
         if not claimed and not extra:
             return 0
         rows = (

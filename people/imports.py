@@ -23,10 +23,8 @@ new dates open are opened in the same transaction, set-based too (``people.check
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import hashlib
-import io
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,18 +35,27 @@ from people import rules
 from people.bulk import plan_write
 from people.checklists import checklists_sync
 from people.models import Person
-from soc2app.errors import Conflict, ValidationFailed
+from soc2app.csv_import import (
+    ImportRejected,
+    Problems,
+    Spec,
+    echo,
+    read_table,
+)
+from soc2app.errors import Conflict
 from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Organization
 from tenants.permissions import Action
+
+# ImportRejected is re-exported: callers catch it as imports.ImportRejected.
+__all__ = ["ImportRejected", "Plan", "import_apply", "plan_import"]
 
 REQUIRED = ("full_name", "email", "start_date")
 OPTIONAL = ("title", "department", "manager_email", "employment_type", "end_date")
 COLUMNS = REQUIRED + OPTIONAL
 MAX_ROWS = 10_000
 MAX_BYTES = 5 * 1024 * 1024
-MAX_ERRORS = 200  # listed back; the count says how many more
 # The fields an import writes, and the columns they come from.
 _TEXT = (
     ("full_name", "full name", rules.NAME_MAX, True),
@@ -56,13 +63,6 @@ _TEXT = (
     ("department", "department", rules.DEPARTMENT_MAX, False),
 )
 FIELDS = ("full_name", "title", "department", "employment_type", "start_date", "end_date")
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int
-    column: str
-    message: str
 
 
 @dataclass
@@ -82,21 +82,10 @@ class Line:
 
 
 @dataclass
-class Plan:
+class Plan(Problems):
     columns: list[str] = field(default_factory=list)
     lines: list[Line] = field(default_factory=list)
-    errors: list[RowError] = field(default_factory=list)
-    error_count: int = 0
     sha256: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.error_count == 0
-
-    def error(self, row: int, column: str, message: str) -> None:
-        self.error_count += 1
-        if len(self.errors) < MAX_ERRORS:
-            self.errors.append(RowError(row, column, message))
 
     @property
     def to_create(self) -> list[Line]:
@@ -109,54 +98,6 @@ class Plan:
     @property
     def unchanged(self) -> int:
         return sum(1 for line in self.lines if not line.is_new and not line.changes)
-
-    def summary(self) -> str:
-        shown = "; ".join(f"row {e.row} ({e.column}): {e.message}" for e in self.errors[:5])
-        more = self.error_count - min(5, len(self.errors))
-        return f"{self.error_count} problem(s): {shown}" + (f" … and {more} more." if more else "")
-
-
-class ImportRejected(ValidationFailed):
-    """The file breaks a rule; ``plan`` lists every problem, each naming its row and column."""
-
-    def __init__(self, plan: Plan) -> None:
-        super().__init__(f"Nothing was imported. {plan.summary()}", field="file")
-        self.plan = plan
-
-
-def _decode(data: bytes, plan: Plan) -> list[list[str]] | None:
-    if not data.strip():
-        plan.error(1, "", "The file is empty: export the roster as CSV with a header row.")
-        return None
-    if len(data) > MAX_BYTES:
-        plan.error(1, "", f"The file is over {MAX_BYTES // (1024 * 1024)} MB: split it.")
-        return None
-    if b"\x00" in data:
-        plan.error(1, "", "This is not a CSV file (it holds binary data).")
-        return None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        plan.error(1, "", "The file is not UTF-8 text: save it as “CSV UTF-8”.")
-        return None
-    try:
-        return list(csv.reader(io.StringIO(text, newline="")))
-    except csv.Error as exc:
-        plan.error(1, "", f"The file is not valid CSV ({exc}).")
-        return None
-
-
-def _header(cells: list[str], plan: Plan) -> list[str] | None:
-    names = [c.strip().lower().replace(" ", "_") for c in cells]
-    for name in names:
-        if name not in COLUMNS:
-            plan.error(1, name, f"Unknown column {name!r}: the columns are {', '.join(COLUMNS)}.")
-    for name in sorted({n for n in names if names.count(n) > 1}):
-        plan.error(1, name, f"The column {name!r} appears twice.")
-    for name in REQUIRED:
-        if name not in names:
-            plan.error(1, name, f"The header has no {name!r} column.")
-    return names if plan.ok else None
 
 
 def _line(number: int, row: dict[str, str], plan: Plan) -> Line | None:
@@ -185,7 +126,7 @@ def _line(number: int, row: dict[str, str], plan: Plan) -> Line | None:
         if not text and key == "start_date":
             plan.error(number, key, "Give the start date (YYYY-MM-DD).")
         elif text and day is None:
-            plan.error(number, key, f"{text!r} is not a date: write it as YYYY-MM-DD.")
+            plan.error(number, key, f"{echo(text)} is not a date: write it as YYYY-MM-DD.")
         else:
             values[key] = day
     manager = None
@@ -207,31 +148,13 @@ def _roster(org: Organization | int) -> dict[str, dict[str, Any]]:
 def plan_import(org: Organization | int, data: bytes) -> Plan:
     """Validate the file against the roster; nothing is written."""
     plan = Plan(sha256=hashlib.sha256(data).hexdigest())
-    table = _decode(data, plan)
+    spec = Spec(REQUIRED, OPTIONAL, MAX_ROWS, MAX_BYTES, what="the roster")
+    table = read_table(data, spec, plan)
     if table is None:
         return plan
-    body = [
-        (n, cells) for n, cells in enumerate(table[1:], start=2) if any(c.strip() for c in cells)
-    ]
-    if not table or not any(c.strip() for c in table[0]):
-        plan.error(1, "", "The first row must be the header: " + ", ".join(COLUMNS) + ".")
-        return plan
-    if len(body) > MAX_ROWS:
-        plan.error(1, "", f"The file has {len(body):,} rows; import at most {MAX_ROWS:,} at once.")
-        return plan
-    names = _header(table[0], plan)
-    if names is None:
-        return plan
-    plan.columns = names
-    if not body:
-        plan.error(2, "", "The file has a header but no rows.")
-        return plan
+    plan.columns = table.names
     seen: dict[str, int] = {}
-    for number, cells in body:
-        if len(cells) > len(names):
-            plan.error(number, "", f"The row has {len(cells)} cells; the header {len(names)}.")
-            continue
-        row = dict(zip(names, [*cells, *[""] * (len(names) - len(cells))], strict=True))
+    for number, row in table.rows:
         line = _line(number, row, plan)
         if line is None:
             continue

@@ -11,19 +11,18 @@ pure functions, no database.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator
 
 from people.models import EmploymentType
+from soc2app.csv_import import parse_date  # noqa: F401 (the roster's date rule too)
 
 NAME_MAX = 200
 TITLE_MAX = 200
 DEPARTMENT_MAX = 120
 EMAIL_MAX = 254
-ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _email_validator = EmailValidator()
 # A cell a spreadsheet would run as a formula (OWASP "CSV injection"): refused in names,
 # titles and departments, which end up in exports.
@@ -54,17 +53,6 @@ def text_problem(value: str, *, label: str, limit: int, required: bool = False) 
     if value.startswith(FORMULA_START) or any(ord(c) < 32 for c in value):
         return f"The {label} cannot start with = + - @ or contain control characters."
     return None
-
-
-def parse_date(value: str) -> dt.date | None:
-    """An ISO date, or None when ``value`` is not one (``ValueError`` never escapes)."""
-    value = value.strip()
-    if not ISO_DATE.fullmatch(value):
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
 
 
 def employment_type_problem(value: str) -> str | None:

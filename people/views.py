@@ -13,11 +13,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.selectors import owner_choices
-from people import anonymise, imports, pending, selectors, services
+from people import anonymise, imports, selectors, services
 from people.checklist_rules import OPEN_LOOKBACK_DAYS
 from people.forms import AnonymiseForm, EndForm, ImportForm, PersonForm, RosterFilterForm
 from people.models import Person
 from people.selectors_checklists import checklists_of
+from soc2app import csv_pending as pending
 from soc2app.errors import DomainError, NotFound, ValidationFailed
 from soc2app.forms import add_domain_error
 from soc2app.uploads import accepts_uploads, upload_problem
@@ -27,6 +28,7 @@ from tenants.permissions import Action
 
 PAGE_SIZE = 50
 PREVIEW_ROWS = 200  # rows of each kind listed on the preview; the counts are complete
+IMPORT_KIND = "people"  # its previews in soc2app.csv_pending
 
 
 def _require(request: HttpRequest) -> None:
@@ -193,6 +195,7 @@ def import_upload(request: HttpRequest, org_slug: str) -> HttpResponse:
             token = None
             if plan.ok:
                 token = pending.pending_put(
+                    kind=IMPORT_KIND,
                     org_id=request.organization.pk,
                     user_id=request.user.pk,
                     data=data,
@@ -222,7 +225,7 @@ def _preview(request: HttpRequest, plan: imports.Plan, token: str | None, name: 
 @require_POST
 def import_confirm(request: HttpRequest, org_slug: str) -> HttpResponse:
     _require(request)
-    scope = {"org_id": request.organization.pk, "user_id": request.user.pk}
+    scope = {"kind": IMPORT_KIND, "org_id": request.organization.pk, "user_id": request.user.pk}
     token = request.POST.get("token", "")
     held = pending.pending_get(**scope, token=token)
     if held is None or held.sha256 != request.POST.get("sha256", ""):

@@ -4,7 +4,8 @@ one ``ReportContent`` so they agree with each other and with the readiness dashb
 
 A fixed number of queries whatever the size: readiness (6; Type 2: 7 with
 the deviations), scope (2), the matrix (2 + 1
-aggregate), the evidence index (1), the withheld versions (1) and the data timestamps (2).
+aggregate), the evidence index (1), the withheld versions (1), the data timestamps (2) and
+the appendices (``reports.appendix``: risks 1, or 5 with a register; vendors 1, or 2).
 
 Only deliverable versions (``evidence.selectors.deliverable_versions``: clean files and what
 was stored with scanning off) are in any format; files held for their malware scan or
@@ -32,6 +33,7 @@ from criteria.models import Category
 from evidence.models import WITHHELD_REASONS, EvidenceKind, EvidenceVersion, ReviewState
 from evidence.selectors import deliverable_versions, withheld_versions
 from evidence.todo import next_due, with_evidence_state
+from reports.appendix import RiskAppendix, VendorAppendix, risk_appendix, vendor_appendix
 from soc2app.todo import Urgency
 
 
@@ -121,6 +123,9 @@ class ReportContent:
     periods: list[dict] = field(default_factory=list)
     # Type 2: the exceptions list (``controls.charts.exception_rows``), with deviations.
     exceptions: list[dict] = field(default_factory=list)
+    # The appendices (``reports.appendix``): None when the organization has no risks/vendors.
+    risks: RiskAppendix | None = None
+    vendors: VendorAppendix | None = None
 
     @property
     def organization(self):
@@ -331,4 +336,6 @@ def report_content(audit: Audit, *, today: dt.date | None = None) -> ReportConte
         data_as_of=_data_as_of(audit, control_ids),
         periods=charts.period_rows(readiness) if audit.is_type2 else [],
         exceptions=charts.exception_rows(readiness) if audit.is_type2 else [],
+        risks=risk_appendix(audit.organization, today),
+        vendors=vendor_appendix(audit.organization, today),
     )

@@ -12,3 +12,9 @@ class RisksConfig(AppConfig):
         from soc2app.todo import register
 
         register("risks", risk_todos)
+
+        # Dated news in the owners' daily digest (``evidence.notifications``).
+        from evidence.notifications import register_digest_section
+        from risks import digest
+
+        register_digest_section(digest.SECTION)

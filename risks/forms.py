@@ -77,3 +77,17 @@ class RiskForm(forms.Form):
         for prefix in ("inherent", "residual"):
             self.fields[f"{prefix}_likelihood"].choices = _scale(matrix.likelihood_labels)
             self.fields[f"{prefix}_impact"].choices = _scale(matrix.impact_labels)
+
+
+class AssessmentRunForm(forms.Form):
+    performed_on = forms.DateField(
+        label="Date of the assessment",
+        widget=DateInput,
+        help_text="Today, or the day it was done (not before the latest assessment).",
+    )
+    notes = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=5000,
+        help_text="Who took part, what changed since the last assessment, decisions taken.",
+    )

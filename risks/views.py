@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from controls.models import Control, System
 from risks import heatmap, selectors, services
 from risks import matrix as matrices
+from risks.assessment_selectors import assessment_due
 from risks.forms import RegisterFilterForm, RiskForm
 from risks.library import library
 from risks.models import Risk, RiskMatrix
@@ -44,7 +45,14 @@ def register(request: HttpRequest, org_slug: str) -> HttpResponse:
         risk.acceptance_expired = selectors.acceptance_expired(risk, today)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {"form": form, "page": page, "query": query.urlencode(), "today": today}
+    context = {
+        "form": form,
+        "page": page,
+        "query": query.urlencode(),
+        "today": today,
+        "due": assessment_due(org, today),
+        "can_run": True,
+    }
     return render(request, "risks/register.html", context)
 
 

@@ -48,6 +48,7 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "evidence.models.EvidenceKind",
         "ReportKindEnum": "reports.models.ReportKind",
         "ReportStatusEnum": "reports.models.ReportStatus",
+        "RiskAssessmentStatusEnum": "risks.models_assessment.AssessmentStatus",
         "FileKindEnum": ["file"],
         "LinkKindEnum": ["link"],
         "DataKindEnum": ["data"],

@@ -61,6 +61,8 @@ CELERY_TASK_QUEUES = [
 ]
 CELERY_TASK_ROUTES = {
     "reports.tasks.generate_report": {"queue": CELERY_REPORTS_QUEUE},
+    # The risk assessment's PDF: WeasyPrint, like the reports.
+    "risks.tasks.render_assessment_pdf": {"queue": CELERY_REPORTS_QUEUE},
     # Render folders live on the report workers' disks.
     "reports.tasks.sweep_report_leftovers": {"queue": CELERY_REPORTS_QUEUE},
 }

@@ -20,3 +20,12 @@ TRAINING_CERTIFICATE_MAX_BYTES = env_int("TRAINING_CERTIFICATE_MAX_MB", 10, mini
 # Retention of a leaver's personal data (people/anonymise.py): a manager may anonymise a person
 # once this many days have passed since their last day (the to-do lists who is due).
 PERSON_RETENTION_DAYS = env_int("PERSON_RETENTION_DAYS", 730, minimum=1)
+# The public trust center (trust/): how long a rendered page is cached (states from the
+# readiness engine are at most this old; any settings change shows at once), page views and
+# document requests per client address per minute and per ten minutes, and personal links.
+TRUST_CACHE_SECONDS = env_int("TRUST_CACHE_SECONDS", 300, minimum=0)
+TRUST_RATE_PER_IP = env_int("TRUST_RATE_PER_IP", 120, minimum=1)
+TRUST_REQUEST_RATE_PER_IP = env_int("TRUST_REQUEST_RATE_PER_IP", 10, minimum=1)
+TRUST_LINK_DAYS = env_int("TRUST_LINK_DAYS", 7, minimum=1)
+TRUST_LINK_MAX_DOWNLOADS = env_int("TRUST_LINK_MAX_DOWNLOADS", 3, minimum=1)
+TRUST_DOCUMENT_MAX_BYTES = env_int("TRUST_DOCUMENT_MAX_MB", 25, minimum=1) * 1024 * 1024

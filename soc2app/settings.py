@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "risks",
     "vendors",
     "sso",
+    "scim",
+    "trust",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +96,8 @@ MIDDLEWARE = [
     "soc2app.health.ProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A trust center on its own domain: that host's paths go to its pages (trust/hosts.py).
+    "trust.hosts.TrustHostMiddleware",
     # Before anything reads the body (sessions, CSRF): too large or chunked is refused unread.
     "soc2app.uploads.RequestBodyLimitMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -190,6 +194,18 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Import previews held between upload and confirm (soc2app/csv_pending.py): the confirm may reach
+# another web process, so never a per-process cache: Redis when there is one, else files under
+# VAR_DIR that every process on the machine shares.
+CACHES["imports"] = (
+    {**CACHES["default"], "KEY_PREFIX": "imports"}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "import-previews"),
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    }
+)
 
 # --- Authentication (django-allauth, MFA, the client's address): soc2app/auth_settings.py ---
 from soc2app.auth_settings import *  # noqa: E402, F403 (read by Django and allauth)

@@ -11,4 +11,4 @@ class SsoConfig(AppConfig):
         from sso.lookups import FUNCTION, SPEC
         from tenants.lookups import register_function
 
-        register_function(FUNCTION, SPEC)
+        register_function(FUNCTION, *SPEC)

@@ -84,6 +84,13 @@ ACTION_LABELS = {
     "population.create": "Supplied",
     "auditor_access.grant": "Granted auditor access to",
     "auditor_access.revoke": "Revoked auditor access to",
+    "request": "Requested",
+    "nda_accept": "Accepted the NDA of",
+    "approve": "Approved",
+    "deny": "Denied",
+    "publish": "Published",
+    "publish_controls": "Chose the controls of",
+    "withdraw": "Withdrew",
 }
 
 # Keys that are not fields of the object's model, with their label.

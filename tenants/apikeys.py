@@ -187,24 +187,31 @@ def api_key_revoke(*, membership: Membership, key: ApiKey) -> ApiKey:
     _require_person(membership)
     if key.organization_id != membership.organization_id:
         raise NotFound("API key not found.")
+    return credential_revoke(membership=membership, row=key)
+
+
+def credential_revoke(*, membership: Membership, row: Any) -> Any:
+    """Revoke a hashed bearer credential of the member's organization now (an API key, a
+    SCIM token: any tenant model with ``revoked_at``), with its activity entry."""
     now = timezone.now()
     with transaction.atomic():
         changed = (
-            ApiKey.objects.for_org(membership.organization_id)
-            .filter(pk=key.pk, revoked_at__isnull=True)
+            type(row)
+            .objects.for_org(membership.organization_id)
+            .filter(pk=row.pk, revoked_at__isnull=True)
             .update(revoked_at=now)
         )
         if not changed:
-            raise Conflict("This key is already revoked.")
-        key.revoked_at = now
+            raise Conflict("This was already revoked: nothing to do.")
+        row.revoked_at = now
         activity_record(
             organization=membership.organization,
             actor=Actor.for_principal(membership),
             action="revoke",
-            target=key,
+            target=row,
             changes={"revoked_at": [None, now.isoformat()]},
         )
-    return key
+    return row
 
 
 def api_keys_list(org: Organization) -> QuerySet[ApiKey]:
@@ -244,17 +251,18 @@ def api_key_authenticate(raw: str) -> ApiKey:
     if key.is_expired:
         when = timezone.localtime(key.expires_at).strftime("%d %b %Y %H:%M %Z")
         raise InvalidKey(f"This API key expired on {when}; create a new one.", "api_key_expired")
-    _touch(key)
+    last_used_touch(key)
     return key
 
 
-def _touch(key: ApiKey) -> None:
-    """Record use at most once per ``API_KEY_LAST_USED_INTERVAL`` seconds (no write per request)."""
+def last_used_touch(row: Any) -> None:
+    """Record a credential's use (``last_used_at``) at most once per
+    ``API_KEY_LAST_USED_INTERVAL`` seconds: no write per request."""
     now = timezone.now()
     interval = dt.timedelta(seconds=settings.API_KEY_LAST_USED_INTERVAL)
-    if key.last_used_at is not None and now - key.last_used_at < interval:
+    if row.last_used_at is not None and now - row.last_used_at < interval:
         return
-    ApiKey.objects.for_org(key.organization_id).filter(pk=key.pk).filter(
+    type(row).objects.for_org(row.organization_id).filter(pk=row.pk).filter(
         models.Q(last_used_at__isnull=True) | models.Q(last_used_at__lt=now - interval)
     ).update(last_used_at=now)
-    key.last_used_at = now
+    row.last_used_at = now

@@ -80,27 +80,27 @@ FUNCTIONS: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {
     ),
 }
 
-
-# Other apps' cross-organization lookups, built the same way by their own migrations
-# (``function_sql(signature, spec)``) and registered in their ``AppConfig.ready``, so that
-# ``create_app_role`` grants them too without this app knowing those apps.
+# Other apps' lookups (``register_function``), by signature.
 REGISTERED: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {}
 
 
-def register_function(signature: str, spec: tuple[tuple[tuple[str, str], ...], str, str]) -> None:
-    REGISTERED[signature] = spec
+def register_function(
+    signature: str, columns: tuple[tuple[str, str], ...], table: str, where: str
+) -> None:
+    """Another app's narrow lookup (its ``AppConfig.ready``): created by that app's migration
+    with ``function_sql``, granted by ``create_app_role`` like the three above
+    (``all_functions``). Kept apart from ``FUNCTIONS``, which ``tenants.0009`` creates before
+    other apps' tables exist. Tenants never learns what the lookups are for."""
+    REGISTERED[signature] = (columns, table, where)
 
 
-def granted_functions() -> list[str]:
-    """Every lookup function the application's role may execute."""
-    return [*FUNCTIONS, *REGISTERED]
+def all_functions() -> dict[str, tuple[tuple[tuple[str, str], ...], str, str]]:
+    return {**FUNCTIONS, **REGISTERED}
 
 
-def function_sql(
-    signature: str, spec: tuple[tuple[tuple[str, str], ...], str, str] | None = None
-) -> list[str]:
+def function_sql(signature: str) -> list[str]:
     """CREATE OR REPLACE the function, executable by nobody until ``create_app_role``."""
-    columns, table, where = spec or FUNCTIONS[signature]
+    columns, table, where = all_functions()[signature]
     returns = ", ".join(f"{column} {kind}" for column, kind in columns)
     select = ", ".join(f"t.{column}::{kind}" for column, kind in columns)
     body = f"SELECT {select} FROM {table} AS t WHERE {where}"  # noqa: S608 (fixed)
@@ -112,6 +112,11 @@ def function_sql(
     ]
 
 
+def rows_with_organization(model: type[Model], signature: str, args: Sequence[Any]) -> list:
+    """Rows of ``model`` from a registered function (PostgreSQL only), with organizations."""
+    return _with_organization(model, signature, args)
+
+
 def _with_organization(
     model: type[Model],
     signature: str,
@@ -120,7 +125,7 @@ def _with_organization(
     extra_params: Sequence[Any] = (),
 ) -> list:
     """Rows of ``model`` from the function, each with its organization (one query)."""
-    columns = [column for column, _ in FUNCTIONS[signature][0]]
+    columns = [column for column, _ in all_functions()[signature][0]]
     org_fields = [f.attname for f in Organization._meta.concrete_fields]
     name = signature.split("(")[0]
     placeholders = ", ".join(["%s"] * len(args))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 
 from soc2app.errors import NotFound, NotPermitted, ValidationFailed
@@ -209,3 +209,109 @@ def membership_add(
             changes={"role": [None, role]},
         )
     return membership
+
+
+# --- Provisioning (an identity provider, through ``scim``) ----------------------------------
+# The provider is not a member: these take the organization and an ``Actor``, and the caller
+# (the SCIM layer) has already checked its token. They never create or touch owners' and
+# admins' roles; a deactivation keeps the last active owner.
+
+
+def _active_owners_left_after(target: Membership) -> int:
+    now = timezone.now()
+    return (
+        Membership.objects.for_org(target.organization_id)
+        .filter(role=Role.OWNER)
+        .filter(models.Q(expires_at__isnull=True) | models.Q(expires_at__gt=now))
+        .exclude(pk=target.pk)
+        .count()
+    )
+
+
+def _locked(target: Membership) -> Membership:
+    return (
+        Membership.objects.for_org(target.organization_id)
+        .select_for_update()
+        .select_related("user")
+        .get(pk=target.pk)
+    )
+
+
+def _member_entry(actor: Actor, action: str, target: Membership, changes: dict) -> None:
+    activity_record(
+        organization=target.organization,
+        actor=actor,
+        action=action,
+        target=target,
+        object_repr=target.user.email,
+        changes=changes,
+    )
+
+
+def membership_deactivate(*, target: Membership, actor: Actor, why: str) -> Grants:
+    """End ``target``'s access now (``expires_at``: every access check already reads it, the
+    session's next request included) and withdraw what they handed out, as a removal does.
+    The membership itself stays, so it can be reactivated. Idempotent."""
+    org = target.organization
+    with transaction.atomic():
+        target = _locked(target)
+        if not target.is_active:
+            return Grants(invitations=[], api_keys=[])
+        if target.role == Role.OWNER and _active_owners_left_after(target) == 0:
+            raise ValidationFailed(
+                "This is the organization's last active owner: add another owner in the app "
+                "before deactivating them.",
+                code="last_owner",
+            )
+        now = timezone.now()
+        grants = grants_of(target)
+        _withdraw(org, actor, grants, now, why=f"{target.user.email} deactivated")
+        target.expires_at = now
+        target.save(update_fields=["expires_at"])
+        changes = {"active": [True, False], "reason": [None, why]} | _withdrawn_changes(grants)
+        _member_entry(actor, "deactivate", target, changes)
+    return grants
+
+
+def membership_reactivate(*, target: Membership, actor: Actor, why: str) -> Membership:
+    """Give a deactivated member their access back (their role unchanged; what the
+    deactivation withdrew stays withdrawn). Auditors' access ends by design: not here."""
+    if target.role == Role.AUDITOR:
+        raise ValidationFailed("An auditor's access is renewed by an invitation, not here.")
+    with transaction.atomic():
+        target = _locked(target)
+        if target.is_active:
+            return target
+        before = _iso(target.expires_at)
+        target.expires_at = None
+        target.save(update_fields=["expires_at"])
+        changes = {"active": [False, True], "expires_at": [before, None], "reason": [None, why]}
+        _member_entry(actor, "reactivate", target, changes)
+    return target
+
+
+PROVISIONED_ROLES = (Role.COMPLIANCE_MANAGER, Role.CONTRIBUTOR)
+
+
+def membership_provision_role(*, target: Membership, role: str, actor: Actor) -> Grants:
+    """Move ``target`` between the roles a provider may hand out (``PROVISIONED_ROLES``),
+    withdrawing what the new role could not have granted, as ``membership_change_role`` does."""
+    if role not in PROVISIONED_ROLES or target.role not in PROVISIONED_ROLES:
+        raise NotPermitted(
+            "Provisioning only moves members between compliance manager and contributor; "
+            "owners' and admins' roles are changed in the app.",
+            code="role_not_provisioned",
+        )
+    org = target.organization
+    with transaction.atomic():
+        target = _locked(target)
+        if target.role == role:
+            return Grants(invitations=[], api_keys=[])
+        withdrawn = beyond_role(target, role)
+        _withdraw(org, actor, withdrawn, timezone.now(), why=f"{target.user.email} now {role}")
+        before = target.role
+        target.role = role
+        target.save(update_fields=["role"])
+        changes = {"role": [before, role]} | _withdrawn_changes(withdrawn)
+        _member_entry(actor, "update", target, changes)
+    return withdrawn

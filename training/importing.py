@@ -3,19 +3,19 @@
 ``provider`` (optional). ``preview`` checks every row and says what is wrong with each;
 ``commit`` imports all rows or none (any error refuses the file). A completion already
 recorded for that person, requirement and date is skipped, so a file imported twice adds
-nothing."""
+nothing. Reading the file (size, encoding, header, line numbers) is ``soc2app.csv_import``; the
+preview travels back with the confirmation as the checked text, which is checked again."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
 
 from people.models import Person
+from soc2app.csv_import import body_rows, decode, echo, match_header, read_rows
 from soc2app.errors import ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor
@@ -55,33 +55,24 @@ class Preview:
         return sum(1 for r in self.rows if not r.errors and not r.duplicate)
 
 
-def _decode(data: bytes) -> str:
-    if len(data) > MAX_BYTES:
-        raise ValidationFailed("Keep the file under 2 MB (split it).", field="file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValidationFailed("Save the file as CSV in UTF-8.", field="file") from exc
-
-
 def preview(membership: Membership, data: bytes) -> Preview:
     """Every row with its errors, in a constant number of queries."""
     permissions.require(membership, services.MANAGE)
     org = membership.organization
-    reader = csv.DictReader(io.StringIO(_decode(data), newline=""))
-    header = [h.strip().lower() for h in (reader.fieldnames or [])]
-    missing = [c for c in COLUMNS[:3] if c not in header]
-    if missing:
+    table = read_rows(decode(data, max_bytes=MAX_BYTES, what="the completions"))
+    header = match_header(table[0] if table else [], columns=COLUMNS, required=COLUMNS[:3])
+    if header.missing:  # other columns are ignored
         raise ValidationFailed(
             f"The first line must name the columns {', '.join(COLUMNS)}; missing: "
-            f"{', '.join(missing)}.",
+            f"{', '.join(header.missing)}.",
             field="file",
         )
-    reader.fieldnames = header
+    body = body_rows(table)
+    if len(body) > MAX_ROWS:
+        raise ValidationFailed(f"At most {MAX_ROWS:,} rows per file.", field="file")
     rows = []
-    for number, raw in enumerate(reader, start=2):
-        if len(rows) >= MAX_ROWS:
-            raise ValidationFailed(f"At most {MAX_ROWS:,} rows per file.", field="file")
+    for number, cells in body:
+        raw = dict(zip(header.names, cells, strict=False))
         rows.append(
             Row(
                 line=number,
@@ -128,7 +119,7 @@ def _check(r: Row, people: dict, reqs: dict, today: dt.date) -> None:
     try:
         r.day = dt.date.fromisoformat(r.completed_on)
     except ValueError:
-        r.errors.append("Give completed_on as YYYY-MM-DD.")
+        r.errors.append(f"Give completed_on as YYYY-MM-DD, not {echo(r.completed_on)}.")
     if len(r.provider) > 200:
         r.errors.append("Keep the provider under 200 characters.")
     if r.person is not None and r.day is not None:

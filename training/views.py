@@ -19,6 +19,7 @@ from policies.markdown import render as render_markdown
 from policies.markdown import text_sha256
 from reports.rendering.exports import csv_bytes
 from soc2app.client_ip import client_ip
+from soc2app.csv_import import decode
 from soc2app.errors import DomainError
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
@@ -206,7 +207,8 @@ def import_completions(request: HttpRequest, org_slug: str) -> HttpResponse:
                     messages.success(request, f"{added} completion(s) imported.")
                     return redirect("training", org_slug=org_slug)
                 context["preview"] = importing.preview(request.membership, data)
-                context["csv_text"] = data.decode("utf-8-sig")
+                # Sent back with the confirmation as UTF-8, whatever the upload's encoding.
+                context["csv_text"] = decode(data, max_bytes=importing.MAX_BYTES)
             except DomainError as exc:
                 context["error"], status = exc.message, 400
     return render(request, "training/import.html", context, status=status)

@@ -12,3 +12,9 @@ class VendorsConfig(AppConfig):
         from vendors.todo import vendor_todos
 
         register("vendors", vendor_todos)
+
+        # Dated news in the owners' daily digest (``evidence.notifications``).
+        from evidence.notifications import register_digest_section
+        from vendors import digest
+
+        register_digest_section(digest.SECTION)

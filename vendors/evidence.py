@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from controls.models import Control
+from controls.selectors import controls_mapped_to
 from evidence.models import EvidenceVersion
 from evidence.system import SystemRecord, SystemSource, system_evidence_record
 from tenants.activity import Actor
@@ -32,12 +33,7 @@ def review_key(vendor: Vendor) -> str:
 
 def criterion_controls(organization, ref: str = CRITERION) -> list[Control]:
     """The organization's controls mapped to the criterion ``ref`` (one query)."""
-    return list(
-        Control.objects.for_org(organization)
-        .filter(mappings__criterion__ref=ref)
-        .distinct()
-        .order_by("code")
-    )
+    return controls_mapped_to(organization, [ref])
 
 
 def review_data(vendor: Vendor, review: VendorReview) -> dict[str, Any]:

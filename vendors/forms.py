@@ -6,6 +6,7 @@ from django import forms
 
 from controls.selectors import owner_choices
 from tenants.models import Membership
+from vendors.imports import MAX_ROWS
 from vendors.models import Criticality, DataKind, Decision, DocumentKind, ResidualRisk
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
@@ -30,6 +31,9 @@ class VendorForm(forms.Form):
     )
     website = forms.URLField(max_length=300, required=False, assume_scheme="https")
     next_review_date = forms.DateField(required=False, **DATE)
+    notes = forms.CharField(
+        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
     def __init__(self, *args, organization, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
@@ -67,6 +71,13 @@ class ReviewForm(forms.Form):
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text="Required for conditions or a rejection.",
+    )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text=f"UTF-8, with a header row; at most {MAX_ROWS:,} rows.",
     )
 
 

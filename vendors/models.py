@@ -46,6 +46,7 @@ class Vendor(TenantModel):
     is_subprocessor = models.BooleanField(default=False)
     website = models.URLField(max_length=300, blank=True)
     next_review_date = models.DateField(null=True, blank=True)
+    notes = models.TextField(max_length=5000, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -45,7 +45,9 @@ FIELDS = (
     "is_subprocessor",
     "website",
     "next_review_date",
+    "notes",
 )
+NOTES_MAX = 5000
 
 
 def _log(membership: Membership, action: str, target: Any, changes: dict) -> None:
@@ -66,7 +68,7 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _checked(membership: Membership, values: dict[str, Any]) -> dict[str, Any]:
+def vendor_values_check(membership: Membership, values: dict[str, Any]) -> dict[str, Any]:
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ValidationFailed(f"Unknown fields: {', '.join(sorted(unknown))}.")
@@ -91,22 +93,26 @@ def _checked(membership: Membership, values: dict[str, Any]) -> dict[str, Any]:
     for name in ("service", "access", "website"):
         if name in out:
             out[name] = (out[name] or "").strip()[:300]
+    if "notes" in out:
+        out["notes"] = (out["notes"] or "").strip()
+        if len(out["notes"]) > NOTES_MAX:
+            raise ValidationFailed(f"Keep the notes under {NOTES_MAX} characters.", field="notes")
     return out
 
 
-def _dates_agree(vendor: Vendor) -> None:
-    if (
-        vendor.contract_start
-        and vendor.contract_end
-        and vendor.contract_end < vendor.contract_start
-    ):
+def vendor_dates_check(start: dt.date | None, end: dt.date | None) -> None:
+    if start and end and end < start:
         raise ValidationFailed("The contract cannot end before it starts.", field="contract_end")
+
+
+def _dates_agree(vendor: Vendor) -> None:
+    vendor_dates_check(vendor.contract_start, vendor.contract_end)
 
 
 def vendor_create(*, membership: Membership, **values: Any) -> Vendor:
     permissions.require(membership, MANAGE)
     org = membership.organization
-    values = _checked(membership, values)
+    values = vendor_values_check(membership, values)
     if "name" not in values:
         raise ValidationFailed("Give the vendor a name.", field="name")
     if Vendor.objects.for_org(org).count() >= MAX_VENDORS:
@@ -124,7 +130,7 @@ def vendor_create(*, membership: Membership, **values: Any) -> Vendor:
 
 def vendor_update(*, membership: Membership, vendor: Vendor, **values: Any) -> Vendor:
     permissions.require(membership, MANAGE)
-    values = _checked(membership, values)
+    values = vendor_values_check(membership, values)
     changes = {}
     for name, value in values.items():
         before = getattr(vendor, name)

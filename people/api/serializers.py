@@ -7,6 +7,7 @@ from rest_framework import serializers
 from people import imports
 from people.models import EmploymentType, Person
 from people.selectors import State
+from soc2app.api.imports import import_errors_field
 from soc2app.api.serializers import StrictInput
 
 MAX_ID = 2**63 - 1
@@ -105,12 +106,6 @@ class PersonImportIn(serializers.Serializer):
     )
 
 
-class ImportRowErrorOut(serializers.Serializer):
-    row = serializers.IntegerField(help_text="Line of the file (the header is row 1).")
-    column = serializers.CharField()
-    message = serializers.CharField()
-
-
 class PersonImportOut(serializers.Serializer):
     dry_run = serializers.BooleanField()
     ok = serializers.BooleanField(help_text="False when any row is refused: nothing was written.")
@@ -119,4 +114,4 @@ class PersonImportOut(serializers.Serializer):
     updated = serializers.IntegerField()
     unchanged = serializers.IntegerField()
     error_count = serializers.IntegerField()
-    errors = ImportRowErrorOut(many=True, help_text=f"The first {imports.MAX_ERRORS} problems.")
+    errors = import_errors_field()

@@ -34,11 +34,12 @@ from people.api.serializers import (
 )
 from people.models import Person
 from people.selectors import RosterFilter
+from soc2app.api.imports import import_response, import_upload
 from soc2app.api.parsers import SafeJSONParser
 from soc2app.api.serializers import ErrorOut
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import ValidationFailed
-from soc2app.uploads import accepts_uploads, upload_problem
+from soc2app.uploads import accepts_uploads
 from tenants.models import Membership
 from tenants.permissions import Action
 
@@ -175,29 +176,19 @@ class PersonViewSet(
     )
     @action(detail=False, methods=["post"], url_path="import")
     def import_csv(self, request: Request, *args: object, **kwargs: object) -> Response:
-        if not request.content_type.startswith("multipart/"):
-            raise ValidationFailed("Send the CSV as multipart/form-data in the field 'file'.")
-        upload = request.data.get("file")
-        if (problem := upload_problem(request)) is not None:
-            raise problem
-        data = PersonImportIn(
-            data={k: v for k, v in request.data.items() if k != "file"} | {"file": upload}
-        )
-        data.is_valid(raise_exception=True)
-        dry_run = data.validated_data["dry_run"] or request.query_params.get("dry_run") == "true"
-        raw = data.validated_data["file"].read(imports.MAX_BYTES + 1)
-        if dry_run:
-            plan = imports.plan_import(self.organization, raw)
+        upload = import_upload(request, PersonImportIn, imports.MAX_BYTES)
+        if upload.dry_run:
+            plan = imports.plan_import(self.organization, upload.data)
         else:
             try:
                 plan = imports.import_apply(
-                    membership=self.principal, data=raw, name=upload.name or ""
+                    membership=self.principal, data=upload.data, name=upload.name
                 )
             except imports.ImportRejected as exc:
                 plan = exc.plan
         body = PersonImportOut(
             {
-                "dry_run": dry_run,
+                "dry_run": upload.dry_run,
                 "ok": plan.ok,
                 "sha256": plan.sha256,
                 "created": len(plan.to_create),
@@ -207,13 +198,4 @@ class PersonViewSet(
                 "errors": plan.errors,
             }
         ).data
-        if plan.ok or dry_run:
-            return Response(body, status=status.HTTP_200_OK)
-        # The API's one error shape, the refused rows under ``errors``.
-        rejected = {
-            "detail": f"{plan.error_count} row(s) refused: nothing was imported.",
-            "code": "import_rejected",
-            "errors": {"rows": body["errors"]},
-            "error_count": plan.error_count,
-        }
-        return Response(rejected, status=status.HTTP_400_BAD_REQUEST)
+        return import_response(plan, body, dry_run=upload.dry_run)

@@ -44,6 +44,8 @@ MS_PER_CRITERION = 25
 MS_PER_MATRIX_ROW = 13
 MS_PER_PERIOD_ROW = 13
 MS_PER_EVIDENCE = 2.5
+MS_PER_VENDOR_ROW = 10
+MS_RISKS = 600  # the risk appendix: two heat maps and at most ``TOP_RISKS`` rows
 MS_PER_STAMP = 8
 MS_FRONT = 300
 # Parts per worker: enough small ones that the workers finish close together, few enough that
@@ -77,6 +79,7 @@ def _parts(content: ReportContent, context: dict, workers: int, chunk_rows: int)
         + MS_PER_MATRIX_ROW * len(content.matrix)
         + MS_PER_PERIOD_ROW * len(periods)
         + MS_PER_EVIDENCE * len(content.evidence)
+        + MS_PER_VENDOR_ROW * len(context["vendor_lines"])
     )
     target = max(MIN_PART_MS, total_ms / (max(1, workers) * PARTS_PER_WORKER))
     parts: list[dict] = []
@@ -110,6 +113,15 @@ def _parts(content: ReportContent, context: dict, workers: int, chunk_rows: int)
             continued=n > 0,
             part_index=n,
         )
+    # The appendices after the evidence index: the risk register in one part (its size is
+    # bounded), the vendor list cut like the matrix.
+    if "risks" in sections:
+        add("risks", [sections["risks"]], MS_RISKS)
+    if "vendors" in sections:
+        vendors = context["vendor_lines"]
+        for n, rows in enumerate(_split(vendors, MS_PER_VENDOR_ROW, target, chunk_rows)):
+            extra = {"vendor_lines": rows, "continued": n > 0, "part_index": n}
+            add("vendors", [sections["vendors"]], MS_PER_VENDOR_ROW * len(rows), **extra)
     return parts
 
 

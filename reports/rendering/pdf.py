@@ -76,6 +76,11 @@ def body_sections(content: ReportContent) -> list[Section]:
             Section("periods", "Type 2: evidence per sub-period", "reports/pdf/_periods.html")
         )
     sections.append(Section("evidence", "Evidence index", "reports/pdf/_evidence.html"))
+    # The appendices, only for what the organization has (``reports.appendix``).
+    if content.risks is not None:
+        sections.append(Section("risks", "Appendix: Risk register", "reports/pdf/_risks.html"))
+    if content.vendors is not None:
+        sections.append(Section("vendors", "Appendix: Vendors", "reports/pdf/_vendors.html"))
     return sections
 
 
@@ -101,6 +106,7 @@ def base_context(content: ReportContent, mode: str) -> dict:
         "period_rows": period_rows(content.periods),
         "evidence_header": EVIDENCE_HEADER,
         "legend": period_grid.LEGEND,
+        "vendor_lines": content.vendors.lines if content.vendors else [],
     }
 
 
@@ -137,6 +143,7 @@ def render_single(content: ReportContent, out: Path, progress: Progress | None =
 def render_pdf(content: ReportContent, out: Path, progress: Progress | None = None) -> PdfResult:
     """The report, split across processes when it is big enough for that to pay off."""
     size = len(content.evidence) + 3 * len(content.matrix)
+    size += 2 * len(content.vendors.lines) if content.vendors else 0
     if size < settings.REPORT_PDF_PARALLEL_MIN_ROWS:
         return render_single(content, out, progress)
     from reports.rendering.parallel import render_parallel

@@ -35,6 +35,7 @@ from reports.api.views_portal_people import (
     PortalSampledChecklistViewSet,
 )
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
+from risks.api.assessments import RiskAssessmentViewSet
 from risks.api.views import RiskViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
@@ -91,6 +92,8 @@ org_router.register("checklist-templates", ChecklistTemplateViewSet, basename="c
 org_router.register("checklists", ChecklistViewSet, basename="checklist")
 org_router.register("checklist-items", ChecklistItemViewSet, basename="checklist-item")
 org_router.register("training", TrainingViewSet, basename="training")
+# Before "risks": its detail route would take "assessments" for a risk id.
+org_router.register("risks/assessments", RiskAssessmentViewSet, basename="risk-assessment")
 org_router.register("risks", RiskViewSet, basename="risk")
 org_router.register("vendors", VendorViewSet, basename="vendor")
 org_router.register("sso", SsoStatusViewSet, basename="sso")

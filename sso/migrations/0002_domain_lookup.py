@@ -7,7 +7,7 @@ from django.db import migrations
 
 
 def create(apps, schema_editor):
-    from sso.lookups import FUNCTION, SPEC
+    from sso.lookups import FUNCTION
     from tenants.lookups import function_sql
 
     if schema_editor.connection.vendor != "postgresql":
@@ -21,7 +21,7 @@ def create(apps, schema_editor):
         if not can_bypass:
             tenants_0009 = importlib.import_module("tenants.migrations.0009_lookup_functions")
             raise RuntimeError(tenants_0009.OWNER_MUST_BYPASS.format(role=role))
-        for sql in function_sql(FUNCTION, SPEC):
+        for sql in function_sql(FUNCTION):
             cursor.execute(sql)
 
 

@@ -31,6 +31,7 @@ BODILESS = (
     "monitoring/connections/{id}/runs/",
     "monitoring/connections/{id}/test/",
     "monitoring/runs/{id}/retry/",
+    "risks/assessments/{id}/retry/",
     "policies/{id}/submit/",
     "policies/{id}/approve/",
     "policies/{id}/versions/new/",
@@ -44,8 +45,9 @@ FILES = (
     "reports/{id}/download/",
     "evidence/versions/{id}/download/",
     "training-completions/{id}/certificate/",
+    "risks/assessments/{id}/pdf/",
 )
-CSV_FILES = ("populations/{id}/export/",)
+CSV_FILES = ("populations/{id}/export/", "risks/assessments/{id}/csv/")
 
 
 def test_every_organization_endpoint_is_documented(schema):
@@ -136,11 +138,17 @@ def test_every_organization_endpoint_is_documented(schema):
         "risks/adopt/",
         "risks/library/",
         "risks/matrix/",
+        "risks/assessments/",
+        "risks/assessments/{id}/",
+        "risks/assessments/{id}/retry/",
+        "risks/assessments/{id}/csv/",
+        "risks/assessments/{id}/pdf/",
         "vendors/",
         "vendors/{id}/",
         "vendors/{id}/documents/",
         "vendors/{id}/reviews/",
         "sso/",
+        "vendors/import/",
     }
 
 

@@ -35,13 +35,15 @@ from policies.models import Policy, PolicyVersion
 from reports.models import InfoRequest
 from reports.models_sampling import Population, Sample
 from reports.selectors import audit_scope_controls
-from risks.models import Risk
+from risks.models import Risk, RiskAssessment
+from scim.tokens import scim_token_create
 from sso import services as sso_services
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
 from tenants.models import Invitation, Organization, Role
 from tests.browser.sessions import VIEWPORTS, signed_in_page
+from trust.models import TrustCenter, TrustControl, TrustDocument, TrustRequest
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -114,6 +116,7 @@ def _overflowing_data(org: Organization) -> Control:
     sso_services.domain_add(
         membership=owner, domain="every-production-database-account-and-its-owner.example.com"
     )
+    scim_token_create(membership=owner, name=LONG_WORD)
     connection = monitoring_services.connection_create(
         membership=owner, kind="custom", name=f"{LONG_WORD}-tests"
     )
@@ -157,6 +160,54 @@ def _overflowing_data(org: Organization) -> Control:
     return control
 
 
+def _trust_center(org: Organization, long_control: Control, type2: Audit) -> tuple[str, int]:
+    """A published trust center with what overflows: the long control, a long headline, a
+    private document with a long title and a request from a long e-mail address. Its address
+    and the private document's id."""
+    center = TrustCenter(
+        organization=org,
+        published=True,
+        slug="acme-trust-sweep",
+        headline=f"Acme security and compliance {LONG_WORD}",
+        intro="How we keep our customers' data safe.",
+        audit=type2,
+        show_subprocessors=True,
+        nda_text="Keep everything you receive confidential.",
+    )
+    center.save()
+    controls = Control.objects.for_org(org).order_by("code")[:6]
+    for control in [long_control, *controls]:
+        TrustControl(organization=org, control=control).save()
+    version = PolicyVersion.objects.for_org(org).filter(state="approved").first()
+    TrustDocument(
+        organization=org,
+        title="Access control policy",
+        visibility="public",
+        policy_version=version,
+    ).save()
+    private = TrustDocument(
+        organization=org,
+        title=f"SOC 2 Type 2 report {LONG_WORD}",
+        visibility="private",
+        file="trust/sweep.pdf",
+        file_name="soc2-report.pdf",
+        content_type="application/pdf",
+    )
+    private.save()
+    TrustRequest(
+        organization=org,
+        document=private,
+        name="A Visitor With A Long Name",
+        email=LONG_EMAIL,
+        company="Subsidiary of Acme Holdings International",
+        nda_text=center.nda_text,
+        nda_sha256="0" * 64,
+        nda_accepted_at=timezone.now(),
+        ip_address="203.0.113.9",
+    ).save()
+    return center.slug, private.pk
+
+
 def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     """Every main page of the organization (the auditor portal apart), by a short name."""
     slug = org.slug
@@ -178,6 +229,7 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
     system = System.objects.for_org(org).first()
     invitation = Invitation.objects.for_org(org).first()
     contributor = demo_member(org, Role.CONTRIBUTOR)
+    trust_slug, trust_doc = _trust_center(org, long_control, type2)
     person = Person.objects.for_org(org).get(full_name=LONG_WORD)
     pages = {
         "home": url("org_home"),
@@ -246,15 +298,26 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "risk-new": url("risk_new"),
         "risk-library": url("risk_library"),
         "risk-heatmap": url("risk_heatmap"),
+        "risk-assessments": url("risk_assessments"),
+        "risk-assessment-run": url("risk_assessment_run"),
+        "risk-assessment": url(
+            "risk_assessment", pk=RiskAssessment.objects.for_org(org).order_by("pk")[0].pk
+        ),
+        "vendor-import": url("vendor_import"),
         "monitoring-connections": url("monitoring_connections"),
         "monitoring-connection-new": url("monitoring_connection_add"),
         "monitoring-connection": url("monitoring_connection", pk=connection_pk),
         "monitoring-connection-edit": url("monitoring_connection_edit", pk=connection_pk),
         "api-keys": url("api_keys"),
         "webhooks": url("webhook_endpoints"),
+        "provisioning": url("scim_provisioning"),
         "security": url("org_security"),
         "sso-settings": url("sso_settings"),
         "activity": url("activity"),
+        "trust-settings": url("trust_settings"),
+        "trust-requests": url("trust_requests"),
+        "trust-public": reverse("trust_page", kwargs={"slug": trust_slug}),
+        "trust-request": reverse("trust_request", kwargs={"slug": trust_slug, "pk": trust_doc}),
         "mfa": reverse("mfa_index"),
         "account-email": reverse("account_email"),
         "orgs": reverse("org_list"),

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
+from soc2app.api.imports import import_errors_field
 from soc2app.api.serializers import OwnerField, StrictInput
+from vendors.imports import COLUMNS
 from vendors.models import (
     Criticality,
     DataKind,
@@ -44,6 +46,7 @@ class VendorOut(serializers.ModelSerializer):
             "is_subprocessor",
             "website",
             "next_review_date",
+            "notes",
             "document_status",
             "review_overdue",
             "created_at",
@@ -68,6 +71,7 @@ class _VendorFields(StrictInput):
     is_subprocessor = serializers.BooleanField(required=False)
     website = serializers.URLField(max_length=300, required=False, allow_blank=True)
     next_review_date = serializers.DateField(required=False, allow_null=True)
+    notes = serializers.CharField(max_length=5000, required=False, allow_blank=True)
 
 
 class VendorIn(_VendorFields):
@@ -149,3 +153,34 @@ class VendorReviewIn(StrictInput):
     residual_risk = serializers.ChoiceField(choices=ResidualRisk.choices)
     decision = serializers.ChoiceField(choices=Decision.choices)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class VendorImportIn(serializers.Serializer):
+    file = serializers.FileField(help_text="CSV, UTF-8, header: " + ", ".join(COLUMNS) + ".")
+    dry_run = serializers.BooleanField(
+        required=False, default=False, help_text="Check the file and say what it would do."
+    )
+
+
+class VendorImportRowOut(serializers.Serializer):
+    row = serializers.IntegerField(help_text="Line of the file (the header is row 1).")
+    name = serializers.CharField()
+    result = serializers.ChoiceField(choices=["new", "update", "unchanged"])
+    vendor = serializers.IntegerField(
+        allow_null=True, help_text="The vendor updated (or, once imported, created)."
+    )
+    changed = serializers.ListField(
+        child=serializers.CharField(), help_text="The columns an update changes."
+    )
+
+
+class VendorImportOut(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    ok = serializers.BooleanField(help_text="False when any row is refused: nothing was written.")
+    sha256 = serializers.CharField()
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    rows = VendorImportRowOut(many=True)
+    error_count = serializers.IntegerField()
+    errors = import_errors_field()

@@ -14,16 +14,20 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from soc2app.api.imports import import_response, import_upload
 from soc2app.api.parsers import SafeJSONParser
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
+from soc2app.csv_import import ImportRejected
 from soc2app.errors import ValidationFailed
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants.models import Membership
-from vendors import selectors, services
+from vendors import imports, selectors, services
 from vendors.api.serializers import (
     VendorDocumentIn,
     VendorDocumentOut,
     VendorFilterIn,
+    VendorImportIn,
+    VendorImportOut,
     VendorIn,
     VendorOut,
     VendorPatchIn,
@@ -178,3 +182,52 @@ class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
             membership=self.principal, vendor=vendor, **data.validated_data
         )
         return Response(VendorReviewOut(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary="Import vendors from a CSV file",
+        description="Multipart `file` (UTF-8 CSV with the header "
+        f"`{','.join(imports.COLUMNS)}`; `name` required; at most {imports.MAX_ROWS:,} rows). "
+        "A row whose name matches a vendor's (case-insensitive) updates it. With "
+        "`dry_run=true` nothing is written and the answer lists each row (new, update with the "
+        "columns it changes, or unchanged) and every refused row (row, column, message). "
+        "Without it the file is imported all or nothing: 200 with the counts, or 400 (`code` "
+        "`import_rejected`) with the refused rows under `errors.rows`.",
+        request={"multipart/form-data": VendorImportIn},
+        responses={200: VendorImportOut},
+    )
+    @action(detail=False, methods=["post"], url_path="import")
+    def import_csv(self, request: Request, *args: object, **kwargs: object) -> Response:
+        upload = import_upload(request, VendorImportIn, imports.MAX_BYTES)
+        if upload.dry_run:
+            plan = imports.plan_import(self.principal, upload.data)
+        else:
+            try:
+                plan = imports.import_apply(
+                    membership=self.principal, data=upload.data, name=upload.name
+                )
+            except ImportRejected as exc:
+                plan = exc.plan
+        rows = [
+            {
+                "row": line.number,
+                "name": line.name,
+                "result": "new" if line.is_new else "update" if line.changes else "unchanged",
+                "vendor": line.vendor_id,
+                "changed": [column for column, _, _ in plan.shown(line)],
+            }
+            for line in plan.lines
+        ]
+        body = VendorImportOut(
+            {
+                "dry_run": upload.dry_run,
+                "ok": plan.ok,
+                "sha256": plan.sha256,
+                "created": len(plan.to_create),
+                "updated": len(plan.to_update),
+                "unchanged": plan.unchanged,
+                "rows": rows,
+                "error_count": plan.error_count,
+                "errors": plan.errors,
+            }
+        ).data
+        return import_response(plan, body, dry_run=upload.dry_run)

@@ -26,6 +26,7 @@ SECTIONS = {
     "policies": "policies.bench",
     "api": "soc2app.bench.api",
     "monitoring": "monitoring.bench",
+    "risks": "risks.bench",
 }
 
 

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connections
 
-from tenants.lookups import granted_functions
+from tenants.lookups import all_functions
 
 ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 # Only ever formatted with a name that matched ROLE_NAME.
@@ -44,7 +44,7 @@ def role_statements(role: str, password: str | None, database: str) -> list[tupl
         ),
     ]
     statements += activity_log_statements(ident)
-    # The web's cross-organization lookups (``tenants.lookups``, and other apps' registered there): this role may call them
+    # The web's cross-organization lookups (``tenants.lookups``): this role may call them
     # (skipped before ``migrate`` has created them).
     statements += [
         (
@@ -52,7 +52,7 @@ def role_statements(role: str, password: str | None, database: str) -> list[tupl
             f"GRANT EXECUTE ON FUNCTION {signature} TO {ident}; END IF; END$$",
             [],
         )
-        for signature in granted_functions()
+        for signature in all_functions()
     ]
     if password:
         statements.append((f"ALTER ROLE {ident} PASSWORD %s", [password]))

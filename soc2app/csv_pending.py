@@ -1,6 +1,8 @@
-"""A previewed import file, held server-side until it is confirmed or dropped.
+"""A previewed import file, held server-side until it is confirmed or dropped (every CSV
+import: ``kind`` names which, so a token of one import names nothing in another).
 
-Kept in the cache (Redis in production, shared by every web process) for ``TTL`` seconds,
+Kept in the ``imports`` cache (Redis, or files under ``VAR_DIR`` without one: either is shared by
+every web process, unlike a per-process memory cache) for ``TTL`` seconds,
 compressed, under a key made of the organization, the user and a random token: a token
 copied into another organization's or another user's confirm form names nothing there. The
 file's SHA-256 travels with the token and is checked again on confirm, so what is imported is
@@ -15,7 +17,7 @@ import secrets
 import zlib
 from dataclasses import dataclass
 
-from django.core.cache import cache
+from django.core.cache import caches
 
 TTL = 30 * 60
 
@@ -27,8 +29,8 @@ class Pending:
     sha256: str
 
 
-def _key(org_id: int, user_id: int, token: str) -> str:
-    return f"people-import:{org_id}:{user_id}:{token}"
+def _key(kind: str, org_id: int, user_id: int, token: str) -> str:
+    return f"{kind}-import:{org_id}:{user_id}:{token}"
 
 
 def _valid(token: object) -> bool:
@@ -40,21 +42,21 @@ def _valid(token: object) -> bool:
     )
 
 
-def pending_put(*, org_id: int, user_id: int, data: bytes, name: str) -> str:
+def pending_put(*, kind: str, org_id: int, user_id: int, data: bytes, name: str) -> str:
     token = secrets.token_urlsafe(24)
     value = {
         "data": zlib.compress(data),
         "name": name[:200],
         "sha256": hashlib.sha256(data).hexdigest(),
     }
-    cache.set(_key(org_id, user_id, token), value, TTL)
+    caches["imports"].set(_key(kind, org_id, user_id, token), value, TTL)
     return token
 
 
-def pending_get(*, org_id: int, user_id: int, token: object) -> Pending | None:
+def pending_get(*, kind: str, org_id: int, user_id: int, token: object) -> Pending | None:
     if not _valid(token):
         return None
-    value = cache.get(_key(org_id, user_id, str(token)))
+    value = caches["imports"].get(_key(kind, org_id, user_id, str(token)))
     if not isinstance(value, dict):
         return None
     data = zlib.decompress(value["data"])
@@ -63,6 +65,6 @@ def pending_get(*, org_id: int, user_id: int, token: object) -> Pending | None:
     return Pending(data=data, name=value["name"], sha256=value["sha256"])
 
 
-def pending_drop(*, org_id: int, user_id: int, token: object) -> None:
+def pending_drop(*, kind: str, org_id: int, user_id: int, token: object) -> None:
     if _valid(token):
-        cache.delete(_key(org_id, user_id, str(token)))
+        caches["imports"].delete(_key(kind, org_id, user_id, str(token)))

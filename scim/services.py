@@ -1,0 +1,231 @@
+"""What an identity provider does to members through SCIM, and the owners' settings for it.
+
+Rules (issue 19):
+* a SCIM user is a membership of the token's organization: created without an invitation (the
+  account is matched by e-mail or created, password unusable: people sign in through SSO or a
+  password reset), with the organization's default role (contributor unless the owners chose
+  compliance manager) or a ``roles`` value among those two. SCIM never creates an owner or an
+  admin, never changes their roles, and never deactivates the last active owner;
+* ``active: false`` (or DELETE) deactivates: access ends at once (``tenants`` reads
+  ``expires_at`` on every request) and what the member handed out (pending invitations, API
+  keys they created) is withdrawn; ``active: true`` reactivates;
+* a user account belongs to every organization it is a member of: its name and e-mail change
+  only when this organization is its only one (the name is then left as it is; an e-mail
+  change is refused), so one tenant's IdP never rewrites another tenant's member;
+* with ``manage_personnel`` on, the roster follows (``scim.personnel``);
+* each call is one transaction: a refusal stores nothing, and each change is in the activity
+  log with the token as the actor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.utils import timezone
+
+from scim import personnel
+from scim.models import ProvisionedRole, ProvisioningSettings, ScimLink, ScimToken
+from scim.protocol import ScimError
+from scim.selectors import provisioning_settings
+from soc2app.errors import NotPermitted, ValidationFailed
+from tenants import permissions
+from tenants.accounts import user_ensure
+from tenants.activity import Actor, activity_record, diff, snapshot
+from tenants.models import Membership
+from tenants.permissions import Action
+from tenants.services_members import (
+    PROVISIONED_ROLES,
+    membership_add,
+    membership_deactivate,
+    membership_provision_role,
+    membership_reactivate,
+)
+
+
+def _refuse_role(role: str) -> None:
+    if role not in PROVISIONED_ROLES:
+        raise ScimError(
+            400,
+            f"SCIM cannot give the role {role!r}: only contributor or compliance_manager. "
+            "Owners and admins are appointed in the app.",
+            "invalidValue",
+        )
+
+
+def _actor(token: ScimToken) -> Actor:
+    return Actor(label=token.label)
+
+
+def _exclusive(membership: Membership) -> bool:
+    """Whether this organization is the only one the account belongs to. The web role sees
+    only this organization's rows, so other memberships are counted through the narrow
+    definer function ``tenants.lookups`` already uses for a user's own memberships."""
+    if connection.vendor != "postgresql":
+        others = Membership._base_manager.filter(user_id=membership.user_id)
+        return not others.exclude(organization_id=membership.organization_id).exists()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM app_user_memberships(%s) WHERE organization_id <> %s",
+            [membership.user_id, membership.organization_id],
+        )
+        return cursor.fetchone()[0] == 0
+
+
+def _apply_account(token: ScimToken, membership: Membership, changes: dict[str, Any]) -> None:
+    user = membership.user
+    before = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
+    email = changes.get("user_name")
+    exclusive = None
+    if email is not None and email != user.email.lower():
+        exclusive = _exclusive(membership)
+        if not exclusive:
+            raise ScimError(
+                400,
+                f"{user.email} is also a member of other organizations: change the address "
+                "in the app, not through one organization's provisioning.",
+                "mutability",
+            )
+        if get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
+            raise ScimError(409, f"Another account uses {email}.", "uniqueness")
+        EmailAddress.objects.filter(user=user).delete()
+        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        user.email = email
+        user.username = email[:150]
+    names = {
+        k: changes[v]
+        for k, v in (("first_name", "given_name"), ("last_name", "family_name"))
+        if v in changes
+    }
+    if names and (exclusive if exclusive is not None else _exclusive(membership)):
+        for field, value in names.items():
+            setattr(user, field, value)
+    after = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
+    if after != before:
+        user.save(update_fields=["email", "username", "first_name", "last_name"])
+        activity_record(
+            organization=membership.organization,
+            actor=_actor(token),
+            action="update",
+            target=membership,
+            object_repr=user.email,
+            changes=diff(before, after),
+        )
+
+
+def _link(membership: Membership, changes: dict[str, Any]) -> None:
+    link = (
+        ScimLink.objects.for_org(membership.organization_id).filter(membership=membership).first()
+    )
+    if link is None:
+        link = ScimLink(organization_id=membership.organization_id, membership=membership)
+    if "external_id" in changes:
+        link.external_id = changes["external_id"]
+    link.updated_at = timezone.now()
+    link.save()
+    membership.scim_link = link
+
+
+def _set_active(token: ScimToken, membership: Membership, active: bool) -> Membership:
+    why = f"{'re' if active else 'de'}activated by SCIM ({token.name})"
+    try:
+        if active:
+            membership = membership_reactivate(target=membership, actor=_actor(token), why=why)
+        else:
+            membership_deactivate(target=membership, actor=_actor(token), why=why)
+            membership.refresh_from_db(fields=["expires_at"])
+    except ValidationFailed as exc:
+        raise ScimError(400, exc.message, "mutability") from exc
+    return membership
+
+
+def _roster(token: ScimToken, membership: Membership, changes: dict[str, Any]) -> None:
+    if not provisioning_settings(membership.organization).manage_personnel:
+        return
+    if membership.is_active:
+        personnel.person_joined(token=token, membership=membership, extra=changes)
+    elif "active" in changes:
+        personnel.person_left(token=token, membership=membership)
+
+
+def scim_user_create(*, token: ScimToken, changes: dict[str, Any]) -> Membership:
+    org = token.organization
+    role = changes.get("role") or provisioning_settings(org).default_role
+    _refuse_role(role)
+    with transaction.atomic():
+        user, _ = user_ensure(email=changes["user_name"])
+        if Membership.objects.for_org(org).filter(user=user).exists():
+            raise ScimError(
+                409,
+                f"{user.email} is a member already: find them with a userName filter.",
+                "uniqueness",
+            )
+        membership = membership_add(organization=org, user=user, role=role, actor=_actor(token))
+        _apply_account(token, membership, changes)
+        _link(membership, changes)
+        if changes.get("active") is False:
+            membership = _set_active(token, membership, False)
+        else:
+            _roster(token, membership, changes)
+    return membership
+
+
+def scim_user_update(
+    *, token: ScimToken, membership: Membership, changes: dict[str, Any]
+) -> Membership:
+    """PUT and PATCH alike: apply what ``changes`` holds, leave the rest."""
+    with transaction.atomic():
+        # A role sent back unchanged (an IdP echoing what it read) is no change, even an
+        # owner's; any other role must be one SCIM may give.
+        if "role" in changes and changes["role"] != membership.role:
+            _refuse_role(changes["role"])
+            try:
+                membership_provision_role(
+                    target=membership, role=changes["role"], actor=_actor(token)
+                )
+            except NotPermitted as exc:
+                raise ScimError(400, exc.message, "mutability") from exc
+            membership.role = changes["role"]
+        _apply_account(token, membership, changes)
+        _link(membership, changes)
+        if "active" in changes and changes["active"] != membership.is_active:
+            membership = _set_active(token, membership, changes["active"])
+        else:
+            changes = {k: v for k, v in changes.items() if k != "active"}
+        _roster(token, membership, changes)
+    return membership
+
+
+def scim_user_deactivate(*, token: ScimToken, membership: Membership) -> Membership:
+    return scim_user_update(token=token, membership=membership, changes={"active": False})
+
+
+def provisioning_settings_update(
+    *, membership: Membership, default_role: str, manage_personnel: bool
+) -> ProvisioningSettings:
+    permissions.require(membership, Action.SCIM_MANAGE)
+    if default_role not in ProvisionedRole.values:
+        raise ValidationFailed("Choose contributor or compliance manager.", field="default_role")
+    org = membership.organization
+    with transaction.atomic():
+        current = ProvisioningSettings.objects.for_org(org).select_for_update().first()
+        current = current or ProvisioningSettings(organization=org)
+        fields = ["default_role", "manage_personnel"]
+        before = snapshot(current, fields) if current.pk else dict.fromkeys(fields)
+        current.default_role = default_role
+        current.manage_personnel = manage_personnel
+        current.updated_at = timezone.now()
+        changes = diff(before, snapshot(current, fields))
+        if changes:
+            current.save()
+            activity_record(
+                organization=org,
+                actor=Actor.for_principal(membership),
+                action="update",
+                target=current,
+                object_repr="Provisioning settings",
+                changes=changes,
+            )
+    return current
