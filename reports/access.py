@@ -74,8 +74,9 @@ def portal_personal_data_record(
     object_repr: str,
     changes: dict[str, list[object]] | None = None,
 ) -> None:
-    """Log that a portal reader took personal data away (a certificate downloaded, the
-    acceptance records exported): who saw whose records is part of the audit trail."""
+    """Log that a portal reader took records away (a certificate downloaded, the acceptance
+    records exported; a vendor's document, a risk assessment's file, the register or vendor
+    export, ``reports.portal_files``): who saw what is part of the audit trail."""
     permissions.require(membership, Action.VIEW)
     with transaction.atomic():
         activity_record(

@@ -10,6 +10,8 @@ from reports import (
     views_portal,
     views_portal_monitoring,
     views_portal_people,
+    views_portal_risks,
+    views_portal_vendors,
     views_requests,
     views_sampling,
 )
@@ -157,6 +159,37 @@ portal_urlpatterns = [
         "audits/<int:audit_pk>/people/checklists/",
         views_portal_people.portal_checklists,
         name="portal_checklists",
+    ),
+    path("audits/<int:audit_pk>/risks/", views_portal_risks.portal_risks, name="portal_risks"),
+    path(
+        "audits/<int:audit_pk>/risks/<int:pk>/",
+        views_portal_risks.portal_risk,
+        name="portal_risk",
+    ),
+    path(
+        "audits/<int:audit_pk>/risk-assessments/",
+        views_portal_risks.portal_risk_assessments,
+        name="portal_risk_assessments",
+    ),
+    path(
+        "audits/<int:audit_pk>/risk-assessments/<int:pk>/<str:kind>/",
+        views_portal_risks.portal_risk_assessment_file,
+        name="portal_risk_assessment_file",
+    ),
+    path(
+        "audits/<int:audit_pk>/vendors/",
+        views_portal_vendors.portal_vendors,
+        name="portal_vendors",
+    ),
+    path(
+        "audits/<int:audit_pk>/vendors/<int:pk>/",
+        views_portal_vendors.portal_vendor,
+        name="portal_vendor",
+    ),
+    path(
+        "audits/<int:audit_pk>/vendors/<int:pk>/documents/<int:doc_pk>/",
+        views_portal_vendors.portal_vendor_document,
+        name="portal_vendor_document",
     ),
     path(
         "audits/<int:audit_pk>/reports/<int:pk>/download/",

@@ -27,10 +27,12 @@ from monitoring.selectors import control_checks
 from reports import selectors, services
 from reports import views as report_views
 from reports.models import AuditorAccess
+from reports.selectors_portal_registers import sees_register
 from reports.views_portal_people import sees_people
 from soc2app.client_ip import client_ip
 from soc2app.errors import ValidationFailed
 from tenants.models import Membership
+from tenants.permissions import Action
 
 
 @require_GET
@@ -56,6 +58,9 @@ def portal_audit(request: HttpRequest, org_slug: str, audit_pk: str) -> HttpResp
         # Policies, acceptance, training and checklists name people: auditors and roster
         # managers only.
         "sees_people": sees_people(request.membership),
+        # The risk register and the vendors: auditors and the members who manage them.
+        "sees_risks": sees_register(request.membership, Action.RISK_MANAGE),
+        "sees_vendors": sees_register(request.membership, Action.VENDOR_MANAGE),
     }
     return render(request, "reports/portal/audit.html", context)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from risks import matrix as matrices
 from risks.models import RiskMatrix
+from risks.selectors import heat_counts
 
 CELL = 44  # px in the SVG's own units; the SVG scales to its container (viewBox)
 AXIS = 28
@@ -79,3 +80,15 @@ def grid(key: str, title: str, matrix: RiskMatrix, counts: dict[tuple[int, int],
                 )
             )
     return Grid(key=key, title=title, cells=cells, total=sum(counts.values()), size=matrix.size)
+
+
+def grids_context(org: object, matrix: RiskMatrix) -> dict[str, object]:
+    """What ``risks/_heatmap_grids.html`` draws: both grids and the legend (one query)."""
+    inherent, residual = heat_counts(org)
+    return {
+        "grids": [
+            grid("inherent", "Inherent risk", matrix, inherent),
+            grid("residual", "Residual risk", matrix, residual),
+        ],
+        "levels": [(lv.label, matrices.LEVEL_COLOURS[lv]) for lv in matrices.LEVEL_ORDER],
+    }

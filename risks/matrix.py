@@ -74,3 +74,18 @@ def check_point(matrix: RiskMatrix, *, likelihood: object, impact: object, prefi
 
 def label(labels: list[str], value: int) -> str:
     return labels[value - 1] if 0 < value <= len(labels) else str(value)
+
+
+def matrix_read(org: Organization) -> RiskMatrix:
+    """The organization's matrix for a read that must write nothing (the auditor portal): the
+    stored one, or the defaults unsaved."""
+    found = RiskMatrix.objects.for_org(org).first()
+    if found is not None:
+        return found
+    return RiskMatrix(
+        organization_id=getattr(org, "pk", org),
+        size=DEFAULT_SIZE,
+        likelihood_labels=list(DEFAULT_LIKELIHOOD),
+        impact_labels=list(DEFAULT_IMPACT),
+        thresholds=dict(DEFAULT_THRESHOLDS),
+    )

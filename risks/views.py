@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.models import Control, System
-from risks import heatmap, selectors, services
+from reports.tabular import export_format, table_response
+from risks import exports, heatmap, selectors, services
 from risks import matrix as matrices
 from risks.assessment_selectors import assessment_due
 from risks.forms import RegisterFilterForm, RiskForm
@@ -35,6 +36,11 @@ def register(request: HttpRequest, org_slug: str) -> HttpResponse:
     org = request.organization
     matrix = matrices.matrix_for(org)
     form = RegisterFilterForm(request.GET or None, owners=selectors.owner_choices(org))
+    fmt = export_format(request.GET.get("format"))
+    if fmt is not None:  # the Export menu: the register with the filters shown
+        today = timezone.localdate()
+        table = exports.register_table(org, form.filters(), today)
+        return table_response(table, fmt, exports.filename(org, today))
     page = Paginator(selectors.risks_list(org, matrix, form.filters()), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
@@ -45,6 +51,7 @@ def register(request: HttpRequest, org_slug: str) -> HttpResponse:
         risk.acceptance_expired = selectors.acceptance_expired(risk, today)
     query = request.GET.copy()
     query.pop("page", None)
+    query.pop("format", None)
     context = {
         "form": form,
         "page": page,
@@ -159,11 +166,5 @@ def risk_heatmap(request: HttpRequest, org_slug: str) -> HttpResponse:
     _require(request)
     org = request.organization
     matrix = matrices.matrix_for(org)
-    inherent, residual = selectors.heat_counts(org)
-    grids = [
-        heatmap.grid("inherent", "Inherent risk", matrix, inherent),
-        heatmap.grid("residual", "Residual risk", matrix, residual),
-    ]
-    levels = [(lv.label, matrices.LEVEL_COLOURS[lv]) for lv in matrices.LEVEL_ORDER]
-    context = {"grids": grids, "matrix": matrix, "levels": levels}
+    context = {"matrix": matrix, **heatmap.grids_context(org, matrix)}
     return render(request, "risks/heatmap.html", context)

@@ -12,10 +12,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from evidence.side_files import side_file_response
+from reports.tabular import export_format, table_response
 from soc2app.errors import DomainError
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
-from vendors import selectors, services
+from vendors import exports, selectors, services
 from vendors.forms import DocumentForm, FilterForm, ReviewForm, VendorForm
 from vendors.models import DataKind
 
@@ -26,19 +27,32 @@ def _manager(request: HttpRequest) -> None:
     permissions.require(request.membership, services.MANAGE)
 
 
-def vendor_list(request: HttpRequest, org_slug: str) -> HttpResponse:
-    _manager(request)
-    form = FilterForm(request.GET or None)
+def list_filters(form: FilterForm) -> selectors.VendorFilter:
+    """The list's filters from its form (none when the form is not valid)."""
     values = form.cleaned_data if form.is_valid() else {}
-    sub = values.get("subprocessor", "")
-    filters = selectors.VendorFilter(
+    return selectors.VendorFilter(
         criticality=values.get("criticality", ""),
-        subprocessor={"yes": True, "no": False}.get(sub),
+        subprocessor={"yes": True, "no": False}.get(values.get("subprocessor", "")),
         attention=values.get("attention", ""),
     )
-    rows = selectors.vendor_rows(request.organization, timezone.localdate(), filters)
+
+
+def vendor_list(request: HttpRequest, org_slug: str) -> HttpResponse:
+    _manager(request)
+    org, today = request.organization, timezone.localdate()
+    form = FilterForm(request.GET or None)
+    filters = list_filters(form)
+    fmt = export_format(request.GET.get("format"))
+    if fmt is not None:  # the Export menu: the list with the filters shown
+        table = exports.vendor_table(org, filters, today)
+        return table_response(table, fmt, exports.filename(org, today))
+    rows = selectors.vendor_rows(org, today, filters)
     page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "vendors/list.html", {"form": form, "page": page})
+    query = request.GET.copy()
+    query.pop("page", None)
+    query.pop("format", None)
+    context = {"form": form, "page": page, "query": query.urlencode()}
+    return render(request, "vendors/list.html", context)
 
 
 def _vendor_context(request: HttpRequest, vendor, **forms) -> dict:

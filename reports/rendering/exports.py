@@ -148,41 +148,47 @@ def column_widths(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[
 
 
 def xlsx(content: ReportContent, out: Path) -> None:
-    """Each sheet with its header row frozen and bold, an autofilter over the header and data,
-    and columns as wide as their content."""
+    """The control matrix and the evidence index, one sheet each (``write_sheet``)."""
     from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    write_sheet(book, "Control matrix", MATRIX_HEADER, matrix_rows(content.matrix))
+    write_sheet(book, "Evidence index", EVIDENCE_HEADER, evidence_rows(content.evidence))
+    book.save(out)
+
+
+def write_sheet(
+    book: Any, title: str, header: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """A sheet of a write-only workbook with its header row frozen and bold, an autofilter
+    over the header and data, and columns as wide as their content; text cells are written
+    as text, never as formulas."""
     from openpyxl.cell import WriteOnlyCell
     from openpyxl.styles import Font
     from openpyxl.utils import get_column_letter
 
-    book = Workbook(write_only=True)
     bold = Font(bold=True)
-    for title, header, rows in (
-        ("Control matrix", MATRIX_HEADER, matrix_rows(content.matrix)),
-        ("Evidence index", EVIDENCE_HEADER, evidence_rows(content.evidence)),
-    ):
-        sheet = book.create_sheet(title)
-        sheet.freeze_panes = "A2"
-        # Column widths go before the first row in a write-only sheet; the filter after.
-        for i, width in enumerate(column_widths(header, rows), start=1):
-            sheet.column_dimensions[get_column_letter(i)].width = width
-        last = get_column_letter(len(header))
-        sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
-        head = []
-        for name in header:
-            cell = WriteOnlyCell(sheet, value=name)
-            cell.font = bold
-            head.append(cell)
-        sheet.append(head)
-        for row in rows:
-            cells = []
-            for value in row:
-                cell = WriteOnlyCell(sheet, value=value)
-                if isinstance(value, str):
-                    cell.data_type = "s"  # text, never a formula
-                cells.append(cell)
-            sheet.append(cells)
-    book.save(out)
+    sheet = book.create_sheet(title)
+    sheet.freeze_panes = "A2"
+    # Column widths go before the first row in a write-only sheet; the filter after.
+    for i, width in enumerate(column_widths(header, rows), start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    last = get_column_letter(len(header))
+    sheet.auto_filter.ref = f"A1:{last}{len(rows) + 1}"
+    head = []
+    for name in header:
+        cell = WriteOnlyCell(sheet, value=name)
+        cell.font = bold
+        head.append(cell)
+    sheet.append(head)
+    for row in rows:
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=value)
+            if isinstance(value, str):
+                cell.data_type = "s"  # text, never a formula
+            cells.append(cell)
+        sheet.append(cells)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

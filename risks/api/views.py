@@ -17,8 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from controls.models import System
+from reports.api.exports import EXPORT_RESPONSES, FORMAT_PARAM, requested_format
+from reports.tabular import table_response
+from risks import exports, selectors, services
 from risks import matrix as matrices
-from risks import selectors, services
 from risks.api.serializers import (
     RiskAdoptIn,
     RiskFilterIn,
@@ -30,6 +32,7 @@ from risks.api.serializers import (
 )
 from risks.models import Risk, Treatment
 from risks.selectors import RegisterFilter
+from soc2app.api.negotiation import AnyAccept
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from tenants.permissions import Action
 
@@ -141,3 +144,20 @@ class RiskViewSet(
     @action(detail=False, methods=["get"])
     def matrix(self, request: Request, *args: object, **kwargs: object) -> Response:
         return Response(RiskMatrixOut(matrices.matrix_for(self.organization)).data)
+
+    @extend_schema(
+        summary="Export the register (CSV or XLSX)",
+        description="Every risk matching the filters (no pagination), highest residual score "
+        "first: scores and levels, treatment, acceptance, controls, systems, next review.",
+        parameters=[FORMAT_PARAM, *FILTERS],
+        responses=EXPORT_RESPONSES,
+    )
+    @action(detail=False, methods=["get"], content_negotiation_class=AnyAccept)
+    def export(self, request: Request, *args: object, **kwargs: object) -> Any:
+        fmt = requested_format(request.query_params.get("format"))
+        data = RiskFilterIn(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        filters = RegisterFilter(**data.validated_data)
+        table = exports.register_table(self.organization, filters, today)
+        return table_response(table, fmt, exports.filename(self.organization, today))

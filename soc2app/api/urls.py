@@ -34,6 +34,11 @@ from reports.api.views_portal_people import (
     PortalRequirementViewSet,
     PortalSampledChecklistViewSet,
 )
+from reports.api.views_portal_registers import (
+    PortalRiskAssessmentViewSet,
+    PortalRiskViewSet,
+    PortalVendorViewSet,
+)
 from reports.api.views_sampling import PopulationViewSet, SampleItemViewSet, SampleViewSet
 from risks.api.assessments import RiskAssessmentViewSet
 from risks.api.views import RiskViewSet
@@ -79,6 +84,10 @@ for _prefix, _viewset, _basename in (
     ("training-requirements", PortalRequirementViewSet, "audit-training-requirement"),
     ("training-completions", PortalCompletionViewSet, "audit-training-completion"),
     ("sampled-checklists", PortalSampledChecklistViewSet, "audit-sampled-checklist"),
+    # ...and its risk register and vendors.
+    ("risks", PortalRiskViewSet, "audit-risk"),
+    ("risk-assessments", PortalRiskAssessmentViewSet, "audit-risk-assessment"),
+    ("vendors", PortalVendorViewSet, "audit-vendor"),
 ):
     org_router.register(rf"audits/(?P<audit_pk>[^/.]+)/{_prefix}", _viewset, basename=_basename)
 org_router.register("webhooks", WebhookEndpointViewSet, basename="webhook")

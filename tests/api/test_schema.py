@@ -46,8 +46,16 @@ FILES = (
     "evidence/versions/{id}/download/",
     "training-completions/{id}/certificate/",
     "risks/assessments/{id}/pdf/",
+    "risk-assessments/{id}/csv/",
+    "risk-assessments/{id}/pdf/",
+    "documents/{doc_pk}/download/",
 )
-CSV_FILES = ("populations/{id}/export/", "risks/assessments/{id}/csv/")
+CSV_FILES = (
+    "populations/{id}/export/",
+    "risks/assessments/{id}/csv/",
+    "risks/export/",
+    "vendors/export/",
+)
 
 
 def test_every_organization_endpoint_is_documented(schema):
@@ -135,6 +143,7 @@ def test_every_organization_endpoint_is_documented(schema):
         "training/{id}/evidence/",
         "risks/",
         "risks/{id}/",
+        "risks/export/",
         "risks/adopt/",
         "risks/library/",
         "risks/matrix/",
@@ -149,6 +158,21 @@ def test_every_organization_endpoint_is_documented(schema):
         "vendors/{id}/reviews/",
         "sso/",
         "vendors/import/",
+        "vendors/export/",
+        # An audit's risk register and vendors (the auditor portal's reads).
+        "audits/{audit_pk}/risks/",
+        "audits/{audit_pk}/risks/{id}/",
+        "audits/{audit_pk}/risks/export/",
+        "audits/{audit_pk}/risk-assessments/",
+        "audits/{audit_pk}/risk-assessments/{id}/",
+        "audits/{audit_pk}/risk-assessments/{id}/csv/",
+        "audits/{audit_pk}/risk-assessments/{id}/pdf/",
+        "audits/{audit_pk}/vendors/",
+        "audits/{audit_pk}/vendors/{id}/",
+        "audits/{audit_pk}/vendors/{id}/documents/",
+        "audits/{audit_pk}/vendors/{id}/documents/{doc_pk}/download/",
+        "audits/{audit_pk}/vendors/{id}/reviews/",
+        "audits/{audit_pk}/vendors/export/",
     }
 
 

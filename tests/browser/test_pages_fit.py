@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
@@ -44,6 +45,7 @@ from tenants.context import org_scope
 from tenants.models import Invitation, Organization, Role
 from tests.browser.sessions import VIEWPORTS, signed_in_page
 from trust.models import TrustCenter, TrustControl, TrustDocument, TrustRequest
+from vendors.models import Vendor
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -376,6 +378,25 @@ def _portal_pages(org: Organization) -> dict[str, str]:
             )
             sample = Sample.objects.for_org(org).filter(population=population).first()
             pages[f"portal-{kind}-sample"] = url("portal_sample", audit_pk=audit.pk, pk=sample.pk)
+        pages.update(_portal_register_pages(org, audit, url))
+    return pages
+
+
+def _portal_register_pages(org: Organization, audit: Audit, url) -> dict[str, str]:
+    """The portal's risk register and vendor pages of ``audit`` (the demo's risks, its vendor
+    with the most documents)."""
+    kind = audit.audit_type
+    pages = {
+        f"portal-{kind}-risks": url("portal_risks", audit_pk=audit.pk),
+        f"portal-{kind}-risk-assessments": url("portal_risk_assessments", audit_pk=audit.pk),
+        f"portal-{kind}-vendors": url("portal_vendors", audit_pk=audit.pk),
+    }
+    risk = Risk.objects.for_org(org).order_by("-residual_score", "pk").first()
+    if risk is not None:
+        pages[f"portal-{kind}-risk"] = url("portal_risk", audit_pk=audit.pk, pk=risk.pk)
+    vendor = Vendor.objects.for_org(org).annotate(n=Count("documents")).order_by("-n", "pk").first()
+    if vendor is not None:
+        pages[f"portal-{kind}-vendor"] = url("portal_vendor", audit_pk=audit.pk, pk=vendor.pk)
     return pages
 
 

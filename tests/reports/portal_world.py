@@ -30,6 +30,7 @@ from tenants.models import Role
 from tests.factories import ControlFactory, control_map, evidence_row
 from tests.reports.conftest import file_version
 from tests.reports.portal_people_world import add_people, people_urls
+from tests.reports.portal_registers_world import add_registers, register_urls
 
 
 def _url(name, org, **kwargs):
@@ -85,6 +86,7 @@ def build_world(org, manager, make_member, make_audit) -> World:
     w.samples = {audit.pk: _sampled(audit, w.control) for audit in (w.audit, w.other_audit)}
     w.check = _failing_check(org, manager)
     add_people(w)
+    add_registers(w)
     auditor_access_grant(membership=manager, auditor=w.auditor, audit=w.audit)
     return w
 
@@ -169,4 +171,5 @@ def _portal_urls(w, audit, control, version, report, info):
         _url("portal_tests", w.org, audit_pk=audit.pk),
         _url("portal_test", w.org, audit_pk=audit.pk, pk=w.check.pk),
         *people_urls(w, audit),
+        *register_urls(w, audit),
     ]

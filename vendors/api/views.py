@@ -14,14 +14,17 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from reports.api.exports import EXPORT_RESPONSES, FORMAT_PARAM, requested_format
+from reports.tabular import table_response
 from soc2app.api.imports import import_response, import_upload
+from soc2app.api.negotiation import AnyAccept
 from soc2app.api.parsers import SafeJSONParser
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.csv_import import ImportRejected
 from soc2app.errors import ValidationFailed
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants.models import Membership
-from vendors import imports, selectors, services
+from vendors import exports, imports, selectors, services
 from vendors.api.serializers import (
     VendorDocumentIn,
     VendorDocumentOut,
@@ -95,6 +98,23 @@ class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         return self._one(self._vendor())
+
+    @extend_schema(
+        summary="Export the vendor list (CSV or XLSX)",
+        description="Every vendor matching the filters (no pagination): document status and "
+        "what each tracked document counts until, the last review and the next one.",
+        parameters=[FORMAT_PARAM, VendorFilterIn],
+        responses=EXPORT_RESPONSES,
+    )
+    @action(detail=False, methods=["get"], content_negotiation_class=AnyAccept)
+    def export(self, request: Request, *args: object, **kwargs: object) -> Any:
+        fmt = requested_format(request.query_params.get("format"))
+        data = VendorFilterIn(data=request.query_params)
+        data.is_valid(raise_exception=True)
+        today = timezone.localdate()
+        filters = selectors.VendorFilter(**data.validated_data)
+        table = exports.vendor_table(self.organization, filters, today)
+        return table_response(table, fmt, exports.filename(self.organization, today))
 
     @extend_schema(summary="Add a vendor", request=VendorIn, responses={201: VendorOut})
     def create(self, request: Request, *args: object, **kwargs: object) -> Response:
