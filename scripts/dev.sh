@@ -37,11 +37,14 @@ ensure_chromium() {
     || log "could not install chromium: browser tests will be skipped"
 }
 
-# System libraries the app needs: libmagic (upload type sniffing), Pango (WeasyPrint PDFs).
+# System libraries the app needs: libmagic (upload type sniffing), Pango (WeasyPrint PDFs),
+# libxmlsec1 (SAML single sign-on).
 ensure_system_libs() {
   local missing=()
   ldconfig -p 2>/dev/null | grep -q libmagic.so.1 || missing+=(libmagic1)
   ldconfig -p 2>/dev/null | grep -q libpango-1.0.so.0 || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+  # Single sign-on's SAML: xmlsec (python3-saml) links libxmlsec1; building it needs pkg-config.
+  ldconfig -p 2>/dev/null | grep -q libxmlsec1-openssl.so || missing+=(libxmlsec1-dev libxmlsec1-openssl xmlsec1 pkg-config)
   [ ${#missing[@]} -eq 0 ] && return 0
   local sudo=""
   if [ "$(id -u)" != 0 ]; then

@@ -40,7 +40,8 @@ TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 TRUSTED_CLIENT_IP_HEADER = env_str("TRUSTED_CLIENT_IP_HEADER", "").strip()
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
-ACCOUNT_ADAPTER = "soc2app.client_ip.AccountAdapter"
+# The client address (soc2app.client_ip) and single sign-on's refusal of password sign-in.
+ACCOUNT_ADAPTER = "sso.account_adapter.AccountAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("MFA_TOTP_ISSUER", "SOC 2 Readiness")
 # Encrypts the TOTP and recovery-code seeds allauth stores (FIELD_ENCRYPTION_KEYS).

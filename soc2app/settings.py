@@ -66,6 +66,9 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.socialaccount.providers.saml",
     "soc2app",
     "tenants",
     "criteria",
@@ -78,6 +81,7 @@ INSTALLED_APPS = [
     "training",
     "risks",
     "vendors",
+    "sso",
     "scim",
     "trust",
 ]
@@ -104,6 +108,8 @@ MIDDLEWARE = [
     "soc2app.middleware.LazyMessageMiddleware",  # Django's, storage made when first used
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tenants.middleware.TenantMiddleware",
+    # After it (it needs request.membership): an organization that requires single sign-on.
+    "sso.middleware.RequireSsoMiddleware",
     "soc2app.middleware.DomainErrorMiddleware",
     "soc2app.middleware.DatabaseUnavailableMiddleware",
 ]
@@ -204,6 +210,7 @@ CACHES["imports"] = (
 # --- Authentication (django-allauth, MFA, the client's address): soc2app/auth_settings.py ---
 from soc2app.auth_settings import *  # noqa: E402, F403 (read by Django and allauth)
 from soc2app.auth_settings import TRUSTED_PROXY_COUNT  # noqa: E402 (the API reads it too)
+from soc2app.sso_settings import *  # noqa: E402, F403 (read by allauth and sso)
 
 # --- Email ----------------------------------------------------------------------------------
 EMAIL_BACKEND = env_str("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")

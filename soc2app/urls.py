@@ -12,6 +12,7 @@ from reports import urls as report_urls
 from risks import urls as risk_urls
 from scim import urls as scim_urls
 from soc2app import api_docs, health, metrics
+from sso import urls as sso_urls
 from tenants import urls as tenant_urls
 from tenants import views as tenant_views
 from training import urls as training_urls
@@ -35,6 +36,7 @@ org_patterns = [
     path("vendors/", include(vendor_urls.org_urlpatterns)),
     path("settings/trust/", include(trust_urls.org_urlpatterns)),
     path("portal/", include(report_urls.portal_urlpatterns)),
+    *sso_urls.org_urlpatterns,
     *scim_urls.org_urlpatterns,
 ]
 
@@ -43,6 +45,7 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path("metrics", metrics.metrics_view, name="metrics"),
+    *sso_urls.urlpatterns,
     path("accounts/", include("allauth.urls")),
     path("accept/<slug:organization>/<str:token>/", policy_public.accept, name="policy_accept"),
     path(

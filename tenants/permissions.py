@@ -53,6 +53,8 @@ class Action(StrEnum):
     RISK_MANAGE = "risk.manage"
     # The vendor inventory, its documents and reviews: managers and their keys.
     VENDOR_MANAGE = "vendor.manage"
+    # Single sign-on (``sso``): who may sign in, and whether passwords still work: owners only.
+    SSO_MANAGE = "sso.manage"
     # SCIM provisioning (``scim``): its tokens create and deactivate members, so owners only.
     SCIM_MANAGE = "scim.manage"
 
@@ -91,7 +93,8 @@ _ADMIN_ACTIONS = _MANAGER_ACTIONS | {
 READ_ONLY = "read_only"
 
 ROLE_ACTIONS: dict[str, frozenset[Action]] = {
-    Role.OWNER: _ADMIN_ACTIONS | {Action.REVIEW_POLICY_MANAGE, Action.SCIM_MANAGE},
+    Role.OWNER: _ADMIN_ACTIONS
+    | {Action.REVIEW_POLICY_MANAGE, Action.SCIM_MANAGE, Action.SSO_MANAGE},
     Role.ADMIN: _ADMIN_ACTIONS,
     Role.COMPLIANCE_MANAGER: _MANAGER_ACTIONS,
     Role.CONTRIBUTOR: frozenset(
@@ -119,7 +122,13 @@ WRITE_ACTIONS = frozenset(Action) - {Action.VIEW, Action.ACTIVITY_VIEW}
 # Who belongs to the organization is decided by people: a key (even an admin's) can neither
 # invite nor change roles. (Keys and webhooks refuse keys in their own services.)
 _PEOPLE_ONLY = frozenset(
-    {Action.MEMBER_MANAGE, Action.ORG_MANAGE, Action.REVIEW_POLICY_MANAGE, Action.SCIM_MANAGE}
+    {
+        Action.MEMBER_MANAGE,
+        Action.ORG_MANAGE,
+        Action.REVIEW_POLICY_MANAGE,
+        Action.SCIM_MANAGE,
+        Action.SSO_MANAGE,
+    }
 )
 
 

@@ -44,6 +44,7 @@ from risks.api.assessments import RiskAssessmentViewSet
 from risks.api.views import RiskViewSet
 from soc2app.api import schema  # noqa: F401  (registers the schema extension)
 from soc2app.api.tenancy import ORG_SLUG_KWARG
+from sso.api.views import SsoStatusViewSet
 from tenants.api.views_webhooks import WebhookEndpointViewSet
 from training.api.views import TrainingViewSet
 from vendors.api.views import VendorViewSet
@@ -104,6 +105,7 @@ org_router.register("training", TrainingViewSet, basename="training")
 org_router.register("risks/assessments", RiskAssessmentViewSet, basename="risk-assessment")
 org_router.register("risks", RiskViewSet, basename="risk")
 org_router.register("vendors", VendorViewSet, basename="vendor")
+org_router.register("sso", SsoStatusViewSet, basename="sso")
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes

@@ -38,6 +38,7 @@ from reports.models_sampling import Population, Sample
 from reports.selectors import audit_scope_controls
 from risks.models import Risk, RiskAssessment
 from scim.tokens import scim_token_create
+from sso import services as sso_services
 from tenants import services as tenant_services
 from tenants.apikeys import api_key_create
 from tenants.context import org_scope
@@ -113,6 +114,10 @@ def _overflowing_data(org: Organization) -> Control:
     )
     tenant_services.invitation_create(membership=owner, email=LONG_EMAIL, role=Role.CONTRIBUTOR)
     api_key_create(membership=owner, name=f"{LONG_WORD}-key", role="read_only")
+    # Single sign-on: a long domain and its token to publish.
+    sso_services.domain_add(
+        membership=owner, domain="every-production-database-account-and-its-owner.example.com"
+    )
     scim_token_create(membership=owner, name=LONG_WORD)
     connection = monitoring_services.connection_create(
         membership=owner, kind="custom", name=f"{LONG_WORD}-tests"
@@ -312,6 +317,7 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "webhooks": url("webhook_endpoints"),
         "provisioning": url("scim_provisioning"),
         "security": url("org_security"),
+        "sso-settings": url("sso_settings"),
         "activity": url("activity"),
         "trust-settings": url("trust_settings"),
         "trust-requests": url("trust_requests"),

@@ -1,0 +1,102 @@
+"""Signing in through OpenID Connect, end to end against the local provider (discovery, PKCE,
+token, userinfo, RS256 ID tokens), and each way such a sign-in is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+from tenants.models import ActivityEntry, Membership, Role
+from tests.sso.conftest import member, oidc_sign_in, signed_in_user_id, verified_domain
+
+pytestmark = pytest.mark.django_db
+
+
+def _actions(org) -> list[str]:
+    return list(ActivityEntry.objects.for_org(org).order_by("id").values_list("action", flat=True))
+
+
+def test_a_member_signs_in_through_the_identity_provider(client, org, oidc, acme_oidc):
+    ana = member(org, "ana@acme.test")
+    response = oidc_sign_in(client, "ana@acme.test")
+    assert response.status_code == 302, response.content[:800]
+    assert signed_in_user_id(client) == str(ana.user_id)
+    # The provider was asked with our nonce, PKCE and the address as a hint.
+    asked = oidc.authorize_requests[-1]
+    assert asked["nonce"] and asked["code_challenge_method"] == "S256"
+    assert asked["login_hint"] == "ana@acme.test"
+    assert "sso.signed_in" in _actions(org)
+    assert client.get(f"/o/{org.slug}/").status_code == 200
+
+
+def test_an_address_the_org_did_not_verify_is_refused(client, org, oidc, acme_oidc):
+    member(org, "ana@elsewhere.test")
+    oidc.user["email"] = "ana@elsewhere.test"
+    # The sign-in page routes by the typed address; the provider answers for another one.
+    response = oidc_sign_in(client, "ana@acme.test")
+    assert response.status_code == 403
+    assert b"not a verified domain of Acme" in response.content
+    assert signed_in_user_id(client) is None
+    entry = ActivityEntry.objects.for_org(org).get(action="sso.signin_refused")
+    assert entry.changes["reason"] == "unverified_domain"
+
+
+def test_an_address_of_another_organizations_domain_is_refused(
+    client, org, other_org, oidc, acme_oidc
+):
+    verified_domain(other_org, "globex.test")
+    member(org, "spy@globex.test")
+    oidc.user["email"] = "spy@globex.test"
+    response = oidc_sign_in(client, "ana@acme.test")
+    assert response.status_code == 403
+    assert b"verified domain of another organization" in response.content
+    assert signed_in_user_id(client) is None
+
+
+@pytest.mark.parametrize(
+    ("tamper", "message"),
+    [
+        ({"iss": "http://evil.test"}, b"Invalid id_token"),
+        ({"aud": "someone-else"}, b"Invalid id_token"),
+        ({"time_offset": -3600}, b"Invalid id_token"),  # expired: the clocks are an hour apart
+        ({"time_offset": 3600}, b"issued in the future"),
+        ({"nonce": "replayed"}, b"nonce this sign-in sent"),
+    ],
+)
+def test_a_bad_id_token_is_refused_and_logged(client, org, oidc, acme_oidc, tamper, message):
+    member(org, "ana@acme.test")
+    oidc.tamper = tamper
+    response = oidc_sign_in(client, "ana@acme.test")
+    assert response.status_code == 403
+    assert message in response.content, response.content[:2000]
+    assert signed_in_user_id(client) is None
+    assert "sso.signin_refused" in _actions(org)
+
+
+def test_someone_who_is_not_a_member_is_refused(client, org, oidc, acme_oidc):
+    oidc.user["email"] = "newcomer@acme.test"
+    response = oidc_sign_in(client, "newcomer@acme.test")
+    assert response.status_code == 403 and b"ask an owner to invite you" in response.content
+    assert signed_in_user_id(client) is None
+
+
+def test_just_in_time_membership_creates_a_contributor(client, org, oidc, acme_oidc):
+    acme_oidc.allow_jit = True
+    acme_oidc.save()
+    oidc.user["email"] = "newcomer@acme.test"
+    response = oidc_sign_in(client, "newcomer@acme.test")
+    assert response.status_code == 302
+    membership = Membership.objects.for_org(org).get(user__email="newcomer@acme.test")
+    assert membership.role == Role.CONTRIBUTOR
+    assert signed_in_user_id(client) == str(membership.user_id)
+
+
+def test_an_unknown_domain_is_told_to_use_a_password(client, db):
+    response = client.post("/sso/", {"email": "bob@nowhere.test"})
+    assert response.status_code == 400
+    assert b"sign in with your password" in response.content
+
+
+def test_a_disabled_connection_does_not_route(client, org, oidc, acme_oidc):
+    acme_oidc.enabled = False
+    acme_oidc.save()
+    assert client.post("/sso/", {"email": "ana@acme.test"}).status_code == 400
