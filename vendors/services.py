@@ -18,7 +18,7 @@ from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership
 from tenants.permissions import Action
-from vendors.evidence import review_evidence_record
+from vendors.evidence import documents_evidence_record, review_evidence_record
 from vendors.models import (
     Criticality,
     DataKind,
@@ -234,6 +234,7 @@ def document_add(
                     "sha256": [None, stored.sha256],
                 },
             )
+            documents_evidence_record(vendor=vendor, day=timezone.localdate())
     except BaseException:
         from django.core.files.storage import default_storage
 
