@@ -47,6 +47,10 @@ ACTIVITY_LOG_KEYS = log_keys_setting(
 )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if PRODUCTION else ["localhost", "127.0.0.1", "[::1]"])
+# Trust centers' custom domains (README, Trust center): served only as a published trust
+# center whose owner verified the domain by DNS, never as the app; allowed as hosts too.
+TRUST_HOSTS = [h.lower().rstrip(".") for h in env_list("TRUST_HOSTS", [])]
+ALLOWED_HOSTS = [*ALLOWED_HOSTS, *(h for h in TRUST_HOSTS if h not in ALLOWED_HOSTS)]
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 # Links in e-mails: SITE_URL when set, else the address `make run` serves on (PORT).
 SITE_URL = env_str("SITE_URL", f"http://127.0.0.1:{env_str('PORT', '8000')}").rstrip("/")

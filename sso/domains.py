@@ -12,16 +12,15 @@ from __future__ import annotations
 import re
 import secrets
 
-import dns.exception
-import dns.resolver
 import requests
 from django.conf import settings
+
+from soc2app.dns_txt import TIMEOUT, TxtMissing, require_txt
 
 TOKEN_PREFIX = "soc2app-verification="  # noqa: S105 (a label, not a secret)
 WELL_KNOWN_PATH = "/.well-known/soc2app-verification.txt"
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _MAX_FILE = 4096
-TIMEOUT = 5
 
 
 class CheckFailed(Exception):
@@ -54,35 +53,12 @@ def expected_value(token: str) -> str:
     return f"{TOKEN_PREFIX}{token}"
 
 
-def _resolver() -> dns.resolver.Resolver:
-    server = settings.SSO_DNS_NAMESERVER
-    if not server:
-        return dns.resolver.Resolver()
-    resolver = dns.resolver.Resolver(configure=False)
-    host, _, port = server.partition(":")
-    resolver.nameservers = [host]
-    resolver.port = int(port or 53)
-    return resolver
-
-
 def check_dns(domain: str, token: str) -> None:
     """Passes when a TXT record of ``domain`` holds the token; raises ``CheckFailed``."""
     try:
-        answer = _resolver().resolve(domain, "TXT", lifetime=TIMEOUT)
-    except dns.resolver.NXDOMAIN as exc:
-        raise CheckFailed(f"DNS: {domain} does not exist.") from exc
-    except (dns.resolver.NoAnswer, dns.resolver.NoNameservers) as exc:
-        raise CheckFailed(f"DNS: {domain} has no TXT record yet.") from exc
-    except dns.exception.DNSException as exc:
-        raise CheckFailed(f"DNS: no answer for {domain} ({type(exc).__name__}).") from exc
-    wanted = expected_value(token)
-    for record in answer:
-        if b"".join(record.strings).decode("utf-8", "replace").strip() == wanted:
-            return
-    raise CheckFailed(
-        f"DNS: {domain} has TXT records, but none is {wanted!r} "
-        "(new records can take a while to appear)."
-    )
+        require_txt(domain, expected_value(token))
+    except TxtMissing as exc:
+        raise CheckFailed(str(exc)) from exc
 
 
 def file_url(domain: str) -> str:

@@ -98,9 +98,11 @@ def all_functions() -> dict[str, tuple[tuple[tuple[str, str], ...], str, str]]:
     return {**FUNCTIONS, **REGISTERED}
 
 
-def function_sql(signature: str) -> list[str]:
-    """CREATE OR REPLACE the function, executable by nobody until ``create_app_role``."""
-    columns, table, where = all_functions()[signature]
+def function_sql(signature: str, where: str | None = None) -> list[str]:
+    """CREATE OR REPLACE the function, executable by nobody until ``create_app_role``
+    (``where``: a migration's frozen condition, for columns a later migration adds)."""
+    columns, table, current = all_functions()[signature]
+    where = current if where is None else where
     returns = ", ".join(f"{column} {kind}" for column, kind in columns)
     select = ", ".join(f"t.{column}::{kind}" for column, kind in columns)
     body = f"SELECT {select} FROM {table} AS t WHERE {where}"  # noqa: S608 (fixed)

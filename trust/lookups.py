@@ -20,7 +20,11 @@ ROUTE_COLUMNS = (
     ("custom_domain", "varchar"),
     ("version", "integer"),
 )
-ROUTE_WHERE = "t.published AND ((t.slug = $1 AND $1 <> '') OR (t.custom_domain = $2 AND $2 <> ''))"
+# A custom domain routes only once verified (``trust.domains``).
+ROUTE_WHERE = (
+    "t.published AND ((t.slug = $1 AND $1 <> '') OR "
+    "(t.custom_domain = $2 AND $2 <> '' AND t.domain_verified_at IS NOT NULL))"
+)
 
 
 def published_center(*, slug: str = "", host: str = "") -> TrustCenter | None:
@@ -30,7 +34,7 @@ def published_center(*, slug: str = "", host: str = "") -> TrustCenter | None:
         return None
     if connection.vendor != "postgresql":
         rows = TrustCenter._base_manager.select_related("organization").filter(published=True)
-        rows = rows.filter(slug=slug) if slug else rows.filter(custom_domain=host)
+        rows = rows.filter(slug=slug) if slug else rows.filter(custom_domain=host, domain_verified_at__isnull=False)
         return rows.only(*[c for c, _ in ROUTE_COLUMNS], "organization").first()
     found = rows_with_organization(TrustCenter, ROUTE_FUNCTION, [slug, host])
     return found[0] if found else None

@@ -24,6 +24,11 @@ class TrustCenter(TenantModel):
     # organization's own slug, so its unique constraint cannot include the organization).
     slug = models.SlugField(max_length=50)
     custom_domain = models.CharField(max_length=253, blank=True)
+    # The custom domain is served only once verified: a TXT record
+    # ``_soc2app-trust.<domain>`` = ``soc2app-trust=<domain_token>`` (``trust.domains``).
+    # A changed domain is unverified again.
+    domain_token = models.CharField(max_length=64, blank=True)
+    domain_verified_at = models.DateTimeField(null=True, blank=True)
     headline = models.CharField(max_length=200, blank=True)
     intro = models.TextField(max_length=2000, blank=True)
     audit = models.ForeignKey(

@@ -5,6 +5,8 @@ pinned, ``EXECUTE`` revoked from ``PUBLIC`` until ``create_app_role`` grants it)
 from django.db import migrations
 
 SIGNATURE = "app_trust_center_route(text, text)"
+# As first created (trust.0003 adds the custom domain's verification to it).
+WHERE = "t.published AND ((t.slug = $1 AND $1 <> '') OR (t.custom_domain = $2 AND $2 <> ''))"
 
 
 def create(apps, schema_editor):
@@ -13,7 +15,7 @@ def create(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
     with schema_editor.connection.cursor() as cursor:
-        for sql in function_sql(SIGNATURE):
+        for sql in function_sql(SIGNATURE, WHERE):
             cursor.execute(sql)
 
 
