@@ -47,8 +47,8 @@ class CenterForm(forms.Form):
         max_length=253,
         required=False,
         label="Custom domain",
-        help_text="Optional, like trust.example.com: your proxy must send it to this app "
-        "(README, Trust center).",
+        help_text="Optional, like trust.example.com: served once you verify it by DNS "
+        "(below, after saving) and the operator lists it in TRUST_HOSTS.",
     )
 
     def __init__(self, *args, organization, **kwargs) -> None:  # noqa: ANN002, ANN003

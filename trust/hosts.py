@@ -1,12 +1,15 @@
-"""A trust center on its own domain (``trust.example.com``): requests for a host that is not
-the application's own are routed to the published trust center that names it, and only to
-its pages (``/`` is its page, ``/documents/…`` its documents); any other path there is a 404.
+"""A trust center on its own domain (``trust.example.com``): a request for a host listed in
+``TRUST_HOSTS`` is routed to the published trust center that names it and *verified* it
+(a DNS TXT record, ``trust.domains``), and only to its pages (``/`` is its page,
+``/documents/…`` its documents); any other path there, and every path of a listed host that
+no published, verified trust center names, is a 404: such a host never serves the app.
 
-Django refuses a host missing from ``ALLOWED_HOSTS`` (400) before this runs, so a custom
-domain is served only once the operator added it there and to the proxy (README, Trust
-center) *and* an owner configured it on a published trust center. The host → trust center
-answer is cached for a minute (misses too), so unknown hosts cost no query each time; an
-unpublished trust center is a 404 at once (its pages look it up again).
+The app's own hosts (the ``SITE_URL`` host, local names, and ``ALLOWED_HOSTS`` other than
+``TRUST_HOSTS``) are never routed, and an owner cannot claim one (``is_app_host``). Django
+refuses a host missing from ``ALLOWED_HOSTS`` (400) before this runs; settings add
+``TRUST_HOSTS`` to it. The host → trust center answer is cached for a minute (misses too),
+forgotten when a domain changes or is verified; an unpublished trust center is a 404 at
+once (its pages look it up again).
 """
 
 from __future__ import annotations
@@ -16,7 +19,8 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
+from django.http.request import validate_host
 
 from trust.lookups import published_center
 
@@ -25,7 +29,27 @@ CACHE_SECONDS = 60
 
 
 def app_hosts() -> frozenset[str]:
+    """The names the application itself is reached by, exactly (no patterns)."""
     return LOCAL_HOSTS | {(urlsplit(settings.SITE_URL).hostname or "").lower()}
+
+
+def trust_hosts() -> frozenset[str]:
+    return frozenset(h.lower().rstrip(".") for h in settings.TRUST_HOSTS)
+
+
+def is_app_host(host: str) -> bool:
+    """``host`` is one the application serves as itself: never a trust center's domain.
+    ``ALLOWED_HOSTS`` patterns count (``.example.com``), except the catch-all ``*``."""
+    host = host.lower().rstrip(".")
+    if host in app_hosts():
+        return True
+    own = [h for h in settings.ALLOWED_HOSTS if h != "*" and h.lower() not in trust_hosts()]
+    return validate_host(host, own)
+
+
+def forget_host(host: str) -> None:
+    if host:
+        cache.delete(f"trust-host:{host}")
 
 
 def slug_for_host(host: str) -> str:
@@ -49,9 +73,11 @@ class TrustHostMiddleware:
             host = host.rsplit(":", 1)[0]
         elif "]:" in host:
             host = host.rsplit(":", 1)[0]
-        if host not in app_hosts() and not request.path_info.startswith(settings.STATIC_URL):
+        if host in trust_hosts() and not is_app_host(host):
             slug = slug_for_host(host)
-            if slug:
+            if not slug:
+                raise Http404("No trust center here.")
+            if not request.path_info.startswith(settings.STATIC_URL):
                 prefix = f"/trust/{slug}"
                 if not request.path_info.startswith(prefix + "/"):
                     request.path_info = prefix + request.path_info

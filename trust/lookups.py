@@ -34,7 +34,11 @@ def published_center(*, slug: str = "", host: str = "") -> TrustCenter | None:
         return None
     if connection.vendor != "postgresql":
         rows = TrustCenter._base_manager.select_related("organization").filter(published=True)
-        rows = rows.filter(slug=slug) if slug else rows.filter(custom_domain=host, domain_verified_at__isnull=False)
+        rows = (
+            rows.filter(slug=slug)
+            if slug
+            else rows.filter(custom_domain=host, domain_verified_at__isnull=False)
+        )
         return rows.only(*[c for c, _ in ROUTE_COLUMNS], "organization").first()
     found = rows_with_organization(TrustCenter, ROUTE_FUNCTION, [slug, host])
     return found[0] if found else None

@@ -26,7 +26,8 @@ from soc2app.errors import Conflict, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization
-from trust.hosts import app_hosts
+from trust.domains import new_token
+from trust.hosts import forget_host, is_app_host
 from trust.models import (
     TrustCenter,
     TrustControl,
@@ -114,12 +115,12 @@ def _checked(org: Organization, values: dict[str, Any]) -> dict[str, Any]:
                 field="slug",
             )
     if "custom_domain" in out:
-        if (out["custom_domain"] or "").strip().lower() in app_hosts():
+        out["custom_domain"] = _domain(out["custom_domain"], "custom_domain")
+        if out["custom_domain"] and is_app_host(out["custom_domain"]):
             raise ValidationFailed(
-                "That is the application's own address: use a domain of yours.",
+                "That is one of the application's own addresses: use a domain of yours.",
                 field="custom_domain",
             )
-        out["custom_domain"] = _domain(out["custom_domain"], "custom_domain")
     for name, limit in (("headline", 200), ("intro", 2000), ("nda_text", 20000)):
         if name in out:
             out[name] = (out[name] or "").strip()
@@ -164,6 +165,7 @@ def center_save(*, membership: Membership, **values: Any) -> TrustCenter:
             setattr(center, name, value)
     if not changes:
         return center
+    _domain_changed(center, changes)
     center.updated_at = timezone.now()
     if not creating:
         center.version += 1
@@ -177,10 +179,26 @@ def center_save(*, membership: Membership, **values: Any) -> TrustCenter:
             )
             _log(membership, action, center, changes)
     except IntegrityError as exc:
+        if any(k in str(exc) for k in ("trust_center_domain_unique", ".custom_domain")):
+            raise Conflict(
+                "Another trust center claimed that domain.", field="custom_domain"
+            ) from exc
         raise Conflict(
             "Another trust center uses that address or domain: choose another.", field="slug"
         ) from exc
+    if "custom_domain" in changes:
+        for host in changes["custom_domain"]:
+            forget_host(host or "")
     return center
+
+
+def _domain_changed(center: TrustCenter, changes: dict) -> None:
+    """A new (or first) custom domain is unverified until its TXT record is checked."""
+    if center.custom_domain and not center.domain_token:
+        center.domain_token = new_token()
+    if "custom_domain" in changes and center.domain_verified_at is not None:
+        changes["domain_verified_at"] = [center.domain_verified_at, None]
+        center.domain_verified_at = None
 
 
 def controls_publish(*, membership: Membership, control_ids: list[int]) -> list[int]:

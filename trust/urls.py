@@ -10,6 +10,7 @@ from trust import views, views_public
 org_urlpatterns = [
     path("", views.trust_settings, name="trust_settings"),
     path("controls/", views.trust_controls, name="trust_controls"),
+    path("domain/check/", views.trust_domain_check, name="trust_domain_check"),
     path("documents/", views.trust_document_add, name="trust_document_add"),
     path("documents/<int:pk>/", views.trust_document_edit, name="trust_document_edit"),
     path(

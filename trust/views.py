@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from soc2app.errors import DomainError
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
-from trust import selectors, services
+from trust import domains, selectors, services
 from trust.forms import CenterForm, ControlsForm, DocumentEditForm, DocumentForm
 from trust.models import RequestStatus
 from trust.permissions import MANAGE
@@ -40,6 +40,7 @@ def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResp
     context = {
         "center": center,
         "public_url": reverse("trust_page", kwargs={"slug": center.slug}),
+        "domain": domains.domain_status(center),
         "center_form": forms.get("center_form") or CenterForm(initial=initial, organization=org),
         "controls_form": forms.get("controls_form")
         or ControlsForm(
@@ -72,6 +73,19 @@ def trust_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
             messages.success(request, "Trust center saved.")
             return redirect("trust_settings", org_slug=org_slug)
     return _settings_page(request, 400, center_form=form)
+
+
+@require_POST
+def trust_domain_check(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """"Check now": the custom domain's TXT record (``trust.domains``)."""
+    _manager(request)
+    try:
+        domains.domain_check(membership=request.membership)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "Custom domain verified.")
+    return redirect(reverse("trust_settings", kwargs={"org_slug": org_slug}) + "#custom-domain")
 
 
 @require_POST
