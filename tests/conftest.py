@@ -173,3 +173,14 @@ def client_for() -> Callable[[Membership], Client]:
 @pytest.fixture
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def dns_server(settings):
+    """A local DNS server (dnslib) answering the TXT records a test sets
+    (``dns_server.records.txt[name] = [values]``): domain verification asks it."""
+    from tests.sso.verification_servers import LocalDns
+
+    with LocalDns() as server:
+        settings.SSO_DNS_NAMESERVER = f"127.0.0.1:{server.port}"
+        yield server

@@ -115,12 +115,13 @@ def _checked(org: Organization, values: dict[str, Any]) -> dict[str, Any]:
                 field="slug",
             )
     if "custom_domain" in out:
-        out["custom_domain"] = _domain(out["custom_domain"], "custom_domain")
-        if out["custom_domain"] and is_app_host(out["custom_domain"]):
+        claimed = (out["custom_domain"] or "").strip().lower().rstrip(".")
+        if claimed and is_app_host(claimed):
             raise ValidationFailed(
                 "That is one of the application's own addresses: use a domain of yours.",
                 field="custom_domain",
             )
+        out["custom_domain"] = _domain(claimed, "custom_domain")
     for name, limit in (("headline", 200), ("intro", 2000), ("nda_text", 20000)):
         if name in out:
             out[name] = (out[name] or "").strip()

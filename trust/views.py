@@ -77,7 +77,7 @@ def trust_settings(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 @require_POST
 def trust_domain_check(request: HttpRequest, org_slug: str) -> HttpResponse:
-    """"Check now": the custom domain's TXT record (``trust.domains``)."""
+    """ "Check now": the custom domain's TXT record (``trust.domains``)."""
     _manager(request)
     try:
         domains.domain_check(membership=request.membership)

@@ -10,16 +10,9 @@ from sso import services
 from sso.domains import expected_value, normalize
 from sso.models import SsoDomain
 from tenants.models import ActivityEntry, Role
-from tests.sso.verification_servers import LocalDns, LocalWeb
+from tests.sso.verification_servers import LocalWeb
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def dns_server(settings):
-    with LocalDns() as server:
-        settings.SSO_DNS_NAMESERVER = f"127.0.0.1:{server.port}"
-        yield server
 
 
 @pytest.fixture
