@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from tenants.models import ActivityEntry, Role
 from tenants.models_integrations import ApiKeyRole
-from tests.api.conftest import api_for, key_for  # noqa: F401 (fixtures)
 from tests.trust.conftest import approved_version, build_center, pdf_upload
 from trust.models import TrustCenter, TrustControl, TrustDocument, TrustRequest
 
@@ -50,7 +49,7 @@ def logged(org, object_type: str) -> list[str]:
     )
 
 
-def test_an_owner_reads_and_changes_the_settings(org, owner, api_for, make_audit):  # noqa: F811
+def test_an_owner_reads_and_changes_the_settings(org, owner, api_for, make_audit):
     api = api_for(owner)
     fresh = api.get(f"{base(org)}settings/")
     assert fresh.status_code == 200, fresh.json()
@@ -101,14 +100,14 @@ def test_an_owner_reads_and_changes_the_settings(org, owner, api_for, make_audit
         ({"publish": True}, "publish"),
     ],
 )
-def test_bad_settings_are_a_400_naming_the_field(org, owner, api_for, body, field):  # noqa: F811
+def test_bad_settings_are_a_400_naming_the_field(org, owner, api_for, body, field):
     refused = api_for(owner).patch(f"{base(org)}settings/", body)
     assert refused.status_code == 400, refused.json()
     assert field in refused.json()["errors"] and refused.json()["code"]
     assert not TrustCenter.objects.for_org(org).exists()
 
 
-def test_a_body_that_is_not_an_object_and_a_taken_address(org, owner, outsider, api_for):  # noqa: F811
+def test_a_body_that_is_not_an_object_and_a_taken_address(org, owner, outsider, api_for):
     api = api_for(owner)
     assert api.patch(f"{base(org)}settings/", [1, 2]).status_code == 400
     assert api.patch(f"{base(org)}settings/", "x", format="json").status_code == 400
@@ -119,7 +118,7 @@ def test_a_body_that_is_not_an_object_and_a_taken_address(org, owner, outsider, 
     assert not TrustCenter.objects.for_org(org).exists()
 
 
-def test_controls_shown(owner, api_for, make_audit, outsider):  # noqa: F811
+def test_controls_shown(owner, api_for, make_audit, outsider):
     made = build_center(owner, make_audit)
     theirs = build_center(outsider, make_audit, slug="globex-trust")
     org = owner.organization
@@ -145,7 +144,7 @@ def test_controls_shown(owner, api_for, make_audit, outsider):  # noqa: F811
     assert logged(org, "trust.trustcontrol") == ["publish_controls"] * 3
 
 
-def test_documents_list_add_and_withdraw(owner, api_for, make_audit, settings):  # noqa: F811
+def test_documents_list_add_and_withdraw(owner, api_for, make_audit, settings):
     made = build_center(owner, make_audit)
     org = owner.organization
     api = api_for(owner)
@@ -191,7 +190,7 @@ def test_documents_list_add_and_withdraw(owner, api_for, make_audit, settings): 
 
 def test_requests_filter_approve_and_deny(
     owner, api_for, make_audit, django_capture_on_commit_callbacks
-):  # noqa: F811,E501
+):
     made = build_center(owner, make_audit)
     org = owner.organization
     ana, bo = make_request(made), make_request(made, "bo@buyer.example.com")
@@ -234,7 +233,7 @@ def _every_call(org, made, request) -> list[tuple[str, str, dict]]:
     ]
 
 
-def test_only_owners_and_admins_signed_in(org, owner, make_member, api_for, key_for, make_audit):  # noqa: F811,E501
+def test_only_owners_and_admins_signed_in(org, owner, make_member, api_for, key_for, make_audit):
     made = build_center(owner, make_audit)
     request = make_request(made)
     refused = [
@@ -259,7 +258,7 @@ def test_only_owners_and_admins_signed_in(org, owner, make_member, api_for, key_
     assert admin.post(f"{base(org)}requests/{request.pk}/deny/").status_code == 200
 
 
-def test_another_organizations_objects_are_404(owner, outsider, api_for, make_audit):  # noqa: F811
+def test_another_organizations_objects_are_404(owner, outsider, api_for, make_audit):
     ours = build_center(owner, make_audit)
     theirs = build_center(outsider, make_audit, slug="globex-trust")
     their_request = make_request(theirs)
@@ -294,7 +293,7 @@ def _count(api, url) -> int:
     return len(queries)
 
 
-def test_the_lists_take_constant_queries(owner, api_for, make_audit, django_assert_max_num_queries):  # noqa: F811,E501
+def test_the_lists_take_constant_queries(owner, api_for, make_audit, django_assert_max_num_queries):
     made = build_center(owner, make_audit)
     org = owner.organization
     api = api_for(owner)
