@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from risks.models import Category, Level, RiskMatrix, Treatment
+from risks.models import MAX_SIZE, Category, Level, RiskMatrix, Treatment
 from risks.selectors import RegisterFilter
 
 
@@ -16,6 +16,10 @@ class RegisterFilterForm(forms.Form):
     owner = forms.TypedChoiceField(coerce=int, empty_value=None, required=False)
     treatment = forms.ChoiceField(required=False, choices=[("", "Any treatment")])
     level = forms.ChoiceField(required=False, label="Residual level")
+    # Set by the matrix page's link ("rescore them first"): risks beyond a smaller matrix.
+    beyond = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_SIZE, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args, owners=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -27,7 +31,12 @@ class RegisterFilterForm(forms.Form):
         if not self.is_valid():
             return RegisterFilter()
         data = self.cleaned_data
-        return RegisterFilter(owner=data["owner"], treatment=data["treatment"], level=data["level"])
+        return RegisterFilter(
+            owner=data["owner"],
+            treatment=data["treatment"],
+            level=data["level"],
+            beyond=data["beyond"],
+        )
 
 
 def _scale(labels: list[str]) -> list[tuple[int, str]]:
@@ -77,6 +86,61 @@ class RiskForm(forms.Form):
         for prefix in ("inherent", "residual"):
             self.fields[f"{prefix}_likelihood"].choices = _scale(matrix.likelihood_labels)
             self.fields[f"{prefix}_impact"].choices = _scale(matrix.impact_labels)
+
+
+def _lines(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+class MatrixForm(forms.Form):
+    """The matrix settings page; the labels one a line (lowest first), so any size fits."""
+
+    size = forms.TypedChoiceField(
+        coerce=int,
+        choices=[(n, f"{n} × {n}") for n in range(2, MAX_SIZE + 1)],
+        help_text="Likelihood and impact each run from 1 to this size.",
+    )
+    likelihood_labels = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Likelihood labels",
+        help_text="One a line, lowest first: as many lines as the size, each at most 40 "
+        "characters.",
+    )
+    impact_labels = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 5}),
+        label="Impact labels",
+        help_text="One a line, lowest first.",
+    )
+    medium = forms.IntegerField(label="Medium from score", min_value=1, max_value=MAX_SIZE**2)
+    high = forms.IntegerField(label="High from score", min_value=1, max_value=MAX_SIZE**2)
+    critical = forms.IntegerField(label="Critical from score", min_value=1, max_value=MAX_SIZE**2)
+    assessment_interval_days = forms.IntegerField(
+        label="Risk assessment every (days)",
+        min_value=1,
+        max_value=9999,
+        help_text="How often the periodic risk assessment is run: 30 to 1095 days (365: yearly).",
+    )
+
+    @classmethod
+    def initial_for(cls, matrix: RiskMatrix) -> dict:
+        return {
+            "size": matrix.size,
+            "likelihood_labels": "\n".join(matrix.likelihood_labels),
+            "impact_labels": "\n".join(matrix.impact_labels),
+            **{name: matrix.thresholds.get(name) for name in ("medium", "high", "critical")},
+            "assessment_interval_days": matrix.assessment_interval_days,
+        }
+
+    def values(self) -> dict:
+        """What ``services_matrix.matrix_update`` takes."""
+        data = self.cleaned_data
+        return {
+            "size": data["size"],
+            "likelihood_labels": _lines(data["likelihood_labels"]),
+            "impact_labels": _lines(data["impact_labels"]),
+            "thresholds": {name: data[name] for name in ("medium", "high", "critical")},
+            "assessment_interval_days": data["assessment_interval_days"],
+        }
 
 
 class AssessmentRunForm(forms.Form):

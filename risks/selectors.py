@@ -23,6 +23,8 @@ class RegisterFilter:
     owner: int | None = None
     treatment: str = ""
     level: str = ""
+    # Risks scored beyond a matrix of this size (what blocks shrinking the matrix to it).
+    beyond: int | None = None
 
 
 def risks_list(
@@ -42,7 +44,19 @@ def risks_list(
     if filters.level:
         low, high = matrices.score_range(matrix, Level(filters.level))
         rows = rows.filter(residual_score__gte=low, residual_score__lte=high)
+    if filters.beyond:
+        rows = rows.filter(beyond_filter(filters.beyond))
     return rows
+
+
+def beyond_filter(size: int) -> Q:
+    """Risks scored beyond a ``size``x``size`` matrix (any of their four coordinates)."""
+    return (
+        Q(inherent_likelihood__gt=size)
+        | Q(inherent_impact__gt=size)
+        | Q(residual_likelihood__gt=size)
+        | Q(residual_impact__gt=size)
+    )
 
 
 def risk_get(org: Organization, pk: object) -> Risk:

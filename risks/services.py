@@ -5,6 +5,8 @@ Rules:
 * managers only (``Action.RISK_MANAGE``: owners, admins, compliance managers and their keys);
 * likelihood and impact lie on the organization's matrix (1..size), refused with the field
   named otherwise; scores are likelihood x impact, stored (the database checks the product);
+* the residual score is never above the inherent one (treatment does not make a risk
+  worse): refused on the residual likelihood's field;
 * "mitigate" needs at least one linked control; "accept" needs a reason and an end date in
   the future, and records who accepted and when; leaving "accept" clears the acceptance;
 * the owner is a member who manages the register; controls and systems are the
@@ -104,6 +106,15 @@ def _check(risk: Risk, *, controls: list[int], today: dt.date, accepting: bool) 
         )
     risk.inherent_score = risk.inherent_likelihood * risk.inherent_impact
     risk.residual_score = risk.residual_likelihood * risk.residual_impact
+    if risk.residual_score > risk.inherent_score:
+        # Treatment does not make a risk worse: a residual above the inherent is a slip.
+        raise ValidationFailed(
+            f"The residual score ({risk.residual_likelihood}x{risk.residual_impact} = "
+            f"{risk.residual_score}) cannot be above the inherent score "
+            f"({risk.inherent_likelihood}x{risk.inherent_impact} = {risk.inherent_score}): "
+            "lower the residual likelihood or impact, or raise the inherent ones.",
+            field="residual_likelihood",
+        )
     risk.title = str(risk.title or "").strip()
     if not risk.title or len(risk.title) > TITLE_MAX:
         raise ValidationFailed(f"Give a title of at most {TITLE_MAX} characters.", field="title")

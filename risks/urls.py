@@ -11,6 +11,7 @@ org_urlpatterns = [
     path("new/", views.risk_new, name="risk_new"),
     path("library/", views.risk_library, name="risk_library"),
     path("heatmap/", views.risk_heatmap, name="risk_heatmap"),
+    path("matrix/", views.risk_matrix, name="risk_matrix"),
     path("assessments/", views_assessment.assessment_list, name="risk_assessments"),
     path("assessments/run/", views_assessment.assessment_run, name="risk_assessment_run"),
     path("assessments/<str:pk>/", views_assessment.assessment_detail, name="risk_assessment"),

@@ -8,15 +8,16 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from controls.models import Control, System
 from reports.tabular import export_format, table_response
-from risks import exports, heatmap, selectors, services
+from risks import exports, heatmap, selectors, services, services_matrix
 from risks import matrix as matrices
 from risks.assessment_selectors import assessment_due
-from risks.forms import RegisterFilterForm, RiskForm
+from risks.forms import MatrixForm, RegisterFilterForm, RiskForm
 from risks.library import library
 from risks.models import Risk, RiskMatrix
 from soc2app.errors import DomainError
@@ -51,12 +52,14 @@ def register(request: HttpRequest, org_slug: str) -> HttpResponse:
         risk.acceptance_expired = selectors.acceptance_expired(risk, today)
     query = request.GET.copy()
     query.pop("page", None)
+    beyond = form.cleaned_data.get("beyond") if form.is_bound and form.is_valid() else None
     query.pop("format", None)
     context = {
         "form": form,
         "page": page,
         "query": query.urlencode(),
         "today": today,
+        "beyond": beyond,
         "due": assessment_due(org, today),
         "can_run": True,
     }
@@ -168,3 +171,38 @@ def risk_heatmap(request: HttpRequest, org_slug: str) -> HttpResponse:
     matrix = matrices.matrix_for(org)
     context = {"matrix": matrix, **heatmap.grids_context(org, matrix)}
     return render(request, "risks/heatmap.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def risk_matrix(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """The matrix settings: size, labels, level thresholds, assessment interval."""
+    _require(request)
+    org = request.organization
+    matrix = matrices.matrix_for(org)
+    form = MatrixForm(request.POST or None, initial=MatrixForm.initial_for(matrix))
+    beyond, beyond_link = None, None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services_matrix.matrix_update(membership=request.membership, **form.values())
+        except services_matrix.RisksBeyondMatrix as error:
+            form.add_error("size", error.message)
+            beyond = error
+            beyond_link = f"{reverse('risks', kwargs={'org_slug': org_slug})}?beyond={error.size}"
+        except DomainError as error:
+            field = {"thresholds": "medium"}.get(error.field or "", error.field)
+            form.add_error(field if field in form.fields else None, error.message)
+        else:
+            messages.success(request, "Risk matrix saved: levels and the heat map follow it.")
+            return redirect("risk_matrix", org_slug=org_slug)
+    levels = [
+        (lv.label, matrices.LEVEL_COLOURS[lv], *matrices.score_range(matrix, lv))
+        for lv in matrices.LEVEL_ORDER
+    ]
+    context = {
+        "form": form,
+        "matrix": matrix,
+        "levels": levels,
+        "beyond": beyond,
+        "beyond_link": beyond_link,
+    }
+    return render(request, "risks/matrix.html", context, status=400 if form.errors else 200)

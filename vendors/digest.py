@@ -96,10 +96,11 @@ def claim(org: Organization, token: uuid.UUID, today: dt.date) -> list[DigestEnt
     window = section_window(org, NAME, today)
     if window is None:
         return []
-    expiring_days = rules_for(org).expiring_days
+    rules = rules_for(org)
+    expiring_days = rules.expiring_days
     entries = [
         entry
-        for row in vendor_rows(org, today)
+        for row in vendor_rows(org, today, rules=rules)
         for entry in _entries(org, row, window, expiring_days)
     ]
     order = {REVIEWS: 0, STALE: 1, MISSING: 2, EXPIRING: 3}

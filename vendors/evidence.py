@@ -8,11 +8,18 @@ one version on each CC9.2 control (item "Vendor review: <name>", source
 ``vendor-review:<id>``), effective the review date and current until the next review date:
 the vendor and its criticality, the decision, the residual risk, and the documents in force
 (kind, status as of the review date, valid until, SHA-256). No CC9.2 control: nothing written.
+``documents_evidence_record`` (called by ``vendors.services.document_add`` in its transaction):
+a document collected after the latest review adds one more version on the same items, effective
+on the day it was added and current until the review's next date: the latest review again,
+with the documents in force *that day* (so the CC9.2 evidence shows the current documents, not
+only those of the review's date). A vendor never reviewed: nothing (the review is the record
+CC9.2 asks for; its documents are listed when it is recorded).
 Constant queries whatever the number of documents or controls.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from controls.models import Control
@@ -36,9 +43,13 @@ def criterion_controls(organization, ref: str = CRITERION) -> list[Control]:
     return controls_mapped_to(organization, [ref])
 
 
-def review_data(vendor: Vendor, review: VendorReview) -> dict[str, Any]:
-    """What the evidence says: the review and the documents in force on its date (one query)."""
-    rows = documents_of(vendor.organization, vendor, review.reviewed_on)
+def review_data(
+    vendor: Vendor, review: VendorReview, as_of: dt.date | None = None
+) -> dict[str, Any]:
+    """What the evidence says: the review and the documents in force on its date, or on
+    ``as_of`` when a document was added later (one query)."""
+    rows = documents_of(vendor.organization, vendor, as_of or review.reviewed_on)
+    extra = {"documents_as_of": as_of.isoformat()} if as_of else {}
     return {
         "source": "vendor-review",
         "vendor": {"id": vendor.pk, "name": vendor.name},
@@ -60,16 +71,12 @@ def review_data(vendor: Vendor, review: VendorReview) -> dict[str, Any]:
             for row in rows
             if row.status != "superseded"
         ],
+        **extra,
     }
 
 
-def review_evidence_record(*, vendor: Vendor, review: VendorReview) -> list[EvidenceVersion]:
-    """One version on each of the organization's CC9.2 controls, recording ``review``."""
-    controls = criterion_controls(vendor.organization)
-    if not controls:
-        return []
-    day = review.reviewed_on
-    source = SystemSource(
+def _source(vendor: Vendor, review: VendorReview, day: dt.date) -> SystemSource:
+    return SystemSource(
         key=review_key(vendor),
         item_title=f"Vendor review: {vendor.name}",
         reviewer_label=REVIEW_REVIEWER,
@@ -78,15 +85,50 @@ def review_evidence_record(*, vendor: Vendor, review: VendorReview) -> list[Evid
         description=(
             "Written by the app when a review of the vendor is recorded: the decision, the "
             "residual risk, the next review date and the status of the vendor's documents in "
-            "force (with their SHA-256). Current until the next review."
+            "force (with their SHA-256), again when a document is added. Current until the "
+            "next review."
         ),
     )
+
+
+def review_evidence_record(*, vendor: Vendor, review: VendorReview) -> list[EvidenceVersion]:
+    """One version on each of the organization's CC9.2 controls, recording ``review``."""
+    controls = criterion_controls(vendor.organization)
+    if not controls:
+        return []
+    day = review.reviewed_on
     data = review_data(vendor, review)
     return system_evidence_record(
         organization=vendor.organization,
-        source=source,
+        source=_source(vendor, review, day),
         records=[SystemRecord(control=c, data=data) for c in controls],
         day=day,
         actor=Actor.system(REVIEW_REVIEWER),
         object_repr=f"{vendor.name}: review of {day.isoformat()}",
+    )
+
+
+def documents_evidence_record(*, vendor: Vendor, day: dt.date) -> list[EvidenceVersion]:
+    """After a document was added on ``day``: the latest review again with the documents in
+    force that day, on each CC9.2 control. Nothing when the vendor was never reviewed or the
+    organization has no CC9.2 control."""
+    review = (
+        VendorReview.objects.for_org(vendor.organization)
+        .filter(vendor=vendor)
+        .order_by("-reviewed_on", "-id")
+        .first()
+    )
+    if review is None:
+        return []
+    controls = criterion_controls(vendor.organization)
+    if not controls:
+        return []
+    data = review_data(vendor, review, as_of=day)
+    return system_evidence_record(
+        organization=vendor.organization,
+        source=_source(vendor, review, day),
+        records=[SystemRecord(control=c, data=data) for c in controls],
+        day=day,
+        actor=Actor.system(REVIEW_REVIEWER),
+        object_repr=f"{vendor.name}: documents of {day.isoformat()}",
     )

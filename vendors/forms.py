@@ -8,6 +8,8 @@ from controls.selectors import owner_choices
 from tenants.models import Membership
 from vendors.imports import MAX_ROWS
 from vendors.models import Criticality, DataKind, Decision, DocumentKind, ResidualRisk
+from vendors.models_rules import RANGES
+from vendors.services_rules import LABELS
 
 DATE = {"widget": forms.DateInput(attrs={"type": "date"})}
 
@@ -98,3 +100,22 @@ class FilterForm(forms.Form):
         required=False,
         label="Needs attention",
     )
+
+
+class RulesForm(forms.Form):
+    """Vendors → Rules: the organization's freshness rules (checked by ``services_rules``)."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in RANGES.items():
+            self.fields[name] = forms.IntegerField(
+                label=LABELS[name],
+                help_text=f"{low} to {high}.",
+                widget=forms.NumberInput(attrs={"min": low, "max": high}),
+            )
+
+    def document_fields(self) -> list:
+        return [self[n] for n in RANGES if not n.startswith("review_months_")]
+
+    def review_fields(self) -> list:
+        return [self[n] for n in RANGES if n.startswith("review_months_")]

@@ -164,3 +164,6 @@ class VendorReview(TenantModel):
 
     def __str__(self) -> str:
         return f"Review of {self.vendor_id} on {self.reviewed_on}"
+
+
+from vendors.models_rules import VendorRules  # noqa: E402,F401

@@ -1,7 +1,11 @@
 """How long a vendor document counts, and how often a vendor is reviewed: rules as data.
 
-The defaults live here, in one place; ``rules_for(org)`` is where an organization's own rules
-will be read when they become editable (today every organization has the defaults).
+The defaults live here, in one place; an organization may change them (``VendorRules``, one
+row per organization, edited on Vendors → Rules and through the API: ``services_rules``).
+``rules_for(org)`` reads them in one query (the defaults while the organization has no row;
+reading never writes), and every reader goes through it: the list, the vendor page, the
+to-do list, review scheduling and the CC9.2 evidence. Statuses are computed when read, so a
+change of the rules shows at once.
 
 - A SOC 2 report is current until its period end + ``soc2_months``, unless a bridge letter
   covers the gap: a bridge letter covers up to its own date (``period_end``) and counts for
@@ -21,7 +25,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.db import IntegrityError, transaction
+
 from controls.periods import add_months
+from vendors.models_rules import VendorRules
 
 
 def _review_months() -> dict[str, int]:
@@ -42,11 +49,48 @@ class FreshnessRules:
 
 
 DEFAULT_RULES = FreshnessRules()
+CRITICALITIES = ("critical", "high", "medium", "low")  # most critical first
+
+
+def from_row(row: VendorRules | None) -> FreshnessRules:
+    if row is None:
+        return DEFAULT_RULES
+    return FreshnessRules(
+        soc2_months=row.soc2_months,
+        bridge_months=row.bridge_months,
+        questionnaire_months=row.questionnaire_months,
+        expiring_days=row.expiring_days,
+        review_months={c: getattr(row, f"review_months_{c}") for c in CRITICALITIES},
+    )
+
+
+def as_fields(rules: FreshnessRules) -> dict[str, int]:
+    """The rules as ``VendorRules`` field values."""
+    return {
+        "soc2_months": rules.soc2_months,
+        "bridge_months": rules.bridge_months,
+        "questionnaire_months": rules.questionnaire_months,
+        "expiring_days": rules.expiring_days,
+        **{f"review_months_{c}": rules.review_months.get(c, 12) for c in CRITICALITIES},
+    }
 
 
 def rules_for(organization: object) -> FreshnessRules:
-    """An organization's rules (the defaults until they are editable per organization)."""
-    return DEFAULT_RULES
+    """An organization's rules (an organization or its id): one query, no write."""
+    return from_row(VendorRules.objects.for_org(organization).first())
+
+
+def rules_row_for(organization: object) -> VendorRules:
+    """The organization's row, created with the defaults on first need (the settings)."""
+    found = VendorRules.objects.for_org(organization).first()
+    if found is not None:
+        return found
+    org_id = getattr(organization, "pk", organization)
+    try:
+        with transaction.atomic():
+            return VendorRules.objects.create(organization_id=org_id, **as_fields(DEFAULT_RULES))
+    except IntegrityError:  # created concurrently: read the other one
+        return VendorRules.objects.for_org(organization).get()
 
 
 def valid_until(

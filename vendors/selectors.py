@@ -1,5 +1,5 @@
-"""Reads of vendors: the list with each vendor's document status (one aggregate query for all
-of an organization's vendors, whatever their number), a vendor with its documents and
+"""Reads of vendors: the list with each vendor's document status (the organization's rules, then
+one aggregate query for all of its vendors, whatever their number), a vendor with its documents and
 reviews, and the filters of the list."""
 
 from __future__ import annotations
@@ -107,9 +107,13 @@ def _row(vendor: Vendor, rules: FreshnessRules, today: dt.date) -> VendorRow:
 
 
 def vendor_rows(
-    organization, today: dt.date, filters: VendorFilter | None = None
+    organization,
+    today: dt.date,
+    filters: VendorFilter | None = None,
+    rules: FreshnessRules | None = None,
 ) -> list[VendorRow]:
-    """Every vendor matching ``filters`` with its status: one query, any number of vendors."""
+    """Every vendor matching ``filters`` with its status: two queries (the organization's
+    rules, then the vendors with their documents' dates), any number of vendors."""
     filters = filters or VendorFilter()
     qs = Vendor.objects.for_org(organization).select_related("owner__user")
     if filters.criticality:
@@ -120,7 +124,7 @@ def vendor_rows(
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.attention == "overdue":
         qs = qs.filter(next_review_date__lt=today)
-    rules = rules_for(organization)
+    rules = rules or rules_for(organization)
     rows = [_row(v, rules, today) for v in _with_latest_dates(qs).order_by("name", "id")]
     if filters.attention == "stale":
         rows = [r for r in rows if r.status in ("missing_soc2", "stale")]
@@ -135,9 +139,11 @@ def vendor_get(organization, pk: int) -> Vendor:
     return vendor
 
 
-def vendor_row(organization, vendor: Vendor, today: dt.date) -> VendorRow:
+def vendor_row(
+    organization, vendor: Vendor, today: dt.date, rules: FreshnessRules | None = None
+) -> VendorRow:
     one = _with_latest_dates(Vendor.objects.for_org(organization).filter(pk=vendor.pk)).get()
-    return _row(one, rules_for(organization), today)
+    return _row(one, rules or rules_for(organization), today)
 
 
 @dataclass(frozen=True)
@@ -147,7 +153,9 @@ class DocumentRow:
     status: str  # current, expiring, stale, or superseded (a newer one of its kind is held)
 
 
-def documents_of(organization, vendor: Vendor, today: dt.date) -> list[DocumentRow]:
+def documents_of(
+    organization, vendor: Vendor, today: dt.date, rules: FreshnessRules | None = None
+) -> list[DocumentRow]:
     """The vendor's documents, newest first; the latest of each kind counts, the older ones
     are superseded (kept: a document is never replaced)."""
     docs = list(
@@ -156,7 +164,7 @@ def documents_of(organization, vendor: Vendor, today: dt.date) -> list[DocumentR
         .select_related("uploaded_by__user")
         .order_by("-uploaded_at", "-id")
     )
-    rules = rules_for(organization)
+    rules = rules or rules_for(organization)
     bridge = max((d.period_end for d in docs if d.kind == DocumentKind.BRIDGE_LETTER), default=None)
     in_force: dict[str, VendorDocument] = {}
     for doc in docs:  # newest first: on a tie of dates the newest upload counts

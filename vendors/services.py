@@ -1,6 +1,7 @@
 """Write services of vendors: the inventory (create, change, delete), documents collected from a
 vendor (checked and stored like evidence files; a new document is always a new row), and
-reviews (the next review date follows the vendor's criticality). Managers only
+reviews (the next review date follows the vendor's criticality and the organization's rules,
+``vendors.rules``; a change of criticality moves a date its latest review derived). Managers only
 (``VENDOR_MANAGE``); every change in the activity log."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.models import Membership
 from tenants.permissions import Action
-from vendors.evidence import review_evidence_record
+from vendors.evidence import documents_evidence_record, review_evidence_record
 from vendors.models import (
     Criticality,
     DataKind,
@@ -30,6 +31,7 @@ from vendors.models import (
     document_upload_to,
 )
 from vendors.rules import rules_for
+from vendors.services_rules import vendors_reschedule
 
 MANAGE = Action.VENDOR_MANAGE
 MAX_VENDORS = 5000
@@ -141,9 +143,20 @@ def vendor_update(*, membership: Membership, vendor: Vendor, **values: Any) -> V
         return vendor
     _dates_agree(vendor)
     vendor.updated_at = timezone.now()
+    org = membership.organization
     try:
         with transaction.atomic():
             vendor.save()
+            if "criticality" in changes and "next_review_date" not in changes:
+                # The next review follows the new criticality (when it is still the date
+                # the latest review derived).
+                before = vendor.next_review_date
+                one = Vendor.objects.for_org(org).filter(pk=vendor.pk)
+                rules = rules_for(org)
+                old = changes["criticality"][0]
+                if vendors_reschedule(org, one, was=rules, now=rules, old_criticality=old):
+                    vendor.refresh_from_db(fields=["next_review_date", "updated_at"])
+                    changes["next_review_date"] = [_plain(before), _plain(vendor.next_review_date)]
             _log(membership, "update", vendor, changes)
     except IntegrityError as exc:
         raise Conflict("A vendor has that name already.", field="name") from exc
@@ -221,6 +234,7 @@ def document_add(
                     "sha256": [None, stored.sha256],
                 },
             )
+            documents_evidence_record(vendor=vendor, day=timezone.localdate())
     except BaseException:
         from django.core.files.storage import default_storage
 

@@ -1,5 +1,6 @@
 """Vendors' to-do items (``soc2app.todo``): for a vendor's owner (a manager), its stale
-documents (or a critical vendor's missing SOC 2 report) and its overdue review. One query."""
+documents (or a critical vendor's missing SOC 2 report) and its overdue review, by the
+organization's rules. Two queries (the rules, the vendors)."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from vendors import views, views_import
 org_urlpatterns = [
     path("", views.vendor_list, name="vendors"),
     path("new/", views.vendor_new, name="vendor_new"),
+    path("rules/", views.vendor_rules, name="vendor_rules"),
     path("import/", views_import.import_upload, name="vendor_import"),
     path("import/confirm/", views_import.import_confirm, name="vendor_import_confirm"),
     path("import/template.csv", views_import.import_template, name="vendor_import_template"),

@@ -16,9 +16,10 @@ from reports.tabular import export_format, table_response
 from soc2app.errors import DomainError
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
-from vendors import exports, selectors, services
-from vendors.forms import DocumentForm, FilterForm, ReviewForm, VendorForm
+from vendors import exports, selectors, services, services_rules
+from vendors.forms import DocumentForm, FilterForm, ReviewForm, RulesForm, VendorForm
 from vendors.models import DataKind
+from vendors.rules import DEFAULT_RULES, as_fields, rules_for, rules_row_for
 
 PAGE_SIZE = 50
 
@@ -57,11 +58,13 @@ def vendor_list(request: HttpRequest, org_slug: str) -> HttpResponse:
 
 def _vendor_context(request: HttpRequest, vendor, **forms) -> dict:
     org, today = request.organization, timezone.localdate()
+    rules = rules_for(org)
     return {
         "vendor": vendor,
         "data_labels": [dict(DataKind.choices).get(k, k) for k in vendor.data_kinds],
-        "row": selectors.vendor_row(org, vendor, today),
-        "documents": selectors.documents_of(org, vendor, today),
+        "row": selectors.vendor_row(org, vendor, today, rules),
+        "documents": selectors.documents_of(org, vendor, today, rules),
+        "review_months": rules.review_months.get(vendor.criticality),
         "reviews": selectors.reviews_of(org, vendor),
         "document_form": forms.get("document_form") or DocumentForm(),
         "review_form": forms.get("review_form") or ReviewForm(initial={"reviewed_on": today}),
@@ -178,3 +181,22 @@ def review_add(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
             return redirect("vendor_detail", org_slug=org_slug, pk=pk)
     context = _vendor_context(request, vendor, review_form=form)
     return render(request, "vendors/detail.html", context, status=400)
+
+
+@require_http_methods(["GET", "POST"])
+def vendor_rules(request: HttpRequest, org_slug: str) -> HttpResponse:
+    """Vendors → Rules: how long each document counts and how often vendors are reviewed."""
+    _manager(request)
+    row = rules_row_for(request.organization)
+    initial = {name: getattr(row, name) for name in services_rules.FIELDS}
+    form = RulesForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services_rules.rules_update(membership=request.membership, **form.cleaned_data)
+        except DomainError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Rules saved: vendor statuses follow them now.")
+            return redirect("vendor_rules", org_slug=org_slug)
+    context = {"form": form, "rules": row, "defaults": as_fields(DEFAULT_RULES)}
+    return render(request, "vendors/rules.html", context, status=400 if form.errors else 200)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from risks.models import Category, Level, Risk, RiskMatrix, Treatment
+from risks.models import MAX_SIZE, Category, Level, Risk, RiskMatrix, Treatment
 from soc2app.api.serializers import OwnerField, StrictInput
 
 _LEVELS = "The score's level on the matrix: low, medium, high or critical."
@@ -106,10 +106,39 @@ class RiskMatrixOut(serializers.ModelSerializer):
 
     class Meta:
         model = RiskMatrix
-        fields = ["size", "likelihood_labels", "impact_labels", "thresholds", "updated_at"]
+        fields = [
+            "size",
+            "likelihood_labels",
+            "impact_labels",
+            "thresholds",
+            "assessment_interval_days",
+            "updated_at",
+        ]
+
+
+class RiskMatrixIn(StrictInput):
+    """A change of the matrix: any of the fields; a new size comes with its labels."""
+
+    size = serializers.IntegerField(help_text="2 to 10.")
+    likelihood_labels = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        max_length=MAX_SIZE,
+        help_text="One per step, lowest first; each 1 to 40 characters.",
+    )
+    impact_labels = serializers.ListField(
+        child=serializers.CharField(allow_blank=True),
+        max_length=MAX_SIZE,
+        help_text="One per step, lowest first; each 1 to 40 characters.",
+    )
+    thresholds = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text="The lowest score of each level: medium < high < critical, within 1..size².",
+    )
+    assessment_interval_days = serializers.IntegerField(help_text="30 to 1095.")
 
 
 class RiskFilterIn(serializers.Serializer):
     owner = serializers.IntegerField(required=False, **_ID)
     treatment = serializers.ChoiceField(choices=Treatment.choices, required=False)
     level = serializers.ChoiceField(choices=Level.choices, required=False)
+    beyond = serializers.IntegerField(required=False, min_value=1, max_value=MAX_SIZE)

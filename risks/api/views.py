@@ -19,13 +19,14 @@ from rest_framework.response import Response
 from controls.models import System
 from reports.api.exports import EXPORT_RESPONSES, FORMAT_PARAM, requested_format
 from reports.tabular import table_response
-from risks import exports, selectors, services
+from risks import exports, selectors, services, services_matrix
 from risks import matrix as matrices
 from risks.api.serializers import (
     RiskAdoptIn,
     RiskFilterIn,
     RiskIn,
     RiskLibraryOut,
+    RiskMatrixIn,
     RiskMatrixOut,
     RiskOut,
     RiskPatchIn,
@@ -41,6 +42,12 @@ FILTERS = [
     OpenApiParameter("treatment", str, enum=Treatment.values),
     OpenApiParameter(
         "level", str, enum=["low", "medium", "high", "critical"], description="Residual level."
+    ),
+    OpenApiParameter(
+        "beyond",
+        int,
+        description="Risks with a likelihood or impact (inherent or residual) above this: "
+        "those to rescore before shrinking the matrix to this size.",
     ),
 ]
 
@@ -140,9 +147,28 @@ class RiskViewSet(
         page = self.paginate_queryset(rows)
         return self.get_paginated_response(RiskLibraryOut(page, many=True).data)
 
-    @extend_schema(summary="The organization's risk matrix", responses=RiskMatrixOut)
-    @action(detail=False, methods=["get"])
+    @extend_schema(
+        methods=["GET"], summary="The organization's risk matrix", responses=RiskMatrixOut
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Change the risk matrix",
+        description="Size, labels (one per step), level thresholds and the assessment "
+        "interval. Shrinking while risks are scored beyond the new size is a 400 "
+        "(`risks_beyond_matrix`; list them with `?beyond=SIZE` on the register) and "
+        "changes nothing.",
+        request=RiskMatrixIn,
+        responses=RiskMatrixOut,
+    )
+    @action(detail=False, methods=["get", "patch"])
     def matrix(self, request: Request, *args: object, **kwargs: object) -> Response:
+        if request.method == "PATCH":
+            data = RiskMatrixIn(data=request.data, partial=True)
+            data.is_valid(raise_exception=True)
+            updated = services_matrix.matrix_update(
+                membership=self.principal, **data.validated_data
+            )
+            return Response(RiskMatrixOut(updated).data)
         return Response(RiskMatrixOut(matrices.matrix_for(self.organization)).data)
 
     @extend_schema(

@@ -300,6 +300,9 @@ def _org_pages(org: Organization, long_control: Control) -> dict[str, str]:
         "risk-new": url("risk_new"),
         "risk-library": url("risk_library"),
         "risk-heatmap": url("risk_heatmap"),
+        "risk-matrix": url("risk_matrix"),
+        "vendors": url("vendors"),
+        "vendor-rules": url("vendor_rules"),
         "risk-assessments": url("risk_assessments"),
         "risk-assessment-run": url("risk_assessment_run"),
         "risk-assessment": url(

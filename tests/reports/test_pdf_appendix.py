@@ -258,5 +258,6 @@ def test_the_appendices_cost_a_constant_number_of_queries(org, make_member, size
         risks, vendors = risk_appendix(org, TODAY), vendor_appendix(org, TODAY)
     assert risks.total == size and len(vendors.lines) == size
     # Risks: the count, the matrix, the heat counts, the top risks with owners, the latest
-    # assessment; vendors: the list's aggregate, the last reviews.
-    assert len(ctx.captured_queries) == 7, [q["sql"] for q in ctx.captured_queries]
+    # assessment; vendors: the organization's vendor rules, the list's aggregate, the last
+    # reviews.
+    assert len(ctx.captured_queries) == 8, [q["sql"] for q in ctx.captured_queries]

@@ -72,7 +72,7 @@ def _fill(org, manager, count: int) -> None:
             inherent_likelihood=1 + i % 5,
             inherent_impact=1 + (i // 5) % 5,
             residual_likelihood=1,
-            residual_impact=1 + i % 3,
+            residual_impact=min(1 + i % 3, 1 + (i // 5) % 5),  # never above the inherent
             treatment="mitigate",
             controls=[c.pk for c in controls],
         )

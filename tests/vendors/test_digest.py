@@ -137,6 +137,6 @@ def test_the_section_costs_a_constant_number_of_queries(org, manager, vendor_own
     with org_scope(org), transaction.atomic(), CaptureQueriesContext(connection) as ctx:
         entries = vendor_digest.claim(org, uuid.uuid4(), DAY0)
     assert len(entries) == 2 * size  # a stale report and an overdue review each
-    # The window (the lock, then the first insert in its savepoint: 4) and the list's one
-    # aggregate query with the owners.
-    assert len(ctx.captured_queries) == 5, [q["sql"] for q in ctx.captured_queries]
+    # The window (the lock, then the first insert in its savepoint: 4), the organization's
+    # vendor rules and the list's one aggregate query with the owners.
+    assert len(ctx.captured_queries) == 6, [q["sql"] for q in ctx.captured_queries]

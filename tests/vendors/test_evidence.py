@@ -161,3 +161,39 @@ def test_the_queries_do_not_grow_with_the_number_of_documents(org, manager, cc92
     add_doc(manager, many, "bridge_letter", period_end=months_ago(1))
     assert counted(many) == counted(few)
     assert EvidenceVersion.objects.for_org(org).count() == 4
+
+
+def test_a_document_added_after_the_review_adds_a_version_with_the_current_documents(
+    org, manager, cc92
+):
+    vendor = make_vendor(manager, "Cloudy Hosting", criticality="high")
+    add_doc(manager, vendor, "soc2_report", period_end=months_ago(14))  # stale at the review
+    assert not EvidenceVersion.objects.for_org(org).exists()  # never reviewed: nothing yet
+    reviewed = services.review_record(
+        membership=manager,
+        vendor=vendor,
+        reviewed_on=timezone.localdate() - dt.timedelta(days=10),
+        residual_risk="medium",
+        decision="approve_with_conditions",
+        notes="Collect the new report.",
+    )
+    report = add_doc(manager, vendor, "soc2_report", period_end=months_ago(1))
+    today = timezone.localdate()
+    latest = list(
+        EvidenceVersion.objects.for_org(org)
+        .filter(is_latest=True)
+        .select_related("item__control")
+        .order_by("item__control__code")
+    )
+    assert [v.item.control for v in latest] == cc92 and {v.number for v in latest} == {2}
+    for version in latest:
+        assert version.review_state == ReviewState.ACCEPTED
+        assert version.effective_end == today
+        assert version.valid_until == reviewed.next_review_date + dt.timedelta(
+            days=settings.EVIDENCE_EXPIRING_DAYS
+        )
+        assert version.data["documents_as_of"] == today.isoformat()
+        assert version.data["decision"] == "approve_with_conditions"
+        assert [(d["sha256"], d["status"]) for d in version.data["documents"]] == [
+            (report.sha256, "current")
+        ]

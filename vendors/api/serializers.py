@@ -17,7 +17,9 @@ from vendors.models import (
     VendorDocument,
     VendorReview,
 )
+from vendors.models_rules import RANGES, VendorRules
 from vendors.selectors import STATUS_ORDER
+from vendors.services_rules import LABELS
 
 
 class VendorOut(serializers.ModelSerializer):
@@ -153,6 +155,31 @@ class VendorReviewIn(StrictInput):
     residual_risk = serializers.ChoiceField(choices=ResidualRisk.choices)
     decision = serializers.ChoiceField(choices=Decision.choices)
     notes = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class VendorRulesOut(serializers.ModelSerializer):
+    class Meta:
+        model = VendorRules
+        fields = [*RANGES, "updated_at"]
+        read_only_fields = fields
+
+
+def _rule(name: str) -> serializers.IntegerField:
+    low, high = RANGES[name]
+    return serializers.IntegerField(required=False, help_text=f"{LABELS[name]}: {low} to {high}.")
+
+
+class VendorRulesIn(StrictInput):
+    """A change of the organization's rules: any of the fields."""
+
+    soc2_months = _rule("soc2_months")
+    bridge_months = _rule("bridge_months")
+    questionnaire_months = _rule("questionnaire_months")
+    expiring_days = _rule("expiring_days")
+    review_months_critical = _rule("review_months_critical")
+    review_months_high = _rule("review_months_high")
+    review_months_medium = _rule("review_months_medium")
+    review_months_low = _rule("review_months_low")
 
 
 class VendorImportIn(serializers.Serializer):

@@ -24,7 +24,7 @@ from soc2app.csv_import import ImportRejected
 from soc2app.errors import ValidationFailed
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants.models import Membership
-from vendors import exports, imports, selectors, services
+from vendors import exports, imports, selectors, services, services_rules
 from vendors.api.serializers import (
     VendorDocumentIn,
     VendorDocumentOut,
@@ -36,8 +36,11 @@ from vendors.api.serializers import (
     VendorPatchIn,
     VendorReviewIn,
     VendorReviewOut,
+    VendorRulesIn,
+    VendorRulesOut,
 )
 from vendors.models import Vendor
+from vendors.rules import rules_row_for
 
 
 def _vendor_out(row: selectors.VendorRow) -> dict:
@@ -202,6 +205,27 @@ class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
             membership=self.principal, vendor=vendor, **data.validated_data
         )
         return Response(VendorReviewOut(review).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        methods=["GET"], summary="The organization's vendor rules", responses=VendorRulesOut
+    )
+    @extend_schema(
+        methods=["PATCH"],
+        summary="Change the vendor rules",
+        description="How long documents count and how often vendors are reviewed, by "
+        "criticality (a more critical vendor at least as often). Statuses follow at once; "
+        "next review dates still derived from a vendor's latest review move with its interval.",
+        request=VendorRulesIn,
+        responses=VendorRulesOut,
+    )
+    @action(detail=False, methods=["get", "patch"])
+    def rules(self, request: Request, *args: object, **kwargs: object) -> Response:
+        if request.method == "PATCH":
+            data = VendorRulesIn(data=request.data)
+            data.is_valid(raise_exception=True)
+            row = services_rules.rules_update(membership=self.principal, **data.validated_data)
+            return Response(VendorRulesOut(row).data)
+        return Response(VendorRulesOut(rules_row_for(self.organization)).data)
 
     @extend_schema(
         summary="Import vendors from a CSV file",
