@@ -273,9 +273,13 @@ def membership_deactivate(*, target: Membership, actor: Actor, why: str) -> Gran
     return grants
 
 
-def membership_reactivate(*, target: Membership, actor: Actor, why: str) -> Membership:
+def membership_reactivate(
+    *, target: Membership, actor: Actor, why: str, until: dt.datetime | None = None
+) -> Membership:
     """Give a deactivated member their access back (their role unchanged; what the
-    deactivation withdrew stays withdrawn). Auditors' access ends by design: not here."""
+    deactivation withdrew stays withdrawn), until ``until`` (the end they had before, if any).
+    Auditors' access ends by design: not here. The caller decides whether this deactivation
+    is one it may undo (``scim.services``)."""
     if target.role == Role.AUDITOR:
         raise ValidationFailed("An auditor's access is renewed by an invitation, not here.")
     with transaction.atomic():
@@ -283,9 +287,13 @@ def membership_reactivate(*, target: Membership, actor: Actor, why: str) -> Memb
         if target.is_active:
             return target
         before = _iso(target.expires_at)
-        target.expires_at = None
+        target.expires_at = until
         target.save(update_fields=["expires_at"])
-        changes = {"active": [False, True], "expires_at": [before, None], "reason": [None, why]}
+        changes = {
+            "active": [False, True],
+            "expires_at": [before, _iso(until)],
+            "reason": [None, why],
+        }
         _member_entry(actor, "reactivate", target, changes)
     return target
 
