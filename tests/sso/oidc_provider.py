@@ -41,8 +41,10 @@ class OidcProvider(LocalHttpServer):
     def discovery(self) -> dict[str, Any]:
         return {
             "issuer": self.issuer,
-            "authorization_endpoint": f"{self.issuer}/authorize",
-            "token_endpoint": f"{self.issuer}/token",
+            "authorization_endpoint": self.tamper.get(
+                "authorization_endpoint", f"{self.issuer}/authorize"
+            ),
+            "token_endpoint": self.tamper.get("token_endpoint", f"{self.issuer}/token"),
             "userinfo_endpoint": f"{self.issuer}/userinfo",
             "jwks_uri": f"{self.issuer}/jwks",
             "response_types_supported": ["code"],
