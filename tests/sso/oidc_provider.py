@@ -87,6 +87,7 @@ class OidcProvider(LocalHttpServer):
             "iat": now,
             "exp": now + 300,
             "nonce": self.tamper.get("nonce", request.get("nonce")),
+            **self.tamper.get("claims", {}),
         }
         key = self.other_key if self.tamper.get("wrong_key") else self.key
         id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)
