@@ -47,6 +47,7 @@ from soc2app.api.tenancy import ORG_SLUG_KWARG
 from sso.api.views import SsoStatusViewSet
 from tenants.api.views_webhooks import WebhookEndpointViewSet
 from training.api.views import TrainingViewSet
+from trust.api import urls as trust_api_urls
 from vendors.api.views import VendorViewSet
 
 router = DefaultRouter(trailing_slash=True)
@@ -106,6 +107,8 @@ org_router.register("risks/assessments", RiskAssessmentViewSet, basename="risk-a
 org_router.register("risks", RiskViewSet, basename="risk")
 org_router.register("vendors", VendorViewSet, basename="vendor")
 org_router.register("sso", SsoStatusViewSet, basename="sso")
+for _prefix, _viewset, _basename in trust_api_urls.ROUTES:
+    org_router.register(_prefix, _viewset, basename=_basename)
 
 
 # Exempt from CSRF: it changes nothing, and a POST with an API key to a path no route takes
@@ -120,6 +123,7 @@ def no_such_endpoint(request: HttpRequest, path: str = "") -> JsonResponse:
 urlpatterns = [
     *router.urls,
     path(f"orgs/<str:{ORG_SLUG_KWARG}>/", include(org_router.urls)),
+    path(f"orgs/<str:{ORG_SLUG_KWARG}>/", include(trust_api_urls.urlpatterns)),
     # Last: register every /api/v1/ route above this line.
     re_path(r"^(?P<path>.*)$", no_such_endpoint),
 ]

@@ -39,6 +39,8 @@ BODILESS = (
     "training/{id}/evidence/",
     "people/{id}/anonymise/",
     "checklist-items/{id}/reopen/",
+    "trust/requests/{id}/approve/",
+    "trust/requests/{id}/deny/",
 )
 # Actions that answer with a file, not JSON.
 FILES = (
@@ -174,6 +176,14 @@ def test_every_organization_endpoint_is_documented(schema):
         "audits/{audit_pk}/vendors/{id}/documents/{doc_pk}/download/",
         "audits/{audit_pk}/vendors/{id}/reviews/",
         "audits/{audit_pk}/vendors/export/",
+        # The trust center's settings, controls shown, documents and requests.
+        "trust/settings/",
+        "trust/controls/",
+        "trust/documents/",
+        "trust/documents/{id}/",
+        "trust/requests/",
+        "trust/requests/{id}/approve/",
+        "trust/requests/{id}/deny/",
     }
 
 

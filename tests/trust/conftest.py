@@ -12,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from policies.models import Policy, PolicyVersion
+from tests.api.conftest import api_for, key_for  # noqa: F401 (fixtures)
 from tests.controls.conftest import make_audit  # noqa: F401 (fixture)
 from tests.factories import ControlFactory, control_map, evidence_row
 from trust import services
