@@ -46,7 +46,7 @@ def _get(url: str, what: str, field: str) -> requests.Response:
     return response
 
 
-def _https_endpoint(url: str) -> bool:
+def https_endpoint(url: str) -> bool:
     """Browsers are sent to the authorization endpoint: https (http only where private
     addresses are allowed, i.e. in tests and development)."""
     scheme = urlsplit(url).scheme
@@ -77,6 +77,11 @@ def parse_saml_metadata(xml: str, *, field: str) -> SamlIdp:
     if not entity_id or not sso_url:
         raise ValidationFailed(
             "The SAML metadata names no IdP entity id or no single sign-on service URL.",
+            field=field,
+        )
+    if not https_endpoint(sso_url):
+        raise ValidationFailed(
+            "The SAML metadata's single sign-on service URL is not an https:// address.",
             field=field,
         )
     if not cert:
@@ -115,7 +120,7 @@ def check_oidc_discovery(issuer: str) -> dict:
         raise ValidationFailed(
             f"The discovery document lacks {', '.join(missing)}.", field="oidc_issuer"
         )
-    if not _https_endpoint(config["authorization_endpoint"]):
+    if not https_endpoint(config["authorization_endpoint"]):
         raise ValidationFailed(
             "The discovery document's authorization_endpoint is not an https:// address.",
             field="oidc_issuer",

@@ -98,8 +98,8 @@ def test_a_discovery_at_a_private_address_is_refused_with_a_fixed_message(owner,
 
 def test_an_http_authorization_endpoint_is_refused_without_the_private_flag(owner, oidc, settings):
     settings.WEBHOOK_ALLOW_PRIVATE = False
-    assert not idp_checks._https_endpoint(f"{oidc.issuer}/authorize")
-    assert idp_checks._https_endpoint("https://idp.example/authorize")
+    assert not idp_checks.https_endpoint(f"{oidc.issuer}/authorize")
+    assert idp_checks.https_endpoint("https://idp.example/authorize")
     oidc.tamper = {"authorization_endpoint": "javascript:alert(1)"}
     settings.WEBHOOK_ALLOW_PRIVATE = True
     with pytest.raises(ValidationFailed, match="authorization_endpoint is not an https"):
@@ -125,3 +125,17 @@ def test_a_domain_whose_name_resolves_to_a_private_address_is_refused(owner, set
 
 def test_requests_is_what_raises(settings):
     assert issubclass(outbound.Unreachable, requests.RequestException)
+
+
+@pytest.mark.parametrize("endpoint", ["javascript:alert(1)//", "ftp://idp.example/authorize"])
+def test_a_sign_in_is_not_sent_to_a_non_https_authorization_endpoint(
+    client, org, oidc, acme_oidc, endpoint
+):
+    """The IdP changed its discovery after it was configured."""
+    member(org, "ana@acme.test")
+    oidc.tamper = {"authorization_endpoint": endpoint}
+    response = client.post("/sso/", {"email": "ana@acme.test"})
+    assert response.status_code == 403 and endpoint.encode() not in response.content
+    assert b"not an https:// address" in response.content
+    entry = ActivityEntry.objects.for_org(org).get(action="sso.signin_refused")
+    assert entry.changes["reason"] == "idp_not_https"
