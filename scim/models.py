@@ -99,12 +99,22 @@ class ProvisioningSettings(TenantModel):
 
 
 class ScimLink(TenantModel):
-    """The identity provider's id for a member (``externalId``); created on first SCIM write."""
+    """The identity provider's id for a member (``externalId``); created on first SCIM write.
+
+    Also what SCIM itself did, so it only ever undoes its own work: ``created_account`` (this
+    organization's SCIM created the user account: only then may it change the account's name
+    and address) and ``deactivated_at`` / ``ended_before`` (the ``expires_at`` SCIM's
+    deactivation wrote, and the one it replaced: a reactivation restores the latter, and only
+    while the membership's end is still the one SCIM wrote).
+    """
 
     membership = models.OneToOneField(
         Membership, on_delete=models.CASCADE, related_name="scim_link"
     )
     external_id = models.CharField(max_length=255, blank=True)
+    created_account = models.BooleanField(default=False)
+    deactivated_at = models.DateTimeField(null=True, blank=True)
+    ended_before = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

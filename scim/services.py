@@ -10,8 +10,13 @@ Rules (issue 19):
   ``expires_at`` on every request) and what the member handed out (pending invitations, API
   keys they created) is withdrawn; ``active: true`` reactivates;
 * a user account belongs to every organization it is a member of: its name and e-mail change
-  only when this organization is its only one (the name is then left as it is; an e-mail
-  change is refused), so one tenant's IdP never rewrites another tenant's member;
+  only when this organization's SCIM created the account (``ScimLink.created_account``) and
+  this organization is its only one (otherwise the name is left as it is; an e-mail change is
+  refused), so an IdP never rewrites an account it merely linked; a new address is marked
+  verified only in one of the organization's verified SSO domains;
+* ``active: true`` only undoes a deactivation SCIM made (``ScimLink.deactivated_at`` still
+  the membership's end) of a contributor or compliance manager, restoring the end the
+  membership had before; an end the app set (an invitation's access end) stays;
 * with ``manage_personnel`` on, the roster follows (``scim.personnel``);
 * each call is one transaction: a refusal stores nothing, and each change is in the activity
   log with the token as the actor.
@@ -31,6 +36,7 @@ from scim.models import ProvisionedRole, ProvisioningSettings, ScimLink, ScimTok
 from scim.protocol import ScimError
 from scim.selectors import provisioning_settings
 from soc2app.errors import NotPermitted, ValidationFailed
+from sso.selectors import domain_verified_for
 from tenants import permissions
 from tenants.accounts import user_ensure
 from tenants.activity import Actor, activity_record, diff, snapshot
@@ -74,24 +80,33 @@ def _exclusive(membership: Membership) -> bool:
         return cursor.fetchone()[0] == 0
 
 
-def _apply_account(token: ScimToken, membership: Membership, changes: dict[str, Any]) -> None:
+def _refuse_address_change(user: Any, why: str) -> None:
+    raise ScimError(
+        400,
+        f"{user.email} {why}: change the address in the app, not through this "
+        "organization's provisioning.",
+        "mutability",
+    )
+
+
+def _apply_account(
+    token: ScimToken, membership: Membership, link: ScimLink, changes: dict[str, Any]
+) -> None:
     user = membership.user
     before = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
     email = changes.get("user_name")
-    exclusive = None
+    owned = None  # whether this organization's SCIM may rewrite the account (read lazily)
     if email is not None and email != user.email.lower():
-        exclusive = _exclusive(membership)
-        if not exclusive:
-            raise ScimError(
-                400,
-                f"{user.email} is also a member of other organizations: change the address "
-                "in the app, not through one organization's provisioning.",
-                "mutability",
-            )
+        if not link.created_account:
+            _refuse_address_change(user, "is an account this organization's SCIM did not create")
+        owned = _exclusive(membership)
+        if not owned:
+            _refuse_address_change(user, "is also a member of other organizations")
         if get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
             raise ScimError(409, f"Another account uses {email}.", "uniqueness")
+        verified = domain_verified_for(membership.organization, email)
         EmailAddress.objects.filter(user=user).delete()
-        EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
+        EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
         user.email = email
         user.username = email[:150]
     names = {
@@ -99,7 +114,7 @@ def _apply_account(token: ScimToken, membership: Membership, changes: dict[str, 
         for k, v in (("first_name", "given_name"), ("last_name", "family_name"))
         if v in changes
     }
-    if names and (exclusive if exclusive is not None else _exclusive(membership)):
+    if names and link.created_account and (owned if owned is not None else _exclusive(membership)):
         for field, value in names.items():
             setattr(user, field, value)
     after = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
@@ -115,27 +130,67 @@ def _apply_account(token: ScimToken, membership: Membership, changes: dict[str, 
         )
 
 
-def _link(membership: Membership, changes: dict[str, Any]) -> None:
+def _link(
+    membership: Membership, changes: dict[str, Any], created_account: bool = False
+) -> ScimLink:
     link = (
         ScimLink.objects.for_org(membership.organization_id).filter(membership=membership).first()
     )
     if link is None:
-        link = ScimLink(organization_id=membership.organization_id, membership=membership)
+        link = ScimLink(
+            organization_id=membership.organization_id,
+            membership=membership,
+            created_account=created_account,
+        )
     if "external_id" in changes:
         link.external_id = changes["external_id"]
     link.updated_at = timezone.now()
     link.save()
     membership.scim_link = link
+    return link
 
 
-def _set_active(token: ScimToken, membership: Membership, active: bool) -> Membership:
+def _refuse_reactivation(membership: Membership, why: str) -> None:
+    raise ScimError(
+        400,
+        f"SCIM cannot reactivate {membership.user.email}: {why}. "
+        "An owner or admin gives their access back in the app.",
+        "mutability",
+    )
+
+
+def _reactivate(token: ScimToken, membership: Membership, link: ScimLink, why: str) -> Membership:
+    """Undo SCIM's own deactivation of a provisioned role, nothing else."""
+    if membership.role not in PROVISIONED_ROLES:
+        _refuse_reactivation(
+            membership,
+            f"their role is {membership.get_role_display()}, which SCIM does not manage",
+        )
+    if link.deactivated_at is None or link.deactivated_at != membership.expires_at:
+        _refuse_reactivation(membership, "their access was ended in the app, not by SCIM")
+    if link.ended_before is not None and link.ended_before <= timezone.now():
+        _refuse_reactivation(membership, "the access end they had before has passed")
+    membership = membership_reactivate(
+        target=membership, actor=_actor(token), why=why, until=link.ended_before
+    )
+    link.deactivated_at = link.ended_before = None
+    link.save(update_fields=["deactivated_at", "ended_before"])
+    return membership
+
+
+def _set_active(
+    token: ScimToken, membership: Membership, link: ScimLink, active: bool
+) -> Membership:
     why = f"{'re' if active else 'de'}activated by SCIM ({token.name})"
     try:
         if active:
-            membership = membership_reactivate(target=membership, actor=_actor(token), why=why)
+            membership = _reactivate(token, membership, link, why)
         else:
+            ended_before = membership.expires_at
             membership_deactivate(target=membership, actor=_actor(token), why=why)
             membership.refresh_from_db(fields=["expires_at"])
+            link.deactivated_at, link.ended_before = membership.expires_at, ended_before
+            link.save(update_fields=["deactivated_at", "ended_before"])
     except ValidationFailed as exc:
         raise ScimError(400, exc.message, "mutability") from exc
     return membership
@@ -155,7 +210,7 @@ def scim_user_create(*, token: ScimToken, changes: dict[str, Any]) -> Membership
     role = changes.get("role") or provisioning_settings(org).default_role
     _refuse_role(role)
     with transaction.atomic():
-        user, _ = user_ensure(email=changes["user_name"])
+        user, created = user_ensure(email=changes["user_name"])
         if Membership.objects.for_org(org).filter(user=user).exists():
             raise ScimError(
                 409,
@@ -163,10 +218,12 @@ def scim_user_create(*, token: ScimToken, changes: dict[str, Any]) -> Membership
                 "uniqueness",
             )
         membership = membership_add(organization=org, user=user, role=role, actor=_actor(token))
-        _apply_account(token, membership, changes)
-        _link(membership, changes)
+        # An existing account is linked (how an IdP takes over existing people) but stays its
+        # owner's: SCIM never rewrites its name or address.
+        link = _link(membership, changes, created_account=created)
+        _apply_account(token, membership, link, changes)
         if changes.get("active") is False:
-            membership = _set_active(token, membership, False)
+            membership = _set_active(token, membership, link, False)
         else:
             _roster(token, membership, changes)
     return membership
@@ -188,10 +245,10 @@ def scim_user_update(
             except NotPermitted as exc:
                 raise ScimError(400, exc.message, "mutability") from exc
             membership.role = changes["role"]
-        _apply_account(token, membership, changes)
-        _link(membership, changes)
+        link = _link(membership, changes)
+        _apply_account(token, membership, link, changes)
         if "active" in changes and changes["active"] != membership.is_active:
-            membership = _set_active(token, membership, changes["active"])
+            membership = _set_active(token, membership, link, changes["active"])
         else:
             changes = {k: v for k, v in changes.items() if k != "active"}
         _roster(token, membership, changes)

@@ -56,3 +56,14 @@ def service_provider_info(request: HttpRequest, org: Organization) -> ServicePro
             reverse("openid_connect_callback", kwargs={"provider_id": oidc_provider_id(org.slug)})
         ),
     )
+
+
+def domain_verified_for(org: Organization, email: str) -> bool:
+    """Whether ``email``'s domain is one ``org`` has verified (its identity provider speaks
+    for the addresses there)."""
+    domain = email.rpartition("@")[2].strip().lower()
+    return bool(domain) and (
+        SsoDomain.objects.for_org(org)
+        .filter(domain__iexact=domain, verified_at__isnull=False)
+        .exists()
+    )

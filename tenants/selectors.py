@@ -6,7 +6,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from allauth.mfa.models import Authenticator
 from django.contrib.auth.base_user import AbstractBaseUser
@@ -76,18 +77,39 @@ def get_invitation_for(membership: Membership, pk: int) -> Invitation:
     return found
 
 
+# Bearer credentials other apps let a member create (a tenant model with ``created_by``,
+# ``revoked_at``, ``name`` and ``prefix``: SCIM tokens), each with the action a role needs to
+# hold one. They go with the member's API keys; each app registers its model in
+# ``AppConfig.ready`` (``tenants`` does not import the apps built on it).
+CREATED_CREDENTIALS: dict[type, str] = {}
+
+
+def created_credential_register(model: type, action: str) -> None:
+    CREATED_CREDENTIALS[model] = action
+
+
 @dataclass(frozen=True)
 class Grants:
     """Access a member handed out that would outlive them: withdrawn when they are removed."""
 
     invitations: list[Invitation]
     api_keys: list[ApiKey]
+    # The ``CREATED_CREDENTIALS`` rows (SCIM tokens), active ones only.
+    credentials: list[Any] = field(default_factory=list)
 
 
 def grants_of(target: Membership) -> Grants:
-    """The pending invitations ``target`` sent and the active API keys they created."""
+    """The pending invitations ``target`` sent and the active API keys (and other registered
+    credentials) they created: one query each."""
     org_id = target.organization_id
     return Grants(
+        credentials=[
+            row
+            for model in CREATED_CREDENTIALS
+            for row in model.objects.for_org(org_id)
+            .filter(created_by_id=target.user_id, revoked_at__isnull=True)
+            .order_by("name", "id")
+        ],
         invitations=list(
             Invitation.objects.for_org(org_id)
             .filter(invited_by_id=target.user_id, status=InvitationStatus.PENDING)

@@ -18,7 +18,7 @@ from tenants import permissions
 from tenants.activity import Actor, activity_record, diff, snapshot
 from tenants.models import ApiKey, Invitation, InvitationStatus, Membership, Organization, Role
 from tenants.permissions import Action
-from tenants.selectors import Grants, grants_of
+from tenants.selectors import CREATED_CREDENTIALS, Grants, grants_of
 from tenants.validation import access_end_check
 
 AUDITOR_DEFAULT_ACCESS_DAYS = 90
@@ -53,6 +53,10 @@ def _withdraw(org: Organization, actor: Actor, grants: Grants, now: dt.datetime,
     ApiKey.objects.for_org(org).filter(
         pk__in=[k.pk for k in grants.api_keys], revoked_at__isnull=True
     ).update(revoked_at=now)
+    for row in grants.credentials:
+        type(row).objects.for_org(org).filter(pk=row.pk, revoked_at__isnull=True).update(
+            revoked_at=now
+        )
     for invitation in grants.invitations:
         invitation.status = InvitationStatus.REVOKED
         activity_record(
@@ -65,7 +69,7 @@ def _withdraw(org: Organization, actor: Actor, grants: Grants, now: dt.datetime,
                 "reason": [None, f"sender {why}"],
             },
         )
-    for key in grants.api_keys:
+    for key in [*grants.api_keys, *grants.credentials]:
         key.revoked_at = now
         activity_record(
             organization=org,
@@ -88,12 +92,18 @@ def _withdrawn_changes(grants: Grants) -> dict[str, list]:
     if grants.api_keys:
         keys = ", ".join(f"{k.name} ({k.prefix})" for k in grants.api_keys)
         changes["api_keys_revoked"] = [None, keys]
+    for model in CREATED_CREDENTIALS:
+        rows = [c for c in grants.credentials if type(c) is model]
+        if rows:
+            key = str(model._meta.verbose_name_plural).replace(" ", "_") + "_revoked"
+            changes[key] = [None, ", ".join(f"{c.name} ({c.prefix})" for c in rows)]
     return changes
 
 
 def beyond_role(target: Membership, role: str) -> Grants:
     """What ``target`` handed out that ``role`` could not: API keys once the role may not
-    manage keys, pending invitations to roles it may not grant. A role change withdraws them."""
+    manage keys (other credentials likewise, e.g. SCIM tokens below owner), pending
+    invitations to roles it may not grant. A role change withdraws them."""
     grants = grants_of(target)
     probe = Membership(organization_id=target.organization_id, user_id=target.user_id, role=role)
     grantable = set(permissions.grantable_roles(probe))
@@ -101,6 +111,11 @@ def beyond_role(target: Membership, role: str) -> Grants:
     return Grants(
         invitations=[i for i in grants.invitations if i.role not in grantable],
         api_keys=[] if keys_ok else grants.api_keys,
+        credentials=[
+            c
+            for c in grants.credentials
+            if not permissions.can(probe, CREATED_CREDENTIALS[type(c)])
+        ],
     )
 
 
@@ -273,9 +288,13 @@ def membership_deactivate(*, target: Membership, actor: Actor, why: str) -> Gran
     return grants
 
 
-def membership_reactivate(*, target: Membership, actor: Actor, why: str) -> Membership:
+def membership_reactivate(
+    *, target: Membership, actor: Actor, why: str, until: dt.datetime | None = None
+) -> Membership:
     """Give a deactivated member their access back (their role unchanged; what the
-    deactivation withdrew stays withdrawn). Auditors' access ends by design: not here."""
+    deactivation withdrew stays withdrawn), until ``until`` (the end they had before, if any).
+    Auditors' access ends by design: not here. The caller decides whether this deactivation
+    is one it may undo (``scim.services``)."""
     if target.role == Role.AUDITOR:
         raise ValidationFailed("An auditor's access is renewed by an invitation, not here.")
     with transaction.atomic():
@@ -283,9 +302,13 @@ def membership_reactivate(*, target: Membership, actor: Actor, why: str) -> Memb
         if target.is_active:
             return target
         before = _iso(target.expires_at)
-        target.expires_at = None
+        target.expires_at = until
         target.save(update_fields=["expires_at"])
-        changes = {"active": [False, True], "expires_at": [before, None], "reason": [None, why]}
+        changes = {
+            "active": [False, True],
+            "expires_at": [before, _iso(until)],
+            "reason": [None, why],
+        }
         _member_entry(actor, "reactivate", target, changes)
     return target
 

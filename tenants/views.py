@@ -176,6 +176,8 @@ def member_remove(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
         withdrawn.append(f"{len(grants.invitations)} pending invitation(s) withdrawn")
     if grants.api_keys:
         withdrawn.append(f"{len(grants.api_keys)} API key(s) revoked")
+    if grants.credentials:
+        withdrawn.append(f"{len(grants.credentials)} SCIM token(s) revoked")
     extra = f" ({'; '.join(withdrawn)})" if withdrawn else ""
     messages.success(request, f"{target.user.email} no longer has access{extra}.")
     return redirect("members", org_slug=org_slug)

@@ -59,8 +59,12 @@ def test_deactivation_revokes_the_members_api_keys_and_is_logged(org, scim):
         .count()
         == 1
     )
-    scim.patch(f"Users/{admin.pk}", {"op": "replace", "value": {"active": True}})
-    assert ActivityEntry.objects.for_org(org).filter(action="reactivate").count() == 1
+    # An admin's access is not SCIM's to give back (issue: SCIM revived expired admins).
+    refused = scim.patch(f"Users/{admin.pk}", {"op": "replace", "value": {"active": True}})
+    assert refused.status_code == 400 and refused.json_body["scimType"] == "mutability"
+    assert "Admin" in refused.json_body["detail"]
+    assert not ActivityEntry.objects.for_org(org).filter(action="reactivate").exists()
+    assert not Membership.objects.for_org(org).get(pk=admin.pk).is_active
 
 
 def test_the_last_active_owner_is_never_deactivated(org, owner, scim):
