@@ -44,3 +44,20 @@ def require_txt(name: str, wanted: str) -> None:
         f"DNS: {name} has TXT records, but none is {wanted!r} "
         "(new records can take a while to appear)."
     )
+
+
+def addresses(host: str) -> list[str]:
+    """``host``'s A and AAAA addresses from the same resolver (single sign-on's file check
+    resolves the domain where the TXT check asks); ``OSError`` when there is none or no
+    answer."""
+    found: list[str] = []
+    for kind in ("A", "AAAA"):
+        try:
+            found += [r.to_text() for r in _resolver().resolve(host, kind, lifetime=TIMEOUT)]
+        except (dns.resolver.NXDOMAIN, dns.resolver.NoAnswer):
+            continue
+        except dns.exception.DNSException as exc:
+            raise OSError(type(exc).__name__) from exc
+    if not found:
+        raise OSError("no address")
+    return found

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ImproperlyConfigured
 
+from soc2app.deployment import PRODUCTION
 from soc2app.env import env_int, env_str
 
 SOCIALACCOUNT_ADAPTER = "sso.adapter.SsoSocialAccountAdapter"
@@ -29,3 +30,9 @@ if SSO_VERIFY_FILE_SCHEME not in ("https", "http"):
 # Tests only: connect to this host instead of resolving the domain (the request still names
 # the domain in its Host header). Empty in production.
 SSO_VERIFY_FILE_HOST = env_str("SSO_VERIFY_FILE_HOST", "").strip()
+# Both are test hooks that point the check at a local server: refused in production.
+if PRODUCTION and (SSO_VERIFY_FILE_HOST or SSO_VERIFY_FILE_SCHEME != "https"):
+    raise ImproperlyConfigured(
+        "SSO_VERIFY_FILE_HOST must be empty and SSO_VERIFY_FILE_SCHEME https when "
+        "APP_ENV=production"
+    )

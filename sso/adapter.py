@@ -6,22 +6,37 @@ from __future__ import annotations
 
 from typing import Any
 
+import requests
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from django.http import HttpRequest
 
-from sso import signin
+from sso import outbound, signin
 from sso.apps_config import ORG_SETTING, PENDING_PROVIDER_KEY, apps_for
 from tenants.models import Organization
 
+# allauth's messages that carry nothing the identity provider sent.
+FIXED_MESSAGES = frozenset({"Invalid id_token"})
+
 
 def _reason(error: Any, exception: Any, extra_context: dict | None) -> str:
+    """What went wrong, never what the other side sent: allauth's exception messages carry
+    the response body of the token or userinfo endpoint (``OAuth2Error(f"... {resp.content}")``),
+    which must not reach the page or the activity log. python3-saml's reasons are its own
+    fixed texts about the assertion."""
     saml = (extra_context or {}).get("saml_last_error_reason")
     if saml:
-        return str(saml)
+        return str(saml)[:300]
     if exception is not None:
+        if isinstance(exception, requests.RequestException) or isinstance(
+            exception.__cause__, requests.RequestException
+        ):
+            return f"the identity provider could not be reached ({outbound.UNREACHABLE})"
         cause = exception.__cause__
-        return f"{exception}" + (f" ({cause})" if cause else "")
+        names = type(exception).__name__ + (f", {type(cause).__name__}" if cause else "")
+        if str(exception) in FIXED_MESSAGES:
+            return f"{exception} ({names})"
+        return f"the identity provider's answer could not be used ({names})"
     return str(error or "unknown error")
 
 
@@ -37,6 +52,11 @@ class SsoSocialAccountAdapter(DefaultSocialAccountAdapter):
             found = apps_for(pending, None) if pending else []
             return [app for app in found if app.client_id == client_id]
         return apps_for(provider, client_id)
+
+    def get_requests_session(self) -> requests.Session:
+        """Discovery, token and userinfo requests go through the SSRF guard, with no
+        redirects (``sso.outbound``)."""
+        return outbound.session()
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return False  # sso.signin links or creates the user itself, never allauth's signup

@@ -4,7 +4,8 @@ controls it (a DNS TXT record, or a file under ``/.well-known/`` of its web site
 Both look for ``soc2app-verification=<token>``, the domain's own random token. The DNS check
 asks ``SSO_DNS_NAMESERVER`` when set (tests run a local DNS server), else the system's
 resolvers; the file check fetches ``SSO_VERIFY_FILE_SCHEME://<domain>[:SSO_VERIFY_FILE_PORT]``
-without following redirects and reads at most 4 KiB.
+through the SSRF guard (``sso.outbound``: public addresses only, resolved through
+``SSO_DNS_NAMESERVER`` when set), without following redirects, and reads at most 4 KiB.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ import secrets
 import requests
 from django.conf import settings
 
-from soc2app.dns_txt import TIMEOUT, TxtMissing, require_txt
+from soc2app.dns_txt import TxtMissing, addresses, require_txt
+from sso import outbound
 
 TOKEN_PREFIX = "soc2app-verification="  # noqa: S105 (a label, not a secret)
 WELL_KNOWN_PATH = "/.well-known/soc2app-verification.txt"
@@ -67,8 +69,16 @@ def file_url(domain: str) -> str:
     return f"{settings.SSO_VERIFY_FILE_SCHEME}://{host}{WELL_KNOWN_PATH}"
 
 
+def _lookup(host: str, port: int) -> list[str]:
+    """The domain's addresses from ``SSO_DNS_NAMESERVER`` (the server the TXT check asks)."""
+    return addresses(host)
+
+
 def check_file(domain: str, token: str) -> None:
-    """Passes when the domain's well-known file holds the token; raises ``CheckFailed``."""
+    """Passes when the domain's well-known file holds the token; raises ``CheckFailed``.
+    The request goes through the SSRF guard (``sso.outbound``): a domain whose addresses are
+    private (169.254.169.254.nip.io, an internal name) is refused, and the messages never say
+    what an address answered."""
     url = file_url(domain)
     headers = {}
     connect_url = url
@@ -79,15 +89,19 @@ def check_file(domain: str, token: str) -> None:
         )
         connect_url = f"{settings.SSO_VERIFY_FILE_SCHEME}://{target}{WELL_KNOWN_PATH}"
         headers["Host"] = domain
+    lookup = _lookup if settings.SSO_DNS_NAMESERVER else None
     try:
-        with requests.get(
-            connect_url, headers=headers, timeout=TIMEOUT, allow_redirects=False, stream=True
-        ) as response:
-            if response.status_code != 200:
-                raise CheckFailed(f"File: {url} answered HTTP {response.status_code}.")
-            body = response.raw.read(_MAX_FILE + 1, decode_content=True)
+        response = outbound.session(lookup).get(connect_url, headers=headers)
     except requests.RequestException as exc:
-        raise CheckFailed(f"File: {url} could not be fetched ({type(exc).__name__}).") from exc
+        raise CheckFailed(
+            f"File: could not fetch {url}: {outbound.UNREACHABLE} (it must be a public web site)."
+        ) from exc
+    if response.status_code != 200:
+        raise CheckFailed(
+            f"File: {url} did not answer with the file (it must be served directly, without "
+            "a redirect)."
+        )
+    body = response.content
     if len(body) > _MAX_FILE:
         raise CheckFailed(f"File: {url} is larger than {_MAX_FILE} bytes.")
     lines = body.decode("utf-8", "replace").split()

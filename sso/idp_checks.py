@@ -5,6 +5,7 @@ Every failure is a ``ValidationFailed`` that says what was wrong."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import requests
 from cryptography import x509
@@ -12,6 +13,7 @@ from django.conf import settings
 from onelogin.saml2.idp_metadata_parser import OneLogin_Saml2_IdPMetadataParser
 
 from soc2app.errors import ValidationFailed
+from sso import outbound
 
 MAX_DOCUMENT = 1024 * 1024
 
@@ -24,25 +26,35 @@ class SamlIdp:
 
 
 def _get(url: str, what: str, field: str) -> requests.Response:
+    """``url`` through the SSRF guard (``sso.outbound``). The messages are fixed: they say
+    which document failed, never an address, a status or what came back (an owner must not
+    learn what an internal address answers)."""
     try:
-        response = requests.get(
-            url, timeout=settings.SOCIALACCOUNT_REQUESTS_TIMEOUT, allow_redirects=False
-        )
+        response = outbound.session().get(url)
     except requests.RequestException as exc:
         raise ValidationFailed(
-            f"{what} could not be fetched from {url} ({type(exc).__name__}).", field=field
+            f"Could not fetch {what}: {outbound.UNREACHABLE}. Use the identity provider's "
+            "public https address.",
+            field=field,
         ) from exc
-    if response.status_code != 200:
+    if response.status_code != 200 or len(response.content) > MAX_DOCUMENT:
         raise ValidationFailed(
-            f"{what} at {url} answered HTTP {response.status_code}.", field=field
+            f"Could not fetch {what}: the address did not answer with the document (check "
+            "the URL; redirects are not followed, and it must be at most 1 MB).",
+            field=field,
         )
-    if len(response.content) > MAX_DOCUMENT:
-        raise ValidationFailed(f"{what} at {url} is larger than 1 MB.", field=field)
     return response
 
 
+def https_endpoint(url: str) -> bool:
+    """Browsers are sent to the authorization endpoint: https (http only where private
+    addresses are allowed, i.e. in tests and development)."""
+    scheme = urlsplit(url).scheme
+    return scheme == "https" or (scheme == "http" and settings.WEBHOOK_ALLOW_PRIVATE)
+
+
 def fetch_saml_metadata(url: str) -> str:
-    return _get(url, "The SAML metadata", "saml_metadata_url").text
+    return _get(url, "the SAML metadata", "saml_metadata_url").text
 
 
 def parse_saml_metadata(xml: str, *, field: str) -> SamlIdp:
@@ -67,6 +79,11 @@ def parse_saml_metadata(xml: str, *, field: str) -> SamlIdp:
             "The SAML metadata names no IdP entity id or no single sign-on service URL.",
             field=field,
         )
+    if not https_endpoint(sso_url):
+        raise ValidationFailed(
+            "The SAML metadata's single sign-on service URL is not an https:// address.",
+            field=field,
+        )
     if not cert:
         raise ValidationFailed("The SAML metadata has no signing certificate.", field=field)
     pem = "-----BEGIN CERTIFICATE-----\n" + cert.strip() + "\n-----END CERTIFICATE-----\n"
@@ -85,15 +102,13 @@ def check_oidc_discovery(issuer: str) -> dict:
     are there, and its key set has at least one key."""
     url = issuer.rstrip("/") + "/.well-known/openid-configuration"
     try:
-        config = _get(url, "The OpenID Connect discovery document", "oidc_issuer").json()
+        config = _get(url, "the discovery document", "oidc_issuer").json()
     except ValueError as exc:
-        raise ValidationFailed(
-            f"The discovery document at {url} is not JSON.", field="oidc_issuer"
-        ) from exc
+        raise ValidationFailed("The discovery document is not JSON.", field="oidc_issuer") from exc
     if not isinstance(config, dict) or config.get("issuer") != issuer:
         raise ValidationFailed(
-            f"The discovery document names another issuer ({config.get('issuer')!r} is not "
-            f"{issuer!r}): enter the issuer exactly as the identity provider states it.",
+            "The discovery document names another issuer: enter the issuer exactly as the "
+            "identity provider states it.",
             field="oidc_issuer",
         )
     missing = [
@@ -105,8 +120,13 @@ def check_oidc_discovery(issuer: str) -> dict:
         raise ValidationFailed(
             f"The discovery document lacks {', '.join(missing)}.", field="oidc_issuer"
         )
+    if not https_endpoint(config["authorization_endpoint"]):
+        raise ValidationFailed(
+            "The discovery document's authorization_endpoint is not an https:// address.",
+            field="oidc_issuer",
+        )
     try:
-        keys = _get(config["jwks_uri"], "The key set", "oidc_issuer").json().get("keys")
+        keys = _get(config["jwks_uri"], "the key set", "oidc_issuer").json().get("keys")
     except (ValueError, AttributeError) as exc:
         raise ValidationFailed(
             "The key set is not a JSON Web Key Set.", field="oidc_issuer"

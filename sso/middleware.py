@@ -16,6 +16,19 @@ from sso.signin import REQUIRED_KEY, SIGNED_KEY
 EXEMPT_URL_NAMES = frozenset({"sso_continue"})
 
 
+def sso_refusal(request: HttpRequest, membership: object) -> str | None:
+    """Why this session may not act in ``membership``'s organization (it requires single
+    sign-on and this session did not sign in through it), or None. The API asks this too
+    (``soc2app.api.tenancy``): its URLs are outside the middleware's ``org_slug`` pages."""
+    org_id = membership.organization_id  # type: ignore[attr-defined]
+    session = getattr(request, "session", None)
+    if session is None or org_id not in session.get(REQUIRED_KEY, ()):
+        return None
+    if org_id in session.get(SIGNED_KEY, ()):
+        return None
+    return f"{membership.organization.name} requires single sign-on."  # type: ignore[attr-defined]
+
+
 class RequireSsoMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -29,15 +42,12 @@ class RequireSsoMiddleware:
         membership = getattr(request, "membership", None)
         if membership is None:
             return None
-        org_id = membership.organization_id
-        if org_id not in request.session.get(REQUIRED_KEY, ()):
-            return None
-        if org_id in request.session.get(SIGNED_KEY, ()):
+        message = sso_refusal(request, membership)
+        if message is None:
             return None
         match = request.resolver_match
         if match is not None and match.url_name in EXEMPT_URL_NAMES:
             return None
-        message = f"{membership.organization.name} requires single sign-on."
         if request.method not in ("GET", "HEAD"):
             raise PermissionDenied(message)
         messages.warning(request, message)

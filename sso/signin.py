@@ -12,7 +12,9 @@ protocol: the SAML signature, audience, validity window and ``InResponseTo``; th
 3. a test sign-in stops here: it is recorded and nobody is signed in;
 4. otherwise the connection must be enabled and the address must belong to a member (or, when
    the organization allows it, a new contributor is created); the person's allauth social
-   account is linked to that user, and allauth signs them in.
+   account is linked to that user (refused when the user already has another identity at
+   this provider), and allauth signs them in. An OIDC ``email_verified`` claim that is not
+   true is refused (nOAuth); an absent one is accepted, since the domain is verified.
 
 Refusals render ``sso/refused.html`` (403) and are written to the organization's activity log
 and to the ``sso`` logger; so are the protocol failures allauth reports
@@ -36,7 +38,7 @@ from allauth.account.models import EmailAddress
 from allauth.account.signals import user_logged_in
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.models import Authenticator
-from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -159,6 +161,48 @@ def _check_state(request: HttpRequest, org: Organization, sociallogin: SocialLog
     return state["sso_mode"]
 
 
+def _check_email_verified(
+    request: HttpRequest, org: Organization, sociallogin: SocialLogin
+) -> None:
+    """OIDC: an ``email_verified`` claim (ID token or userinfo) that is not true is refused: the
+    IdP says the address may belong to someone else (nOAuth). When the claim is absent (Entra
+    ID omits it) the address is accepted, because it must also be in a domain this
+    organization verified (``_check_domain``), so only that domain's IdP tenant can assert it.
+    SAML has no such claim; its assertion is signed by the organization's own IdP."""
+    if not sociallogin.account.provider.startswith("oidc-"):
+        return
+    extra = sociallogin.account.extra_data or {}
+    for claims in (extra.get("id_token"), extra.get("userinfo")):
+        if isinstance(claims, dict) and "email_verified" in claims:
+            if claims["email_verified"] not in (True, "true", "True"):
+                raise refuse(
+                    request,
+                    org,
+                    "The identity provider says this e-mail address is not verified: verify it "
+                    "there, then sign in again.",
+                    reason="email_not_verified",
+                    email=_email_of(sociallogin),
+                )
+
+
+def _check_one_identity(
+    request: HttpRequest, org: Organization, sociallogin: SocialLogin, user: Any, email: str
+) -> None:
+    """A user has at most one identity per identity provider: another ``sub``/NameID for the
+    same address is someone else claiming it (nOAuth), not a second link."""
+    account = sociallogin.account
+    others = SocialAccount.objects.filter(user=user, provider=account.provider)
+    if others.exclude(uid=account.uid).exists():
+        raise refuse(
+            request,
+            org,
+            "Your account is already linked to another identity at this identity provider: "
+            "ask an owner.",
+            reason="second_identity",
+            email=email,
+        )
+
+
 def _member_for(
     request: HttpRequest, org: Organization, connection: SsoConnection, email: str
 ) -> Membership:
@@ -212,6 +256,7 @@ def accept(request: HttpRequest, sociallogin: SocialLogin) -> None:
             "'email' claim (OIDC) or attribute (SAML).",
             reason="no_email",
         )
+    _check_email_verified(request, org, sociallogin)
     if mode == MODE_TEST:
         from sso.services import connection_record_test
 
@@ -237,6 +282,7 @@ def accept(request: HttpRequest, sociallogin: SocialLogin) -> None:
                 email=email,
             )
     else:
+        _check_one_identity(request, org, sociallogin, membership.user, email)
         sociallogin.connect(request, membership.user)
 
 

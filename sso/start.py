@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import secrets
 
+from django.core.exceptions import DisallowedRedirect
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
+from sso import signin
 from sso.apps_config import app_for
+from sso.idp_checks import https_endpoint
 from sso.models import ConnectionKind, SsoConnection
 from tenants.models import Organization
 
@@ -31,13 +34,27 @@ def start(
     next_url: str | None = None,
     login_hint: str = "",
 ) -> HttpResponse:
-    response = _redirect(request, org, connection, mode, next_url, login_hint)
+    try:
+        response = _redirect(request, org, connection, mode, next_url, login_hint)
+        url = response.get("Location", "")
+    except DisallowedRedirect:  # javascript:, data:, … (Django refuses to redirect there)
+        response, url = HttpResponse(status=302), ""
     if response.status_code != 302:
         return response  # allauth's own error page
+    if not https_endpoint(url):
+        # The discovery document is read again at each sign-in: an IdP that now names a
+        # non-https (or javascript:) endpoint is not where a browser is sent.
+        return signin.refuse(
+            request,
+            org,
+            "The identity provider's sign-in address is not an https:// address: an owner "
+            "should check the connection under Settings → Single sign-on.",
+            reason="idp_not_https",
+        ).response
     page = render(
         request,
         "sso/redirect.html",
-        {"url": response["Location"], "org": org},
+        {"url": url, "org": org},
     )
     patch_cache_control(page, private=True, no_store=True)
     return page

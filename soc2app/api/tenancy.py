@@ -35,6 +35,7 @@ from rest_framework.views import APIView
 from soc2app.api import idempotency
 from soc2app.api.parsers import SafeJSONParser, as_api_error
 from soc2app.errors import NotFound, NotPermitted
+from sso.middleware import sso_refusal
 from tenants import context, mfa, permissions
 from tenants.models import Organization, Role
 from tenants.permissions import Action
@@ -138,6 +139,14 @@ class TenantViewSetMixin:
             state = mfa.mfa_state(request._request, principal)
             if state is not mfa.MfaState.OK:
                 raise NotPermitted(mfa.refusal_message(principal, state))
+            # and so does "require single sign-on" (the pages' RequireSsoMiddleware only
+            # sees ``org_slug`` URLs): a session not signed in through the org's IdP is refused.
+            refusal = sso_refusal(request._request, principal)
+            if refusal is not None:
+                raise NotPermitted(
+                    f"{refusal} Sign in through it (Sign in with single sign-on) to use the "
+                    "API with this session, or use an API key."
+                )
         self.organization = principal.organization
         self.principal = principal
         for target in (request, request._request):

@@ -12,6 +12,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -85,18 +86,23 @@ def parse_url(url: str) -> tuple[str, str, int, str]:
     return parts.scheme, parts.hostname, port or default_port, path
 
 
-def resolve(url: str) -> Target:
-    """Check ``url`` and resolve its host; refuse non-public addresses (unless allowed)."""
+def _system_lookup(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]).split("%", 1)[0] for info in infos]  # drop an IPv6 zone id
+
+
+def resolve(url: str, lookup: Callable[[str, int], list[str]] | None = None) -> Target:
+    """Check ``url`` and resolve its host (with ``lookup`` when given, which may raise
+    ``OSError``; else the system's resolver); refuse non-public addresses (unless allowed)."""
     scheme, host, port, path = parse_url(url)
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
+        found = (lookup or _system_lookup)(host, port)
+    except (OSError, UnicodeError) as exc:
         raise ValidationFailed(
             f"The host {host} could not be resolved; check the URL.", field="url"
         ) from exc
     addresses: list[str] = []
-    for info in infos:
-        address = str(info[4][0]).split("%", 1)[0]  # drop an IPv6 zone id
+    for address in found:
         if address not in addresses:
             addresses.append(address)
     if not addresses:

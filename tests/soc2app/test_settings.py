@@ -97,3 +97,13 @@ def test_a_short_metrics_token_stops_the_app_at_start():
     assert refused.returncode != 0
     assert "METRICS_TOKEN must be at least 24 characters" in refused.stderr
     assert _manage("check", METRICS_TOKEN="m" * 24).returncode == 0
+
+
+def test_production_refuses_the_sso_file_check_test_hooks():
+    """Like WEBHOOK_ALLOW_PRIVATE: pointing the domain file check at another host, or at
+    plain http, is for tests only."""
+    for hook in ({"SSO_VERIFY_FILE_HOST": "127.0.0.1"}, {"SSO_VERIFY_FILE_SCHEME": "http"}):
+        result = _manage("check", **{**PROD, **hook})
+        assert result.returncode != 0 and "SSO_VERIFY_FILE_HOST must be empty" in result.stderr
+    result = _manage("check", **{**PROD, "WEBHOOK_ALLOW_PRIVATE": "1"})
+    assert result.returncode != 0 and "WEBHOOK_ALLOW_PRIVATE must be off" in result.stderr

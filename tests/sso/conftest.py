@@ -22,6 +22,14 @@ from tests.sso.saml_idp import SamlIdp, form_fields
 DOMAIN = "acme.test"
 
 
+@pytest.fixture(autouse=True)
+def _local_servers_allowed(settings) -> None:
+    """The identity providers and web servers of these tests are on 127.0.0.1: the SSRF guard
+    (``sso.outbound``) lets them through as in development (tests that check the guard turn
+    it back off)."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
+
+
 @pytest.fixture
 def client() -> Client:
     """A browser: it names the host it talks to (python3-saml reads the Host header)."""

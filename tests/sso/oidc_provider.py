@@ -41,8 +41,10 @@ class OidcProvider(LocalHttpServer):
     def discovery(self) -> dict[str, Any]:
         return {
             "issuer": self.issuer,
-            "authorization_endpoint": f"{self.issuer}/authorize",
-            "token_endpoint": f"{self.issuer}/token",
+            "authorization_endpoint": self.tamper.get(
+                "authorization_endpoint", f"{self.issuer}/authorize"
+            ),
+            "token_endpoint": self.tamper.get("token_endpoint", f"{self.issuer}/token"),
             "userinfo_endpoint": f"{self.issuer}/userinfo",
             "jwks_uri": f"{self.issuer}/jwks",
             "response_types_supported": ["code"],
@@ -85,6 +87,7 @@ class OidcProvider(LocalHttpServer):
             "iat": now,
             "exp": now + 300,
             "nonce": self.tamper.get("nonce", request.get("nonce")),
+            **self.tamper.get("claims", {}),
         }
         key = self.other_key if self.tamper.get("wrong_key") else self.key
         id_token = jwt.encode({"alg": "RS256", "kid": "k1"}, claims, key)

@@ -82,7 +82,10 @@ def test_a_well_known_file_verifies_a_domain(owner, web_server):
 
 @pytest.mark.parametrize(
     ("answer", "message"),
-    [((404, "not found"), "HTTP 404"), ((200, "something else"), "does not contain")],
+    [
+        ((404, "not found"), "did not answer with the file"),
+        ((200, "something else"), "does not contain"),
+    ],
 )
 def test_a_missing_or_wrong_file_is_refused(owner, web_server, answer, message):
     row = services.domain_add(membership=owner, domain="acme.test")

@@ -4,6 +4,7 @@ token, userinfo, RS256 ID tokens), and each way such a sign-in is refused."""
 from __future__ import annotations
 
 import pytest
+from allauth.socialaccount.models import SocialAccount
 
 from tenants.models import ActivityEntry, Membership, Role
 from tests.sso.conftest import member, oidc_sign_in, signed_in_user_id, verified_domain
@@ -100,3 +101,41 @@ def test_a_disabled_connection_does_not_route(client, org, oidc, acme_oidc):
     acme_oidc.enabled = False
     acme_oidc.save()
     assert client.post("/sso/", {"email": "ana@acme.test"}).status_code == 400
+
+
+@pytest.mark.parametrize("where", ["userinfo", "id_token"])
+def test_an_address_the_idp_did_not_verify_is_refused(client, org, oidc, acme_oidc, where):
+    member(org, "ana@acme.test")
+    if where == "userinfo":
+        oidc.user["email_verified"] = False
+    else:
+        oidc.tamper = {"claims": {"email_verified": False}}
+    response = oidc_sign_in(client, "ana@acme.test")
+    assert response.status_code == 403 and b"not verified" in response.content
+    assert signed_in_user_id(client) is None
+    entry = ActivityEntry.objects.for_org(org).get(action="sso.signin_refused")
+    assert entry.changes["reason"] == "email_not_verified"
+
+
+def test_an_absent_email_verified_claim_is_accepted_for_a_verified_domain(
+    client, org, oidc, acme_oidc
+):
+    """Entra ID sends no email_verified: the org's verified domain is what vouches."""
+    ana = member(org, "ana@acme.test")
+    assert "email_verified" not in oidc.user
+    assert oidc_sign_in(client, "ana@acme.test").status_code == 302
+    assert signed_in_user_id(client) == str(ana.user_id)
+
+
+def test_a_second_identity_for_the_same_address_is_refused(client, org, oidc, acme_oidc):
+    """nOAuth: another subject at the same IdP claiming a linked user's address."""
+    ana = member(org, "ana@acme.test")
+    assert oidc_sign_in(client, "ana@acme.test").status_code == 302
+    client.logout()
+    oidc.user["sub"] = "someone-else"
+    response = oidc_sign_in(client, "ana@acme.test")
+    assert response.status_code == 403 and b"another identity" in response.content
+    assert signed_in_user_id(client) is None
+    assert SocialAccount.objects.filter(user=ana.user).count() == 1
+    entry = ActivityEntry.objects.for_org(org).filter(action="sso.signin_refused").get()
+    assert entry.changes["reason"] == "second_identity"

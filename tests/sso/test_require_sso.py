@@ -101,6 +101,32 @@ def test_someone_in_two_organizations_keeps_the_other_and_is_routed_for_this_one
     assert client.get(f"/o/{org.slug}/controls/").status_code == 200
 
 
+def test_the_api_with_a_session_cookie_is_refused_until_signed_in_through_sso(
+    client, org, other_org, make_member, required
+):
+    """The API's URLs (``organization_slug``) are outside the pages' middleware: the same rule
+    is applied by the API's tenancy for a session (an API key is not a session)."""
+    ana = member(org, "ana@acme.test")
+    make_member(other_org, Role.CONTRIBUTOR, user=ana.user)
+    _password(client, "ana@acme.test")
+    assert signed_in_user_id(client) == str(ana.user_id)
+    assert client.get(f"/api/v1/orgs/{other_org.slug}/sso/").status_code == 200
+    refused = client.get(f"/api/v1/orgs/{org.slug}/sso/")
+    assert refused.status_code == 403
+    assert "requires single sign-on" in refused.json()["detail"]
+    follow_oidc(client, client.post(f"/o/{org.slug}/sso/continue/", {"next": "/"}))
+    assert client.get(f"/api/v1/orgs/{org.slug}/sso/").status_code == 200
+
+
+def test_the_break_glass_owner_keeps_the_api_after_password_and_totp(client, org, required):
+    glass, secret = required
+    _password(client, "glass@acme.test")
+    code = format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+    client.post(reverse("mfa_authenticate"), {"code": code})
+    assert signed_in_user_id(client) == str(glass.user_id)
+    assert client.get(f"/api/v1/orgs/{org.slug}/sso/").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("change", "message"),
     [

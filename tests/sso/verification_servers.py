@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from http.server import BaseHTTPRequestHandler
 
-from dnslib import QTYPE, RCODE, RR, TXT
+from dnslib import QTYPE, RCODE, RR, TXT, A
 from dnslib.server import BaseResolver, DNSLogger, DNSServer
 
 from tests.sso.local_server import LocalHttpServer
@@ -14,15 +14,19 @@ from tests.sso.local_server import LocalHttpServer
 class _Records(BaseResolver):
     def __init__(self) -> None:
         self.txt: dict[str, list[str]] = {}
+        self.a: dict[str, list[str]] = {}  # IPv4 addresses (the file check resolves here)
 
     def resolve(self, request, handler):  # noqa: ANN001, ANN201 (dnslib's API)
         reply = request.reply()
         name = str(request.q.qname).rstrip(".").lower()
-        if name not in self.txt:
+        if name not in self.txt and name not in self.a:
             reply.header.rcode = RCODE.NXDOMAIN
         elif request.q.qtype == QTYPE.TXT:
-            for value in self.txt[name]:
+            for value in self.txt.get(name, []):
                 reply.add_answer(RR(request.q.qname, QTYPE.TXT, rdata=TXT(value), ttl=60))
+        elif request.q.qtype == QTYPE.A:
+            for value in self.a.get(name, []):
+                reply.add_answer(RR(request.q.qname, QTYPE.A, rdata=A(value), ttl=60))
         return reply
 
 
