@@ -33,13 +33,29 @@ TASK = "risks.tasks.render_assessment_pdf"
 
 
 @pytest.fixture
-def reports_route(monkeypatch):
-    """Send the PDF task to the test worker's queue (the reports route of this process)."""
+def reports_route():
+    """Send the PDF task to the test worker's queue (the reports route of this process).
+
+    Celery prepares the routes table and the router once per process (an earlier test of this
+    process may have sent a task already): both are built again, here and when done."""
+    amqp = celery_app.amqp
+    routes = celery_app.conf.task_routes
+    before = routes.get(TASK)
+
+    def rebuild() -> None:
+        amqp.flush_routes()
+        amqp.router = amqp.Router()
 
     def use(queue: str) -> None:
-        monkeypatch.setitem(celery_app.conf.task_routes, TASK, {"queue": queue})
+        routes[TASK] = {"queue": queue}
+        rebuild()
 
-    return use
+    yield use
+    if before is None:
+        routes.pop(TASK, None)
+    else:
+        routes[TASK] = before
+    rebuild()
 
 
 def _get(pk: int) -> RiskAssessment:
