@@ -72,10 +72,17 @@ class Refused(Exception):
         self.reason = reason
 
 
-def refuse(
-    request: HttpRequest, org: Organization | None, message: str, *, reason: str, **details: Any
+def refuse(  # noqa: PLR0913
+    request: HttpRequest,
+    org: Organization | None,
+    message: str,
+    *,
+    reason: str,
+    status: int = 403,
+    **details: Any,
 ) -> ImmediateHttpResponse:
-    """Log the refusal (activity log of ``org`` and the ``sso`` logger) and answer 403."""
+    """Log the refusal (activity log of ``org`` and the ``sso`` logger) and answer ``status``
+    (403; 502 when the identity provider could not be reached)."""
     logger.warning("sso sign-in refused: %s", reason, extra={"org": getattr(org, "pk", None)})
     if org is not None:
         log_event(
@@ -84,7 +91,7 @@ def refuse(
             "sso.signin_refused",
             {"reason": reason, "message": message, **details},
         )
-    response = render(request, "sso/refused.html", {"message": message, "org": org}, status=403)
+    response = render(request, "sso/refused.html", {"message": message, "org": org}, status=status)
     return ImmediateHttpResponse(response)
 
 

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import secrets
 
+import requests
 from django.core.exceptions import DisallowedRedirect
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
 
-from sso import signin
+from sso import outbound, signin
 from sso.apps_config import app_for
 from sso.idp_checks import https_endpoint
 from sso.models import ConnectionKind, SsoConnection
@@ -39,6 +40,29 @@ def start(
         url = response.get("Location", "")
     except DisallowedRedirect:  # javascript:, data:, … (Django refuses to redirect there)
         response, url = HttpResponse(status=302), ""
+    except requests.RequestException:
+        # OpenID Connect's discovery document is read here: an address the SSRF guard
+        # refuses, a provider that is down or one that answers garbage.
+        return signin.refuse(
+            request,
+            org,
+            "The identity provider could not be reached "
+            f"({outbound.UNREACHABLE}): try again later, or an owner should check the "
+            "connection under Settings → Single sign-on.",
+            reason="idp_unreachable",
+            status=502,
+        ).response
+    except (KeyError, TypeError, AttributeError):
+        # A discovery document without the endpoints allauth reads (or not an object).
+        return signin.refuse(
+            request,
+            org,
+            "The identity provider's discovery document could not be used (it lacks the "
+            "sign-in endpoints): an owner should check the connection under Settings → "
+            "Single sign-on.",
+            reason="idp_discovery_unusable",
+            status=502,
+        ).response
     if response.status_code != 302:
         return response  # allauth's own error page
     if not https_endpoint(url):

@@ -53,7 +53,12 @@ from tenants.models import Role
 from tenants.permissions import Action
 from vendors import exports as vendor_exports
 from vendors import selectors as vendor_selectors
-from vendors.api.serializers import VendorFilterIn, VendorOut, VendorReviewOut
+from vendors.api.serializers import (
+    VendorDocumentOut,
+    VendorFilterIn,
+    VendorOut,
+    VendorReviewOut,
+)
 from vendors.api.views import _document_out, _vendor_out
 from vendors.models import Vendor
 
@@ -260,7 +265,9 @@ class PortalVendorViewSet(_RegisterBase, mixins.RetrieveModelMixin):
         row = vendor_selectors.vendor_row(self.organization, self._vendor(), timezone.localdate())
         return Response(_vendor_out(row))
 
-    @extend_schema(summary="A vendor's documents, with status")
+    @extend_schema(
+        summary="A vendor's documents, with status", responses=VendorDocumentOut(many=True)
+    )
     @action(detail=True, methods=["get"])
     def documents(self, request: Request, *args: object, **kwargs: object) -> Response:
         rows = vendor_selectors.documents_of(

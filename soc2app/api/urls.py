@@ -106,7 +106,6 @@ org_router.register("training", TrainingViewSet, basename="training")
 org_router.register("risks/assessments", RiskAssessmentViewSet, basename="risk-assessment")
 org_router.register("risks", RiskViewSet, basename="risk")
 org_router.register("vendors", VendorViewSet, basename="vendor")
-org_router.register("sso", SsoStatusViewSet, basename="sso")
 for _prefix, _viewset, _basename in trust_api_urls.ROUTES:
     org_router.register(_prefix, _viewset, basename=_basename)
 
@@ -124,6 +123,12 @@ urlpatterns = [
     *router.urls,
     path(f"orgs/<str:{ORG_SLUG_KWARG}>/", include(org_router.urls)),
     path(f"orgs/<str:{ORG_SLUG_KWARG}>/", include(trust_api_urls.urlpatterns)),
+    # One single sign-on status per organization: a single resource, not a list.
+    path(
+        f"orgs/<str:{ORG_SLUG_KWARG}>/sso/",
+        SsoStatusViewSet.as_view({"get": "retrieve"}),
+        name="sso-detail",
+    ),
     # Last: register every /api/v1/ route above this line.
     re_path(r"^(?P<path>.*)$", no_such_endpoint),
 ]

@@ -26,7 +26,7 @@ class SsoStatusViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
         return SsoConnection.objects.for_org(self.organization)
 
     @extend_schema(summary="Single sign-on status", responses=SsoStatusOut)
-    def list(self, request: Request, *args: object, **kwargs: object) -> Response:
+    def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         connection = selectors.connection_for(self.organization)
         domains = list(selectors.domains_of(self.organization))
         body = {

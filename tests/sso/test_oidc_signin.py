@@ -139,3 +139,31 @@ def test_a_second_identity_for_the_same_address_is_refused(client, org, oidc, ac
     assert SocialAccount.objects.filter(user=ana.user).count() == 1
     entry = ActivityEntry.objects.for_org(org).filter(action="sso.signin_refused").get()
     assert entry.changes["reason"] == "second_identity"
+
+
+@pytest.mark.parametrize(
+    ("why", "says", "reason"),
+    [
+        ("private", b"could not be reached", "idp_unreachable"),
+        ("down", b"could not be reached", "idp_unreachable"),
+        ("garbled", b"discovery document could not be used", "idp_discovery_unusable"),
+    ],
+)
+def test_an_identity_provider_that_cannot_be_reached_gets_a_clear_refusal(  # noqa: PLR0913
+    client, org, oidc, acme_oidc, settings, why, says, reason
+):
+    """The discovery document is read at each sign-in: an address the SSRF guard refuses or a
+    provider that is down is a page saying so (and logged), never a 500."""
+    member(org, "ana@acme.test")
+    if why == "private":
+        settings.WEBHOOK_ALLOW_PRIVATE = False
+    elif why == "down":
+        oidc.__exit__(None, None, None)
+    else:  # the provider now publishes a discovery document without its endpoints
+        oidc.discovery = lambda: {"issuer": oidc.issuer}
+    response = client.post("/sso/", {"email": "ana@acme.test"})
+    assert response.status_code == 502, response.content[:800]
+    assert says in response.content
+    assert signed_in_user_id(client) is None
+    entry = ActivityEntry.objects.for_org(org).get(action="sso.signin_refused")
+    assert entry.changes["reason"] == reason
