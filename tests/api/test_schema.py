@@ -228,3 +228,20 @@ def test_schema_generates_without_warnings(tmp_path):
         "spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml")
     )
     assert (tmp_path / "schema.yaml").read_text().startswith("openapi: 3")
+
+
+def _ok_body(schema: dict, path: str) -> dict:
+    return schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+
+def test_a_single_resource_is_one_object_not_a_list(schema):
+    """(CI's schemathesis stage checks every response against these; it caught both.)"""
+    assert _ok_body(schema, ORG + "sso/") == {"$ref": "#/components/schemas/SsoStatusOut"}
+
+
+def test_the_portal_lists_a_vendors_documents_as_documents(schema):
+    body = _ok_body(schema, ORG + "audits/{audit_pk}/vendors/{id}/documents/")
+    page = schema["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert page["properties"]["results"]["items"] == {
+        "$ref": "#/components/schemas/VendorDocumentOut"
+    }
