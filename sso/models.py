@@ -84,6 +84,10 @@ class SsoDomain(TenantModel):
     verified_at = models.DateTimeField(null=True, blank=True)
     verified_method = models.CharField(max_length=8, choices=VerificationMethod.choices, blank=True)
     last_check_error = models.CharField(max_length=300, blank=True)
+    # The daily re-check of a verified domain (``sso.recheck``): when it last ran, and how
+    # many daily checks in a row found no proof (verification is lost at ``MAX_FAILURES``).
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    check_failures = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

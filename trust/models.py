@@ -29,6 +29,11 @@ class TrustCenter(TenantModel):
     # A changed domain is unverified again.
     domain_token = models.CharField(max_length=64, blank=True)
     domain_verified_at = models.DateTimeField(null=True, blank=True)
+    # The daily re-check of a verified domain (``trust.recheck``): when it last ran, how many
+    # daily checks in a row found no record (verification is lost at ``MAX_FAILURES``), why.
+    domain_checked_at = models.DateTimeField(null=True, blank=True)
+    domain_check_failures = models.PositiveSmallIntegerField(default=0)
+    domain_check_error = models.CharField(max_length=300, blank=True)
     headline = models.CharField(max_length=200, blank=True)
     intro = models.TextField(max_length=2000, blank=True)
     audit = models.ForeignKey(
@@ -48,10 +53,13 @@ class TrustCenter(TenantModel):
         constraints = [
             models.UniqueConstraint(fields=["organization"], name="trust_center_one_per_org"),
             models.UniqueConstraint(fields=["slug"], name="trust_center_slug_unique"),
+            # Across organizations on purpose, but only once verified: claiming a domain
+            # cannot block the organization that owns it; the first to prove it wins. Unique
+            # indexes hold whatever row-level security hides, so a race has one winner.
             models.UniqueConstraint(
                 fields=["custom_domain"],
-                condition=~Q(custom_domain=""),
-                name="trust_center_domain_unique",
+                condition=~Q(custom_domain="") & Q(domain_verified_at__isnull=False),
+                name="trust_center_domain_verified_once",
             ),
         ]
 
