@@ -101,6 +101,12 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "tenants.tasks.write_activity_checkpoints",
             "schedule": crontab(minute=7),
         },
+        # Verified domains (single sign-on's, trust centers') whose proof was removed are
+        # unverified after three failed daily checks (soc2app.domain_recheck).
+        "domains-recheck-daily": {
+            "task": "soc2app.domains_recheck_daily",
+            "schedule": crontab(hour=3, minute=20),
+        },
         # Uploads held while clamd was unreachable are scanned again.
         "evidence-rescan-pending": {
             "task": "evidence.scanning.rescan_pending",

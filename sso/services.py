@@ -240,13 +240,15 @@ def _domain(org: Organization, domain_id: int) -> SsoDomain:
 
 
 def domain_verify(*, membership: Membership, domain_id: int, method: str) -> SsoDomain:
-    """Checks the DNS record or the file now; a failure is recorded on the row and raised."""
+    """Checks the DNS record or the file now; a failure is recorded on the row and raised.
+    A verified domain whose daily re-check failed (``sso.recheck``) can be checked again: a
+    pass resets its failures, a failure leaves it verified (the daily check decides)."""
     permissions.require(membership, Action.SSO_MANAGE)
     org = membership.organization
     row = _domain(org, domain_id)
     if method not in VerificationMethod.values:
         raise ValidationFailed("Choose DNS or file.", field="method")
-    if row.verified:
+    if row.verified and not row.check_failures:
         return row
     check = domains.check_dns if method == VerificationMethod.DNS else domains.check_file
     try:
@@ -257,13 +259,20 @@ def domain_verify(*, membership: Membership, domain_id: int, method: str) -> Sso
             membership, "sso.domain_check_failed", {"method": method, "error": str(exc)}, target=row
         )
         raise ValidationFailed(str(exc), field="domain") from exc
+    now = timezone.now()
+    changes = {"method": method}
+    if row.verified:
+        changes["check_failures"] = [row.check_failures, 0]
+    else:
+        row.verified_at = now
+    row.verified_method = method
+    row.last_check_error = ""
+    row.last_checked_at, row.check_failures = now, 0
+    fields = ["verified_at", "verified_method", "last_check_error", "last_checked_at"]
     try:
         with transaction.atomic():
-            row.verified_at = timezone.now()
-            row.verified_method = method
-            row.last_check_error = ""
-            row.save(update_fields=["verified_at", "verified_method", "last_check_error"])
-            _log(membership, "sso.domain_verified", {"method": method}, target=row)
+            row.save(update_fields=[*fields, "check_failures"])
+            _log(membership, "sso.domain_verified", changes, target=row)
     except IntegrityError as exc:  # sso_domain_verified_once: another organization won
         raise ValidationFailed(
             f"{row.domain} is verified by another organization.", field="domain", code="taken"

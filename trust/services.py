@@ -180,7 +180,7 @@ def center_save(*, membership: Membership, **values: Any) -> TrustCenter:
             )
             _log(membership, action, center, changes)
     except IntegrityError as exc:
-        if any(k in str(exc) for k in ("trust_center_domain_unique", ".custom_domain")):
+        if any(k in str(exc) for k in ("trust_center_domain_verified_once", ".custom_domain")):
             raise Conflict(
                 "Another trust center claimed that domain.", field="custom_domain"
             ) from exc
@@ -197,6 +197,9 @@ def _domain_changed(center: TrustCenter, changes: dict) -> None:
     """A new (or first) custom domain is unverified until its TXT record is checked."""
     if center.custom_domain and not center.domain_token:
         center.domain_token = new_token()
+    if "custom_domain" in changes:  # the daily re-check starts afresh too
+        center.domain_checked_at, center.domain_check_failures = None, 0
+        center.domain_check_error = ""
     if "custom_domain" in changes and center.domain_verified_at is not None:
         changes["domain_verified_at"] = [center.domain_verified_at, None]
         center.domain_verified_at = None

@@ -1,0 +1,101 @@
+"""Single sign-on's part of the daily re-check of verified domains (the rules are in
+``soc2app.domain_recheck``): each verified e-mail domain's proof is checked again, the DNS
+TXT record or the well-known file (the method it was verified by first, then the other).
+
+A domain that loses verification no longer routes sign-in to the identity provider
+(``sso.lookups``, ``sso.signin`` read only verified domains). When it was the last verified
+one, single sign-on is disabled as if an owner had removed the domain
+(``sso.services.domain_remove``): an enabled connection always has a verified domain."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+
+from soc2app import domain_recheck
+from soc2app.domain_recheck import ACTOR, CheckFields
+from sso import domains
+from sso.activity import log_event
+from sso.models import SsoConnection, SsoDomain, VerificationMethod
+from tenants.activity import activity_record
+from tenants.models import Organization
+
+FIELDS = CheckFields(
+    verified_at="verified_at",
+    checked_at="last_checked_at",
+    failures="check_failures",
+    error="last_check_error",
+    cleared={"verified_method": ""},
+)
+
+
+def proof_error(row: SsoDomain) -> str | None:
+    """None when the domain's proof is still published, else why not (the reason of the
+    method it was verified by)."""
+    checks = [domains.check_dns, domains.check_file]
+    if row.verified_method == VerificationMethod.FILE:
+        checks.reverse()
+    reasons = []
+    for check in checks:
+        try:
+            check(row.domain, row.token)
+        except domains.CheckFailed as exc:
+            reasons.append(str(exc))
+        else:
+            return None
+    return reasons[0]
+
+
+def organizations_due(now: dt.datetime) -> set[int]:
+    """Organizations holding a verified domain not checked yet today (system connection)."""
+    return set(
+        SsoDomain.objects.dangerously_unscoped(reason="domain re-check: organizations to visit")
+        .filter(domain_recheck.due(FIELDS, now))
+        .order_by()
+        .values_list("organization_id", flat=True)
+        .distinct()
+    )
+
+
+def sso_domains_recheck(*, organization: Organization, now: dt.datetime) -> list[str]:
+    """Check the organization's verified domains not checked yet today; returns the domains
+    that lost verification."""
+    org = organization
+    scope = SsoDomain.objects.for_org(org)
+    rows = list(scope.filter(domain_recheck.due(FIELDS, now)).order_by("pk"))
+    if not rows:
+        return []
+    failed = {row.pk: reason for row in rows if (reason := proof_error(row)) is not None}
+    passed = [row.pk for row in rows if row.pk not in failed]
+    with transaction.atomic():
+        lost = domain_recheck.results_record(scope, FIELDS, now=now, passed=passed, failed=failed)
+        for row in lost:
+            activity_record(
+                organization=org,
+                actor=ACTOR,
+                action="sso.domain_unverified",
+                target=row,
+                changes={
+                    "verified_at": [row.verified_at, None],
+                    "check_failures": [None, row.check_failures],
+                    "error": [None, row.last_check_error],
+                },
+            )
+        if lost:
+            _disable_without_domain(org)
+            names = [row.domain for row in lost]
+            what = "e-mail domain" if len(names) == 1 else "e-mail domains"
+            domain_recheck.owners_notify(org, what=what, names=names, page="sso_settings")
+    return [row.domain for row in lost]
+
+
+def _disable_without_domain(org: Organization) -> None:
+    if SsoDomain.objects.for_org(org).filter(verified_at__isnull=False).exists():
+        return
+    connection = SsoConnection.objects.for_org(org).select_for_update().first()
+    if connection is None or not connection.enabled:
+        return
+    connection.enabled = connection.require_sso = False
+    connection.save(update_fields=["enabled", "require_sso"])
+    log_event(org, ACTOR, "sso.disabled", {"enabled": False, "why": "no verified domain"})
