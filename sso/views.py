@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from soc2app.domain_recheck import MAX_FAILURES
 from soc2app.errors import DomainError
 from soc2app.forms import add_domain_error
 from sso import domains, idp_checks, selectors, services
@@ -50,6 +51,7 @@ def _page(request: HttpRequest, status: int = 200, **forms: object) -> HttpRespo
         or PolicyForm(initial=policy_initial, owners=owners),
         "well_known_path": domains.WELL_KNOWN_PATH,
         "token_prefix": domains.TOKEN_PREFIX,
+        "max_failures": MAX_FAILURES,
         "kinds": ConnectionKind,
     }
     return render(request, "sso/settings.html", context, status=status)

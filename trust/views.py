@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 
+from soc2app.domain_recheck import MAX_FAILURES
 from soc2app.errors import DomainError
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
@@ -41,6 +42,7 @@ def _settings_page(request: HttpRequest, status: int = 200, **forms) -> HttpResp
         "center": center,
         "public_url": reverse("trust_page", kwargs={"slug": center.slug}),
         "domain": domains.domain_status(center),
+        "max_failures": MAX_FAILURES,
         "center_form": forms.get("center_form") or CenterForm(initial=initial, organization=org),
         "controls_form": forms.get("controls_form")
         or ControlsForm(

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from soc2app.errors import Conflict, ValidationFailed
+from soc2app.errors import ValidationFailed
 from tenants.models import ActivityEntry, Role
 from tests.trust.conftest import build_center
 from trust import domains, services
@@ -118,16 +118,34 @@ def test_even_a_listed_app_host_is_never_routed(published, settings, dns_server)
     assert Client(HTTP_HOST=DOMAIN).get("/accounts/login/").status_code == 200
 
 
-def test_a_second_organization_cannot_claim_the_same_domain(
-    owner, other_org, make_member, make_audit
+def test_two_organizations_may_claim_a_domain_but_only_one_verifies_it(
+    published, listed, dns_server, other_org, make_member, make_audit
 ):
-    claim(owner)
-    theirs = make_member(other_org, role=Role.OWNER)
-    build_center(theirs, make_audit, slug="other-trust")
-    with pytest.raises(Conflict, match="claimed that domain") as raised:
-        claim(theirs)
-    assert raised.value.field == "custom_domain"
-    assert TrustCenter.objects.for_org(other_org).get().custom_domain == ""
+    """Claiming does not block: the organization that controls the domain proves it even when
+    another one named it first; the one that cannot prove it stays unverified, unserved."""
+    squatter = make_member(other_org, role=Role.OWNER)
+    build_center(squatter, make_audit, slug="other-trust")
+    squatted = claim(squatter)  # first, and without the record
+    owner = published["owner"]
+    center = claim(owner)
+    assert squatted.custom_domain == center.custom_domain == DOMAIN
+    prove(dns_server, center)
+    domains.domain_check(membership=owner)
+    home = Client(HTTP_HOST=DOMAIN).get("/")
+    assert home.status_code == 200 and b"Acme security" in home.content
+    # The other organization publishes its own record too: still refused, clearly.
+    dns_server.records.txt[domains.record_name(DOMAIN)].append(
+        domains.record_value(squatted.domain_token)
+    )
+    with pytest.raises(ValidationFailed, match="already verified by another organization") as no:
+        domains.domain_check(membership=squatter)
+    assert no.value.field == "custom_domain"
+    assert TrustCenter.objects.for_org(other_org).get().domain_verified_at is None
+    assert Client(HTTP_HOST=DOMAIN).get("/").status_code == 200  # still the verified one's
+    # Once the owner lets go of the domain, the other organization can prove it.
+    claim(owner, "")
+    domains.domain_check(membership=squatter)
+    assert TrustCenter.objects.for_org(other_org).get().domain_verified_at is not None
 
 
 def test_a_changed_domain_is_unverified_again(published, listed, dns_server, settings):
