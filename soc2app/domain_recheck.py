@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -37,7 +38,7 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from tenants.activity import Actor
+from tenants.activity import Actor, activity_record
 from tenants.models import Membership, Organization, Role
 from tenants.validation import header_safe
 
@@ -50,8 +51,9 @@ ACTOR = Actor.system("daily domain re-check")
 
 @dataclass(frozen=True)
 class CheckFields:
-    """The names of a model's verification and re-check columns."""
+    """The names of a model's domain, verification and re-check columns."""
 
+    domain: str
     verified_at: str
     checked_at: str
     failures: str
@@ -72,18 +74,52 @@ def due(fields: CheckFields, now: dt.datetime) -> Q:
     return Q(**{f"{fields.verified_at}__isnull": False}) & not_today
 
 
+def rows_recheck(
+    scope: QuerySet,
+    fields: CheckFields,
+    rows: list[models.Model],
+    *,
+    organization: Organization,
+    now: dt.datetime,
+    proof_error: Callable[[models.Model], str | None],
+    action: str,
+    on_lost: Callable[[list[models.Model]], None],
+) -> list[models.Model]:
+    """Check ``rows`` (due, of ``scope``: one organization's) outside any transaction (DNS
+    and HTTP requests), then record the results, log and hand the rows that lost
+    verification to ``on_lost`` in one transaction; returns those rows."""
+    failed = {row.pk: reason for row in rows if (reason := proof_error(row)) is not None}
+    passed = [row.pk for row in rows if row.pk not in failed]
+    with transaction.atomic():
+        lost = results_record(
+            scope,
+            fields,
+            organization=organization,
+            now=now,
+            passed=passed,
+            failed=failed,
+            action=action,
+        )
+        if lost:
+            on_lost(lost)
+    return lost
+
+
 def results_record(
     scope: QuerySet,
     fields: CheckFields,
     *,
+    organization: Organization,
     now: dt.datetime,
     passed: list[int],
     failed: dict[int, str],
+    action: str,
 ) -> list[models.Model]:
     """Record one day's results of ``scope``'s rows (one organization's) in a few set-based
-    statements, inside the caller's transaction; returns the rows that just lost
-    verification, as they were (their ``verified_at`` still set). Rows claimed by another
-    run since they were read, changed or unverified meanwhile, are left alone."""
+    statements, inside the caller's transaction, and log each row that just lost
+    verification (``action``, a system actor); returns those rows as they were (their
+    verification time still set). Rows claimed by another run since they were read, changed
+    or unverified meanwhile, are left alone."""
     claimable = scope.filter(due(fields, now))
     if passed:
         claimable.filter(pk__in=passed).update(
@@ -112,6 +148,19 @@ def results_record(
     if lost:
         scope.filter(pk__in=[row.pk for row in lost]).update(
             **{fields.verified_at: None, **fields.cleared}
+        )
+    for row in lost:
+        activity_record(
+            organization=organization,
+            actor=ACTOR,
+            action=action,
+            target=row,
+            changes={
+                fields.domain: [getattr(row, fields.domain)] * 2,
+                fields.verified_at: [getattr(row, fields.verified_at), None],
+                fields.failures: [None, getattr(row, fields.failures)],
+                "reason": [None, getattr(row, fields.error)],
+            },
         )
     return lost
 

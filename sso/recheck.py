@@ -11,17 +11,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
-
 from soc2app import domain_recheck
 from soc2app.domain_recheck import ACTOR, CheckFields
 from sso import domains
 from sso.activity import log_event
 from sso.models import SsoConnection, SsoDomain, VerificationMethod
-from tenants.activity import activity_record
 from tenants.models import Organization
 
 FIELDS = CheckFields(
+    domain="domain",
     verified_at="verified_at",
     checked_at="last_checked_at",
     failures="check_failures",
@@ -66,27 +64,23 @@ def sso_domains_recheck(*, organization: Organization, now: dt.datetime) -> list
     rows = list(scope.filter(domain_recheck.due(FIELDS, now)).order_by("pk"))
     if not rows:
         return []
-    failed = {row.pk: reason for row in rows if (reason := proof_error(row)) is not None}
-    passed = [row.pk for row in rows if row.pk not in failed]
-    with transaction.atomic():
-        lost = domain_recheck.results_record(scope, FIELDS, now=now, passed=passed, failed=failed)
-        for row in lost:
-            activity_record(
-                organization=org,
-                actor=ACTOR,
-                action="sso.domain_unverified",
-                target=row,
-                changes={
-                    "verified_at": [row.verified_at, None],
-                    "check_failures": [None, row.check_failures],
-                    "error": [None, row.last_check_error],
-                },
-            )
-        if lost:
-            _disable_without_domain(org)
-            names = [row.domain for row in lost]
-            what = "e-mail domain" if len(names) == 1 else "e-mail domains"
-            domain_recheck.owners_notify(org, what=what, names=names, page="sso_settings")
+
+    def on_lost(lost: list[SsoDomain]) -> None:
+        _disable_without_domain(org)
+        names = [row.domain for row in lost]
+        what = "e-mail domain" if len(names) == 1 else "e-mail domains"
+        domain_recheck.owners_notify(org, what=what, names=names, page="sso_settings")
+
+    lost = domain_recheck.rows_recheck(
+        scope,
+        FIELDS,
+        rows,
+        organization=org,
+        now=now,
+        proof_error=proof_error,
+        action="sso.domain_unverified",
+        on_lost=on_lost,
+    )
     return [row.domain for row in lost]
 
 

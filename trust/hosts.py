@@ -1,6 +1,8 @@
 """A trust center on its own domain (``trust.example.com``): a request for a host listed in
 ``TRUST_HOSTS`` is routed to the published trust center that names it and *verified* it
-(a DNS TXT record, ``trust.domains``), and only to its pages (``/`` is its page,
+(a DNS TXT record, ``trust.domains``; other organizations' unverified claims of the same
+domain are never served, and one that loses its record is no longer served,
+``trust.recheck``), and only to its pages (``/`` is its page,
 ``/documents/…`` its documents); any other path there, and every path of a listed host that
 no published, verified trust center names, is a 404: such a host never serves the app.
 

@@ -20,7 +20,8 @@ ROUTE_COLUMNS = (
     ("custom_domain", "varchar"),
     ("version", "integer"),
 )
-# A custom domain routes only once verified (``trust.domains``).
+# A custom domain routes only once verified (``trust.domains``): several trust centers may
+# claim a domain, at most one has verified it (``trust_center_domain_verified_once``).
 ROUTE_WHERE = (
     "t.published AND ((t.slug = $1 AND $1 <> '') OR "
     "(t.custom_domain = $2 AND $2 <> '' AND t.domain_verified_at IS NOT NULL))"

@@ -11,14 +11,14 @@ from django.db import transaction
 
 from soc2app import domain_recheck
 from soc2app.dns_txt import TxtMissing, require_txt
-from soc2app.domain_recheck import ACTOR, CheckFields
-from tenants.activity import activity_record
+from soc2app.domain_recheck import CheckFields
 from tenants.models import Organization
 from trust.domains import record_name, record_value
 from trust.hosts import forget_host
 from trust.models import TrustCenter
 
 FIELDS = CheckFields(
+    domain="custom_domain",
     verified_at="domain_verified_at",
     checked_at="domain_checked_at",
     failures="domain_check_failures",
@@ -61,28 +61,23 @@ def trust_domain_recheck(*, organization: Organization, now: dt.datetime) -> lis
     )
     if center is None:
         return []
-    reason = proof_error(center)
-    # The domain as read: one changed meanwhile was unverified by the change.
-    scope = TrustCenter.objects.for_org(org).filter(custom_domain=center.custom_domain)
-    passed, failed = ([center.pk], {}) if reason is None else ([], {center.pk: reason})
-    with transaction.atomic():
-        lost = domain_recheck.results_record(scope, FIELDS, now=now, passed=passed, failed=failed)
-        for row in lost:
-            activity_record(
-                organization=org,
-                actor=ACTOR,
-                action="domain_unverified",
-                target=row,
-                changes={
-                    "custom_domain": [row.custom_domain, row.custom_domain],
-                    "domain_verified_at": [row.domain_verified_at, None],
-                    "domain_check_failures": [None, row.domain_check_failures],
-                    "reason": [None, row.domain_check_error],
-                },
-            )
-            domain = row.custom_domain
-            transaction.on_commit(lambda domain=domain: forget_host(domain))
-            domain_recheck.owners_notify(
-                org, what="custom domain", names=[domain], page="trust_settings"
-            )
-    return [row.custom_domain for row in lost]
+    domain = center.custom_domain
+
+    def on_lost(lost: list[TrustCenter]) -> None:
+        transaction.on_commit(lambda: forget_host(domain))
+        domain_recheck.owners_notify(
+            org, what="custom domain", names=[domain], page="trust_settings"
+        )
+
+    lost = domain_recheck.rows_recheck(
+        # The domain as read: one changed meanwhile was unverified by the change.
+        TrustCenter.objects.for_org(org).filter(custom_domain=domain),
+        FIELDS,
+        [center],
+        organization=org,
+        now=now,
+        proof_error=proof_error,
+        action="domain_unverified",
+        on_lost=on_lost,
+    )
+    return [domain] if lost else []

@@ -46,8 +46,8 @@ def actions(org) -> list[str]:
     return list(ActivityEntry.objects.for_org(org).values_list("action", flat=True))
 
 
-@pytest.fixture
-def run(django_capture_on_commit_callbacks):
+@pytest.fixture(name="run")
+def run_fixture(django_capture_on_commit_callbacks):
     """The daily job at ``when``, its after-commit work (e-mails) done as in production."""
 
     def go(when: dt.datetime) -> dict[str, list[str]]:

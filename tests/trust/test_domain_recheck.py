@@ -4,8 +4,6 @@ the count again. Against a local DNS server, served through the real host routin
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.db import connection
 from django.test import Client
@@ -14,7 +12,7 @@ from django.urls import reverse
 
 from soc2app.tasks import domains_recheck_all
 from tenants.models import ActivityEntry
-from tests.sso.test_domain_recheck import day
+from tests.sso.test_domain_recheck import day, run_fixture  # noqa: F401 (fixture)
 from tests.trust.test_domains import DOMAIN, claim, listed, prove  # noqa: F401 (fixture)
 from trust import domains
 from trust.models import TrustCenter
@@ -30,15 +28,6 @@ def served(published, listed, dns_server):  # noqa: F811
     domains.domain_check(membership=owner)
     assert Client(HTTP_HOST=DOMAIN).get("/").status_code == 200
     return published
-
-
-@pytest.fixture
-def run(django_capture_on_commit_callbacks):
-    def go(when: dt.datetime) -> dict[str, list[str]]:
-        with django_capture_on_commit_callbacks(execute=True):
-            return domains_recheck_all(now=when)
-
-    return go
 
 
 def center_of(org) -> TrustCenter:
@@ -69,6 +58,7 @@ def test_a_removed_record_stops_the_domain_on_the_third_failed_day(
     entry = ActivityEntry.objects.for_org(org).get(action="domain_unverified")
     assert entry.actor_id is None and entry.actor_label == "daily domain re-check"
     assert entry.changes["domain_check_failures"] == [None, 3]
+    assert entry.changes["custom_domain"] == [DOMAIN, DOMAIN]
     [mail] = mailoutbox
     assert mail.to == [owner.user.email] and DOMAIN in mail.subject
     assert "no longer served on" in mail.body and "/settings/trust/" in mail.body
