@@ -91,12 +91,12 @@ class TrustSettingsViewSet(_TrustViewSet):
         summary="Change the trust center's settings",
         description="Any of the fields; the first save creates the trust center (unpublished "
         "unless `published` is true). Checked like the settings page: a refused value is a 400 "
-        "naming its field and nothing is stored; an address or domain another trust center "
-        "uses is a 409.",
+        "naming its field and nothing is stored; an address another trust center uses is a "
+        "409 (a custom domain may be claimed by several, only one can verify it).",
         request=TrustSettingsIn,
         responses={
             200: TrustSettingsOut,
-            409: OpenApiResponse(ErrorOut, description="Address or domain taken."),
+            409: OpenApiResponse(ErrorOut, description="Address taken."),
         },
     )
     def partial_update(self, request: Request, *args: object, **kwargs: object) -> Response:
