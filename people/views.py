@@ -65,25 +65,21 @@ def person_detail(request: HttpRequest, org_slug: str, pk: str) -> HttpResponse:
     return render(request, "people/person.html", context)
 
 
-def _related(request: HttpRequest, data: dict) -> dict:
-    """The chosen manager and member as objects of this organization (or a field error)."""
-    org = request.organization
-    out = {}
-    manager_id = data.pop("manager", None)
-    out["manager"] = (
-        selectors.people_by_id(org, [manager_id]).get(manager_id) if manager_id else None
-    )
-    if manager_id and out["manager"] is None:
-        raise ValidationFailed("Choose a manager from this organization's roster.", field="manager")
+def _member(request: HttpRequest, data: dict) -> Membership | None:
+    """The linked member, of this organization (or a field error); the form resolved the
+    manager."""
     member_id = data.pop("member", None)
-    out["member"] = (
-        Membership.objects.for_org(org).select_related("user").filter(pk=member_id).first()
-        if member_id
-        else None
+    if not member_id:
+        return None
+    member = (
+        Membership.objects.for_org(request.organization)
+        .select_related("user")
+        .filter(pk=member_id)
+        .first()
     )
-    if member_id and out["member"] is None:
+    if member is None:
         raise ValidationFailed("Link a member of this organization.", field="member")
-    return out
+    return member
 
 
 def _person_form(request: HttpRequest, person: Person | None) -> PersonForm:
@@ -95,7 +91,7 @@ def _person_form(request: HttpRequest, person: Person | None) -> PersonForm:
             "email": person.email,
             "title": person.title,
             "department": person.department,
-            "manager": person.manager_id,
+            "manager_email": person.manager.email if person.manager_id else "",
             "employment_type": person.employment_type,
             "start_date": person.start_date,
             "end_date": person.end_date,
@@ -104,7 +100,8 @@ def _person_form(request: HttpRequest, person: Person | None) -> PersonForm:
     return PersonForm(
         request.POST or None,
         initial=initial,
-        managers=selectors.manager_choices(org, exclude=person.pk if person else None),
+        organization=org,
+        person=person,
         members=owner_choices(org),
     )
 
@@ -126,14 +123,12 @@ def _edit(request: HttpRequest, org_slug: str, person: Person | None) -> HttpRes
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
-            related = _related(request, data)
+            data["member"] = _member(request, data)
             if person is None:
-                person = services.person_create(membership=request.membership, **data, **related)
+                person = services.person_create(membership=request.membership, **data)
                 messages.success(request, f"{person.full_name} is on the roster.")
             else:
-                services.person_update(
-                    membership=request.membership, person=person, **data, **related
-                )
+                services.person_update(membership=request.membership, person=person, **data)
                 messages.success(request, f"{person.full_name} is saved.")
         except DomainError as exc:
             add_domain_error(form, exc)
