@@ -4,14 +4,9 @@ or every problem by line), confirm, and an example file. The flow is
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_http_methods, require_POST
-
 from people import imports
 from people.forms import ImportForm
 from soc2app.csv_import_views import ImportPages
-from soc2app.uploads import accepts_uploads
-from tenants import permissions
 from tenants.permissions import Action
 
 PREVIEW_ROWS = 200  # rows of each kind listed on the preview; the counts are complete
@@ -39,22 +34,9 @@ PAGES = ImportPages(
     done_url="people",
     upload_context={"columns": imports.COLUMNS, "max_rows": imports.MAX_ROWS},
     preview_rows=_rows,
+    example=imports.example_csv,
+    example_name="roster-example.csv",
 )
 
 
-@accepts_uploads
-@require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest, org_slug: str) -> HttpResponse:
-    return PAGES.upload(request)
-
-
-@require_POST
-def import_confirm(request: HttpRequest, org_slug: str) -> HttpResponse:
-    return PAGES.confirm(request)
-
-
-def import_example(request: HttpRequest, org_slug: str) -> HttpResponse:
-    permissions.require(request.membership, Action.PEOPLE_MANAGE)
-    response = HttpResponse(imports.example_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="roster-example.csv"'
-    return response
+import_upload, import_confirm, import_example = PAGES.views()

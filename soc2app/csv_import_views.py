@@ -10,9 +10,8 @@ roster, the vendors): one flow, upload → preview → confirm.
   that the file now breaks a rule, the preview is shown again with the problems.
 
 Each import describes itself with an ``ImportPages`` (its importer, form, templates and URL
-names); its views keep their decorators (``@accepts_uploads`` is read from the view) and call
-``upload`` and ``confirm``. The templates extend ``csv_import/upload.html`` and
-``csv_import/preview.html``.
+names) and routes its URLs to the three views ``views()`` makes. The templates extend
+``csv_import/upload.html`` and ``csv_import/preview.html``.
 """
 
 from __future__ import annotations
@@ -25,12 +24,13 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
 from soc2app import csv_pending as pending
 from soc2app.csv_import import ImportRejected
 from soc2app.errors import DomainError
 from soc2app.forms import add_domain_error
-from soc2app.uploads import upload_problem
+from soc2app.uploads import accepts_uploads, upload_problem
 from tenants import permissions
 from tenants.permissions import Action
 
@@ -62,9 +62,31 @@ class ImportPages:
     upload_url: str  # URL names: the upload page, the confirm form's target, the list
     confirm_url: str
     done_url: str
+    example: Callable[[], str]  # a CSV file to start from, and its download's name
+    example_name: str
     # The upload page's facts (columns, row limit) and the preview's rows of this import.
     upload_context: dict[str, Any] = field(default_factory=dict)
     preview_rows: Callable[[Plan], dict[str, Any]] = lambda plan: {}
+
+    def views(self) -> tuple[Callable[..., HttpResponse], ...]:
+        """The upload, confirm and example-file views."""
+
+        @accepts_uploads  # read by the request body limits, from the view itself
+        @require_http_methods(["GET", "POST"])
+        def import_upload(request: HttpRequest, org_slug: str) -> HttpResponse:
+            return self.upload(request)
+
+        @require_POST
+        def import_confirm(request: HttpRequest, org_slug: str) -> HttpResponse:
+            return self.confirm(request)
+
+        def import_example(request: HttpRequest, org_slug: str) -> HttpResponse:
+            permissions.require(request.membership, self.action)
+            response = HttpResponse(self.example(), content_type="text/csv; charset=utf-8")
+            response["Content-Disposition"] = f'attachment; filename="{self.example_name}"'
+            return response
+
+        return import_upload, import_confirm, import_example
 
     def upload(self, request: HttpRequest) -> HttpResponse:
         """Upload a file and see what it would do; nothing is written here."""

@@ -4,12 +4,7 @@ The flow is ``soc2app.csv_import_views``'s."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
-from django.views.decorators.http import require_http_methods, require_POST
-
 from soc2app.csv_import_views import ImportPages
-from soc2app.uploads import accepts_uploads
-from tenants import permissions
 from vendors import imports, services
 from vendors.forms import ImportForm
 
@@ -35,22 +30,9 @@ PAGES = ImportPages(
     done_url="vendors",
     upload_context={"columns": imports.COLUMNS, "max_rows": imports.MAX_ROWS},
     preview_rows=_rows,
+    example=imports.template_csv,
+    example_name="vendors-template.csv",
 )
 
 
-@accepts_uploads
-@require_http_methods(["GET", "POST"])
-def import_upload(request: HttpRequest, org_slug: str) -> HttpResponse:
-    return PAGES.upload(request)
-
-
-@require_POST
-def import_confirm(request: HttpRequest, org_slug: str) -> HttpResponse:
-    return PAGES.confirm(request)
-
-
-def import_template(request: HttpRequest, org_slug: str) -> HttpResponse:
-    permissions.require(request.membership, services.MANAGE)
-    response = HttpResponse(imports.template_csv(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="vendors-template.csv"'
-    return response
+import_upload, import_confirm, import_template = PAGES.views()
