@@ -120,6 +120,10 @@ def test_the_settings_page_shows_the_last_check_and_the_failures(
     page = client_for(owner).get(url).content.decode()
     assert "Checked daily, last" in page
     assert "Proof missing on 1 daily check in a row" in page and "does not exist" in page
+    run(day(2))
+    run(day(3))
+    page = client_for(owner).get(url).content.decode()
+    assert "Not verified: not served" in page and "Unverified by the daily check" in page
 
 
 def test_an_organization_is_checked_in_a_fixed_number_of_queries(served):
