@@ -268,10 +268,10 @@ def domain_verify(*, membership: Membership, domain_id: int, method: str) -> Sso
     row.verified_method = method
     row.last_check_error = ""
     row.last_checked_at, row.check_failures = now, 0
-    fields = ["verified_at", "verified_method", "last_check_error", "last_checked_at"]
+    saved = ["verified_at", "verified_method", "last_check_error", "last_checked_at"]
     try:
         with transaction.atomic():
-            row.save(update_fields=[*fields, "check_failures"])
+            row.save(update_fields=[*saved, "check_failures"])
             _log(membership, "sso.domain_verified", changes, target=row)
     except IntegrityError as exc:  # sso_domain_verified_once: another organization won
         raise ValidationFailed(

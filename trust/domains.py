@@ -5,8 +5,8 @@ lookup is the one single sign-on's domains use (``soc2app.dns_txt``). A changed 
 unverified again (``trust.services.center_save``); every check is in the activity log.
 
 Any organization may claim a domain; only one can verify it (the first to prove it; the
-others are told it is taken: ``trust_center_domain_verified_once``). A verified domain is checked again
-every day and unverified when its record stays missing (``trust.recheck``)."""
+others are told it is taken: ``trust_center_domain_verified_once``). A verified domain is
+checked again every day and unverified when its record stays missing (``trust.recheck``)."""
 
 from __future__ import annotations
 
