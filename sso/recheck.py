@@ -14,8 +14,8 @@ import datetime as dt
 from soc2app import domain_recheck
 from soc2app.domain_recheck import ACTOR, CheckFields
 from sso import domains
-from sso.activity import log_event
-from sso.models import SsoConnection, SsoDomain, VerificationMethod
+from sso.models import SsoDomain, VerificationMethod
+from sso.services import connection_disable_without_domain
 from tenants.models import Organization
 
 FIELDS = CheckFields(
@@ -66,7 +66,7 @@ def sso_domains_recheck(*, organization: Organization, now: dt.datetime) -> list
         return []
 
     def on_lost(lost: list[SsoDomain]) -> None:
-        _disable_without_domain(org)
+        connection_disable_without_domain(organization=org, actor=ACTOR)
         names = [row.domain for row in lost]
         what = "e-mail domain" if len(names) == 1 else "e-mail domains"
         domain_recheck.owners_notify(org, what=what, names=names, page="sso_settings")
@@ -82,14 +82,3 @@ def sso_domains_recheck(*, organization: Organization, now: dt.datetime) -> list
         on_lost=on_lost,
     )
     return [row.domain for row in lost]
-
-
-def _disable_without_domain(org: Organization) -> None:
-    if SsoDomain.objects.for_org(org).filter(verified_at__isnull=False).exists():
-        return
-    connection = SsoConnection.objects.for_org(org).select_for_update().first()
-    if connection is None or not connection.enabled:
-        return
-    connection.enabled = connection.require_sso = False
-    connection.save(update_fields=["enabled", "require_sso"])
-    log_event(org, ACTOR, "sso.disabled", {"enabled": False, "why": "no verified domain"})

@@ -300,10 +300,21 @@ def domain_remove(*, membership: Membership, domain_id: int) -> None:
         row = _domain(org, domain_id)
         _log(membership, "sso.domain_removed", {"domain": row.domain}, target=row)
         row.delete()
-        left = SsoDomain.objects.for_org(org).filter(verified_at__isnull=False).exists()
-        connection = _locked_connection(org)
-        if connection is not None and connection.enabled and not left:
-            connection.enabled = connection.require_sso = False
-            connection.save(update_fields=["enabled", "require_sso"])
-            _mirror_required(org, False)
-            _log(membership, "sso.disabled", {"enabled": False, "why": "no verified domain"})
+        connection_disable_without_domain(organization=org, actor=Actor.for_principal(membership))
+
+
+def connection_disable_without_domain(*, organization: Organization, actor: Actor) -> bool:
+    """In the caller's transaction: with no verified domain left (the last one removed, or
+    unverified by the daily re-check, ``sso.recheck``), an enabled connection is disabled
+    and no longer required (nobody could use it); whether it was."""
+    org = organization
+    if SsoDomain.objects.for_org(org).filter(verified_at__isnull=False).exists():
+        return False
+    connection = _locked_connection(org)
+    if connection is None or not connection.enabled:
+        return False
+    connection.enabled = connection.require_sso = False
+    connection.save(update_fields=["enabled", "require_sso"])
+    _mirror_required(org, False)
+    log_event(org, actor, "sso.disabled", {"enabled": False, "why": "no verified domain"})
+    return True

@@ -17,7 +17,7 @@ from sso import lookups, services
 from sso.domains import expected_value
 from sso.models import ConnectionKind, SsoConnection, SsoDomain
 from tenants.context import org_scope
-from tenants.models import ActivityEntry, Role
+from tenants.models import ActivityEntry, Organization, Role
 from tests import rls_app_role
 from tests.sso.test_domains import web_server  # noqa: F401 (fixture)
 from tests.tenants.conftest import as_app_role  # noqa: F401 (fixture)
@@ -59,7 +59,8 @@ def run_fixture(django_capture_on_commit_callbacks):
 
 @pytest.fixture
 def enabled(org):
-    """Single sign-on enabled (tested) for the organization."""
+    """Single sign-on enabled (tested) and required for the organization."""
+    Organization.objects.filter(pk=org.pk).update(sso_required=True)
     return SsoConnection.objects.for_org(org).create(
         organization=org,
         kind=ConnectionKind.OIDC,
@@ -67,6 +68,7 @@ def enabled(org):
         oidc_client_id="client",
         tested_at=timezone.now(),
         enabled=True,
+        require_sso=True,
     )
 
 
@@ -96,6 +98,7 @@ def test_a_removed_record_unverifies_the_domain_on_the_third_failed_day(
     # It was the only verified domain: single sign-on is off (an owner must verify again).
     connection_row = SsoConnection.objects.for_org(org).get()
     assert not connection_row.enabled and not connection_row.require_sso
+    assert not Organization.objects.get(pk=org.pk).sso_required  # the middleware's copy too
     assert actions(org).count("sso.disabled") == 1
     [mail] = mailoutbox
     assert mail.to == [owner.user.email] and DOMAIN in mail.subject

@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sso", "0002_domain_lookup"),
+        ("sso", "0003_organization_sso_required"),
     ]
 
     operations = [
