@@ -82,13 +82,18 @@ class ApiKey(TenantModel):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None and not self.is_expired
+        lapsed = getattr(self, "creator_lapsed", False)
+        return self.revoked_at is None and not self.is_expired and not lapsed
 
     @property
     def status(self) -> str:
+        """``suspended``: the creator's access ended (``creator_lapsed``, annotated by the
+        queries that read it: ``tenants.standing``) and the sweep has not revoked it yet."""
         if self.revoked_at is not None:
             return "revoked"
-        return "expired" if self.is_expired else "active"
+        if self.is_expired:
+            return "expired"
+        return "suspended" if getattr(self, "creator_lapsed", False) else "active"
 
 
 class WebhookEvent(models.TextChoices):
