@@ -27,6 +27,7 @@ class ScimToken(TenantModel):
 
     is_api_key = True
     role = Role.COMPLIANCE_MANAGER
+    kind_label = "SCIM token"  # in messages (``tenants.credentials_sweep``'s e-mail)
 
     name = models.CharField(max_length=80)
     prefix = models.CharField(max_length=16)

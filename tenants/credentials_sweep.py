@@ -135,7 +135,7 @@ def _owners_email(organization: Organization, revoked: list[Any]) -> EmailMessag
         "organization_name": header_safe(organization.name),
         "rows": [
             {
-                "kind": row._meta.verbose_name,
+                "kind": getattr(row, "kind_label", row._meta.verbose_name),
                 "name": row.name,
                 "prefix": row.prefix,
                 "creator": _creator(row),

@@ -31,6 +31,7 @@ class ApiKey(TenantModel):
     """
 
     is_api_key = True
+    kind_label = "API key"  # in messages (the sweep's e-mail)
 
     name = models.CharField(max_length=80)
     role = models.CharField(max_length=32, choices=ApiKeyRole.choices)
