@@ -148,14 +148,20 @@ def test_the_sweep_runs_every_quarter_hour_by_beat():
     assert entry["schedule"].minute == {3, 18, 33, 48}
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL functions")
-def test_the_lookup_function_in_the_database_is_the_codes_and_keeps_its_grant(db):
-    """The creator's standing is frozen into the function by its migration: a change in who
-    may create keys must come with a migration (this fails until it does). Recreating the
-    function (its migration) keeps the application role's right to call it."""
+@pytest.fixture
+def recreated(db) -> None:
+    """The application role granted the function, then the function recreated by its
+    migration (as the migrating role: a fixture, before any test body's role)."""
     create_app_role(APP_ROLE)
     migration = importlib.import_module("tenants.migrations.0011_api_key_creator_standing")
     migration.with_standing(None, SimpleNamespace(connection=connection))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL functions")
+def test_the_lookup_function_in_the_database_is_the_codes_and_keeps_its_grant(recreated):
+    """The creator's standing is frozen into the function by its migration: a change in who
+    may create keys must come with a migration (this fails until it does). Recreating the
+    function (its migration) keeps the application role's right to call it."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_get_functiondef(%s::regprocedure), "
