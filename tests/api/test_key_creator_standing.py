@@ -1,20 +1,17 @@
 """An API key stands only while the member who created it does: once their time-boxed access
 runs out (``Membership.expires_at``), or their membership or role to manage keys is gone, the
-key is refused at once, read in the same query that loads it (tenants.standing)."""
+key is refused at once, read in the same query that loads it (tenants.standing: the query
+count of a member's key is asserted in tests/api/test_keys_on_resources.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.db import connection
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from tenants.apikeys import api_key_create
 from tenants.models import Membership, Role
 from tests.api.conftest import org_url
-from tests.factories import ControlFactory, control_map
+from tests.factories import access_end
 
 pytestmark = pytest.mark.django_db
 
@@ -26,15 +23,9 @@ def _client(plaintext: str) -> APIClient:
     return client
 
 
-def _end_access(member: Membership, **changes) -> None:
-    changes = changes or {"expires_at": timezone.now() - dt.timedelta(seconds=1)}
-    Membership.objects.for_org(member.organization_id).filter(pk=member.pk).update(**changes)
-
-
 @pytest.fixture
-def creator(org, make_member) -> Membership:
-    """A second owner whose access is time-boxed (it ends in an hour)."""
-    return make_member(org, Role.OWNER, expires_at=timezone.now() + dt.timedelta(hours=1))
+def creator(time_boxed_owner) -> Membership:
+    return time_boxed_owner
 
 
 def _member_key(member: Membership, role: str = "read_only") -> APIClient:
@@ -45,7 +36,7 @@ def _member_key(member: Membership, role: str = "read_only") -> APIClient:
 def test_a_key_is_refused_once_its_creators_access_runs_out(org, creator):
     client = _member_key(creator)
     assert client.get(org_url(org, "controls/")).status_code == 200
-    _end_access(creator)  # time passes: nothing is written when an end date arrives
+    access_end(creator)  # time passes: nothing is written when an end date arrives
     refused = client.get(org_url(org, "controls/"))
     assert refused.status_code == 401
     body = refused.json()
@@ -69,7 +60,7 @@ def test_a_creator_who_lost_the_role_or_membership_is_refused_too(org, creator, 
 def test_a_system_key_and_other_members_keys_are_unaffected(org, owner, creator, key_for):
     system = key_for(org, "read_only")  # api_key_create_system: no creating member
     owners = _member_key(owner)
-    _end_access(creator)
+    access_end(creator)
     assert system.get(org_url(org, "controls/")).status_code == 200
     assert owners.get(org_url(org, "controls/")).status_code == 200
 
@@ -77,21 +68,5 @@ def test_a_system_key_and_other_members_keys_are_unaffected(org, owner, creator,
 def test_another_organizations_keys_are_untouched(org, other_org, creator, make_member):
     theirs = make_member(other_org, Role.OWNER, user=creator.user)
     client = _member_key(theirs)
-    _end_access(creator)  # their access here ends; in the other organization it does not
+    access_end(creator)  # their access here ends; in the other organization it does not
     assert client.get(org_url(other_org, "controls/")).status_code == 200
-
-
-@pytest.mark.parametrize("rows", [3, 30])
-def test_query_count_of_a_member_keys_request_is_unchanged(
-    org, creator, catalog, rows, django_assert_num_queries
-):
-    client = _member_key(creator)
-    for n in range(rows):
-        control_map(ControlFactory(organization=org, code=f"K-{n:02d}"), "CC6.1")
-    client.get(org_url(org, "controls/"))  # records the key's last use (once a minute)
-    # as for a system key (tests/api/test_keys_on_resources.py): the key with its organization
-    # and its creator's standing, the page with its count and (PostgreSQL) criteria;
-    # elsewhere the criteria in one more query
-    with django_assert_num_queries(2 if connection.vendor == "postgresql" else 3):
-        response = client.get(org_url(org, "controls/"), {"page_size": 50})
-    assert len(response.json()["results"]) == rows

@@ -4,29 +4,21 @@ the provisioning page, and revoked for good by the sweep (tests/tenants/test_cre
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 
 from scim.models import ScimToken
 from scim.tokens import scim_token_create
 from tenants.models import ActivityEntry, Membership, Role
 from tenants.tasks import revoke_lapsed_credentials
+from tests.factories import access_end
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def creator(org, make_member) -> Membership:
-    return make_member(org, Role.OWNER, expires_at=timezone.now() + dt.timedelta(hours=1))
-
-
-def _end_access(member: Membership) -> None:
-    Membership.objects.for_org(member.organization_id).filter(pk=member.pk).update(
-        expires_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+def creator(time_boxed_owner) -> Membership:
+    return time_boxed_owner
 
 
 def test_a_token_is_refused_once_its_creators_access_runs_out(
@@ -34,7 +26,7 @@ def test_a_token_is_refused_once_its_creators_access_runs_out(
 ):
     theirs, ours = make_scim(creator, name="okta"), make_scim(owner, name="entra")
     assert theirs.get("Users").status_code == 200
-    _end_access(creator)
+    access_end(creator)
     refused = theirs.get("Users")
     assert refused.status_code == 401
     assert "creator no longer has access to the organization" in refused.json_body["detail"]
@@ -60,7 +52,7 @@ def test_another_organizations_token_is_untouched(org, other_org, creator, make_
 
     theirs = make_member(other_org, Role.OWNER, user=creator.user)
     _, plaintext = scim_token_create(membership=theirs, name="okta")
-    _end_access(creator)
+    access_end(creator)
     assert Scim(other_org, plaintext).get("Users").status_code == 200
     assert revoke_lapsed_credentials() == 0
 
@@ -70,7 +62,7 @@ def test_the_page_shows_a_suspended_token_until_the_sweep(
 ):
     make_scim(creator, name="okta")
     make_scim(owner, name="entra")
-    _end_access(creator)
+    access_end(creator)
     client = client_for(owner)
     url = reverse("scim_provisioning", args=[org.slug])
     client.get(url)  # the first visit also stores the last organization in the session

@@ -4,25 +4,29 @@ e-mail to the organization's active owners per run; and the keys page before it 
 
 from __future__ import annotations
 
-import datetime as dt
 import importlib
 from types import SimpleNamespace
 
 import pytest
 from django.db import connection
 from django.urls import reverse
-from django.utils import timezone
 
 from scim.models import ScimToken
 from scim.tokens import scim_token_create
 from soc2app.schedule import beat_schedule
 from tenants.activity import Actor
-from tenants.apikeys import api_key_authenticate, api_key_create, api_key_create_system
+from tenants.apikeys import (
+    InvalidKey,
+    api_key_authenticate,
+    api_key_create,
+    api_key_create_system,
+)
 from tenants.credentials_sweep import ACTOR
 from tenants.lookups import function_sql
 from tenants.management.commands.create_app_role import create_app_role
 from tenants.models import ActivityEntry, ApiKey, Membership, Role
 from tenants.tasks import revoke_lapsed_credentials
+from tests.factories import access_end
 from tests.tenants.conftest import APP_ROLE
 
 pytestmark = pytest.mark.django_db
@@ -30,19 +34,20 @@ SIGNATURE = "app_api_key_for_auth(text, text)"
 
 
 @pytest.fixture
-def creator(org, make_member) -> Membership:
-    """A second owner whose access is time-boxed."""
-    return make_member(org, Role.OWNER, expires_at=timezone.now() + dt.timedelta(hours=1))
-
-
-def _end_access(member: Membership) -> None:
-    Membership.objects.for_org(member.organization_id).filter(pk=member.pk).update(
-        expires_at=timezone.now() - dt.timedelta(seconds=1)
-    )
+def creator(time_boxed_owner) -> Membership:
+    return time_boxed_owner
 
 
 def _revoked(org, model, name: str) -> bool:
     return model.objects.for_org(org).get(name=name).revoked_at is not None
+
+
+def _refusal(raw: str) -> str:
+    try:
+        api_key_authenticate(raw)
+    except InvalidKey as exc:
+        return exc.code
+    return "accepted"
 
 
 def _sweep(capture) -> int:
@@ -60,7 +65,7 @@ def test_the_sweep_revokes_lapsed_credentials_logs_them_and_mails_the_owners_onc
         organization=org, name="cli", role="admin", expires_days=None, actor=Actor.system("cli")
     )
     assert _sweep(django_capture_on_commit_callbacks) == 0 and mailoutbox == []
-    _end_access(creator)
+    access_end(creator)
     assert _sweep(django_capture_on_commit_callbacks) == 2
     assert _revoked(org, ApiKey, "ci") and _revoked(org, ScimToken, "okta")
     assert not _revoked(org, ApiKey, "owners") and not _revoked(org, ApiKey, "cli")
@@ -80,17 +85,7 @@ def test_the_sweep_revokes_lapsed_credentials_logs_them_and_mails_the_owners_onc
     # idempotent: a second run revokes, logs and mails nothing more
     assert _sweep(django_capture_on_commit_callbacks) == 0 and len(mailoutbox) == 1
     assert entries.count() == 2
-    assert api_key_authenticate_code(raw) == "api_key_revoked"
-
-
-def api_key_authenticate_code(raw: str) -> str:
-    from tenants.apikeys import InvalidKey
-
-    try:
-        api_key_authenticate(raw)
-    except InvalidKey as exc:
-        return exc.code
-    return "ok"
+    assert _refusal(raw) == "api_key_revoked"
 
 
 def test_each_organization_is_swept_on_its_own(
@@ -103,8 +98,8 @@ def test_each_organization_is_swept_on_its_own(
     api_key_create(membership=theirs, name="ci", role="read_only")
     lapsed_there = make_member(other_org, Role.ADMIN)
     api_key_create(membership=lapsed_there, name="deploy", role="read_only")
-    _end_access(creator)
-    _end_access(lapsed_there)
+    access_end(creator)
+    access_end(lapsed_there)
     assert _sweep(django_capture_on_commit_callbacks) == 2
     assert _revoked(org, ApiKey, "ci") and not _revoked(other_org, ApiKey, "ci")
     assert _revoked(other_org, ApiKey, "deploy")
@@ -127,7 +122,7 @@ def test_the_keys_page_shows_a_suspended_key_until_the_sweep(
 ):
     for n in range(3):
         api_key_create(membership=creator, name=f"k{n}", role="read_only")
-    _end_access(creator)
+    access_end(creator)
     client = client_for(owner)
     url = reverse("api_keys", args=[org.slug])
     client.get(url)  # the first visit also stores the last organization in the session
