@@ -148,7 +148,7 @@ def recreated(db) -> None:
     """The application role granted the function, then the function recreated by its
     migration (as the migrating role: a fixture, before any test body's role)."""
     create_app_role(APP_ROLE)
-    migration = importlib.import_module("tenants.migrations.0011_api_key_creator_standing")
+    migration = importlib.import_module("tenants.migrations.0012_api_key_creator_standing")
     migration.with_standing(None, SimpleNamespace(connection=connection))
 
 

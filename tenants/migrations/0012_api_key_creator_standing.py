@@ -54,7 +54,7 @@ def without_standing(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("tenants", "0010_webhook_monitoring_events"),
+        ("tenants", "0011_organization_sso_required"),
     ]
 
     operations = [migrations.RunPython(with_standing, without_standing)]
