@@ -10,14 +10,27 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from tenants.models import ActivityEntry, Role
+from tenants.models import ActivityEntry, Membership, Role
 from tenants.models_integrations import ApiKey, ApiKeyRole
+from tenants.permissions import can
 from tests.trust.conftest import base, build_center, make_request
 from trust.models import TrustCenter
+from trust.permissions import MANAGE, READ
 
 pytestmark = pytest.mark.django_db
 
 READS = ("settings/", "controls/", "documents/", "requests/")
+
+
+def test_the_rule_reading_is_also_an_admin_keys_changing_is_people_only():
+    for role in Role.values:
+        person = Membership(role=role)
+        expected = role in (Role.OWNER, Role.ADMIN)
+        assert can(person, READ) is expected and can(person, MANAGE) is expected, role
+    for role in ApiKeyRole.values:
+        key = ApiKey(role=role)
+        assert can(key, READ) is (role == ApiKeyRole.ADMIN), role
+        assert not can(key, MANAGE), role
 
 
 def _writes(org, made, request) -> list[tuple[str, str, dict]]:
