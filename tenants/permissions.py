@@ -57,6 +57,9 @@ class Action(StrEnum):
     SSO_MANAGE = "sso.manage"
     # SCIM provisioning (``scim``): its tokens create and deactivate members, so owners only.
     SCIM_MANAGE = "scim.manage"
+    # Reading the trust center's settings, documents and visitors' requests (personal data):
+    # owners, admins and admin keys. Changing them is ORG_MANAGE (people only).
+    TRUST_VIEW = "trust.view"
 
 
 _MANAGER_ACTIONS = frozenset(
@@ -87,6 +90,7 @@ _ADMIN_ACTIONS = _MANAGER_ACTIONS | {
     Action.ORG_MANAGE,
     Action.APIKEY_MANAGE,
     Action.WEBHOOK_MANAGE,
+    Action.TRUST_VIEW,
 }
 
 # The one API-key role that is not a membership role (see tenants.models.ApiKeyRole).
@@ -118,7 +122,7 @@ ROLE_ACTIONS: dict[str, frozenset[Action]] = {
     READ_ONLY: frozenset({Action.VIEW}),
 }
 
-WRITE_ACTIONS = frozenset(Action) - {Action.VIEW, Action.ACTIVITY_VIEW}
+WRITE_ACTIONS = frozenset(Action) - {Action.VIEW, Action.ACTIVITY_VIEW, Action.TRUST_VIEW}
 # Who belongs to the organization is decided by people: a key (even an admin's) can neither
 # invite nor change roles. (Keys and webhooks refuse keys in their own services.)
 _PEOPLE_ONLY = frozenset(

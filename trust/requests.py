@@ -6,7 +6,9 @@
 2. An owner or admin approves or denies it (``request_decide``); a visitor whose e-mail domain
    the owner allow-listed is approved at once. Approval makes a personal link (a random token;
    only its SHA-256 is stored) that expires after ``TRUST_LINK_DAYS`` and serves at most
-   ``TRUST_LINK_MAX_DOWNLOADS`` downloads, e-mailed after the commit.
+   ``TRUST_LINK_MAX_DOWNLOADS`` downloads, e-mailed after the commit. A denial is e-mailed
+   too (after the commit): politely, without a reason (none is recorded for the visitor) and
+   without naming who decided.
 3. Each download through the link (``link_claim``) is counted by one conditional UPDATE and
    logged; the view watermarks the PDF with the requester (``trust.watermark``).
 """
@@ -180,7 +182,8 @@ def _approve(
 
 
 def request_decide(*, membership: Membership, request: TrustRequest, approve: bool) -> TrustRequest:
-    """Approve (the visitor is e-mailed a personal link) or deny a pending request."""
+    """Approve (the visitor is e-mailed a personal link) or deny (the visitor is told, by
+    e-mail) a pending request."""
     permissions.require(membership, MANAGE)
     org = membership.organization
     with transaction.atomic():
@@ -204,6 +207,8 @@ def request_decide(*, membership: Membership, request: TrustRequest, approve: bo
             locked.decided_at = timezone.now()
             locked.save()
             _log(org, actor, "deny", locked, {"status": ["pending", "denied"]})
+            message = _denial_email(org, locked)
+            transaction.on_commit(lambda: _send(message, locked))
     return locked
 
 
@@ -225,13 +230,26 @@ def _link_email(org: Organization, request: TrustRequest, token: str) -> EmailMe
     )
 
 
+def _denial_email(org: Organization, request: TrustRequest) -> EmailMessage:
+    context = {
+        "organization_name": org.name,
+        "request": request,
+        "document_title": request.document.title,
+    }
+    return EmailMessage(
+        subject=header_safe(f"{org.name}: your request for {request.document.title}"),
+        body=render_to_string("emails/trust_denied.txt", context),
+        to=[request.email],
+    )
+
+
 def _send(message: EmailMessage, request: TrustRequest) -> None:
-    """After the commit. A failed send (SMTP down) is logged, not a 500: the request stays
-    approved and the owner can see it on the Requests page."""
+    """After the commit. A failed send (SMTP down) is logged, not a 500: the decision stands
+    and the owner can see it on the Requests page."""
     try:
         message.send()
     except Exception:
-        logger.exception("trust center link for request %s could not be sent", request.pk)
+        logger.exception("trust center e-mail for request %s could not be sent", request.pk)
 
 
 def link_resolve(*, org: Organization, token: str) -> TrustRequest:

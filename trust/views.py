@@ -194,7 +194,9 @@ def trust_request_decide(request: HttpRequest, org_slug: str, pk: int) -> HttpRe
             messages.error(request, exc.message)
         else:
             word = (
-                "approved: the download link is on its way" if decision == "approve" else "denied"
+                "approved: the download link is on its way"
+                if decision == "approve"
+                else "denied: the visitor is told by e-mail"
             )
             messages.success(request, f"Request of {found.email} {word}.")
     return redirect(reverse("trust_requests", kwargs={"org_slug": org_slug}) + "?status=pending")

@@ -41,6 +41,7 @@ BODILESS = (
     "checklist-items/{id}/reopen/",
     "trust/requests/{id}/approve/",
     "trust/requests/{id}/deny/",
+    "trust/settings/check-domain/",
 )
 # Actions that answer with a file, not JSON.
 FILES = (
@@ -178,6 +179,7 @@ def test_every_organization_endpoint_is_documented(schema):
         "audits/{audit_pk}/vendors/export/",
         # The trust center's settings, controls shown, documents and requests.
         "trust/settings/",
+        "trust/settings/check-domain/",
         "trust/controls/",
         "trust/documents/",
         "trust/documents/{id}/",
@@ -245,3 +247,14 @@ def test_the_portal_lists_a_vendors_documents_as_documents(schema):
     assert page["properties"]["results"]["items"] == {
         "$ref": "#/components/schemas/VendorDocumentOut"
     }
+
+
+def test_the_trust_settings_show_the_custom_domains_record(schema):
+    settings_out = schema["components"]["schemas"]["TrustSettingsOut"]
+    for name in ("domain_record_name", "domain_record_value", "domain_verified_at"):
+        assert name in settings_out["required"], name
+    assert settings_out["properties"]["domain_verified_at"]["nullable"] is True
+    check = schema["paths"][ORG + "trust/settings/check-domain/"]["post"]
+    ok = check["responses"]["200"]["content"]["application/json"]["schema"]
+    assert ok == {"$ref": "#/components/schemas/TrustSettingsOut"}
+    assert "requestBody" not in check

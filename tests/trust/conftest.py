@@ -12,10 +12,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from policies.models import Policy, PolicyVersion
+from tenants.models import ActivityEntry
 from tests.api.conftest import api_for, key_for  # noqa: F401 (fixtures)
 from tests.controls.conftest import make_audit  # noqa: F401 (fixture)
 from tests.factories import ControlFactory, control_map, evidence_row
 from trust import services
+from trust.models import TrustRequest
 from vendors.models import Vendor
 
 LONG_AGO = dt.datetime(2023, 1, 1, tzinfo=dt.UTC)
@@ -115,6 +117,36 @@ def build_center(owner, make_audit, *, published: bool = True, slug: str | None 
         "public": public,
         "private": private,
     }
+
+
+def base(org) -> str:
+    """The organization's trust center API."""
+    return f"/api/v1/orgs/{org.slug}/trust/"
+
+
+def make_request(made, email: str = "ana@buyer.example.com") -> TrustRequest:
+    """A pending request for the private document of ``build_center``."""
+    row = TrustRequest(
+        organization=made["center"].organization,
+        document=made["private"],
+        name="Ana",
+        email=email,
+        company="Buyer",
+        nda_text="Keep it confidential.",
+        nda_sha256="0" * 64,
+        nda_accepted_at=made["center"].updated_at,
+    )
+    row.save()
+    return row
+
+
+def logged(org, object_type: str) -> list[str]:
+    return list(
+        ActivityEntry.objects.for_org(org)
+        .filter(object_type=object_type)
+        .order_by("id")
+        .values_list("action", flat=True)
+    )
 
 
 @pytest.fixture

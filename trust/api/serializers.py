@@ -20,6 +20,21 @@ class TrustSettingsOut(serializers.Serializer):
     slug = serializers.CharField(help_text="The address: the page is /trust/<slug>/.")
     public_url = serializers.CharField(help_text="The public page's path.")
     custom_domain = serializers.CharField(help_text="A domain of the organization, or empty.")
+    domain_record_name = serializers.CharField(
+        help_text="The DNS TXT record to publish to prove the custom domain (empty without one)."
+    )
+    domain_record_value = serializers.CharField(
+        help_text="The value that TXT record must hold (empty without a custom domain)."
+    )
+    domain_verified_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="When the TXT record was found (`check-domain`); null until then, and again "
+        "once the domain changes.",
+    )
+    domain_listed = serializers.BooleanField(
+        help_text="The operator listed the custom domain (TRUST_HOSTS): it is served only when "
+        "listed and verified."
+    )
     headline = serializers.CharField()
     intro = serializers.CharField()
     audit = serializers.IntegerField(

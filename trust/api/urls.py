@@ -19,6 +19,11 @@ urlpatterns = [
         name="trust-settings",
     ),
     path(
+        "trust/settings/check-domain/",
+        TrustSettingsViewSet.as_view({"post": "check_domain"}),
+        name="trust-settings-check-domain",
+    ),
+    path(
         "trust/controls/",
         TrustControlsViewSet.as_view({"get": "retrieve", "put": "update"}),
         name="trust-controls",

@@ -1,7 +1,9 @@
-"""The trust center API under /api/v1/orgs/<slug>/trust/: its settings, the controls shown,
-the documents offered and the requests for private documents. The same rule as the settings
-pages (``trust.permissions.MANAGE``: owners and admins; no API key, since what the page says
-speaks for the organization) and the same services, so the same checks and activity log."""
+"""The trust center API under /api/v1/orgs/<slug>/trust/: its settings (and the custom
+domain's check), the controls shown, the documents offered and the requests for private
+documents. Changes follow the settings pages' rule (``trust.permissions.MANAGE``: owners and
+admins, signed in; no API key, since what the page says speaks for the organization) and
+call the same services, so the same checks and activity log; reads are also open to admin
+keys (``trust.permissions.READ``)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.parsers import MultiPartParser
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -22,7 +25,7 @@ from soc2app.api.serializers import ErrorOut
 from soc2app.api.tenancy import TenantViewSetMixin, object_id
 from soc2app.errors import ValidationFailed
 from soc2app.uploads import accepts_uploads, upload_problem
-from trust import selectors, services
+from trust import domains, selectors, services
 from trust.api.serializers import (
     TrustControlsSerializer,
     TrustDocumentIn,
@@ -33,20 +36,21 @@ from trust.api.serializers import (
     TrustSettingsOut,
 )
 from trust.models import TrustCenter, TrustControl, TrustDocument, TrustRequest
-from trust.permissions import MANAGE
+from trust.permissions import MANAGE, READ
 from trust.requests import request_decide
 
 ALREADY_DECIDED = OpenApiResponse(ErrorOut, description="The request was decided already.")
 
 
 class _TrustViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
-    """Owners and admins (signed in) only, reads included, like the settings pages."""
+    """Owners and admins: signed in to change anything; reads also with an admin key."""
 
     filter_backends: list = []
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.require(MANAGE)  # reads too: the settings pages are owners' and admins'
+        # Reads too are gated: the requests hold visitors' names, e-mails and addresses.
+        self.require(READ if request.method in SAFE_METHODS else MANAGE)
 
 
 def _in_org(model: type, org: Any, pk: int | None, field: str, what: str) -> Any:
@@ -66,12 +70,13 @@ class TrustSettingsViewSet(_TrustViewSet):
     model = TrustCenter
     serializer_class = TrustSettingsOut
     pagination_class = None
-    http_method_names = ["get", "patch", "head", "options"]
+    http_method_names = ["get", "patch", "post", "head", "options"]
 
     def get_scoped_queryset(self):  # noqa: ANN201
         return TrustCenter.objects.for_org(self.organization)
 
     def _out(self, center: TrustCenter) -> Response:
+        domain = domains.domain_status(center) or {}
         body = {
             "saved": center.pk is not None,
             "public_url": reverse("trust_page", kwargs={"slug": center.slug}),
@@ -80,6 +85,10 @@ class TrustSettingsViewSet(_TrustViewSet):
             "audit_id": center.audit_id,
             "version": center.version,
             "updated_at": center.updated_at if center.pk else None,
+            "domain_record_name": domain.get("record", ""),
+            "domain_record_value": domain.get("value", ""),
+            "domain_verified_at": domain.get("verified_at"),
+            "domain_listed": domain.get("listed", False),
         }
         return Response(TrustSettingsOut(body).data)
 
@@ -107,6 +116,26 @@ class TrustSettingsViewSet(_TrustViewSet):
             values["audit"] = _in_org(Audit, self.organization, values["audit"], "audit", "audit")
         return self._out(services.center_save(membership=self.principal, **values))
 
+    @extend_schema(
+        summary="Check the custom domain's TXT record",
+        description='Looks `domain_record_name` up in DNS, as the settings page\'s "Check now" '
+        "does. Found and holding `domain_record_value`: the domain is verified (200, the "
+        "settings with `domain_verified_at`; checking a verified domain again changes "
+        "nothing). No custom domain, or the record missing or different: a 400 saying what to "
+        "publish, and the failed check is in the activity log.",
+        request=None,
+        responses={200: TrustSettingsOut},
+    )
+    def check_domain(self, request: Request, *args: object, **kwargs: object) -> Response:
+        try:
+            center = domains.domain_check(membership=self.principal)
+        except ValidationFailed as exc:
+            # Answered, not raised: this write's transaction (``idempotency.run_write``) rolls
+            # back on an exception, and the failed check's activity entry must stay, as it
+            # does on the settings page.
+            return self.handle_exception(exc)
+        return self._out(center)
+
 
 @extend_schema(tags=["trust"])
 class TrustControlsViewSet(_TrustViewSet):
@@ -119,6 +148,11 @@ class TrustControlsViewSet(_TrustViewSet):
 
     def get_scoped_queryset(self):  # noqa: ANN201
         return TrustControl.objects.for_org(self.organization)
+
+    def get_object(self) -> TrustCenter:
+        # One resource, no id in the URL: DRF's OPTIONS answer asks for the object behind PUT
+        # (the default lookup by id would fail with a 500).
+        return services.center_of(self.organization)
 
     @extend_schema(summary="The controls the trust center shows", responses=TrustControlsSerializer)
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
@@ -245,6 +279,7 @@ class TrustRequestViewSet(_TrustViewSet):
 
     @extend_schema(
         summary="Deny a pending request",
+        description="The visitor is told by e-mail (after the commit), without a reason.",
         request=None,
         responses={200: TrustRequestOut, 409: ALREADY_DECIDED},
     )
