@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenants.models import ActivityEntry
+from tenants.models import ActivityEntry, Role
 from tests.trust.conftest import base
 from trust.models import TrustCenter
 
@@ -106,3 +106,23 @@ def test_the_check_acts_only_in_its_own_organization(org, owner, outsider, api_f
     assert theirs.status_code == 400 and "custom_domain" in theirs.json()["errors"]
     assert TrustCenter.objects.for_org(org).get().domain_verified_at is None
     assert domain_actions(org) == [] and domain_actions(outsider.organization) == []
+
+
+def test_a_domain_another_organization_verified_is_a_400_saying_so(
+    org, owner, other_org, make_member, api_for, dns_server
+):
+    """Both may claim it (no 409 on save); only the first to prove it verifies it."""
+    theirs = api_for(make_member(other_org, role=Role.OWNER))
+    ours = api_for(owner).patch(f"{base(org)}settings/", {"custom_domain": DOMAIN}).json()
+    claimed = theirs.patch(f"{base(other_org)}settings/", {"custom_domain": DOMAIN})
+    assert claimed.status_code == 200, claimed.json()
+    dns_server.records.txt[ours["domain_record_name"]] = [
+        ours["domain_record_value"],
+        claimed.json()["domain_record_value"],
+    ]
+    assert api_for(owner).post(f"{base(org)}settings/check-domain/").status_code == 200
+    taken = theirs.post(f"{base(other_org)}settings/check-domain/")
+    assert taken.status_code == 400, taken.json()
+    assert "already verified by another organization" in taken.json()["detail"]
+    assert taken.json()["code"] == "taken" and "custom_domain" in taken.json()["errors"]
+    assert TrustCenter.objects.for_org(other_org).get().domain_verified_at is None
