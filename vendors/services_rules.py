@@ -28,7 +28,7 @@ from tenants.models import Membership
 from tenants.permissions import Action
 from vendors.models import Vendor, VendorReview
 from vendors.models_rules import RANGES, VendorRules
-from vendors.rules import CRITICALITIES, FreshnessRules, from_row, rules_row_for
+from vendors.rules import CRITICALITIES, FreshnessRules, from_row, rules_row_locked
 
 FIELDS = tuple(RANGES)
 LABELS = {
@@ -106,9 +106,8 @@ def rules_update(*, membership: Membership, **values: Any) -> VendorRules:
     """Change some of the rules (``FIELDS``); the others keep their values."""
     permissions.require(membership, Action.VENDOR_MANAGE)
     org = membership.organization
-    rules_row_for(org)  # created with the defaults on first need
     with transaction.atomic():
-        row = VendorRules.objects.for_org(org).select_for_update().get()
+        row = rules_row_locked(org)  # created with the defaults on the first change
         before, was = snapshot(row, FIELDS), from_row(row)
         wanted = _checked(values, row)
         changes = diff(before, wanted)

@@ -6,16 +6,16 @@ And the first writes of an organization without a matrix row create one row betw
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connection, transaction
+from django.db import transaction
 
 from risks import services, services_matrix
 from risks.models import Risk, RiskMatrix
 from soc2app.errors import ValidationFailed
 from tenants.context import org_scope
+from tests.threads import InOrg
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -25,49 +25,6 @@ SHRINK = {
     "impact_labels": ["Low", "Medium", "High"],
     "thresholds": {"medium": 3, "high": 5, "critical": 7},
 }
-
-
-class Other(threading.Thread):
-    """``work`` on its own connection, in the organization; its backend's pid once started,
-    and its result or the exception it raised."""
-
-    def __init__(self, org, work: Callable[[], object]) -> None:
-        super().__init__()
-        self.org, self.work = org, work
-        self.pid: int | None = None
-        self.started = threading.Event()
-        self.result: object = None
-
-    def run(self) -> None:
-        try:
-            with org_scope(self.org):
-                with connection.cursor() as cursor:
-                    cursor.execute("SELECT pg_backend_pid()")
-                    self.pid = cursor.fetchone()[0]
-                self.started.set()
-                self.result = self.work()
-        except BaseException as exc:  # surfaced by the test, with the connection closed
-            self.result = exc
-        finally:
-            self.started.set()
-            connection.close()
-
-    def blocked(self) -> bool:
-        """Whether it waits for a lock held by this connection's transaction (False when it
-        finished without waiting)."""
-        assert self.started.wait(30)
-        for _ in range(400):
-            if not self.is_alive():
-                return False
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE pid = %s AND NOT granted)",
-                    [self.pid],
-                )
-                if cursor.fetchone()[0]:
-                    return True
-            time.sleep(0.05)
-        return False
 
 
 def _score(manager, likelihood: int) -> Callable[[], Risk]:
@@ -86,7 +43,7 @@ def test_a_risk_scored_during_a_shrink_waits_and_is_checked_on_the_new_size(org,
         services_matrix.matrix_update(membership=manager, assessment_interval_days=180)
     with org_scope(org), transaction.atomic():
         services_matrix.matrix_update(membership=manager, **SHRINK)  # counted no risk beyond 3
-        other = Other(org, _score(manager, 4))
+        other = InOrg(org, _score(manager, 4))
         other.start()
         waited = other.blocked()
     other.join(timeout=60)
@@ -106,7 +63,7 @@ def test_a_shrink_during_a_risk_scoring_waits_and_counts_it(org, manager, stored
         services_matrix.matrix_update(membership=manager, assessment_interval_days=180)
     with org_scope(org), transaction.atomic():
         _score(manager, 4)()
-        other = Other(org, lambda: services_matrix.matrix_update(membership=manager, **SHRINK))
+        other = InOrg(org, lambda: services_matrix.matrix_update(membership=manager, **SHRINK))
         other.start()
         waited = other.blocked()
     other.join(timeout=60)
@@ -137,7 +94,7 @@ def test_concurrent_first_writes_create_one_matrix_row(org, manager):
         _score(manager, 2),
         _score(manager, 3),
     ]
-    others = [Other(org, at_once(work)) for work in works]
+    others = [InOrg(org, at_once(work)) for work in works]
     for other in others:
         other.start()
     for other in others:

@@ -41,7 +41,7 @@ from vendors.api.serializers import (
     VendorRulesOut,
 )
 from vendors.models import Vendor
-from vendors.rules import rules_row_for
+from vendors.rules import rules_row_read
 
 
 @extend_schema(tags=["vendors"])
@@ -213,7 +213,7 @@ class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
             data.is_valid(raise_exception=True)
             row = services_rules.rules_update(membership=self.principal, **data.validated_data)
             return Response(VendorRulesOut(row).data)
-        return Response(VendorRulesOut(rules_row_for(self.organization)).data)
+        return Response(VendorRulesOut(rules_row_read(self.organization)).data)
 
     @extend_schema(
         summary="Import vendors from a CSV file",
