@@ -85,10 +85,16 @@ def import_confirm(request: HttpRequest, org_slug: str) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect("vendor_import", org_slug=org_slug)
     pending.pending_drop(**scope, token=token)
+    moved = len(plan.rescheduled)
     messages.success(
         request,
         f"Imported {held.name or 'the file'}: {len(plan.to_create)} added, "
-        f"{len(plan.to_update)} updated, {plan.unchanged} unchanged.",
+        f"{len(plan.to_update)} updated, {plan.unchanged} unchanged."
+        + (
+            f" {moved} next review date{'s' if moved != 1 else ''} moved with the new criticality."
+            if moved
+            else ""
+        ),
     )
     return redirect("vendors", org_slug=org_slug)
 
