@@ -300,15 +300,16 @@ def _write(org: Organization, plan: Plan) -> tuple[list[int], list[int]]:
             for line in updates
         ]
         Vendor.objects.for_org(org).bulk_update(changed, [*fields, "updated_at"], batch_size=BATCH)
-    # As on the form: a next review date the latest review derived follows the new criticality.
-    plan.rescheduled = services_rules.vendors_follow_criticality(
-        org,
-        {
-            line.vendor_id: line.changes["criticality"][0]
-            for line in updates
-            if "criticality" in line.changes
-        },
-    )
+    # As on the form: the change of criticality dated (the digest's news), and a next review
+    # date the latest review derived follows the new criticality.
+    old = {
+        line.vendor_id: line.changes["criticality"][0]
+        for line in updates
+        if "criticality" in line.changes
+    }
+    if old:
+        Vendor.objects.for_org(org).filter(pk__in=list(old)).update(criticality_changed_at=now)
+    plan.rescheduled = services_rules.vendors_follow_criticality(org, old)
     return [line.vendor_id for line in plan.to_create], [line.vendor_id for line in updates]
 
 

@@ -143,6 +143,8 @@ def vendor_update(*, membership: Membership, vendor: Vendor, **values: Any) -> V
         return vendor
     _dates_agree(vendor)
     vendor.updated_at = timezone.now()
+    if "criticality" in changes:
+        vendor.criticality_changed_at = vendor.updated_at
     org = membership.organization
     try:
         with transaction.atomic():
