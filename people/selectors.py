@@ -137,16 +137,6 @@ def people_suggestions(org: Organization | int, text: str) -> list[Person]:
     )
 
 
-def manager_choices(org: Organization | int, *, exclude: int | None = None) -> list[tuple]:
-    rows = Person.objects.for_org(org).order_by("full_name", "id")
-    if exclude is not None:
-        rows = rows.exclude(pk=exclude)
-    return [
-        (pk, f"{name} ({email})")
-        for pk, name, email in rows.values_list("pk", "full_name", "email")
-    ]
-
-
 def joiners(org: Organization | int, start: dt.date, end: dt.date) -> QuerySet[Person]:
     """People whose start date falls in [start, end], by start date."""
     return (

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from django.urls import path
 
-from people import views, views_anonymise, views_checklists, views_suggest
+from people import views, views_anonymise, views_checklists, views_import, views_suggest
 
 org_urlpatterns = [
     path("", views.roster, name="people"),
     path("new/", views.person_new, name="person_new"),
-    path("import/", views.import_upload, name="people_import"),
-    path("import/confirm/", views.import_confirm, name="people_import_confirm"),
-    path("import/example.csv", views.import_example, name="people_import_example"),
+    path("import/", views_import.import_upload, name="people_import"),
+    path("import/confirm/", views_import.import_confirm, name="people_import_confirm"),
+    path("import/example.csv", views_import.import_example, name="people_import_example"),
     path("suggest/", views_suggest.people_suggest, name="people_suggest"),
     path("past-retention/", views_anonymise.anonymise_due, name="people_anonymise_due"),
     path("<str:pk>/", views.person_detail, name="person_detail"),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.urls import reverse
 
+from people.forms import suggest_attrs
 from people.selectors import person_by_email
 from policies.markdown import MAX_BODY
 
@@ -83,16 +83,7 @@ class AssignForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.organization = organization
         if organization is not None:
-            self.fields["person_email"].widget.attrs.update(
-                {
-                    "list": "people-suggestions",
-                    "autocomplete": "off",
-                    "hx-get": reverse("people_suggest", kwargs={"org_slug": organization.slug}),
-                    "hx-trigger": "input changed delay:250ms",
-                    "hx-target": "#people-suggestions",
-                    "hx-swap": "innerHTML",
-                }
-            )
+            self.fields["person_email"].widget.attrs.update(suggest_attrs(organization))
         self.fields["department"].choices = [
             ("", "Choose a department"),
             *((d, d) for d in departments),

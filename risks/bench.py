@@ -1,7 +1,7 @@
 """The risks-and-vendors section of ``manage.py bench``: an organization with 2,000 risks (each
 linked to two controls and a system) and 1,000 vendors with 5,000 documents and 1,000 reviews
-(bulk inserts). Printed: the register page, the heat map and the vendor list (time and
-queries), the Risks and Vendors digest sections' build, and the daily freshness pass of the
+(bulk inserts). Printed: the register page, the heat map, the vendor list and the register's
+and vendors' exports (time and queries), the Risks and Vendors digest sections' build, and the daily freshness pass of the
 organization (evidence, then the digests with the vendor documents' changes). Each is measured
 on a small organization (20 risks, 10 vendors) too, and the query counts must be equal."""
 
@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core import mail
 from django.db import connection, transaction
+from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -161,15 +162,24 @@ def seed(slug: str, *, risks: int, vendors: int) -> tuple[Organization, object, 
     return org, user, documents
 
 
-def _page(client: Client, org: Organization, name: str) -> tuple[float, int]:
-    path = reverse(name, kwargs={"org_slug": org.slug})
+def _get(client: Client, path: str) -> HttpResponse:
+    """The whole answer, a streamed export's lines included (they are read as it streams)."""
+    response = client.get(path)
+    if getattr(response, "streaming", False):
+        for _line in response.streaming_content:
+            pass
+    return response
+
+
+def _page(client: Client, org: Organization, name: str, query: str = "") -> tuple[float, int]:
+    path = reverse(name, kwargs={"org_slug": org.slug}) + query
     client.get(path)  # the session's first request caches what it loads
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(path)
+        response = _get(client, path)
     if response.status_code != 200:
-        raise RuntimeError(f"{name} answered {response.status_code}")
+        raise RuntimeError(f"{name}{query} answered {response.status_code}")
     count = len(queries)
-    elapsed, _ = timed(lambda: client.get(path), repeat=3)
+    elapsed, _ = timed(lambda: _get(client, path), repeat=3)
     return elapsed, count
 
 
@@ -227,13 +237,15 @@ def run(results: Results, *, scale: float = 1.0) -> None:
         client = Client()
         client.force_login(who)
         clients.append(client)
-    for name, label in (
-        ("risks", "risk register page"),
-        ("risk_heatmap", "risk heat map"),
-        ("vendors", "vendor list"),
+    for name, query, label in (
+        ("risks", "", "risk register page"),
+        ("risk_heatmap", "", "risk heat map"),
+        ("vendors", "", "vendor list"),
+        ("risks", "?format=xlsx", "risk register export (XLSX)"),
+        ("vendors", "?format=csv", "vendor list export (CSV)"),
     ):
-        small = _page(clients[0], small_org, name)
-        large = _page(clients[1], org, name)
+        small = _page(clients[0], small_org, name, query)
+        large = _page(clients[1], org, name, query)
         _compare(results, label, small, large, sizes)
     small, large = _digest(small_org), _digest(org)
     _compare(

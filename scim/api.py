@@ -47,7 +47,10 @@ def scim_endpoint(methods: tuple[str, ...]) -> Callable[[Handler], Handler]:
                     ScimError(401, "Send Authorization: Bearer <SCIM token of this organization>.")
                 )
             with org_scope(org):
-                token = scim_token_authenticate(org, raw.strip())
+                try:
+                    token = scim_token_authenticate(org, raw.strip())
+                except ScimError as exc:  # a token whose creator no longer has access
+                    return protocol.error_response(exc)
                 if token is None:
                     return protocol.error_response(
                         ScimError(401, "Unknown or revoked SCIM token for this organization.")

@@ -27,6 +27,7 @@ class ScimToken(TenantModel):
 
     is_api_key = True
     role = Role.COMPLIANCE_MANAGER
+    kind_label = "SCIM token"  # in messages (``tenants.credentials_sweep``'s e-mail)
 
     name = models.CharField(max_length=80)
     prefix = models.CharField(max_length=16)
@@ -63,7 +64,15 @@ class ScimToken(TenantModel):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not getattr(self, "creator_lapsed", False)
+
+    @property
+    def status(self) -> str:
+        """``suspended``: the creator's access ended (``creator_lapsed``, annotated by
+        ``scim.tokens``) and the sweep has not revoked it yet."""
+        if self.revoked_at is not None:
+            return "revoked"
+        return "suspended" if getattr(self, "creator_lapsed", False) else "active"
 
 
 class ProvisionedRole(models.TextChoices):

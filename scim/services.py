@@ -12,8 +12,11 @@ Rules (issue 19):
 * a user account belongs to every organization it is a member of: its name and e-mail change
   only when this organization's SCIM created the account (``ScimLink.created_account``) and
   this organization is its only one (otherwise the name is left as it is; an e-mail change is
-  refused), so an IdP never rewrites an account it merely linked; a new address is marked
-  verified only in one of the organization's verified SSO domains;
+  refused), so an IdP never rewrites an account it merely linked;
+* an address SCIM gives an account (a new account's, or a change) is marked verified only in
+  one of the organization's verified SSO domains: elsewhere the person proves it (allauth's
+  confirmation e-mail) before a password reset or sign-in can use it. The activity entry says
+  which (``email_verified``);
 * ``active: true`` only undoes a deactivation SCIM made (``ScimLink.deactivated_at`` still
   the membership's end) of a contributor or compliance manager, restoring the end the
   membership had before; an end the app set (an invitation's access end) stays;
@@ -96,6 +99,7 @@ def _apply_account(
     before = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
     email = changes.get("user_name")
     owned = None  # whether this organization's SCIM may rewrite the account (read lazily)
+    verification = None  # the address's verified state, before and after a change
     if email is not None and email != user.email.lower():
         if not link.created_account:
             _refuse_address_change(user, "is an account this organization's SCIM did not create")
@@ -105,8 +109,12 @@ def _apply_account(
         if get_user_model().objects.filter(email__iexact=email).exclude(pk=user.pk).exists():
             raise ScimError(409, f"Another account uses {email}.", "uniqueness")
         verified = domain_verified_for(membership.organization, email)
+        was_verified = EmailAddress.objects.filter(
+            user=user, email__iexact=user.email, verified=True
+        ).exists()
         EmailAddress.objects.filter(user=user).delete()
         EmailAddress.objects.create(user=user, email=email, verified=verified, primary=True)
+        verification = [was_verified, verified]
         user.email = email
         user.username = email[:150]
     names = {
@@ -120,13 +128,16 @@ def _apply_account(
     after = {"email": user.email, "first_name": user.first_name, "last_name": user.last_name}
     if after != before:
         user.save(update_fields=["email", "username", "first_name", "last_name"])
+        logged = diff(before, after)
+        if verification is not None:
+            logged["email_verified"] = verification
         activity_record(
             organization=membership.organization,
             actor=_actor(token),
             action="update",
             target=membership,
             object_repr=user.email,
-            changes=diff(before, after),
+            changes=logged,
         )
 
 
@@ -209,8 +220,11 @@ def scim_user_create(*, token: ScimToken, changes: dict[str, Any]) -> Membership
     org = token.organization
     role = changes.get("role") or provisioning_settings(org).default_role
     _refuse_role(role)
+    email = changes["user_name"]
     with transaction.atomic():
-        user, created = user_ensure(email=changes["user_name"])
+        # Verified only where the organization's identity provider speaks for the domain.
+        verified = domain_verified_for(org, email)
+        user, created = user_ensure(email=email, verified=verified)
         if Membership.objects.for_org(org).filter(user=user).exists():
             raise ScimError(
                 409,
@@ -218,6 +232,15 @@ def scim_user_create(*, token: ScimToken, changes: dict[str, Any]) -> Membership
                 "uniqueness",
             )
         membership = membership_add(organization=org, user=user, role=role, actor=_actor(token))
+        if created:
+            activity_record(
+                organization=org,
+                actor=_actor(token),
+                action="scim.account_created",
+                target=membership,
+                object_repr=user.email,
+                changes={"email": [None, user.email], "email_verified": [None, verified]},
+            )
         # An existing account is linked (how an IdP takes over existing people) but stays its
         # owner's: SCIM never rewrites its name or address.
         link = _link(membership, changes, created_account=created)

@@ -17,12 +17,14 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from scim.models import ScimToken
+from scim.protocol import ScimError
 from soc2app.errors import Conflict, NotPermitted, ValidationFailed
 from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.apikeys import credential_revoke, hash_secret, last_used_touch
 from tenants.models import Membership, Organization
 from tenants.permissions import Action
+from tenants.standing import LAPSED, creator_lapsed
 
 PREFIX_START = "scim_"
 _ALPHABET = string.ascii_lowercase + string.digits
@@ -79,9 +81,18 @@ def scim_token_revoke(*, membership: Membership, token: ScimToken) -> ScimToken:
     return credential_revoke(membership=membership, row=token)
 
 
+def _with_standing(org: Organization) -> QuerySet[ScimToken]:
+    """The organization's tokens with ``creator_lapsed``: the owner who created the token no
+    longer stands behind it (``tenants.standing``; a token has no system path, so a creator
+    who is gone counts too)."""
+    members = Membership.objects.for_org(org)
+    lapsed = creator_lapsed(Action.SCIM_MANAGE, members, system_issued=False)
+    return ScimToken.objects.for_org(org).annotate(**{LAPSED: lapsed})
+
+
 def scim_tokens_list(org: Organization) -> QuerySet[ScimToken]:
     return (
-        ScimToken.objects.for_org(org)
+        _with_standing(org)
         .select_related("created_by")
         .order_by(models.F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
     )
@@ -96,7 +107,8 @@ def get_scim_token_for(membership: Membership, pk: int) -> ScimToken:
 
 def scim_token_authenticate(org: Organization, raw: str) -> ScimToken | None:
     """The active token of ``org`` behind ``raw``, or None (unknown, malformed, revoked and
-    another organization's tokens look the same to the caller)."""
+    another organization's tokens look the same to the caller). A token whose creator no
+    longer has access is a 401 ``ScimError`` saying so (read in the same query)."""
     if (
         not raw.startswith(PREFIX_START)
         or len(raw) > 200
@@ -105,10 +117,16 @@ def scim_token_authenticate(org: Organization, raw: str) -> ScimToken | None:
         return None
     prefix, secret = raw[:_PREFIX_LENGTH], raw[_PREFIX_LENGTH + 1 :]
     token = (
-        ScimToken.objects.for_org(org)
+        _with_standing(org)
         .filter(prefix=prefix, secret_hash=hash_secret(secret), revoked_at__isnull=True)
         .first()
     )
+    if token is not None and getattr(token, LAPSED):
+        raise ScimError(
+            401,
+            "This token's creator no longer has access to the organization, so the token is "
+            "suspended; an owner can create a new one.",
+        )
     if token is not None:
         last_used_touch(token)
     return token

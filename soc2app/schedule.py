@@ -14,6 +14,12 @@ def beat_schedule(*, evidence_check_hour: int) -> dict[str, dict]:
             "task": "tenants.tasks.expire_invitations",
             "schedule": crontab(minute="*/15"),
         },
+        # API keys and SCIM tokens whose creator's access ended (an auditor's or owner's
+        # end date passed): refused at once already, revoked for good here, owners told.
+        "revoke-lapsed-credentials": {
+            "task": "tenants.tasks.revoke_lapsed_credentials",
+            "schedule": crontab(minute="3-59/15"),
+        },
         # Policy acceptance: links for people newly covered (joiners) or whose link expired,
         # and reminders to those who have not accepted (policies.tasks).
         "policy-links-daily": {

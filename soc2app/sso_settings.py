@@ -20,6 +20,10 @@ SOCIALACCOUNT_STORE_TOKENS = False
 SOCIALACCOUNT_LOGIN_ON_GET = False
 SOCIALACCOUNT_REQUESTS_TIMEOUT = env_int("SSO_HTTP_TIMEOUT", 10, minimum=1)
 SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True}}
+# Starts of single sign-on by e-mail address (``sso.signin_limits``), per ten minutes: from one
+# client address (a whole office behind one NAT shares it) and for one typed address.
+SSO_SIGNIN_RATE_PER_IP = env_int("SSO_SIGNIN_RATE_PER_IP", 100, minimum=1)
+SSO_SIGNIN_RATE_PER_ADDRESS = env_int("SSO_SIGNIN_RATE_PER_ADDRESS", 10, minimum=1)
 # Domain verification (``sso.domains``): the DNS server to ask (host or host:port; empty: the
 # system's resolvers) and how the well-known file is fetched (tests point both at local servers).
 SSO_DNS_NAMESERVER = env_str("SSO_DNS_NAMESERVER", "").strip()

@@ -26,6 +26,14 @@ def _locked_connection(org: Organization) -> SsoConnection | None:
     return SsoConnection.objects.for_org(org).select_for_update().first()
 
 
+def _mirror_required(org: Organization, required: bool) -> None:
+    """Keep ``Organization.sso_required`` (what the middleware reads with the membership, no
+    query) equal to the connection's ``require_sso``, in the caller's transaction."""
+    if org.sso_required != required:
+        Organization.objects.filter(pk=org.pk).update(sso_required=required)
+        org.sso_required = required
+
+
 def _log(membership: Membership, action: str, changes: dict[str, Any], **target: Any) -> None:
     activity_record(
         organization=membership.organization,
@@ -54,6 +62,7 @@ def _save_configuration(
         connection.require_sso = False
         connection.updated_at = timezone.now()
         connection.save()
+        _mirror_required(org, False)
         _log(membership, "sso.configured", {"kind": kind, **logged, "disabled": was_enabled})
     return connection
 
@@ -147,6 +156,7 @@ def connection_set_enabled(*, membership: Membership, enabled: bool) -> SsoConne
         connection.enabled = enabled
         if not enabled:
             connection.require_sso = False
+            _mirror_required(org, False)
         connection.updated_at = timezone.now()
         connection.save()
         _log(membership, "sso.enabled" if enabled else "sso.disabled", {"enabled": enabled})
@@ -205,6 +215,8 @@ def policy_set(
         )
         connection.updated_at = timezone.now()
         connection.save()
+        # From the next request on (``sso.middleware``), not each member's next sign-in.
+        _mirror_required(org, require_sso)
         names = ("require_sso", "break_glass", "allow_jit")
         changes = {n: [b, a] for n, b, a in zip(names, before, after, strict=True) if b != a}
         _log(membership, "sso.policy", changes)
@@ -284,4 +296,5 @@ def domain_remove(*, membership: Membership, domain_id: int) -> None:
         if connection is not None and connection.enabled and not left:
             connection.enabled = connection.require_sso = False
             connection.save(update_fields=["enabled", "require_sso"])
+            _mirror_required(org, False)
             _log(membership, "sso.disabled", {"enabled": False, "why": "no verified domain"})

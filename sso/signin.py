@@ -20,12 +20,13 @@ Refusals render ``sso/refused.html`` (403) and are written to the organization's
 and to the ``sso`` logger; so are the protocol failures allauth reports
 (``on_authentication_error``).
 
-Sessions: at every sign-in (``user_logged_in``) the session records which of the user's
-organizations require single sign-on (``REQUIRED_KEY``, but not where the user is the
-break-glass owner) and which were signed into through their identity provider
-(``SIGNED_KEY``). ``sso.middleware`` routes an organization's pages to its sign-in when the
-first holds it and the second does not, with no query. A session made before an organization
-turned the requirement on keeps working until it ends.
+Sessions: at every sign-in (``user_logged_in``) the session records the organization it was
+signed into through its identity provider (``SIGNED_KEY``). On every request to an
+organization that requires single sign-on (``Organization.sso_required``, read with the
+membership), ``sso.middleware`` and the API refuse a session that does not hold it, unless
+the member is the break-glass owner (``must_use_sso``). The requirement so takes effect at
+once, for sessions that were signed in before it was turned on too; an organization that does
+not require it costs no query.
 """
 
 from __future__ import annotations
@@ -60,7 +61,6 @@ logger = logging.getLogger("sso")
 
 MODE_LOGIN = "login"
 MODE_TEST = "test"
-REQUIRED_KEY = "sso_required_orgs"
 SIGNED_KEY = "sso_signed_orgs"
 ALLOWED_CLOCK_DRIFT = OneLogin_Saml2_Constants.ALLOWED_CLOCK_DRIFT
 
@@ -323,15 +323,14 @@ def password_refusal(user: Any) -> tuple[str, list[Organization]] | None:
     )
 
 
-def required_org_ids(user: Any) -> list[int]:
-    """The user's organizations whose pages need a sign-in through their identity provider."""
-    found = []
-    for membership in user_memberships(user):
-        connection = connection_of(membership.organization)
-        if connection is not None and connection.require_sso:
-            if connection.break_glass_id != membership.pk:
-                found.append(membership.organization_id)
-    return found
+def must_use_sso(membership: Membership) -> bool:
+    """Whether this member may act in their organization only through its identity provider:
+    it requires single sign-on and they are not its break-glass owner. One query (the
+    connection), so callers ask only when ``Organization.sso_required`` says it may be so."""
+    connection = connection_of(membership.organization)
+    if connection is None or not connection.require_sso:
+        return False
+    return connection.break_glass_id != membership.pk
 
 
 @receiver(user_logged_in)
@@ -339,7 +338,6 @@ def _on_signed_in(sender, request, user, **kwargs) -> None:  # noqa: ANN001
     """Marks the new session (see the module's docstring); logs a sign-in through SSO."""
     if request is None:
         return
-    request.session[REQUIRED_KEY] = required_org_ids(user)
     sociallogin = kwargs.get("sociallogin")
     org_id = (sociallogin.state or {}).get("sso_org") if sociallogin is not None else None
     if org_id is None:

@@ -136,7 +136,13 @@ def sso_policy(request: HttpRequest, org_slug: str) -> HttpResponse:
         except DomainError as exc:
             add_domain_error(form, exc)
         else:
-            messages.success(request, "Sign-in policy saved.")
+            note = ""
+            if form.cleaned_data["require_sso"]:
+                note = (
+                    " Members whose session was not signed in through single sign-on are sent "
+                    "to it from their next page."
+                )
+            messages.success(request, f"Sign-in policy saved.{note}")
             return redirect("sso_settings", org_slug=org_slug)
     return _page(request, status=400, policy_form=form)
 

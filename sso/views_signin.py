@@ -9,9 +9,11 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
+from soc2app.client_ip import client_ip
 from sso import domains, lookups, selectors
 from sso.forms import EmailForm
 from sso.signin import MODE_LOGIN
+from sso.signin_limits import TooManySignInStarts, signin_start_consume
 from sso.start import start
 from tenants.context import org_scope
 from tenants.models import Organization
@@ -26,10 +28,19 @@ def _safe_next(request: HttpRequest, value: str | None) -> str | None:
 @require_http_methods(["GET", "POST"])
 def sso_login(request: HttpRequest) -> HttpResponse:
     """Sign in with single sign-on: the address's domain must be verified by an organization
-    whose connection is enabled; the person is then sent to that organization's IdP."""
+    whose connection is enabled; the person is then sent to that organization's IdP. Each
+    attempt counts against its client address and the typed address (``sso.signin_limits``):
+    over either limit, the page says so (429) and nothing else happens."""
     form = EmailForm(request.POST or None, initial={"next": request.GET.get("next", "")})
-    if request.method == "POST" and form.is_valid():
-        email = form.cleaned_data["email"].strip().lower()
+    if request.method != "POST":
+        return render(request, "sso/login.html", {"form": form})
+    email = form.cleaned_data["email"].strip().lower() if form.is_valid() else None
+    try:
+        signin_start_consume(ip=client_ip(request), email=email)
+    except TooManySignInStarts as exc:
+        form.add_error(None, exc.message)
+        return render(request, "sso/login.html", {"form": form}, status=exc.status)
+    if email is not None:
         domain = domains.normalize(email) or ""
         org_id = lookups.organization_id_for_domain(domain) if domain else None
         org = Organization.objects.filter(pk=org_id).first() if org_id else None
@@ -48,8 +59,7 @@ def sso_login(request: HttpRequest) -> HttpResponse:
             f"No organization signs in {domain or 'this domain'} with single sign-on: "
             "sign in with your password instead.",
         )
-    status = 400 if form.errors else 200
-    return render(request, "sso/login.html", {"form": form}, status=status)
+    return render(request, "sso/login.html", {"form": form}, status=400)
 
 
 @require_http_methods(["GET", "POST"])

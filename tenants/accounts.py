@@ -8,8 +8,11 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import transaction
 
 
-def user_ensure(*, email: str, password: str | None = None) -> tuple[AbstractBaseUser, bool]:
-    """The user with ``email`` (created if missing, with a verified primary address).
+def user_ensure(
+    *, email: str, password: str | None = None, verified: bool = True
+) -> tuple[AbstractBaseUser, bool]:
+    """The user with ``email`` (created if missing, with a primary address, verified unless
+    ``verified`` is false: the caller has not seen the person prove it).
 
     ``password`` is set only on creation; without one the account must use password reset.
     """
@@ -26,6 +29,6 @@ def user_ensure(*, email: str, password: str | None = None) -> tuple[AbstractBas
                 user.set_unusable_password()
             user.save()
         EmailAddress.objects.get_or_create(
-            user=user, email=email, defaults={"verified": True, "primary": True}
+            user=user, email=email, defaults={"verified": verified, "primary": True}
         )
     return user, created

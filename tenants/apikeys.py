@@ -25,6 +25,7 @@ from tenants.activity import Actor, activity_record
 from tenants.lookups import api_key_for_auth
 from tenants.models import ApiKey, ApiKeyRole, Membership, Organization, Role
 from tenants.permissions import Action
+from tenants.standing import LAPSED, creator_lapsed
 
 PREFIX_START = "sk_"
 _PREFIX_ALPHABET = string.ascii_lowercase + string.digits
@@ -215,9 +216,14 @@ def credential_revoke(*, membership: Membership, row: Any) -> Any:
 
 
 def api_keys_list(org: Organization) -> QuerySet[ApiKey]:
+    """The organization's keys with ``creator_lapsed`` (suspended until the sweep revokes)."""
+    lapsed = creator_lapsed(
+        Action.APIKEY_MANAGE, Membership.objects.for_org(org), system_issued=True
+    )
     return (
         ApiKey.objects.for_org(org)
         .select_related("created_by")
+        .annotate(**{LAPSED: lapsed})
         .order_by(models.F("revoked_at").desc(nulls_first=True), "-created_at", "-id")
     )
 
@@ -232,8 +238,9 @@ def get_api_key_for(membership: Membership, pk: int) -> ApiKey:
 def api_key_authenticate(raw: str) -> ApiKey:
     """The active key behind ``raw``, or ``InvalidKey`` saying why not.
 
-    Revocation and expiry are read from the database on every request, so they take effect
-    at once. Unknown and wrong keys get the same answer.
+    Revocation, expiry and the creator's standing (``tenants.standing``) are read from the
+    database with the key on every request, so they take effect at once. Unknown and wrong
+    keys get the same answer.
     """
     parts = split_key(raw)
     if parts is None:
@@ -251,6 +258,12 @@ def api_key_authenticate(raw: str) -> ApiKey:
     if key.is_expired:
         when = timezone.localtime(key.expires_at).strftime("%d %b %Y %H:%M %Z")
         raise InvalidKey(f"This API key expired on {when}; create a new one.", "api_key_expired")
+    if getattr(key, LAPSED):
+        raise InvalidKey(
+            "This key's creator no longer has access to the organization, so the key is "
+            "suspended; an owner or admin can create a new one.",
+            "api_key_creator_lapsed",
+        )
     last_used_touch(key)
     return key
 

@@ -21,13 +21,18 @@ from django.utils import timezone
 
 from tenants.models import Invitation, Membership, Organization
 from tenants.models_integrations import ApiKey
+from tenants.permissions import Action
+from tenants.standing import LAPSED, creator_lapsed, creator_lapsed_sql
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
 # name(argument types) -> (columns returned, body). The bodies read the tables schema-qualified;
 # each function also pins its search_path, so no object a caller creates can stand in.
-API_KEY_COLUMNS = (
+# A column is (name, type), or (name, type, SQL expression over the row ``t``) for a computed
+# one: not a model field, set on the row as an attribute.
+Column = tuple[str, ...]
+API_KEY_COLUMNS: tuple[Column, ...] = (
     ("id", "bigint"),
     ("organization_id", "bigint"),
     ("name", "varchar"),
@@ -38,8 +43,11 @@ API_KEY_COLUMNS = (
     ("expires_at", "timestamptz"),
     ("revoked_at", "timestamptz"),
     ("last_used_at", "timestamptz"),
+    # Whether the member who created the key no longer stands behind it (tenants.standing):
+    # read with the key, so a creator's access that ran out refuses the key at once.
+    (LAPSED, "boolean", creator_lapsed_sql(Action.APIKEY_MANAGE)),
 )
-INVITATION_COLUMNS = (
+INVITATION_COLUMNS: tuple[Column, ...] = (
     ("id", "bigint"),
     ("organization_id", "bigint"),
     ("email", "varchar"),
@@ -52,7 +60,7 @@ INVITATION_COLUMNS = (
     ("accepted_at", "timestamptz"),
     ("accepted_by_id", "bigint"),
 )
-MEMBERSHIP_COLUMNS = (
+MEMBERSHIP_COLUMNS: tuple[Column, ...] = (
     ("id", "bigint"),
     ("organization_id", "bigint"),
     ("user_id", "bigint"),
@@ -60,7 +68,8 @@ MEMBERSHIP_COLUMNS = (
     ("expires_at", "timestamptz"),
     ("created_at", "timestamptz"),
 )
-FUNCTIONS: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {
+Definition = tuple[tuple[Column, ...], str, str]
+FUNCTIONS: dict[str, Definition] = {
     # An API key whose prefix and secret's hash both match: the hash never leaves the database.
     "app_api_key_for_auth(text, text)": (
         API_KEY_COLUMNS,
@@ -81,12 +90,10 @@ FUNCTIONS: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {
 }
 
 # Other apps' lookups (``register_function``), by signature.
-REGISTERED: dict[str, tuple[tuple[tuple[str, str], ...], str, str]] = {}
+REGISTERED: dict[str, Definition] = {}
 
 
-def register_function(
-    signature: str, columns: tuple[tuple[str, str], ...], table: str, where: str
-) -> None:
+def register_function(signature: str, columns: tuple[Column, ...], table: str, where: str) -> None:
     """Another app's narrow lookup (its ``AppConfig.ready``): created by that app's migration
     with ``function_sql``, granted by ``create_app_role`` like the three above
     (``all_functions``). Kept apart from ``FUNCTIONS``, which ``tenants.0009`` creates before
@@ -94,17 +101,26 @@ def register_function(
     REGISTERED[signature] = (columns, table, where)
 
 
-def all_functions() -> dict[str, tuple[tuple[tuple[str, str], ...], str, str]]:
+def all_functions() -> dict[str, Definition]:
     return {**FUNCTIONS, **REGISTERED}
 
 
-def function_sql(signature: str, where: str | None = None) -> list[str]:
+def _selected(column: Column) -> str:
+    name, kind, *expression = column
+    return f"{expression[0] if expression else f't.{name}'}::{kind}"
+
+
+def function_sql(
+    signature: str, where: str | None = None, columns: tuple[Column, ...] | None = None
+) -> list[str]:
     """CREATE OR REPLACE the function, executable by nobody until ``create_app_role``
-    (``where``: a migration's frozen condition, for columns a later migration adds)."""
-    columns, table, current = all_functions()[signature]
+    (``where``, ``columns``: a migration's frozen condition and columns, for columns a later
+    migration adds; a change of columns needs the function dropped first)."""
+    current_columns, table, current = all_functions()[signature]
     where = current if where is None else where
-    returns = ", ".join(f"{column} {kind}" for column, kind in columns)
-    select = ", ".join(f"t.{column}::{kind}" for column, kind in columns)
+    columns = current_columns if columns is None else columns
+    returns = ", ".join(f"{column[0]} {column[1]}" for column in columns)
+    select = ", ".join(_selected(column) for column in columns)
     body = f"SELECT {select} FROM {table} AS t WHERE {where}"  # noqa: S608 (fixed)
     return [
         f"CREATE OR REPLACE FUNCTION {signature} RETURNS TABLE ({returns}) "
@@ -126,8 +142,10 @@ def _with_organization(
     extra_sql: str = "",
     extra_params: Sequence[Any] = (),
 ) -> list:
-    """Rows of ``model`` from the function, each with its organization (one query)."""
-    columns = [column for column, _ in all_functions()[signature][0]]
+    """Rows of ``model`` from the function, each with its organization (one query); computed
+    columns become attributes of the row."""
+    columns = [column[0] for column in all_functions()[signature][0]]
+    fields = [column[0] for column in all_functions()[signature][0] if len(column) == 2]
     org_fields = [f.attname for f in Organization._meta.concrete_fields]
     name = signature.split("(")[0]
     placeholders = ", ".join(["%s"] * len(args))
@@ -140,7 +158,11 @@ def _with_organization(
     with connection.cursor() as cursor:
         cursor.execute(sql, [*args, *extra_params])
         for values in cursor.fetchall():
-            row = model.from_db(connection.alias, columns, values[: len(columns)])
+            named = dict(zip(columns, values, strict=False))
+            row = model.from_db(connection.alias, fields, [named[f] for f in fields])
+            for extra in columns:
+                if extra not in fields:
+                    setattr(row, extra, named[extra])
             row.organization = Organization.from_db(
                 connection.alias, org_fields, values[len(columns) :]
             )
@@ -151,8 +173,12 @@ def _with_organization(
 def api_key_for_auth(prefix: str, secret_hash: str) -> ApiKey | None:
     """The key with this prefix and secret hash (any organization), with its organization."""
     if connection.vendor != "postgresql":
+        lapsed = creator_lapsed(
+            Action.APIKEY_MANAGE, Membership._base_manager.all(), system_issued=True
+        )
         return (
             ApiKey._base_manager.select_related("organization")
+            .annotate(**{LAPSED: lapsed})
             .filter(prefix=prefix, secret_hash=secret_hash)
             .first()
         )

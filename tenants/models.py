@@ -40,6 +40,10 @@ class Organization(models.Model):
     # its uploader. On by default, existing organizations included (``db_default``); only
     # owners turn it off (``tenants.review_policy``).
     require_independent_review = models.BooleanField(default=True, db_default=True)
+    # Single sign-on required of its members (a copy of the connection's ``require_sso``,
+    # kept by ``sso.services``): read with the membership on every request, so an
+    # organization that does not require it costs no query (``sso.middleware``).
+    sso_required = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["name"]

@@ -31,6 +31,7 @@ class ApiKey(TenantModel):
     """
 
     is_api_key = True
+    kind_label = "API key"  # in messages (the sweep's e-mail)
 
     name = models.CharField(max_length=80)
     role = models.CharField(max_length=32, choices=ApiKeyRole.choices)
@@ -82,13 +83,18 @@ class ApiKey(TenantModel):
 
     @property
     def is_active(self) -> bool:
-        return self.revoked_at is None and not self.is_expired
+        lapsed = getattr(self, "creator_lapsed", False)
+        return self.revoked_at is None and not self.is_expired and not lapsed
 
     @property
     def status(self) -> str:
+        """``suspended``: the creator's access ended (``creator_lapsed``, annotated by the
+        queries that read it: ``tenants.standing``) and the sweep has not revoked it yet."""
         if self.revoked_at is not None:
             return "revoked"
-        return "expired" if self.is_expired else "active"
+        if self.is_expired:
+            return "expired"
+        return "suspended" if getattr(self, "creator_lapsed", False) else "active"
 
 
 class WebhookEvent(models.TextChoices):

@@ -80,7 +80,8 @@ def get_invitation_for(membership: Membership, pk: int) -> Invitation:
 # Bearer credentials other apps let a member create (a tenant model with ``created_by``,
 # ``revoked_at``, ``name`` and ``prefix``: SCIM tokens), each with the action a role needs to
 # hold one. They go with the member's API keys; each app registers its model in
-# ``AppConfig.ready`` (``tenants`` does not import the apps built on it).
+# ``AppConfig.ready`` (``tenants`` does not import the apps built on it). They have no system
+# path: one with no creator counts as its creator gone (``tenants.credentials_sweep``).
 CREATED_CREDENTIALS: dict[type, str] = {}
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import shutil
 from collections.abc import Callable
@@ -9,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
 from django.test import Client
+from django.utils import timezone
 
 from tenants import rls
 from tenants.models import Membership, Organization, Role
@@ -152,6 +154,12 @@ def reviewer(org, make_member) -> Membership:
 @pytest.fixture
 def owner(org, make_member) -> Membership:
     return make_member(org, Role.OWNER)
+
+
+@pytest.fixture
+def time_boxed_owner(org, make_member) -> Membership:
+    """A second owner whose access ends in an hour (``tests.factories.access_end`` ends it)."""
+    return make_member(org, Role.OWNER, expires_at=timezone.now() + dt.timedelta(hours=1))
 
 
 @pytest.fixture

@@ -3,9 +3,12 @@ current organization (the scoped manager would refuse, by design)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
 from allauth.account.models import EmailAddress
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from tenants.models import Membership, Organization, Role
 
@@ -80,6 +83,14 @@ class ControlFactory(TenantFactory):
     control_type = "procedural"
     frequency = "quarterly"
     status = "implemented"
+
+
+def access_end(member: Membership) -> None:
+    """The member's time-boxed access runs out (a second ago), as time passing does: no
+    service, nothing else written."""
+    Membership.objects.for_org(member.organization_id).filter(pk=member.pk).update(
+        expires_at=timezone.now() - dt.timedelta(seconds=1)
+    )
 
 
 def control_map(control, *refs: str):

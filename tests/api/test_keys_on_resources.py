@@ -7,9 +7,11 @@ import hashlib
 
 import pytest
 from django.db import connection
+from rest_framework.test import APIClient
 
 from controls.models import Control
 from evidence.models import EvidenceVersion
+from tenants.apikeys import api_key_create
 from tenants.models import ActivityEntry
 from tests.api.conftest import org_url
 from tests.factories import ControlFactory, control_map
@@ -122,13 +124,21 @@ def test_a_key_never_reaches_another_organization(org, other_org, key_for):
 
 
 @pytest.mark.parametrize("rows", [3, 30])
-def test_list_queries_with_a_key(org, key_for, rows, django_assert_num_queries):
-    client = key_for(org, "read_only")
+@pytest.mark.parametrize("made_by", ["system", "member"])
+def test_list_queries_with_a_key(
+    org, key_for, time_boxed_owner, made_by, rows, django_assert_num_queries
+):
+    if made_by == "system":
+        client = key_for(org, "read_only")
+    else:
+        _, plaintext = api_key_create(membership=time_boxed_owner, name="ci", role="read_only")
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {plaintext}")
     for n in range(rows):
         control_map(ControlFactory(organization=org, code=f"K-{n:02d}"), "CC6.1")
     client.get(org_url(org, "controls/"))  # records the key's last use (once a minute)
-    # key with its organization, the page with its count and (PostgreSQL) criteria; elsewhere
-    # the criteria in one more query
+    # key with its organization (and its creator's standing), the page with its count and
+    # (PostgreSQL) criteria; elsewhere the criteria in one more query
     with django_assert_num_queries(2 if connection.vendor == "postgresql" else 3):
         response = client.get(org_url(org, "controls/"), {"page_size": 50})
     assert len(response.json()["results"]) == rows

@@ -103,7 +103,7 @@ def test_add_edit_end_and_delete_in_the_browser(org, add, manager, client_for):
             "email": "ADA@example.com",
             "employment_type": "employee",
             "start_date": "2025-01-06",
-            "manager": boss.pk,
+            "manager_email": "boss@example.com",
             "member": manager.pk,
         },
     )
@@ -126,7 +126,7 @@ def test_add_edit_end_and_delete_in_the_browser(org, add, manager, client_for):
             "email": "boss@example.com",
             "employment_type": "employee",
             "start_date": "2025-01-06",
-            "manager": ada.pk,
+            "manager_email": "ada@example.com",
         },
     )
     assert edited.status_code == 400 and "reports to Boss" in edited.content.decode()
