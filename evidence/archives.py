@@ -26,10 +26,10 @@ from evidence.validation import (
     BinaryFile,
     UploadRejected,
     _detect,
-    _human,
     _scan,
     _setting,
     check_name,
+    human_size,
     sanitize_filename,
 )
 
@@ -44,7 +44,7 @@ class _Budget:
 
     def too_big(self) -> UploadRejected:
         return UploadRejected(
-            f"The archive expands to more than {_human(self.max_bytes)}; split it or upload "
+            f"The archive expands to more than {human_size(self.max_bytes)}; split it or upload "
             "the files one by one.",
             code="zip_bomb",
         )

@@ -125,7 +125,8 @@ def _setting(name: str, default: int) -> int:
     return int(getattr(settings, name, default))
 
 
-def _human(n: int) -> str:
+def human_size(n: int) -> str:
+    """A size in bytes as people read it: "1.5 MB", "200 bytes"."""
     for unit, size in (("GB", 1024 * MB), ("MB", MB), ("KB", 1024)):
         if n >= size:
             return f"{n / size:.1f}".removesuffix(".0") + f" {unit}"
@@ -206,7 +207,7 @@ def _scan(fileobj: BinaryFile, limit: int) -> tuple[int, str, bytes, bool]:
         end = None
     if end is not None and end > limit:
         raise UploadRejected(
-            f"This file is {_human(end)}; the limit is {_human(limit)}.", code="too_large"
+            f"This file is {human_size(end)}; the limit is {human_size(limit)}.", code="too_large"
         )
     fileobj.seek(0)
     digest, size, head = hashlib.sha256(), 0, b""
@@ -215,7 +216,7 @@ def _scan(fileobj: BinaryFile, limit: int) -> tuple[int, str, bytes, bool]:
         size += len(chunk)
         if size > limit:  # the size hint can be missing or wrong; the bytes read are not
             raise UploadRejected(
-                f"This file is larger than the {_human(limit)} limit; upload a smaller file "
+                f"This file is larger than the {human_size(limit)} limit; upload a smaller file "
                 "or split it into parts.",
                 code="too_large",
             )

@@ -124,18 +124,14 @@ def assessment_run(
     notes = str(notes or "").strip()
     if len(notes) > NOTES_MAX:
         raise ValidationFailed(f"Keep the notes under {NOTES_MAX} characters.", field="notes")
-    matrix = matrices.matrix_for(org)
     actor = Actor.for_principal(membership)
     stored = ""
     try:
         with transaction.atomic():
-            # One run at a time per organization: the date check below sees the other's row.
-            list(
-                RiskMatrix.objects.for_org(org)
-                .select_for_update()
-                .filter(pk=matrix.pk)
-                .values_list("pk", flat=True)
-            )
+            # One run at a time per organization (the date check below sees the other's row),
+            # and the register frozen on the matrix that holds: no risk or matrix changes
+            # until this run commits.
+            matrix = matrices.matrix_locked(org)
             day = _check_day(org.pk, performed_on or today, today)
             rows = assessment_rows.freeze(org, matrix, day)
             content = assessment_rows.csv_content(rows)

@@ -1,9 +1,8 @@
-"""The organization's risk matrix: created with the defaults on first need, the level of a
-score (from the thresholds, which are data), and the range check of likelihood and impact."""
+"""The organization's risk matrix: the defaults until its first write (a read never creates
+the row), locked by every write that depends on it; the level of a score (from the
+thresholds, which are data), and the range check of likelihood and impact."""
 
 from __future__ import annotations
-
-from django.db import IntegrityError, transaction
 
 from risks.models import Level, RiskMatrix
 from soc2app.errors import ValidationFailed
@@ -24,22 +23,37 @@ LEVEL_COLOURS = {
 }
 
 
+def _defaults() -> dict:
+    return {
+        "size": DEFAULT_SIZE,
+        "likelihood_labels": list(DEFAULT_LIKELIHOOD),
+        "impact_labels": list(DEFAULT_IMPACT),
+        "thresholds": dict(DEFAULT_THRESHOLDS),
+    }
+
+
 def matrix_for(org: Organization) -> RiskMatrix:
-    """The organization's matrix, created with the defaults the first time it is needed."""
-    found = RiskMatrix.objects.for_org(org).first()
+    """The organization's stored matrix, created with the defaults when it has none: for a
+    write only (a read uses ``matrix_read``, which writes nothing). Two concurrent first writes
+    create one row (the one-per-organization constraint; the loser reads the winner's)."""
+    matrix, _ = RiskMatrix.objects.for_org(org).get_or_create(
+        organization_id=getattr(org, "pk", org), defaults=_defaults()
+    )
+    return matrix
+
+
+def matrix_locked(org: Organization) -> RiskMatrix:
+    """The organization's matrix, created when absent and locked until the caller's
+    transaction ends (``SELECT ... FOR UPDATE``). Every write that depends on the matrix takes
+    this lock: a change of the matrix (``services_matrix``) and a risk's scores
+    (``services``), so a risk cannot be scored beyond a matrix being shrunk (the shrink's
+    count of such risks would miss it), and both see the matrix that holds."""
+    locked = RiskMatrix.objects.for_org(org).select_for_update()
+    found = locked.first()
     if found is not None:
         return found
-    try:
-        with transaction.atomic():
-            return RiskMatrix.objects.create(
-                organization=org,
-                size=DEFAULT_SIZE,
-                likelihood_labels=list(DEFAULT_LIKELIHOOD),
-                impact_labels=list(DEFAULT_IMPACT),
-                thresholds=dict(DEFAULT_THRESHOLDS),
-            )
-    except IntegrityError:  # created concurrently: read the other one
-        return RiskMatrix.objects.for_org(org).get()
+    matrix_for(org)
+    return locked.get()
 
 
 def level_of(matrix: RiskMatrix, score: int) -> Level:
@@ -77,15 +91,10 @@ def label(labels: list[str], value: int) -> str:
 
 
 def matrix_read(org: Organization) -> RiskMatrix:
-    """The organization's matrix for a read that must write nothing (the auditor portal): the
-    stored one, or the defaults unsaved."""
+    """The organization's matrix for a read (pages, the API, the auditor portal), which writes
+    nothing: the stored one, or the defaults unsaved (the row is created by the first change,
+    ``matrix_for``). One query."""
     found = RiskMatrix.objects.for_org(org).first()
     if found is not None:
         return found
-    return RiskMatrix(
-        organization_id=getattr(org, "pk", org),
-        size=DEFAULT_SIZE,
-        likelihood_labels=list(DEFAULT_LIKELIHOOD),
-        impact_labels=list(DEFAULT_IMPACT),
-        thresholds=dict(DEFAULT_THRESHOLDS),
-    )
+    return RiskMatrix(organization_id=getattr(org, "pk", org), **_defaults())

@@ -4,7 +4,9 @@ treatment, links), delete.
 Rules:
 * managers only (``Action.RISK_MANAGE``: owners, admins, compliance managers and their keys);
 * likelihood and impact lie on the organization's matrix (1..size), refused with the field
-  named otherwise; scores are likelihood x impact, stored (the database checks the product);
+  named otherwise, checked under the matrix's lock (``matrix.matrix_locked``) so a shrink of
+  the matrix cannot pass them by; scores are likelihood x impact, stored (the database checks
+  the product);
 * the residual score is never above the inherent one (treatment does not make a risk
   worse): refused on the residual likelihood's field;
 * "mitigate" needs at least one linked control; "accept" needs a reason and an end date in
@@ -28,7 +30,7 @@ from controls.models import Control, System
 from controls.periods import add_months
 from risks import matrix as matrices
 from risks.library import library_entry
-from risks.models import Category, Risk, RiskControl, RiskSystem, Treatment
+from risks.models import Category, Risk, RiskControl, RiskMatrix, RiskSystem, Treatment
 from risks.selectors import MANAGER_ROLES
 from soc2app.errors import Conflict, NotFound, ValidationFailed
 from tenants import permissions
@@ -95,8 +97,9 @@ def _ids(model: type, org_id: int, ids: Iterable[int], what: str, field: str) ->
     return wanted
 
 
-def _check(risk: Risk, *, controls: list[int], today: dt.date, accepting: bool) -> None:
-    matrix = matrices.matrix_for(risk.organization)
+def _check(
+    risk: Risk, *, matrix: RiskMatrix, controls: list[int], today: dt.date, accepting: bool
+) -> None:
     for prefix in ("inherent", "residual"):
         matrices.check_point(
             matrix,
@@ -192,16 +195,19 @@ def _save(
     today: dt.date,
 ) -> Risk:
     org = membership.organization
-    accepting = _acceptance(risk, before, membership)
-    _check(risk, controls=controls, today=today, accepting=accepting)
-    changes = diff(before, snapshot(risk, FIELDS))
-    changes.update(diff(links_before, {"controls": controls, "systems": systems}))
-    if risk.pk is not None and not changes:
-        return risk
     action = "create" if risk.pk is None else "update"
-    risk.updated_at = timezone.now()
     try:
         with transaction.atomic():
+            # The matrix locked until this risk is saved: a shrink of the matrix waits for it
+            # (and then counts it), or it waits for the shrink and is checked on the new size.
+            matrix = matrices.matrix_locked(org)
+            accepting = _acceptance(risk, before, membership)
+            _check(risk, matrix=matrix, controls=controls, today=today, accepting=accepting)
+            changes = diff(before, snapshot(risk, FIELDS))
+            changes.update(diff(links_before, {"controls": controls, "systems": systems}))
+            if risk.pk is not None and not changes:
+                return risk
+            risk.updated_at = timezone.now()
             risk.save()
             _links(RiskControl, risk, "control", controls)
             _links(RiskSystem, risk, "system", systems)

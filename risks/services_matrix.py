@@ -114,10 +114,11 @@ def matrix_update(*, membership: Membership, **values: Any) -> RiskMatrix:
     if unknown:
         raise ValidationFailed(f"These fields cannot be changed: {', '.join(sorted(unknown))}.")
     org = membership.organization
-    matrices.matrix_for(org)  # created with the defaults on first need
     with transaction.atomic():
-        # Locked: two changes at once apply one after the other, each checked in full.
-        matrix = RiskMatrix.objects.for_org(org).select_for_update().get()
+        # Locked (created with the defaults on the first change): two changes at once apply
+        # one after the other, each checked in full, and a risk scored meanwhile waits for
+        # this change, then is checked against the new size (``services._save``).
+        matrix = matrices.matrix_locked(org)
         before = snapshot(matrix, FIELDS)
         size = _whole(values.get("size", matrix.size), "size", MIN_SIZE, MAX_SIZE, "The size")
         if size < matrix.size:

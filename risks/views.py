@@ -35,7 +35,7 @@ def _require(request: HttpRequest) -> None:
 def register(request: HttpRequest, org_slug: str) -> HttpResponse:
     _require(request)
     org = request.organization
-    matrix = matrices.matrix_for(org)
+    matrix = matrices.matrix_read(org)
     form = RegisterFilterForm(request.GET or None, owners=selectors.owner_choices(org))
     fmt = export_format(request.GET.get("format"))
     if fmt is not None:  # the Export menu: the register with the filters shown
@@ -102,7 +102,7 @@ def _form(request: HttpRequest, matrix: RiskMatrix, risk: Risk | None) -> RiskFo
 
 def _edit(request: HttpRequest, risk: Risk | None) -> HttpResponse:
     org = request.organization
-    matrix = matrices.matrix_for(org)
+    matrix = matrices.matrix_read(org)
     form = _form(request, matrix, risk)
     if request.method == "POST" and form.is_valid():
         values = dict(form.cleaned_data)
@@ -168,7 +168,7 @@ def risk_library(request: HttpRequest, org_slug: str) -> HttpResponse:
 def risk_heatmap(request: HttpRequest, org_slug: str) -> HttpResponse:
     _require(request)
     org = request.organization
-    matrix = matrices.matrix_for(org)
+    matrix = matrices.matrix_read(org)
     context = {"matrix": matrix, **heatmap.grids_context(org, matrix)}
     return render(request, "risks/heatmap.html", context)
 
@@ -178,7 +178,7 @@ def risk_matrix(request: HttpRequest, org_slug: str) -> HttpResponse:
     """The matrix settings: size, labels, level thresholds, assessment interval."""
     _require(request)
     org = request.organization
-    matrix = matrices.matrix_for(org)
+    matrix = matrices.matrix_read(org)
     form = MatrixForm(request.POST or None, initial=MatrixForm.initial_for(matrix))
     beyond, beyond_link = None, None
     if request.method == "POST" and form.is_valid():

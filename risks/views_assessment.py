@@ -76,7 +76,7 @@ def assessment_run(request: HttpRequest, org_slug: str) -> HttpResponse:
         "risk_count": Risk.objects.for_org(org).count(),
         "controls": controls_mapped_to(org, assessment.CRITERIA),
         "criteria": assessment.CRITERIA,
-        "interval": matrices.matrix_for(org).assessment_interval_days,
+        "interval": matrices.matrix_read(org).assessment_interval_days,
         "due": assessment_selectors.assessment_due(org, today),
     }
     return render(request, "risks/assessment_run.html", context, status=400 if form.errors else 200)

@@ -67,6 +67,8 @@ class ImportPages:
     # The upload page's facts (columns, row limit) and the preview's rows of this import.
     upload_context: dict[str, Any] = field(default_factory=dict)
     preview_rows: Callable[[Plan], dict[str, Any]] = lambda plan: {}
+    # What else the import did, said after the counts (" 2 next review dates moved ...").
+    done_note: Callable[[Plan], str] = lambda plan: ""
 
     def views(self) -> tuple[Callable[..., HttpResponse], ...]:
         """The upload, confirm and example-file views."""
@@ -129,7 +131,7 @@ class ImportPages:
         messages.success(
             request,
             f"Imported {held.name or 'the file'}: {len(plan.to_create)} added, "
-            f"{len(plan.to_update)} updated, {plan.unchanged} unchanged.",
+            f"{len(plan.to_update)} updated, {plan.unchanged} unchanged.{self.done_note(plan)}",
         )
         return redirect(self.done_url, org_slug=org_slug)
 

@@ -60,9 +60,9 @@ def accepts_uploads(view: V) -> V:
 
 
 def _human(n: int) -> str:
-    from evidence.validation import _human as human  # one wording of sizes everywhere
+    from evidence.validation import human_size  # one wording of sizes everywhere
 
-    return human(n)
+    return human_size(n)
 
 
 def file_limit() -> int:

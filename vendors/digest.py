@@ -12,7 +12,8 @@ aggregate query as of the pass's day, and a document's status changes on a known
 the day after its ``valid_until``, expiring ``expiring_days`` before), so a change is news when
 that day is in the window. A vendor added since the last digest tells its stale documents and
 overdue review even though their day has passed; a critical vendor missing its SOC 2 report
-is news when the vendor was added or changed since. Three queries per organization (the
+is news when the vendor was added or its criticality changed since (once: editing anything
+else does not tell it again; a report added ends it, documents are never removed). Three queries per organization (the
 window's two and the list's aggregate), whatever the number of vendors and documents.
 """
 
@@ -83,7 +84,11 @@ def _entries(org: Organization, row: VendorRow, window: Window, expiring_days: i
         else:
             text = f"{vendor.name}: {labels[kind]} current until {until:%d %b %Y}"
         yield DigestEntry(STALE if status == "stale" else EXPIRING, text, url, owners)
-    if row.status == "missing_soc2" and window.new(vendor.updated_at):
+    # Since the vendor became critical (added so, or its criticality changed): told once,
+    # however often it is edited meanwhile; told again only if it stops and becomes critical.
+    if row.status == "missing_soc2" and window.new(
+        vendor.criticality_changed_at or vendor.created_at
+    ):
         text = f"{vendor.name} ({vendor.get_criticality_display().lower()}): no SOC 2 report"
         yield DigestEntry(MISSING, text, url, owners)
     review = vendor.next_review_date

@@ -14,11 +14,14 @@ kinds of data (``customer_data``, ``personal_data``, ... or their labels) separa
 ``subprocessor`` is yes/no; dates are ``YYYY-MM-DD``. A row whose name matches a vendor's
 (case-insensitive) updates it; a column left out of the header leaves its field as it is, an
 empty cell clears it (an empty criticality or subprocessor leaves it, or takes the default).
-The values obey the same rules as the vendor form (``vendors.services.vendor_values_check``).
+The values obey the same rules as the vendor form (``vendors.services.vendor_values_check``),
+and a changed criticality moves a next review date the way the form does
+(``vendors.services_rules.vendors_follow_criticality``: a date the latest review derived follows
+the new criticality, a date set by hand stays).
 
 The plan reads the members and the vendors in two queries; applying it inserts and updates in
 a constant number of statements (a batch is ``BATCH`` rows) and writes one activity entry for
-the whole import (counts, the file's SHA-256, the ids created and updated).
+the whole import (counts, the file's SHA-256, the ids created, updated and rescheduled).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from tenants import permissions
 from tenants.activity import Actor, activity_record
 from tenants.context import current_org_id, org_scope
 from tenants.models import Membership, Organization
-from vendors import services
+from vendors import services, services_rules
 from vendors.models import DataKind, Vendor
 
 REQUIRED = ("name",)
@@ -99,6 +102,8 @@ class Plan(Problems):
     sha256: str = ""
     org_id: int = 0
     owners: dict[int, str] = field(default_factory=dict)  # member id -> e-mail, for display
+    # Applied: the vendors whose next review date moved with their new criticality.
+    rescheduled: list[int] = field(default_factory=list)
 
     def shown(self, line: Line) -> list[tuple[str, str, str]]:
         """A row's changes as (column, before, after) texts: owners by e-mail."""
@@ -295,6 +300,16 @@ def _write(org: Organization, plan: Plan) -> tuple[list[int], list[int]]:
             for line in updates
         ]
         Vendor.objects.for_org(org).bulk_update(changed, [*fields, "updated_at"], batch_size=BATCH)
+    # As on the form: the change of criticality dated (the digest's news), and a next review
+    # date the latest review derived follows the new criticality.
+    old = {
+        line.vendor_id: line.changes["criticality"][0]
+        for line in updates
+        if "criticality" in line.changes
+    }
+    if old:
+        Vendor.objects.for_org(org).filter(pk__in=list(old)).update(criticality_changed_at=now)
+    plan.rescheduled = services_rules.vendors_follow_criticality(org, old)
     return [line.vendor_id for line in plan.to_create], [line.vendor_id for line in updates]
 
 
@@ -325,6 +340,7 @@ def import_apply(*, membership: Any, data: bytes, name: str = "") -> Plan:
                     "updated": [None, len(updated)],
                     "created_ids": [None, created],
                     "updated_ids": [None, updated],
+                    **({"rescheduled_ids": [None, plan.rescheduled]} if plan.rescheduled else {}),
                 },
             )
     except IntegrityError as exc:  # someone added a vendor of one of these names meanwhile

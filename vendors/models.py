@@ -49,6 +49,9 @@ class Vendor(TenantModel):
     notes = models.TextField(max_length=5000, blank=True, default="")
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
+    # When the criticality last changed (None: as created). The digest tells a critical vendor
+    # without a SOC 2 report once from then (``vendors.digest``), whatever else is edited.
+    criticality_changed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["name", "id"]

@@ -1,6 +1,6 @@
 """An organization's own vendor freshness rules (``vendors.rules``): one row per organization,
-created with the defaults the first time a manager opens or changes them; until then the
-defaults apply. The ranges below are also the services' (``vendors.services_rules``); the
+created with the defaults the first time a manager changes them (reading them writes
+nothing); until then the defaults apply. The ranges below are also the services' (``vendors.services_rules``); the
 database holds them too."""
 
 from __future__ import annotations

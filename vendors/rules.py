@@ -25,8 +25,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
-
 from controls.periods import add_months
 from vendors.models_rules import VendorRules
 
@@ -80,17 +78,29 @@ def rules_for(organization: object) -> FreshnessRules:
     return from_row(VendorRules.objects.for_org(organization).first())
 
 
-def rules_row_for(organization: object) -> VendorRules:
-    """The organization's row, created with the defaults on first need (the settings)."""
+def rules_row_read(organization: object) -> VendorRules:
+    """The organization's row for the settings page and API, which write nothing: the stored
+    one, or the defaults unsaved (the row is created by the first change). One query."""
     found = VendorRules.objects.for_org(organization).first()
     if found is not None:
         return found
-    org_id = getattr(organization, "pk", organization)
-    try:
-        with transaction.atomic():
-            return VendorRules.objects.create(organization_id=org_id, **as_fields(DEFAULT_RULES))
-    except IntegrityError:  # created concurrently: read the other one
-        return VendorRules.objects.for_org(organization).get()
+    return VendorRules(
+        organization_id=getattr(organization, "pk", organization), **as_fields(DEFAULT_RULES)
+    )
+
+
+def rules_row_locked(organization: object) -> VendorRules:
+    """The organization's row, created with the defaults when absent and locked until the
+    caller's transaction ends: for a change (``services_rules``). Two concurrent first changes
+    create one row (the one-per-organization constraint: the loser reads the winner's)."""
+    locked = VendorRules.objects.for_org(organization).select_for_update()
+    found = locked.first()
+    if found is not None:
+        return found
+    VendorRules.objects.for_org(organization).get_or_create(
+        organization_id=getattr(organization, "pk", organization), defaults=as_fields(DEFAULT_RULES)
+    )
+    return locked.get()
 
 
 def valid_until(

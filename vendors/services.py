@@ -31,7 +31,7 @@ from vendors.models import (
     document_upload_to,
 )
 from vendors.rules import rules_for
-from vendors.services_rules import vendors_reschedule
+from vendors.services_rules import vendors_follow_criticality
 
 MANAGE = Action.VENDOR_MANAGE
 MAX_VENDORS = 5000
@@ -143,6 +143,8 @@ def vendor_update(*, membership: Membership, vendor: Vendor, **values: Any) -> V
         return vendor
     _dates_agree(vendor)
     vendor.updated_at = timezone.now()
+    if "criticality" in changes:
+        vendor.criticality_changed_at = vendor.updated_at
     org = membership.organization
     try:
         with transaction.atomic():
@@ -151,10 +153,7 @@ def vendor_update(*, membership: Membership, vendor: Vendor, **values: Any) -> V
                 # The next review follows the new criticality (when it is still the date
                 # the latest review derived).
                 before = vendor.next_review_date
-                one = Vendor.objects.for_org(org).filter(pk=vendor.pk)
-                rules = rules_for(org)
-                old = changes["criticality"][0]
-                if vendors_reschedule(org, one, was=rules, now=rules, old_criticality=old):
+                if vendors_follow_criticality(org, {vendor.pk: changes["criticality"][0]}):
                     vendor.refresh_from_db(fields=["next_review_date", "updated_at"])
                     changes["next_review_date"] = [_plain(before), _plain(vendor.next_review_date)]
             _log(membership, "update", vendor, changes)

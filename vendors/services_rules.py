@@ -15,6 +15,7 @@ A refusal stores nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
@@ -28,7 +29,7 @@ from tenants.models import Membership
 from tenants.permissions import Action
 from vendors.models import Vendor, VendorReview
 from vendors.models_rules import RANGES, VendorRules
-from vendors.rules import CRITICALITIES, FreshnessRules, from_row, rules_row_for
+from vendors.rules import CRITICALITIES, FreshnessRules, from_row, rules_for, rules_row_locked
 
 FIELDS = tuple(RANGES)
 LABELS = {
@@ -78,18 +79,20 @@ def vendors_reschedule(
     *,
     was: FreshnessRules,
     now: FreshnessRules,
-    old_criticality: str | None = None,
-) -> int:
+    old_criticality: Mapping[int, str] | None = None,
+) -> list[int]:
     """Move the next review date of ``vendors`` whose date is still derived from their latest
-    review (what ``was`` gave for their criticality, ``old_criticality`` when it just changed,
-    or what the review proposed) to what ``now`` derives; the number moved. Two queries (one
-    read with the latest review as sub-selects, one bulk update)."""
+    review (what ``was`` gave for their criticality, or for their criticality before a change,
+    ``old_criticality`` by vendor id, or what the review proposed) to what ``now`` derives;
+    the ids moved. Two queries (one read with the latest review as sub-selects, one bulk
+    update)."""
+    old_criticality = old_criticality or {}
     moved = []
     stamp = timezone.now()
     for vendor in _latest_reviews(vendors, org).only("id", "criticality", "next_review_date"):
         last_on = vendor.last_reviewed_on
         derived = {
-            was.next_review(old_criticality or vendor.criticality, last_on),
+            was.next_review(old_criticality.get(vendor.pk, vendor.criticality), last_on),
             vendor.last_next_review,
         }
         if vendor.next_review_date not in derived:
@@ -99,16 +102,27 @@ def vendors_reschedule(
             vendor.next_review_date, vendor.updated_at = wanted, stamp
             moved.append(vendor)
     Vendor.objects.for_org(org).bulk_update(moved, ["next_review_date", "updated_at"])
-    return len(moved)
+    return [vendor.pk for vendor in moved]
+
+
+def vendors_follow_criticality(org: Any, old_criticality: Mapping[int, str]) -> list[int]:
+    """After vendors' criticality changed (the form, the API, the import; their rows saved):
+    those of ``old_criticality`` (vendor id -> criticality before) whose next review date is
+    still the one their latest review derived move to what their new criticality gives; a date
+    set by hand stays. The ids moved; three queries, any number of vendors."""
+    if not old_criticality:
+        return []
+    rules = rules_for(org)
+    scope = Vendor.objects.for_org(org).filter(pk__in=list(old_criticality))
+    return vendors_reschedule(org, scope, was=rules, now=rules, old_criticality=old_criticality)
 
 
 def rules_update(*, membership: Membership, **values: Any) -> VendorRules:
     """Change some of the rules (``FIELDS``); the others keep their values."""
     permissions.require(membership, Action.VENDOR_MANAGE)
     org = membership.organization
-    rules_row_for(org)  # created with the defaults on first need
     with transaction.atomic():
-        row = VendorRules.objects.for_org(org).select_for_update().get()
+        row = rules_row_locked(org)  # created with the defaults on the first change
         before, was = snapshot(row, FIELDS), from_row(row)
         wanted = _checked(values, row)
         changes = diff(before, wanted)
@@ -118,7 +132,7 @@ def rules_update(*, membership: Membership, **values: Any) -> VendorRules:
             setattr(row, name, value)
         row.updated_at = timezone.now()
         row.save()
-        moved = 0
+        moved: list[int] = []
         intervals = {n[len("review_months_") :] for n in changes if n.startswith("review_months_")}
         if intervals:
             scope = Vendor.objects.for_org(org).filter(criticality__in=intervals)
@@ -128,6 +142,9 @@ def rules_update(*, membership: Membership, **values: Any) -> VendorRules:
             actor=Actor.for_principal(membership),
             action="update",
             target=row,
-            changes={**changes, **({"vendors_rescheduled": [None, moved]} if moved else {})},
+            changes={
+                **changes,
+                **({"vendors_rescheduled": [None, len(moved)]} if moved else {}),
+            },
         )
     return row

@@ -19,7 +19,7 @@ from tenants import permissions
 from vendors import exports, selectors, services, services_rules
 from vendors.forms import DocumentForm, FilterForm, ReviewForm, RulesForm, VendorForm
 from vendors.models import DataKind
-from vendors.rules import DEFAULT_RULES, as_fields, rules_for, rules_row_for
+from vendors.rules import DEFAULT_RULES, as_fields, rules_for, rules_row_read
 
 PAGE_SIZE = 50
 
@@ -187,7 +187,7 @@ def review_add(request: HttpRequest, org_slug: str, pk: int) -> HttpResponse:
 def vendor_rules(request: HttpRequest, org_slug: str) -> HttpResponse:
     """Vendors → Rules: how long each document counts and how often vendors are reviewed."""
     _manager(request)
-    row = rules_row_for(request.organization)
+    row = rules_row_read(request.organization)
     initial = {name: getattr(row, name) for name in services_rules.FIELDS}
     form = RulesForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():

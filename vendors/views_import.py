@@ -16,6 +16,14 @@ def _rows(plan: imports.Plan) -> dict:
     return {"rows": rows, "more_rows": max(0, len(plan.lines) - PREVIEW_ROWS)}
 
 
+def _moved(plan: imports.Plan) -> str:
+    """The next review dates the import moved with a new criticality, if any."""
+    moved = len(plan.rescheduled)
+    if not moved:
+        return ""
+    return f" {moved} next review date{'s' if moved != 1 else ''} moved with the new criticality."
+
+
 PAGES = ImportPages(
     kind="vendors",
     action=services.MANAGE,
@@ -30,6 +38,7 @@ PAGES = ImportPages(
     done_url="vendors",
     upload_context={"columns": imports.COLUMNS, "max_rows": imports.MAX_ROWS},
     preview_rows=_rows,
+    done_note=_moved,
     example=imports.template_csv,
     example_name="vendors-template.csv",
 )

@@ -53,13 +53,13 @@ from tenants.models import Role
 from tenants.permissions import Action
 from vendors import exports as vendor_exports
 from vendors import selectors as vendor_selectors
+from vendors.api.output import document_out, vendor_out
 from vendors.api.serializers import (
     VendorDocumentOut,
     VendorFilterIn,
     VendorOut,
     VendorReviewOut,
 )
-from vendors.api.views import _document_out, _vendor_out
 from vendors.models import Vendor
 
 AUDIT_PARAM = OpenApiParameter(
@@ -258,12 +258,12 @@ class PortalVendorViewSet(_RegisterBase, mixins.RetrieveModelMixin):
             self.organization, timezone.localdate(), self._filters()
         )
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response([_vendor_out(r) for r in page])
+        return self.get_paginated_response([vendor_out(r) for r in page])
 
     @extend_schema(summary="A vendor")
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         row = vendor_selectors.vendor_row(self.organization, self._vendor(), timezone.localdate())
-        return Response(_vendor_out(row))
+        return Response(vendor_out(row))
 
     @extend_schema(
         summary="A vendor's documents, with status", responses=VendorDocumentOut(many=True)
@@ -274,7 +274,7 @@ class PortalVendorViewSet(_RegisterBase, mixins.RetrieveModelMixin):
             self.organization, self._vendor(), timezone.localdate()
         )
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response([_document_out(r) for r in page])
+        return self.get_paginated_response([document_out(r) for r in page])
 
     @extend_schema(
         summary="Download a vendor's document",

@@ -71,7 +71,7 @@ class RiskViewSet(
         self.require(Action.RISK_MANAGE)  # reading the register too, for now
 
     def _levels(self, risks: Iterable[Risk]) -> None:
-        matrix = matrices.matrix_for(self.organization)
+        matrix = matrices.matrix_read(self.organization)
         today = timezone.localdate()
         for risk in risks:
             risk.inherent_level = matrices.level_of(matrix, risk.inherent_score)
@@ -79,7 +79,7 @@ class RiskViewSet(
             risk.acceptance_expired = selectors.acceptance_expired(risk, today)
 
     def get_scoped_queryset(self) -> QuerySet[Risk]:
-        matrix = matrices.matrix_for(self.organization)
+        matrix = matrices.matrix_read(self.organization)
         data = RiskFilterIn(data=self.request.query_params)
         data.is_valid(raise_exception=True)
         return selectors.risks_list(
@@ -169,7 +169,7 @@ class RiskViewSet(
                 membership=self.principal, **data.validated_data
             )
             return Response(RiskMatrixOut(updated).data)
-        return Response(RiskMatrixOut(matrices.matrix_for(self.organization)).data)
+        return Response(RiskMatrixOut(matrices.matrix_read(self.organization)).data)
 
     @extend_schema(
         summary="Export the register (CSV or XLSX)",

@@ -25,6 +25,7 @@ from soc2app.errors import ValidationFailed
 from soc2app.uploads import accepts_uploads, upload_problem
 from tenants.models import Membership
 from vendors import exports, imports, selectors, services, services_rules
+from vendors.api.output import document_out, vendor_out
 from vendors.api.serializers import (
     VendorDocumentIn,
     VendorDocumentOut,
@@ -40,20 +41,7 @@ from vendors.api.serializers import (
     VendorRulesOut,
 )
 from vendors.models import Vendor
-from vendors.rules import rules_row_for
-
-
-def _vendor_out(row: selectors.VendorRow) -> dict:
-    vendor = row.vendor
-    vendor.document_status = row.status
-    vendor.review_overdue = row.review_overdue
-    return VendorOut(vendor).data
-
-
-def _document_out(row: selectors.DocumentRow) -> dict:
-    doc = row.document
-    doc.valid_until, doc.status = row.valid_until, row.status
-    return VendorDocumentOut(doc).data
+from vendors.rules import rules_row_read
 
 
 @extend_schema(tags=["vendors"])
@@ -82,7 +70,7 @@ class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
 
     def _one(self, vendor: Vendor, code: int = status.HTTP_200_OK) -> Response:
         row = selectors.vendor_row(self.organization, vendor, timezone.localdate())
-        return Response(_vendor_out(row), status=code)
+        return Response(vendor_out(row), status=code)
 
     def _owner(self, values: dict[str, Any]) -> None:
         if "owner" in values and values["owner"] is not None:
@@ -97,7 +85,7 @@ class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
         filters = selectors.VendorFilter(**data.validated_data)
         rows = selectors.vendor_rows(self.organization, timezone.localdate(), filters)
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response([_vendor_out(r) for r in page])
+        return self.get_paginated_response([vendor_out(r) for r in page])
 
     def retrieve(self, request: Request, *args: object, **kwargs: object) -> Response:
         return self._one(self._vendor())
@@ -160,7 +148,7 @@ class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
         if request.method == "GET":
             rows = selectors.documents_of(self.organization, vendor, today)
             page = self.paginate_queryset(rows)
-            return self.get_paginated_response([_document_out(r) for r in page])
+            return self.get_paginated_response([document_out(r) for r in page])
         if not request.content_type.startswith("multipart/"):
             raise ValidationFailed("Send the document as multipart/form-data in the field 'file'.")
         if (problem := upload_problem(request)) is not None:
@@ -181,7 +169,7 @@ class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
             for r in selectors.documents_of(self.organization, vendor, today)
             if r.document.pk == doc.pk
         )
-        return Response(_document_out(row), status=status.HTTP_201_CREATED)
+        return Response(document_out(row), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         methods=["GET"], summary="A vendor's reviews", responses=VendorReviewOut(many=True)
@@ -225,7 +213,7 @@ class VendorViewSet(TenantViewSetMixin, viewsets.GenericViewSet):
             data.is_valid(raise_exception=True)
             row = services_rules.rules_update(membership=self.principal, **data.validated_data)
             return Response(VendorRulesOut(row).data)
-        return Response(VendorRulesOut(rules_row_for(self.organization)).data)
+        return Response(VendorRulesOut(rules_row_read(self.organization)).data)
 
     @extend_schema(
         summary="Import vendors from a CSV file",
