@@ -13,7 +13,7 @@ from django.shortcuts import render
 
 from soc2app.client_ip import client_ip
 from soc2app.errors import DomainError
-from soc2app.ratelimit import window_consume
+from soc2app.ratelimit import ip_bucket, window_consume
 
 WINDOW = 600
 
@@ -32,7 +32,10 @@ def link_page(*, bucket: str, refused_template: str, resolve: Callable[[str, str
         def page(request: HttpRequest, organization: str, token: str) -> HttpResponse:
             # The kwarg is not ``org_slug``: TenantMiddleware would ask for a sign-in.
             ip = client_ip(request)
-            if window_consume(bucket, ip, window=WINDOW) > settings.POLICY_LINK_RATE_PER_IP:
+            if (
+                window_consume(bucket, ip_bucket(ip), window=WINDOW)
+                > settings.POLICY_LINK_RATE_PER_IP
+            ):
                 message = "Too many attempts from your address: wait ten minutes."
                 return refused(request, refused_template, message, 429)
             try:

@@ -165,10 +165,12 @@ def results_record(
     return lost
 
 
-def owners_notify(org: Organization, *, what: str, names: list[str], page: str) -> None:
-    """E-mail the organization's active owners that ``names`` lost verification; inside the
-    caller's transaction, sent after it commits. A failed send is logged (the activity log
-    and the settings page still tell)."""
+def owners_notify(
+    org: Organization, *, what: str, names: list[str], page: str, consequence: str = ""
+) -> None:
+    """E-mail the organization's active owners that ``names`` lost verification (and
+    ``consequence``, what changed because of it); inside the caller's transaction, sent after
+    it commits. A failed send is logged (the activity log and the settings page still tell)."""
     owners = [
         m.user.email
         for m in Membership.objects.for_org(org)
@@ -184,6 +186,7 @@ def owners_notify(org: Organization, *, what: str, names: list[str], page: str) 
         "what": what,
         "names": names,
         "failures": MAX_FAILURES,
+        "consequence": consequence,
         "url": settings.SITE_URL + reverse(page, kwargs={"org_slug": org.slug}),
     }
     subject = header_safe(f"{org.name}: {what} no longer verified: {', '.join(names)}")

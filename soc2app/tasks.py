@@ -18,34 +18,27 @@ from trust import recheck as trust_recheck
 logger = logging.getLogger(__name__)
 
 
-class RecheckFailed(RuntimeError):
-    """Some organizations could not be checked; raised so that Celery retries the run (the
-    organizations done already are not checked twice: their rows are claimed for the day)."""
+def domains_recheck_org(org: Organization, *, now: dt.datetime) -> list[str]:
+    """One organization's part of the daily re-check, under its own scope: the domains that
+    lost verification."""
+    with org_scope(org):
+        names = sso_recheck.sso_domains_recheck(organization=org, now=now)
+        names += trust_recheck.trust_domain_recheck(organization=org, now=now)
+    return names
+
+
+def organizations_due(now: dt.datetime) -> list[int]:
+    return sorted(sso_recheck.organizations_due(now) | trust_recheck.organizations_due(now))
 
 
 def domains_recheck_all(*, now: dt.datetime | None = None) -> dict[str, list[str]]:
-    """The daily re-check of verified domains (``soc2app.domain_recheck``), organization by
-    organization under its own scope; per slug, the domains that lost verification."""
+    """The whole re-check in this process, organization by organization (what the tasks below
+    do, one task per organization); per slug, the domains that lost verification."""
     now = now or timezone.now()
-    ids = sso_recheck.organizations_due(now) | trust_recheck.organizations_due(now)
     lost: dict[str, list[str]] = {}
-    failed: list[str] = []
-    for org in Organization.objects.filter(pk__in=ids).order_by("pk"):
-        try:
-            with org_scope(org):
-                names = sso_recheck.sso_domains_recheck(organization=org, now=now)
-                names += trust_recheck.trust_domain_recheck(organization=org, now=now)
-        except SoftTimeLimitExceeded:
-            raise
-        except Exception:  # one organization must not hold the others back
-            logger.exception("domain re-check of %s failed", org.slug)
-            failed.append(org.slug)
-            continue
-        if names:
+    for org in Organization.objects.filter(pk__in=organizations_due(now)).order_by("pk"):
+        if names := domains_recheck_org(org, now=now):
             lost[org.slug] = names
-    logger.info("domain re-check: %d organizations visited, unverified: %s", len(ids), lost)
-    if failed:
-        raise RecheckFailed(f"domain re-check failed for {failed}")
     return lost
 
 
@@ -53,13 +46,44 @@ def domains_recheck_all(*, now: dt.datetime | None = None) -> dict[str, list[str
     name="soc2app.domains_recheck_daily",
     acks_late=True,  # a worker killed mid-run leaves the message queued; the rerun is idempotent
     reject_on_worker_lost=True,
-    autoretry_for=(OperationalError, RecheckFailed),
+    autoretry_for=(OperationalError,),
+    retry_backoff=60,
+    max_retries=5,
+    ignore_result=True,
+)
+def domains_recheck_daily() -> int:
+    """The daily re-check of verified domains (``soc2app.domain_recheck``): one task per
+    organization holding a domain due, each with its own time limit, so that an organization
+    whose DNS or web site answers slowly (or on purpose, a byte at a time) delays only its own
+    check, never the others'. Sending them again is harmless: a row is checked once a day."""
+    ids = organizations_due(timezone.now())
+    for org_id in ids:
+        domains_recheck_organization.delay(org_id)
+    logger.info("domain re-check: %d organizations to visit", len(ids))
+    return len(ids)
+
+
+@shared_task(
+    name="soc2app.domains_recheck_organization",
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError,),
     retry_backoff=60,
     retry_backoff_max=15 * 60,
     max_retries=5,
-    soft_time_limit=30 * 60,
-    time_limit=32 * 60,
+    soft_time_limit=5 * 60,
+    time_limit=6 * 60,
     ignore_result=True,
 )
-def domains_recheck_daily() -> dict[str, list[str]]:
-    return domains_recheck_all()
+def domains_recheck_organization(org_id: int) -> list[str]:
+    org = Organization.objects.filter(pk=org_id).first()
+    if org is None:  # deleted since the daily task listed it
+        return []
+    try:
+        names = domains_recheck_org(org, now=timezone.now())
+    except SoftTimeLimitExceeded:
+        logger.warning("domain re-check of %s ran out of time: checked again tomorrow", org.slug)
+        return []
+    if names:
+        logger.info("domain re-check of %s: unverified %s", org.slug, names)
+    return names

@@ -28,6 +28,15 @@ FIELDS = CheckFields(
 )
 
 
+# Told to the owners when the last verified domain goes: nobody is locked out, but the
+# requirement they chose is lifted until they verify a domain and turn it on again.
+DISABLED = (
+    "It was your last verified domain, so single sign-on has been DISABLED and is no longer "
+    "required: members can sign in with their password again (and reset it by e-mail). "
+    "Verify a domain, then enable single sign-on and require it again on the settings page."
+)
+
+
 def proof_error(row: SsoDomain) -> str | None:
     """None when the domain's proof is still published, else why not (the reason of the
     method it was verified by)."""
@@ -66,10 +75,16 @@ def sso_domains_recheck(*, organization: Organization, now: dt.datetime) -> list
         return []
 
     def on_lost(lost: list[SsoDomain]) -> None:
-        connection_disable_without_domain(organization=org, actor=ACTOR)
+        disabled = connection_disable_without_domain(organization=org, actor=ACTOR)
         names = [row.domain for row in lost]
         what = "e-mail domain" if len(names) == 1 else "e-mail domains"
-        domain_recheck.owners_notify(org, what=what, names=names, page="sso_settings")
+        domain_recheck.owners_notify(
+            org,
+            what=what,
+            names=names,
+            page="sso_settings",
+            consequence=DISABLED if disabled else "",
+        )
 
     lost = domain_recheck.rows_recheck(
         scope,

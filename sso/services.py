@@ -28,10 +28,11 @@ def _locked_connection(org: Organization) -> SsoConnection | None:
 
 def _mirror_required(org: Organization, required: bool) -> None:
     """Keep ``Organization.sso_required`` (what the middleware reads with the membership, no
-    query) equal to the connection's ``require_sso``, in the caller's transaction."""
-    if org.sso_required != required:
-        Organization.objects.filter(pk=org.pk).update(sso_required=required)
-        org.sso_required = required
+    query) equal to the connection's ``require_sso``, in the caller's transaction (under the
+    connection's row lock). Written whatever ``org`` says: it was read before the lock, and
+    another owner may have changed the requirement since."""
+    Organization.objects.filter(pk=org.pk).update(sso_required=required)
+    org.sso_required = required
 
 
 def _log(membership: Membership, action: str, changes: dict[str, Any], **target: Any) -> None:

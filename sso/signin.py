@@ -296,12 +296,15 @@ def accept(request: HttpRequest, sociallogin: SocialLogin) -> None:
 def password_refusal(user: Any) -> tuple[str, list[Organization]] | None:
     """Why a password sign-in (and so its TOTP step) is refused, or None. Refused when every
     one of the user's organizations requires single sign-on and the user is the break-glass
-    owner of none; the break-glass owner must have an authenticator app."""
+    owner of none and an auditor of none; the break-glass owner must have an authenticator
+    app."""
     memberships = user_memberships(user)
     if not memberships:
         return None
     required = []
     for membership in memberships:
+        if membership.role == Role.AUDITOR:
+            return None  # an outside auditor has no account at the organization's IdP
         connection = connection_of(membership.organization)
         if connection is None or not connection.require_sso:
             return None
@@ -325,8 +328,12 @@ def password_refusal(user: Any) -> tuple[str, list[Organization]] | None:
 
 def must_use_sso(membership: Membership) -> bool:
     """Whether this member may act in their organization only through its identity provider:
-    it requires single sign-on and they are not its break-glass owner. One query (the
-    connection), so callers ask only when ``Organization.sso_required`` says it may be so."""
+    it requires single sign-on and they are not its break-glass owner. Auditors are outside
+    it: the CPA firm's people have no account at the organization's identity provider (their
+    access is granted per audit, time-boxed, and their own sign-in keeps its MFA). One query
+    (the connection), so callers ask only when ``Organization.sso_required`` says it may be so."""
+    if membership.role == Role.AUDITOR:
+        return False
     connection = connection_of(membership.organization)
     if connection is None or not connection.require_sso:
         return False

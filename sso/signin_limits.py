@@ -19,7 +19,7 @@ import time
 from django.conf import settings
 
 from soc2app.errors import DomainError
-from soc2app.ratelimit import window_consume
+from soc2app.ratelimit import ip_bucket, window_consume
 
 logger = logging.getLogger("sso")
 
@@ -48,7 +48,10 @@ def signin_start_consume(*, ip: str, email: str | None) -> None:
     raise ``TooManySignInStarts`` when either is over its limit. An attempt refused for its
     client address is not counted against the address it typed."""
     domain = email.rpartition("@")[2] if email else ""
-    if window_consume("sso-start-ip", ip, window=WINDOW_SECONDS) > settings.SSO_SIGNIN_RATE_PER_IP:
+    if (
+        window_consume("sso-start-ip", ip_bucket(ip), window=WINDOW_SECONDS)
+        > settings.SSO_SIGNIN_RATE_PER_IP
+    ):
         raise _refuse("ip", ip, domain, "Too many single sign-on attempts from your network.")
     if email is None:
         return

@@ -27,7 +27,7 @@ from evidence.downloads import DOWNLOAD_CSP, content_disposition
 from evidence.side_files import side_file_response
 from soc2app.client_ip import client_ip
 from soc2app.errors import DomainError
-from soc2app.ratelimit import window_consume
+from soc2app.ratelimit import ip_bucket, window_consume
 from trust import selectors
 from trust.forms import RequestForm
 from trust.lookups import published_center
@@ -50,7 +50,7 @@ def public_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     @wraps(view)
     def page(request: HttpRequest, slug: str, **kwargs) -> HttpResponse:  # noqa: ANN003
         ip = client_ip(request)
-        if window_consume("trust-page", ip, window=60) > settings.TRUST_RATE_PER_IP:
+        if window_consume("trust-page", ip_bucket(ip), window=60) > settings.TRUST_RATE_PER_IP:
             return _refused(request, "Too many requests from your address: wait a minute.", 429)
         center = published_center(slug=slug)
         if center is None:
@@ -132,7 +132,10 @@ def trust_request(request: HttpRequest, center: TrustCenter, ip: str, pk: int) -
     full = TrustCenter.objects.for_org(org).get()
     form = RequestForm(request.POST or None)
     if request.method == "POST":
-        if window_consume("trust-request", ip, window=600) > settings.TRUST_REQUEST_RATE_PER_IP:
+        if (
+            window_consume("trust-request", ip_bucket(ip), window=600)
+            > settings.TRUST_REQUEST_RATE_PER_IP
+        ):
             return _refused(request, "Too many requests from your address: wait ten minutes.", 429)
         if form.is_valid():
             data = form.cleaned_data

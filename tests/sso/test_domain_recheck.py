@@ -103,6 +103,7 @@ def test_a_removed_record_unverifies_the_domain_on_the_third_failed_day(
     [mail] = mailoutbox
     assert mail.to == [owner.user.email] and DOMAIN in mail.subject
     assert "3 days in a row" in mail.body and "/settings/sso/" in mail.body
+    assert "single sign-on has been DISABLED and is no longer required" in mail.body
 
     run(day(4))  # unverified: no longer checked, nothing logged or sent again
     assert len(mailoutbox) == 1 and actions(org).count("sso.domain_unverified") == 1

@@ -6,6 +6,7 @@ through a local SMTP server."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 import pytest
 from django.utils import timezone
@@ -51,7 +52,10 @@ def test_a_worker_unverifies_a_third_failing_day_and_leaves_the_other_organizati
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(smtp.port),
         }
-        with celery_worker(tmp_path, "test-domains", **env) as queue:
+        # The daily task sends one task per organization to the default queue: this worker's.
+        queue = f"test-domains-{uuid.uuid4().hex[:12]}"
+        env["CELERY_TASK_DEFAULT_QUEUE"] = queue
+        with celery_worker(tmp_path, "test-domains", queue=queue, **env):
             domains_recheck_daily.apply_async(queue=queue)
 
             def fresh(name: str) -> SsoDomain:

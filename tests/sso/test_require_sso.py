@@ -78,6 +78,19 @@ def test_a_break_glass_owner_without_an_app_is_refused_too(client, org, required
     assert signed_in_user_id(client) is None
 
 
+def test_an_outside_auditor_keeps_password_sign_in_and_the_portal(client, org, required):
+    """The CPA firm's people have no account at the organization's identity provider: the
+    requirement is for the organization's own members (and it must not send an auditor's
+    portal pages round in a loop)."""
+    auditor = member(org, "cpa@auditfirm.test", Role.AUDITOR)
+    response = _password(client, "cpa@auditfirm.test")
+    assert response.status_code == 302 and signed_in_user_id(client) == str(auditor.user_id)
+    portal = client.get(reverse("portal_home", kwargs={"org_slug": org.slug}))
+    assert portal.status_code == 200
+    assert client.get(f"/o/{org.slug}/").status_code == 302  # the portal, not single sign-on
+    assert "/sso/" not in client.get(f"/o/{org.slug}/")["Location"]
+
+
 def test_someone_in_two_organizations_keeps_the_other_and_is_routed_for_this_one(
     client, org, other_org, make_member, required
 ):

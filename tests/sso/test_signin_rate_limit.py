@@ -75,3 +75,17 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_count(settings):
     assert proxy.post("/sso/", {"email": "b@unknown.test"}, **first).status_code == 429
     second = {"HTTP_X_FORWARDED_FOR": "203.0.113.6"}
     assert proxy.post("/sso/", {"email": "c@unknown.test"}, **second).status_code == 400
+
+
+def test_an_ipv6_client_is_counted_by_its_64_network(settings):
+    """One device's privacy addresses (or a whole /64 it holds) are one client; another /64
+    is another."""
+    settings.SSO_SIGNIN_RATE_PER_IP = 2
+    same_network = ["2001:db8:1:2::1", "2001:db8:1:2:aaaa::9", "2001:db8:1:2:ffff:1:2:3"]
+    answers = [
+        _browser(ip).post("/sso/", {"email": f"u{n}@unknown.test"}).status_code
+        for n, ip in enumerate(same_network)
+    ]
+    assert answers == [400, 400, 429]
+    other = _browser("2001:db8:1:3::1").post("/sso/", {"email": "x@unknown.test"})
+    assert other.status_code == 400

@@ -24,7 +24,9 @@ def _assert_polite_denial(message, made, request: TrustRequest) -> None:
     assert message.to == [request.email]
     assert message.subject == f"{org.name}: your request for {made['private'].title}"
     body = message.body
-    assert body.startswith(f"Hello {request.name},")
+    # Not the name the visitor typed: anyone can file a request with someone else's address,
+    # and a denial must not carry their text to that address.
+    assert body.startswith("Hello,") and request.name not in body
     assert f'"{made["private"].title}"' in body and "could not share" in body
     assert "/download/" not in body and "http" not in body
     owner = made["owner"]
