@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 from sso import services
 from tenants.models import Role
@@ -31,6 +32,15 @@ def test_sign_in_with_sso_and_the_settings_page(browser, live_server, settings):
         org = OrganizationFactory(name="Acme", slug="acme-sso")
         boss = member(org, "boss@acme.test", Role.OWNER)
         verified_domain(org)
+        # A second verified domain whose daily re-check has failed twice (its proof removed):
+        # the page warns with the count and the reason, whatever the reason's length.
+        failing = verified_domain(org, "failing.acme.test")
+        type(failing).objects.for_org(org).filter(pk=failing.pk).update(
+            check_failures=2,
+            last_checked_at=timezone.now(),
+            last_check_error="DNS: no TXT record at _soc2app-verification.failing.acme.test "
+            "holding soc2app-verification=" + "t" * 32 + " (the name does not exist).",
+        )
         oidc_connection(org, provider)
         services.domain_add(membership=boss, domain=LONG_DOMAIN)
         ana = member(org, "ana@acme.test")
@@ -60,6 +70,8 @@ def test_sign_in_with_sso_and_the_settings_page(browser, live_server, settings):
             page.goto(f"/o/{org.slug}/settings/sso/")
             assert page.get_by_role("heading", name="Single sign-on", level=1).is_visible()
             assert page.get_by_text("/accounts/oidc/oidc-acme-sso/login/callback/").count()
+            warning = page.get_by_text("Proof missing on 2 daily checks in a row")
+            assert warning.is_visible()
             if out is not None:
                 out.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(out / f"sso-settings-{label}.png"), full_page=True)
