@@ -97,6 +97,11 @@ def test_an_unknown_domain_is_told_to_use_a_password(client, db):
     assert b"sign in with your password" in response.content
 
 
+def test_the_page_carries_where_to_go_next_once(client, db):
+    page = client.get("/sso/?next=/o/acme/controls/").content.decode()
+    assert page.count('name="next"') == 1 and 'value="/o/acme/controls/"' in page
+
+
 def test_a_disabled_connection_does_not_route(client, org, oidc, acme_oidc):
     acme_oidc.enabled = False
     acme_oidc.save()
