@@ -22,11 +22,12 @@ from typing import Any
 
 from celery import shared_task
 from django.conf import settings
-from django.db import OperationalError, transaction
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
 from monitoring.models import Check, CheckResult, Connection, Finding, FindingState, ResultStatus
+from soc2app.task_options import rerunnable
 from tenants.activity import Actor, activity_record
 from tenants.context import org_scope
 from tenants.models import Membership, Organization
@@ -217,15 +218,7 @@ def overdue_sweep(*, today: dt.date | None = None) -> dict[str, int]:
 
 @shared_task(
     name="monitoring.sweep_overdue_findings",
-    acks_late=True,  # a worker killed mid-run leaves the message queued; the rerun is idempotent
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=30,
-    retry_backoff_max=15 * 60,
-    max_retries=5,
-    soft_time_limit=10 * 60,
-    time_limit=12 * 60,
-    ignore_result=True,
+    **rerunnable(soft_time_limit=10 * 60, time_limit=12 * 60),
 )
 def sweep_overdue_findings() -> dict[str, int]:
     """Celery beat, daily before the digests: announce findings that became overdue."""

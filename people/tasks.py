@@ -7,11 +7,11 @@ import datetime as dt
 import logging
 
 from celery import shared_task
-from django.db import OperationalError
 from django.utils import timezone
 
 from people.checklist_items import checklists_record_overdue
 from people.models_checklists import ChecklistItem
+from soc2app.task_options import rerunnable
 from tenants.context import org_scope
 from tenants.models import Organization
 
@@ -43,15 +43,7 @@ def overdue_checklists_sweep(*, today: dt.date | None = None) -> dict[str, int]:
 
 @shared_task(
     name="people.sweep_overdue_checklist_items",
-    acks_late=True,  # a worker killed mid-run leaves the message queued; the rerun is idempotent
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=30,
-    retry_backoff_max=15 * 60,
-    max_retries=5,
-    soft_time_limit=20 * 60,
-    time_limit=25 * 60,
-    ignore_result=True,
+    **rerunnable(soft_time_limit=20 * 60, time_limit=25 * 60),
 )
 def sweep_overdue_checklist_items() -> dict[str, int]:
     """Celery beat, daily: checklist items still open after their due date, recorded once

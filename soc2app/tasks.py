@@ -7,9 +7,9 @@ import logging
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import OperationalError
 from django.utils import timezone
 
+from soc2app.task_options import rerunnable
 from sso import recheck as sso_recheck
 from tenants.context import org_scope
 from tenants.models import Organization
@@ -42,15 +42,7 @@ def domains_recheck_all(*, now: dt.datetime | None = None) -> dict[str, list[str
     return lost
 
 
-@shared_task(
-    name="soc2app.domains_recheck_daily",
-    acks_late=True,  # a worker killed mid-run leaves the message queued; the rerun is idempotent
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=60,
-    max_retries=5,
-    ignore_result=True,
-)
+@shared_task(name="soc2app.domains_recheck_daily", **rerunnable(retry_backoff=60))
 def domains_recheck_daily() -> int:
     """The daily re-check of verified domains (``soc2app.domain_recheck``): one task per
     organization holding a domain due, each with its own time limit, so that an organization
@@ -65,15 +57,7 @@ def domains_recheck_daily() -> int:
 
 @shared_task(
     name="soc2app.domains_recheck_organization",
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=(OperationalError,),
-    retry_backoff=60,
-    retry_backoff_max=15 * 60,
-    max_retries=5,
-    soft_time_limit=5 * 60,
-    time_limit=6 * 60,
-    ignore_result=True,
+    **rerunnable(retry_backoff=60, soft_time_limit=5 * 60, time_limit=6 * 60),
 )
 def domains_recheck_organization(org_id: int) -> list[str]:
     org = Organization.objects.filter(pk=org_id).first()

@@ -54,3 +54,16 @@ class InOrg(threading.Thread):
                     return True
             time.sleep(0.05)
         return False
+
+
+def run_together(org, works: list[Callable[[], object]]) -> list[object]:
+    """Each of ``works`` on its own connection, started together; waits for all and fails
+    the test if any raised. Their results, in order."""
+    others = [InOrg(org, work) for work in works]
+    for other in others:
+        other.start()
+    for other in others:
+        other.join(timeout=60)
+    failed = [o.result for o in others if isinstance(o.result, BaseException)]
+    assert not failed, failed
+    return [o.result for o in others]

@@ -15,7 +15,7 @@ from risks import services, services_matrix
 from risks.models import Risk, RiskMatrix
 from soc2app.errors import ValidationFailed
 from tenants.context import org_scope
-from tests.threads import InOrg
+from tests.threads import InOrg, run_together
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -94,13 +94,7 @@ def test_concurrent_first_writes_create_one_matrix_row(org, manager):
         _score(manager, 2),
         _score(manager, 3),
     ]
-    others = [InOrg(org, at_once(work)) for work in works]
-    for other in others:
-        other.start()
-    for other in others:
-        other.join(timeout=60)
-
-    assert not [o.result for o in others if isinstance(o.result, BaseException)]
+    run_together(org, [at_once(work) for work in works])
     with org_scope(org):
         matrix = RiskMatrix.objects.get()
         assert matrix.assessment_interval_days == 90

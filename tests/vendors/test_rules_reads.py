@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from soc2app.errors import ValidationFailed
 from tenants.context import org_scope
-from tests.threads import InOrg
+from tests.threads import run_together
 from vendors import services_rules
 from vendors.models import VendorRules
 from vendors.rules import DEFAULT_RULES, as_fields
@@ -55,13 +55,7 @@ def test_two_first_changes_at_once_create_one_row_with_both(org, manager):
 
         return go
 
-    others = [InOrg(org, change(soc2_months=15)), InOrg(org, change(expiring_days=45))]
-    for other in others:
-        other.start()
-    for other in others:
-        other.join(timeout=60)
-
-    assert not [o.result for o in others if isinstance(o.result, BaseException)]
+    run_together(org, [change(soc2_months=15), change(expiring_days=45)])
     with org_scope(org):
         row = VendorRules.objects.get()
     assert (row.soc2_months, row.expiring_days) == (15, 45)
